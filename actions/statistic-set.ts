@@ -1,0 +1,40 @@
+/**
+ * `statistic__set`: with `{type: quality}` it queues the dialogue's quality_answer (numeric
+ * rating) and quality_comment (free text) as a completed survey. The reference product's
+ * display rules: a rating without a comment is recorded with an empty comment; a comment
+ * without a rating as a comment only; neither, nothing but the "offered" flag.
+ */
+import type { ActionContext } from "../engine/ports.ts";
+import { QUALITY_ANSWER, QUALITY_COMMENT, type SurveyQueue } from "../stats/events.ts";
+import { surveyEventBase } from "../stats/survey-tracker.ts";
+import type { ActionDefinition } from "./registry.ts";
+
+export const STATISTIC_SET_CONFIG_SCHEMA = {
+  type: "object",
+  properties: {
+    type: { enum: ["quality"], description: "What to record: quality = the CSAT survey (quality_answer, quality_comment)." },
+  },
+  required: ["type"],
+  additionalProperties: false,
+} as const;
+
+export function statisticSetAction(queue: SurveyQueue): ActionDefinition {
+  return {
+    name: "statistic__set",
+    description: "Queues the dialogue's CSAT survey (quality_answer, quality_comment) for statistics.",
+    configSchema: STATISTIC_SET_CONFIG_SCHEMA,
+    async run(_config, ctx: ActionContext) {
+      const rawScore = ctx.vars[QUALITY_ANSWER];
+      const score = typeof rawScore === "number" ? rawScore : rawScore !== undefined && rawScore !== "" && !Number.isNaN(Number(rawScore)) ? Number(rawScore) : undefined;
+      const rawComment = ctx.vars[QUALITY_COMMENT];
+      const comment = rawComment === undefined ? undefined : String(rawComment);
+      if (score === undefined && (comment === undefined || comment === "")) return; // neither: the offered flag says it all
+      await queue.add({
+        ...surveyEventBase(ctx),
+        kind: "completed",
+        ...(score !== undefined ? { score } : {}),
+        comment: comment ?? "",
+      });
+    },
+  };
+}

@@ -1,0 +1,369 @@
+/**
+ * The pure step: `(scenario, state, event) → { state, effects }`. No I/O, no clock:
+ * time comes in on the event, effects go out as data for the runtime to apply.
+ *
+ * @example
+ * const { state, effects } = step(scenario, null, { kind: "start", ... , at: Date.now() });
+ */
+import type { KeyboardBlock, NextSpec, ScenarioBlock, WaitBlock } from "./schema/scenario-schema.ts";
+import { durationMs, type LoadedScenario } from "./scenario.ts";
+import { localize, normalizeAnswer, substitute } from "./text.ts";
+import {
+  assertNever,
+  type ActionResultEvent,
+  type CloseReason,
+  type ConversationState,
+  type Effect,
+  type InboundEvent,
+  type OutButton,
+  type VarValue,
+} from "./types.ts";
+
+export interface StepResult {
+  /** The state to save; `null` only when there was none and nothing started. */
+  state: ConversationState | null;
+  effects: Effect[];
+}
+
+/** Blocks visited in one step at most; the loader rejects loops with no waiting block, this is the backstop. */
+export const MAX_BLOCKS_PER_STEP = 200;
+/** Re-prompts before an invalid answer follows `invalid.next`, when the scenario does not say. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_INVALID_TEXT = "Please choose one of the options below.";
+const DEFAULT_INVALID_TEXT_FREE = "That answer does not fit; please try again.";
+const DEFAULT_COLUMNS = 5;
+
+type AnyEvent = (InboundEvent & { at: number }) | ActionResultEvent;
+
+/** Runs one event through the scenario. */
+export function step(scenario: LoadedScenario, state: ConversationState | null, event: AnyEvent): StepResult {
+  const effects: Effect[] = [];
+  if (event.kind === "action_result") {
+    if (!state || state.pendingAction !== event.blockId) return { state, effects };
+    const block = scenario.def.blocks[event.blockId];
+    let s: ConversationState = { ...state, pendingAction: null, updatedAt: event.at };
+    const target =
+      block && block.type === "action" ? (event.ok ? block.next : (block.on_error ?? block.next)) : undefined;
+    s = goTo(scenario, s, target, effects, event.at);
+    return { state: s, effects };
+  }
+
+  if (event.kind === "start") return { state: startDialogue(scenario, state, event, effects), effects };
+
+  if (!state || state.ended) {
+    if (event.kind === "text" && event.startIfIdle) {
+      return { state: startDialogue(scenario, state, event, effects), effects };
+    }
+    effects.push({ type: "ignored", reason: "no_dialogue", promptId: event.promptId });
+    return { state, effects };
+  }
+
+  let s = state;
+  // A deadline that passed fires before anything else, even when the sweeper has not run yet.
+  const due = s.prompt?.deadline !== undefined && event.at >= s.prompt.deadline;
+  if (due || event.kind === "timeout") {
+    if (!due || (event.kind === "timeout" && event.promptId !== undefined && event.promptId !== s.prompt?.id)) {
+      return { state: s, effects }; // a timeout for a prompt already answered
+    }
+    s = fireTimeout(scenario, s, effects, event.at);
+    if (event.kind === "timeout" || s.ended || !s.prompt) return { state: s, effects };
+  }
+
+  const prompt = s.prompt;
+  if (!prompt) {
+    effects.push({ type: "ignored", reason: "no_dialogue", promptId: event.promptId });
+    return { state: s, effects };
+  }
+  const block = scenario.def.blocks[prompt.blockId];
+  if (!block || (block.type !== "message_with_keyboard" && block.type !== "wait_for_response")) {
+    // The block vanished under a live prompt (the runtime normally prevents this): end cleanly.
+    return { state: endDialogue(s, effects, event.at), effects };
+  }
+
+  if (event.kind === "choice") {
+    if (event.promptId !== prompt.id) {
+      effects.push({ type: "ignored", reason: "stale_prompt", promptId: event.promptId });
+      return { state: s, effects };
+    }
+    const buttons = buttonsOf(scenario, block, s.locale);
+    const button = event.buttonIndex === undefined ? undefined : buttons[event.buttonIndex];
+    if (!button) {
+      effects.push({ type: "ignored", reason: "unknown_button", promptId: event.promptId });
+      return { state: s, effects };
+    }
+    return { state: answer(scenario, s, block, button, effects, event.at), effects };
+  }
+
+  // kind === "text"
+  const text = event.text ?? "";
+  const buttons = buttonsOf(scenario, block, s.locale);
+  const picked = matchTyped(buttons, text, block.type === "message_with_keyboard");
+  if (picked) return { state: answer(scenario, s, block, picked, effects, event.at), effects };
+  if (block.type === "wait_for_response" && fitsLength(block, text)) {
+    return { state: answer(scenario, s, block, { label: text, value: text.trim(), index: -1 }, effects, event.at), effects };
+  }
+  return { state: invalidAnswer(scenario, s, block, effects, event.at), effects };
+}
+
+function startDialogue(
+  scenario: LoadedScenario,
+  prev: ConversationState | null,
+  event: InboundEvent & { at: number },
+  effects: Effect[],
+): ConversationState {
+  if (prev?.prompt && !prev.ended) effects.push({ type: "close", promptId: prev.prompt.id, reason: "restart" });
+  const s: ConversationState = {
+    scenarioId: scenario.id,
+    scenarioVersion: scenario.version,
+    dialogue: (prev?.dialogue ?? 0) + 1,
+    seq: prev?.seq ?? 0,
+    prompt: null,
+    pendingAction: null,
+    vars: {},
+    locale: event.locale ?? prev?.locale ?? scenario.locale,
+    ended: false,
+    startedAt: event.at,
+    updatedAt: event.at,
+  };
+  effects.push({ type: "track", event: { type: "dialogue_started" } });
+  return run(scenario, s, scenario.def.start, effects, event.at);
+}
+
+/** Follows `next` (resolving rules against the saved variables); no target ends the dialogue. */
+function goTo(
+  scenario: LoadedScenario,
+  s: ConversationState,
+  next: NextSpec | undefined,
+  effects: Effect[],
+  at: number,
+): ConversationState {
+  const target = resolveNext(next, s.vars);
+  if (target === undefined) return endDialogue(s, effects, at);
+  return run(scenario, s, target, effects, at);
+}
+
+/** Picks the target of `next`: an id, or the first matching rule. */
+export function resolveNext(next: NextSpec | undefined, vars: Readonly<Record<string, VarValue>>): string | undefined {
+  if (next === undefined || typeof next === "string") return next;
+  for (const rule of next) {
+    if ("default" in rule) return rule.default;
+    const v = vars[rule.var];
+    if (v === undefined) continue;
+    if (rule.equals !== undefined && sameValue(v, rule.equals)) return rule.goto;
+    if (rule.lte !== undefined && toNumber(v) <= rule.lte) return rule.goto;
+    if (rule.gte !== undefined && toNumber(v) >= rule.gte) return rule.goto;
+    if (rule.in !== undefined && rule.in.some((x) => sameValue(v, x))) return rule.goto;
+  }
+  return undefined;
+}
+
+function sameValue(a: VarValue, b: VarValue): boolean {
+  return a === b || String(a) === String(b);
+}
+
+function toNumber(v: VarValue): number {
+  const n = typeof v === "number" ? v : Number(v);
+  return Number.isNaN(n) ? Number.NaN : n;
+}
+
+function run(scenario: LoadedScenario, state: ConversationState, from: string, effects: Effect[], at: number): ConversationState {
+  let s = state;
+  let id: string | undefined = from;
+  for (let visited = 0; id !== undefined; visited++) {
+    const block: ScenarioBlock | undefined = scenario.def.blocks[id];
+    if (!block || visited >= MAX_BLOCKS_PER_STEP) return endDialogue(s, effects, at);
+    switch (block.type) {
+      case "message":
+        effects.push({ type: "send", message: { text: render(scenario, s, block.text) } });
+        id = resolveNext(block.next, s.vars);
+        break;
+      case "message_with_keyboard":
+      case "wait_for_response":
+        return offer(scenario, s, id, block, effects, at, undefined);
+      case "action":
+        effects.push({ type: "runAction", blockId: id, name: block.action, config: block.config ?? {} });
+        return { ...s, pendingAction: id, updatedAt: at };
+      case "end":
+        if (block.text !== undefined) effects.push({ type: "send", message: { text: render(scenario, s, block.text) } });
+        return endDialogue(s, effects, at);
+      default:
+        return assertNever(block, "block type");
+    }
+  }
+  return endDialogue(s, effects, at);
+}
+
+function render(scenario: LoadedScenario, s: ConversationState, text: Parameters<typeof localize>[0]): string {
+  return substitute(localize(text, s.locale, scenario.locale), s.vars);
+}
+
+function offer(
+  scenario: LoadedScenario,
+  s: ConversationState,
+  blockId: string,
+  block: KeyboardBlock | WaitBlock,
+  effects: Effect[],
+  at: number,
+  reprompt: { text: string; attempts: number } | undefined,
+): ConversationState {
+  const seq = s.seq + 1;
+  const promptId = `p${seq}`;
+  const buttons = buttonsOf(scenario, block, s.locale);
+  const timeout = block.timeout ?? scenario.def.defaults?.timeout;
+  const text = reprompt?.text ?? render(scenario, s, block.text);
+  effects.push({
+    type: "send",
+    message: {
+      text,
+      promptId,
+      ...(buttons.length > 0 ? { buttons, rows: layoutRows(buttons, block.type === "message_with_keyboard" ? block.columns : undefined) } : {}),
+      ...(block.type === "wait_for_response" ? { expectsText: true } : {}),
+    },
+  });
+  if (!reprompt) {
+    effects.push({
+      type: "track",
+      event: { type: "prompt_offered", blockId, saveTo: block.save_to, scale: block.type === "message_with_keyboard" ? scaleOf(buttons) : undefined },
+    });
+  }
+  return {
+    ...s,
+    seq,
+    prompt: {
+      id: promptId,
+      blockId,
+      attempts: reprompt?.attempts ?? 0,
+      ...(timeout ? { deadline: at + durationMs(timeout.after) } : {}),
+    },
+    updatedAt: at,
+  };
+}
+
+/** The prompt's buttons in order: the keyboard's, then the skip button when there is one. */
+export function buttonsOf(scenario: LoadedScenario, block: KeyboardBlock | WaitBlock, locale: string): OutButton[] {
+  const out: OutButton[] = [];
+  if (block.type === "message_with_keyboard") {
+    for (const b of block.buttons) {
+      const label = localize(b.label, locale, scenario.locale);
+      out.push({ label, value: b.value ?? (typeof b.label === "number" ? b.label : label), index: out.length });
+    }
+  }
+  if (block.skip) out.push({ label: localize(block.skip.label, locale, scenario.locale), value: "", index: out.length, skip: true });
+  return out;
+}
+
+function layoutRows(buttons: OutButton[], columns: number | undefined): OutButton[][] {
+  const width = columns ?? DEFAULT_COLUMNS;
+  const rows: OutButton[][] = [];
+  let row: OutButton[] = [];
+  for (const b of buttons) {
+    if (b.skip) continue;
+    if (row.length === width) {
+      rows.push(row);
+      row = [];
+    }
+    row.push(b);
+  }
+  if (row.length > 0) rows.push(row);
+  const skip = buttons.find((b) => b.skip);
+  if (skip) rows.push([skip]);
+  return rows;
+}
+
+function scaleOf(buttons: OutButton[]): { min: number; max: number } | undefined {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const b of buttons) {
+    if (b.skip) continue;
+    if (typeof b.value !== "number") return undefined;
+    if (b.value < min) min = b.value;
+    if (b.value > max) max = b.value;
+  }
+  return min <= max ? { min, max } : undefined;
+}
+
+/** A typed answer picks a button by its exact label, or (keyboards) by its position: "2" → the second button. */
+function matchTyped(buttons: OutButton[], text: string, byPosition: boolean): OutButton | undefined {
+  const typed = normalizeAnswer(text);
+  if (typed === "") return undefined;
+  for (const b of buttons) if (normalizeAnswer(b.label) === typed) return b;
+  if (byPosition && /^[0-9]{1,3}$/.test(typed)) {
+    const n = Number(typed);
+    const real = buttons.filter((b) => !b.skip);
+    if (n >= 1 && n <= real.length) return real[n - 1];
+  }
+  return undefined;
+}
+
+function fitsLength(block: WaitBlock, text: string): boolean {
+  const len = [...text.trim()].length;
+  return len >= Math.max(1, block.min_length ?? 1) && len <= (block.max_length ?? 4096);
+}
+
+function answer(
+  scenario: LoadedScenario,
+  s: ConversationState,
+  block: KeyboardBlock | WaitBlock,
+  button: OutButton,
+  effects: Effect[],
+  at: number,
+): ConversationState {
+  const prompt = s.prompt as NonNullable<ConversationState["prompt"]>;
+  if (button.skip) {
+    effects.push({ type: "close", promptId: prompt.id, reason: "skipped", answer: { label: button.label, value: button.value } });
+    effects.push({ type: "track", event: { type: "prompt_declined", blockId: prompt.blockId, saveTo: block.save_to, reason: "skipped" } });
+    return goTo(scenario, { ...s, prompt: null, updatedAt: at }, block.skip?.next ?? block.next, effects, at);
+  }
+  const vars = block.save_to ? { ...s.vars, [block.save_to]: button.value } : s.vars;
+  effects.push({ type: "close", promptId: prompt.id, reason: "answered", answer: { label: button.label, value: button.value } });
+  effects.push({ type: "track", event: { type: "prompt_answered", blockId: prompt.blockId, saveTo: block.save_to, value: button.value } });
+  return goTo(scenario, { ...s, vars, prompt: null, updatedAt: at }, block.next, effects, at);
+}
+
+function invalidAnswer(
+  scenario: LoadedScenario,
+  s: ConversationState,
+  block: KeyboardBlock | WaitBlock,
+  effects: Effect[],
+  at: number,
+): ConversationState {
+  const prompt = s.prompt as NonNullable<ConversationState["prompt"]>;
+  const invalid = block.invalid ?? scenario.def.defaults?.invalid;
+  const max = invalid?.max_attempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (prompt.attempts < max) {
+    const fallback = block.type === "message_with_keyboard" ? DEFAULT_INVALID_TEXT : DEFAULT_INVALID_TEXT_FREE;
+    const text = invalid?.text !== undefined ? render(scenario, s, invalid.text) : fallback;
+    effects.push({ type: "close", promptId: prompt.id, reason: "reprompt" });
+    return offer(scenario, s, prompt.blockId, block, effects, at, { text, attempts: prompt.attempts + 1 });
+  }
+  return decline(scenario, s, block, "invalid", invalid?.next, effects, at);
+}
+
+function fireTimeout(scenario: LoadedScenario, s: ConversationState, effects: Effect[], at: number): ConversationState {
+  const prompt = s.prompt as NonNullable<ConversationState["prompt"]>;
+  const block = scenario.def.blocks[prompt.blockId];
+  if (!block || (block.type !== "message_with_keyboard" && block.type !== "wait_for_response")) return endDialogue(s, effects, at);
+  const timeout = block.timeout ?? scenario.def.defaults?.timeout;
+  return decline(scenario, s, block, "timeout", timeout?.next, effects, at);
+}
+
+function decline(
+  scenario: LoadedScenario,
+  s: ConversationState,
+  block: KeyboardBlock | WaitBlock,
+  reason: CloseReason,
+  next: NextSpec | undefined,
+  effects: Effect[],
+  at: number,
+): ConversationState {
+  const prompt = s.prompt as NonNullable<ConversationState["prompt"]>;
+  effects.push({ type: "close", promptId: prompt.id, reason });
+  effects.push({ type: "track", event: { type: "prompt_declined", blockId: prompt.blockId, saveTo: block.save_to, reason } });
+  return goTo(scenario, { ...s, prompt: null, updatedAt: at }, next, effects, at);
+}
+
+function endDialogue(s: ConversationState, effects: Effect[], at: number): ConversationState {
+  if (s.ended) return s;
+  effects.push({ type: "track", event: { type: "dialogue_ended" } });
+  return { ...s, prompt: null, pendingAction: null, ended: true, updatedAt: at };
+}

@@ -1,0 +1,96 @@
+/**
+ * The ports the runtime talks through. Adapters live outside engine/ (channels/, actions/,
+ * stats/) or beside it (state stores); the engine never imports them.
+ */
+import type { ConversationRef, ConversationState, Effect, TrackEvent, VarValue } from "./types.ts";
+
+/** Injected time, so timeouts are tested with a simulated clock and never with sleeps. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** pino-compatible structured logger. Never pass tokens or comment text in `obj`. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** What `begin` found: the delivery was seen already, someone else holds the lock, or we hold it. */
+export type BeginResult =
+  | { status: "duplicate" }
+  | { status: "locked" }
+  | { status: "acquired"; token: string; state: ConversationState | null };
+
+export interface CommitOptions {
+  /** Idle conversations expire after this long. */
+  stateTtlMs: number;
+  /** How long a dedupe key is remembered. */
+  dedupeTtlMs: number;
+}
+
+/**
+ * Conversation state, delivery dedupe, per-conversation locks and prompt deadlines.
+ * One inbound event costs exactly two calls: `begin` before the step and `commit` after it
+ * (one round trip each on Redis). Implementations pass test/state-store-contract.ts.
+ *
+ * Deliberately left out: history of past states, cross-conversation queries, and any
+ * ordering beyond "one event at a time per conversation" — channels order their own input.
+ */
+export interface StateStore {
+  /** Takes the conversation's lock for `lockMs` unless `dedupeKey` was committed already; reads the state. */
+  begin(key: string, dedupeKey: string, lockMs: number): Promise<BeginResult>;
+  /**
+   * Writes the state (null deletes it), remembers `dedupeKey`, sets or clears the prompt deadline,
+   * and releases the lock. Throws LockLostError when the lock expired and someone else took it.
+   */
+  commit(key: string, token: string, state: ConversationState | null, dedupeKey: string, options: CommitOptions): Promise<void>;
+  /** Releases the lock without writing (the step failed; the delivery will come again). */
+  release(key: string, token: string): Promise<void>;
+  /** Conversations whose prompt deadline is at or before `now`, oldest first. */
+  dueTimeouts(now: number, limit: number): Promise<{ key: string; ref: ConversationRef; deadline: number }[]>;
+  close(): Promise<void>;
+}
+
+/** What an action sees of the conversation that runs it. */
+export interface ActionContext {
+  ref: ConversationRef;
+  scenarioId: string;
+  scenarioVersion: string;
+  /** One survey per dialogue: stable across retries and redeliveries of the same dialogue. */
+  surveyId: string;
+  dialogueStartedAt: number;
+  blockId: string;
+  vars: Readonly<Record<string, VarValue>>;
+  at: number;
+}
+
+/** Runs named actions. Actions must be idempotent: a redelivered event may run one again. */
+export interface ActionRunner {
+  run(name: string, config: Readonly<Record<string, unknown>>, ctx: ActionContext): Promise<void>;
+}
+
+/** Receives what prompts became (offered, answered, declined) for statistics; idempotent like actions. */
+export interface Tracker {
+  track(event: TrackEvent, ctx: Omit<ActionContext, "blockId">): Promise<void>;
+}
+
+/**
+ * Delivers user-visible effects (send, close, ignored) of one event to the conversation's channel.
+ * Throwing makes the runtime give up the step without saving it; the delivery comes again.
+ */
+export interface Delivery {
+  deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void>;
+}
+
+export class LockLostError extends Error {
+  constructor(key: string) {
+    super(`lost the lock on conversation ${key} before saving; the event will be processed again`);
+    this.name = "LockLostError";
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The runtime around the pure interpreter: dedupe → per-conversation lock → load state →
+ * step (running actions and feeding their results back) → deliver effects → save state.
+ *
+ * @example
+ * const runtime = new Runtime({ scenarios, store: new MemoryStateStore(), delivery, actions, defaultScenarioId: "csat" });
+ * await runtime.handle({ channel: "telegram", conversationId: "42", userId: "7", kind: "start", dedupeKey: "u1" });
+ */
+import { createHash } from "node:crypto";
+import { step as interpret } from "./interpreter.ts";
+import {
+  silentLogger,
+  systemClock,
+  type ActionContext,
+  type ActionRunner,
+  type Clock,
+  type Delivery,
+  type Logger,
+  type StateStore,
+  type Tracker,
+} from "./ports.ts";
+import type { ScenarioRegistry } from "./registry.ts";
+import type { LoadedScenario } from "./scenario.ts";
+import type { ConversationRef, ConversationState, Effect, InboundEvent } from "./types.ts";
+import { BotflowError } from "./errors.ts";
+
+export interface RuntimeOptions {
+  scenarios: ScenarioRegistry;
+  store: StateStore;
+  delivery: Delivery;
+  actions: ActionRunner;
+  tracker?: Tracker;
+  /** The scenario a `start` without a scenario id runs. */
+  defaultScenarioId: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** How long one event may hold a conversation's lock. */
+  lockMs?: number;
+  /** How long to wait for a busy conversation before giving up (the channel then asks for redelivery). */
+  lockWaitMs?: number;
+  stateTtlMs?: number;
+  dedupeTtlMs?: number;
+}
+
+export interface HandleResult {
+  status: "processed" | "duplicate";
+  /** Every effect of the event, in order (empty for duplicates). */
+  effects: Effect[];
+  state: ConversationState | null;
+}
+
+/** The conversation stayed busy longer than `lockWaitMs`; the delivery should be retried. */
+export class ConversationBusyError extends BotflowError {
+  constructor(key: string) {
+    super("CONVERSATION_BUSY", `conversation ${key} stayed locked; retry the delivery`);
+  }
+}
+
+const MAX_ACTIONS_PER_EVENT = 50;
+
+export class Runtime {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly lockMs: number;
+  private readonly lockWaitMs: number;
+  private readonly commitOptions: { stateTtlMs: number; dedupeTtlMs: number };
+
+  constructor(private readonly o: RuntimeOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.log = o.logger ?? silentLogger;
+    this.lockMs = o.lockMs ?? 30_000;
+    this.lockWaitMs = o.lockWaitMs ?? 15_000;
+    this.commitOptions = { stateTtlMs: o.stateTtlMs ?? 30 * 86_400_000, dedupeTtlMs: o.dedupeTtlMs ?? 86_400_000 };
+  }
+
+  /** Processes one inbound event exactly once per dedupe key; throws when it could not be saved. */
+  async handle(input: InboundEvent): Promise<HandleResult> {
+    const event = input.at === undefined ? { ...input, at: this.clock.now() } : (input as InboundEvent & { at: number });
+    const ref: ConversationRef = {
+      channel: event.channel,
+      conversationId: event.conversationId,
+      userId: event.userId,
+      ...(event.botId !== undefined ? { botId: event.botId } : {}),
+    };
+    const key = conversationKey(ref);
+    const begun = await this.acquire(key, event.dedupeKey);
+    if (begun.status === "duplicate") return { status: "duplicate", effects: [], state: null };
+    const { token } = begun;
+    try {
+      const { state, effects } = await this.process(ref, key, begun.state, event);
+      await this.o.delivery.deliver(ref, effects);
+      await this.o.store.commit(key, token, state, event.dedupeKey, this.commitOptions);
+      return { status: "processed", effects, state };
+    } catch (err) {
+      await this.o.store.release(key, token).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Fires the no-answer timeouts that are due; call it on an interval. Returns how many fired. */
+  async sweepTimeouts(limit = 500): Promise<number> {
+    const now = this.clock.now();
+    const due = await this.o.store.dueTimeouts(now, limit);
+    let fired = 0;
+    for (const d of due) {
+      try {
+        const r = await this.handle({ ...d.ref, kind: "timeout", dedupeKey: `timeout:${d.deadline}`, at: now });
+        if (r.status === "processed") fired++;
+      } catch (err) {
+        this.log.error({ err, conversation: d.key }, "timeout sweep failed for a conversation; it is retried on the next sweep");
+      }
+    }
+    return fired;
+  }
+
+  private async acquire(key: string, dedupeKey: string) {
+    const giveUp = Date.now() + this.lockWaitMs;
+    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+      const r = await this.o.store.begin(key, dedupeKey, this.lockMs);
+      if (r.status !== "locked") return r;
+      if (Date.now() >= giveUp) throw new ConversationBusyError(key);
+      await new Promise((res) => setTimeout(res, wait));
+    }
+  }
+
+  private pickScenario(
+    state: ConversationState | null,
+    event: InboundEvent & { at: number },
+  ): { scenario: LoadedScenario | undefined; state: ConversationState | null; restart: boolean } {
+    const wantsNew = event.kind === "start" || (event.kind === "text" && event.startIfIdle === true && (!state || state.ended));
+    if (wantsNew || !state) {
+      const id = (event.kind === "start" && event.scenarioId) || this.o.defaultScenarioId;
+      return { scenario: this.o.scenarios.get(id) ?? this.o.scenarios.get(this.o.defaultScenarioId), state, restart: false };
+    }
+    const current = this.o.scenarios.get(state.scenarioId);
+    if (!current) return { scenario: undefined, state, restart: false };
+    if (current.version === state.scenarioVersion) return { scenario: current, state, restart: false };
+    const policy = current.def.on_update ?? "finish";
+    const old = this.o.scenarios.getVersion(state.scenarioId, state.scenarioVersion);
+    if (policy === "finish" && old) return { scenario: old, state, restart: false };
+    // The old version is gone (restart policy, or a process restart): continue on the new one when the
+    // block waited on is still a question there; otherwise restart the dialogue on the new version.
+    const waiting = state.prompt ? current.def.blocks[state.prompt.blockId]?.type : undefined;
+    const resumable = waiting === "message_with_keyboard" || waiting === "wait_for_response";
+    if (policy === "finish" && (state.ended || (resumable && !state.pendingAction))) {
+      return { scenario: current, state: { ...state, scenarioVersion: current.version }, restart: false };
+    }
+    return { scenario: current, state, restart: !state.ended };
+  }
+
+  private async process(
+    ref: ConversationRef,
+    key: string,
+    loaded: ConversationState | null,
+    event: InboundEvent & { at: number },
+  ): Promise<{ state: ConversationState | null; effects: Effect[] }> {
+    const picked = this.pickScenario(loaded, event);
+    const scenario = picked.scenario;
+    if (!scenario) {
+      this.log.warn({ conversation: key, scenario: loaded?.scenarioId ?? event.scenarioId }, "no such scenario; the conversation is ended");
+      const effects: Effect[] = [{ type: "ignored", reason: "no_dialogue" }];
+      return { state: loaded ? { ...loaded, ended: true, prompt: null, pendingAction: null } : null, effects };
+    }
+    let result = picked.restart
+      ? interpret(scenario, picked.state, { ...event, kind: "start", text: undefined })
+      : interpret(scenario, picked.state, event);
+    if (picked.restart) this.log.info({ conversation: key, scenario: scenario.id, version: scenario.version }, "scenario changed under the conversation; restarted it");
+    const effects: Effect[] = [];
+    for (let n = 0; ; n++) {
+      const state = result.state ? { ...result.state, ref } : null;
+      await this.track(result.effects, state, event.at);
+      effects.push(...result.effects);
+      const last = result.effects[result.effects.length - 1];
+      if (!state || last?.type !== "runAction" || n >= MAX_ACTIONS_PER_EVENT) return { state, effects };
+      const ok = await this.runAction(last, state, event.at, key);
+      result = interpret(scenario, state, { kind: "action_result", blockId: last.blockId, ok, at: event.at });
+    }
+  }
+
+  private context(state: ConversationState, at: number): Omit<ActionContext, "blockId"> {
+    const ref = state.ref as ConversationRef;
+    return {
+      ref,
+      scenarioId: state.scenarioId,
+      scenarioVersion: state.scenarioVersion,
+      surveyId: surveyId(ref, state),
+      dialogueStartedAt: state.startedAt,
+      vars: state.vars,
+      at,
+    };
+  }
+
+  private async runAction(effect: Extract<Effect, { type: "runAction" }>, state: ConversationState, at: number, key: string): Promise<boolean> {
+    try {
+      await this.o.actions.run(effect.name, effect.config, { ...this.context(state, at), blockId: effect.blockId });
+      return true;
+    } catch (err) {
+      // The dialogue goes on (on_error, else next): the user is never stuck on a failed side effect.
+      this.log.error(
+        { err: errorSummary(err), conversation: key, scenario: state.scenarioId, block: effect.blockId, action: effect.name },
+        "action failed",
+      );
+      return false;
+    }
+  }
+
+  private async track(effects: readonly Effect[], state: ConversationState | null, at: number): Promise<void> {
+    if (!this.o.tracker || !state) return;
+    for (const e of effects) if (e.type === "track") await this.o.tracker.track(e.event, this.context(state, at));
+  }
+}
+
+/** The store key of a conversation. */
+export function conversationKey(ref: ConversationRef): string {
+  return `${ref.channel}:${ref.botId ?? ""}:${ref.conversationId}`;
+}
+
+/** A survey (dialogue) id that is the same for every redelivery of the same dialogue. */
+export function surveyId(ref: ConversationRef, state: Pick<ConversationState, "dialogue" | "startedAt">): string {
+  return createHash("sha256").update(`${conversationKey(ref)}|${state.dialogue}|${state.startedAt}`).digest("base64url").slice(0, 22);
+}
+
+function errorSummary(err: unknown): { name: string; message: string; code?: string } {
+  if (err instanceof Error) return { name: err.name, message: err.message, ...((err as { code?: unknown }).code ? { code: String((err as { code?: unknown }).code) } : {}) };
+  return { name: "Error", message: String(err) };
+}

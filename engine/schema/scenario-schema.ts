@@ -1,0 +1,208 @@
+/**
+ * The scenario language's JSON Schema, the single source of truth for block types.
+ * TypeScript types are derived from it with TypeBox's `Static`; `scenario.schema.json`
+ * at the repository root is generated from it (`npm run schema`) and a test checks
+ * that the checked-in file never drifts.
+ */
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+
+export const ID_PATTERN = "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$";
+
+const Id = Type.String({
+  pattern: ID_PATTERN,
+  description: "An identifier: letters, digits, '_', '.', '-'; starts with a letter or '_'.",
+});
+
+const VarName = Type.String({
+  pattern: "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+  description: "A variable name such as quality_answer.",
+});
+
+/** Text as a plain string, or a map locale → string (the scenario's default locale must be present). */
+export const LocalizedText = Type.Union(
+  [
+    Type.String({ minLength: 1, maxLength: 4096 }),
+    Type.Record(Type.String({ pattern: "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$" }), Type.String({ minLength: 1, maxLength: 4096 }), {
+      minProperties: 1,
+    }),
+  ],
+  { description: "Text, or a map from locale (en, uk, pt-BR) to text. {{variable}} is replaced by a saved variable." },
+);
+
+const Scalar = Type.Union([Type.String({ maxLength: 256 }), Type.Number()]);
+
+const Rule = Type.Union(
+  [
+    Type.Object(
+      {
+        var: VarName,
+        equals: Type.Optional(Scalar),
+        lte: Type.Optional(Type.Number()),
+        gte: Type.Optional(Type.Number()),
+        in: Type.Optional(Type.Array(Scalar, { minItems: 1 })),
+        goto: Id,
+      },
+      { additionalProperties: false, description: "Go to `goto` when the variable matches exactly one operator." },
+    ),
+    Type.Object({ default: Id }, { additionalProperties: false, description: "Go here when no rule above matched." }),
+  ],
+  { description: "A branching rule" },
+);
+
+/** `next`: a block id, or ordered rules on saved variables evaluated top to bottom. */
+export const Next = Type.Union([Id, Type.Array(Rule, { minItems: 1 })], {
+  description: "The next block: an id, or a list of rules ({var, equals|lte|gte|in, goto} … {default}).",
+});
+
+const Duration = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: "^[0-9]+(ms|s|m|h|d)$" })], {
+  description: "Seconds as a number, or a string such as 90s, 10m, 24h.",
+});
+
+const Invalid = Type.Object(
+  {
+    text: Type.Optional(LocalizedText),
+    max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    next: Type.Optional(Next),
+  },
+  {
+    additionalProperties: false,
+    description: "What happens when the answer is not valid: re-prompt with `text`, at most `max_attempts` times, then go to `next`.",
+  },
+);
+
+const Skip = Type.Object(
+  { label: LocalizedText, next: Type.Optional(Next) },
+  { additionalProperties: false, description: "A button that declines the question; the survey is recorded as declined." },
+);
+
+const Timeout = Type.Object(
+  { after: Duration, next: Type.Optional(Next) },
+  { additionalProperties: false, description: "No answer within `after`: the question is declined and the dialogue goes to `next`." },
+);
+
+const Button = Type.Object(
+  {
+    label: Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Number(), LocalizedText]),
+    value: Type.Optional(Scalar),
+  },
+  { additionalProperties: false, description: "A button: the label shown and the value recorded (a number for ratings; defaults to the label)." },
+);
+
+const common = {
+  next: Type.Optional(Next),
+  description: Type.Optional(Type.String()),
+};
+
+export const MessageBlock = Type.Object(
+  { type: Type.Literal("message"), text: LocalizedText, ...common },
+  { additionalProperties: false },
+);
+
+export const KeyboardBlock = Type.Object(
+  {
+    type: Type.Literal("message_with_keyboard"),
+    text: LocalizedText,
+    buttons: Type.Array(Button, { minItems: 1, maxItems: 100 }),
+    save_to: Type.Optional(VarName),
+    columns: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: "Buttons per row (default: all in one row up to 5)." })),
+    invalid: Type.Optional(Invalid),
+    skip: Type.Optional(Skip),
+    timeout: Type.Optional(Timeout),
+    ...common,
+  },
+  { additionalProperties: false },
+);
+
+export const WaitBlock = Type.Object(
+  {
+    type: Type.Literal("wait_for_response"),
+    text: LocalizedText,
+    save_to: Type.Optional(VarName),
+    min_length: Type.Optional(Type.Integer({ minimum: 0 })),
+    max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+    invalid: Type.Optional(Invalid),
+    skip: Type.Optional(Skip),
+    timeout: Type.Optional(Timeout),
+    ...common,
+  },
+  { additionalProperties: false },
+);
+
+export const ActionBlock = Type.Object(
+  {
+    type: Type.Literal("action"),
+    action: Type.String({ pattern: "^[a-z][a-z0-9_]*$", description: "A registered action, e.g. statistic__set." }),
+    config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    on_error: Type.Optional(Next),
+    ...common,
+  },
+  { additionalProperties: false },
+);
+
+export const EndBlock = Type.Object(
+  { type: Type.Literal("end"), text: Type.Optional(LocalizedText), description: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+
+export const BLOCK_SCHEMAS = {
+  message: MessageBlock,
+  message_with_keyboard: KeyboardBlock,
+  wait_for_response: WaitBlock,
+  action: ActionBlock,
+  end: EndBlock,
+} as const satisfies Record<string, TSchema>;
+
+export type BlockType = keyof typeof BLOCK_SCHEMAS;
+
+export const Block = Type.Union(Object.values(BLOCK_SCHEMAS), {
+  description: "A block; `type` picks its kind.",
+});
+
+export const ScenarioSchema = Type.Object(
+  {
+    id: Id,
+    name: Type.Optional(Type.String()),
+    version: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
+    locale: Type.Optional(Type.String({ pattern: "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description: "Default locale (en)." })),
+    start: Id,
+    on_update: Type.Optional(
+      Type.Union([Type.Literal("finish"), Type.Literal("restart")], {
+        description: "When the scenario changes under a conversation in progress: finish on the old version (default) or restart.",
+      }),
+    ),
+    defaults: Type.Optional(
+      Type.Object(
+        {
+          invalid: Type.Optional(Invalid),
+          timeout: Type.Optional(Timeout),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    blocks: Type.Record(Id, Block, { minProperties: 1, additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+
+export type Scenario = Static<typeof ScenarioSchema>;
+export type ScenarioBlock = Static<typeof Block>;
+export type MessageBlock = Static<typeof MessageBlock>;
+export type KeyboardBlock = Static<typeof KeyboardBlock>;
+export type WaitBlock = Static<typeof WaitBlock>;
+export type ActionBlock = Static<typeof ActionBlock>;
+export type EndBlock = Static<typeof EndBlock>;
+export type NextSpec = Static<typeof Next>;
+export type RuleSpec = Static<typeof Rule>;
+export type Localized = Static<typeof LocalizedText>;
+export type ButtonSpec = Static<typeof Button>;
+
+/** The JSON document written to scenario.schema.json (draft 2020-12, for ajv and editors). */
+export function renderScenarioJsonSchema(): Record<string, unknown> {
+  const body = JSON.parse(JSON.stringify(ScenarioSchema)) as Record<string, unknown>;
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: "https://botflow.dev/scenario.schema.json",
+    title: "botflow scenario",
+    ...body,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * In-memory StateStore: the embedded default. Single process only; everything is lost on exit.
+ */
+import { randomUUID } from "node:crypto";
+import { LockLostError, systemClock, type BeginResult, type Clock, type CommitOptions, type StateStore } from "../ports.ts";
+import type { ConversationRef, ConversationState } from "../types.ts";
+
+interface Entry {
+  state: ConversationState;
+  expires: number;
+}
+
+export class MemoryStateStore implements StateStore {
+  private readonly states = new Map<string, Entry>();
+  private readonly locks = new Map<string, { token: string; expires: number }>();
+  /** Insertion-ordered, so expiry pruning only looks at the oldest entries. */
+  private readonly dedupe = new Map<string, number>();
+  private readonly deadlines = new Map<string, { deadline: number; ref: ConversationRef }>();
+
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  async begin(key: string, dedupeKey: string, lockMs: number): Promise<BeginResult> {
+    const now = this.clock.now();
+    const seen = this.dedupe.get(`${key}\u0000${dedupeKey}`);
+    if (seen !== undefined && seen > now) return { status: "duplicate" };
+    const lock = this.locks.get(key);
+    if (lock && lock.expires > now) return { status: "locked" };
+    const token = randomUUID();
+    this.locks.set(key, { token, expires: now + lockMs });
+    const entry = this.states.get(key);
+    if (entry && entry.expires <= now) this.states.delete(key);
+    return { status: "acquired", token, state: entry && entry.expires > now ? entry.state : null };
+  }
+
+  async commit(key: string, token: string, state: ConversationState | null, dedupeKey: string, options: CommitOptions): Promise<void> {
+    const now = this.clock.now();
+    const lock = this.locks.get(key);
+    if (!lock || lock.token !== token) throw new LockLostError(key);
+    if (state) this.states.set(key, { state, expires: now + options.stateTtlMs });
+    else this.states.delete(key);
+    const deadline = state && !state.ended ? state.prompt?.deadline : undefined;
+    if (deadline !== undefined && state?.ref) this.deadlines.set(key, { deadline, ref: state.ref });
+    else this.deadlines.delete(key);
+    const dk = `${key}\u0000${dedupeKey}`;
+    this.dedupe.delete(dk);
+    this.dedupe.set(dk, now + options.dedupeTtlMs);
+    this.pruneDedupe(now);
+    this.locks.delete(key);
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    if (this.locks.get(key)?.token === token) this.locks.delete(key);
+  }
+
+  async dueTimeouts(now: number, limit: number): Promise<{ key: string; ref: ConversationRef; deadline: number }[]> {
+    const due: { key: string; ref: ConversationRef; deadline: number }[] = [];
+    for (const [key, d] of this.deadlines) if (d.deadline <= now) due.push({ key, ...d });
+    return due.sort((a, b) => a.deadline - b.deadline).slice(0, limit);
+  }
+
+  async close(): Promise<void> {}
+
+  private pruneDedupe(now: number): void {
+    let n = 0;
+    for (const [k, expires] of this.dedupe) {
+      if (expires > now || n++ > 64) break;
+      this.dedupe.delete(k);
+    }
+  }
+}

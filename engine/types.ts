@@ -1,0 +1,124 @@
+/**
+ * The data the engine speaks: inbound events from channels, conversation state,
+ * and effects returned by the interpreter. Plain data only, no SDK types.
+ */
+
+/** A saved variable value. */
+export type VarValue = string | number;
+
+/** Normalised inbound event; every channel turns its payloads into these. */
+export interface InboundEvent {
+  channel: string;
+  /** Channel-scoped conversation id (Telegram chat id, Teams conversation id, ...). */
+  conversationId: string;
+  userId: string;
+  botId?: string;
+  kind: "start" | "text" | "choice" | "timeout";
+  /** Typed text (`text`), or the start payload (`start`). */
+  text?: string;
+  /** The prompt a `choice` answers (stale prompts are ignored). */
+  promptId?: string;
+  /** Index of the tapped button in the prompt's button list (skip button comes last). */
+  buttonIndex?: number;
+  /** The scenario a `start` should run; defaults to the runtime's configured one. */
+  scenarioId?: string;
+  /** Channel-supplied key that identifies a delivery (Telegram update_id, Teams activity id). */
+  dedupeKey: string;
+  /** User's locale (en, uk-UA); picks the scenario translation. */
+  locale?: string;
+  /** When a `text` arrives with no dialogue in progress, start the scenario instead of ignoring it. */
+  startIfIdle?: boolean;
+  /** Event time in epoch ms; the runtime fills it from its Clock when missing. */
+  at?: number;
+}
+
+/** The question a conversation is waiting on. */
+export interface PendingPrompt {
+  /** Unique within the conversation; channels put it in callback data. */
+  id: string;
+  blockId: string;
+  attempts: number;
+  /** Epoch ms after which the no-answer timeout fires. */
+  deadline?: number;
+}
+
+/** Where a conversation lives: enough for the runtime to deliver to it without an inbound event. */
+export interface ConversationRef {
+  channel: string;
+  conversationId: string;
+  userId: string;
+  botId?: string;
+}
+
+export interface ConversationState {
+  /** Set by the runtime; the interpreter carries it along untouched. */
+  ref?: ConversationRef;
+  scenarioId: string;
+  /** Version (content hash) of the scenario this dialogue started on. */
+  scenarioVersion: string;
+  /** Increments with each new dialogue in this conversation; part of the survey id. */
+  dialogue: number;
+  /** Monotonic counter for prompt ids. */
+  seq: number;
+  prompt: PendingPrompt | null;
+  /** An action block waiting for its result. */
+  pendingAction: string | null;
+  vars: Record<string, VarValue>;
+  locale: string;
+  ended: boolean;
+  startedAt: number;
+  updatedAt: number;
+}
+
+export interface OutButton {
+  label: string;
+  /** Recorded value (number for ratings). */
+  value: VarValue;
+  /** Position in the prompt's button list; channels send it back in `choice` events. */
+  index: number;
+  /** True for the decline ("skip") button. */
+  skip?: boolean;
+}
+
+export interface OutMessage {
+  text: string;
+  /** Set for keyboards and for questions with a skip button. */
+  promptId?: string;
+  buttons?: OutButton[];
+  /** Buttons grouped into rows by the scenario's layout. */
+  rows?: OutButton[][];
+  /** True when the prompt accepts free text (wait_for_response). */
+  expectsText?: boolean;
+}
+
+export type CloseReason = "answered" | "skipped" | "timeout" | "invalid" | "reprompt" | "restart";
+
+/** What a prompt became, for tracking (statistics) and for channels. */
+export interface TrackEvent {
+  type: "dialogue_started" | "prompt_offered" | "prompt_answered" | "prompt_declined" | "dialogue_ended";
+  blockId?: string;
+  saveTo?: string;
+  value?: VarValue;
+  /** min/max of a keyboard's numeric values. */
+  scale?: { min: number; max: number };
+  reason?: CloseReason;
+}
+
+export type Effect =
+  | { type: "send"; message: OutMessage }
+  | { type: "close"; promptId: string; reason: CloseReason; answer?: { label: string; value: VarValue } }
+  | { type: "runAction"; blockId: string; name: string; config: Record<string, unknown> }
+  | { type: "track"; event: TrackEvent }
+  | { type: "ignored"; reason: "stale_prompt" | "no_dialogue" | "unknown_button"; promptId?: string };
+
+/** An action's result fed back into the interpreter. */
+export interface ActionResultEvent {
+  kind: "action_result";
+  blockId: string;
+  ok: boolean;
+  at: number;
+}
+
+export function assertNever(x: never, what = "value"): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,48 @@
+/**
+ * Survey events: what the runtime tells the statistics pipeline. One survey per dialogue;
+ * the worker folds these into one record per survey (offered / accepted / denied /
+ * completed flags, score, scale, comment) and the rollups behind the figures.
+ */
+
+export type SurveyEventKind = "dialogue_started" | "offered" | "answered" | "declined" | "commented" | "completed";
+
+export interface SurveyEvent {
+  kind: SurveyEventKind;
+  surveyId: string;
+  scenarioId: string;
+  scenarioVersion: string;
+  channel: string;
+  /** "" when the channel has a single bot. */
+  botId: string;
+  conversationId: string;
+  /** When the dialogue started (epoch ms). */
+  dialogueStartedAt: number;
+  /** When this event happened (epoch ms). */
+  at: number;
+  /** answered / completed: the numeric rating. */
+  score?: number;
+  /** offered / answered / completed: min and max of the keyboard's values. */
+  scale?: { min: number; max: number };
+  /** commented / completed: the client's comment. Personal data: never log it. */
+  comment?: string;
+  /** declined: skipped, timeout, or invalid. */
+  reason?: string;
+}
+
+/** The queue job id: the same event queued twice is one job. */
+export function surveyJobId(e: Pick<SurveyEvent, "surveyId" | "kind">): string {
+  return `${e.surveyId}.${e.kind}`;
+}
+
+/**
+ * Where survey events go: BullMQ in production, an in-process queue in the embedded default.
+ * `add` resolves once the event is durably queued (or, in process, stored).
+ */
+export interface SurveyQueue {
+  add(event: SurveyEvent): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The variables the reference product's CSAT scenario saves. */
+export const QUALITY_ANSWER = "quality_answer";
+export const QUALITY_COMMENT = "quality_comment";
