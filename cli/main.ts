@@ -1,0 +1,97 @@
+/**
+ * The `botflow` entry point: dispatches `botflow <command> [args]` to cli/commands/<command>.ts.
+ * Commands are discovered on disk, so a new command is a new file in cli/commands/.
+ *
+ * @example
+ * process.exitCode = await main(process.argv.slice(2));
+ */
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, isCommandModule, type CommandModule } from "./command.ts";
+import { println, processIo, type CliIo } from "./io.ts";
+
+const COMMANDS_DIR = fileURLToPath(new URL("./commands/", import.meta.url));
+const PACKAGE_JSON = new URL("../package.json", import.meta.url);
+const COMMAND_NAME = /^[a-z][a-z-]*$/;
+
+/** Runs the CLI with `argv` (without node and the script); resolves to the process exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    await printHelp(io.stderr);
+    return EXIT_USAGE;
+  }
+  if (first === "--help" || first === "-h") {
+    await printHelp(io.stdout);
+    return EXIT_OK;
+  }
+  if (first === "help") {
+    if (rest[0] === undefined) {
+      await printHelp(io.stdout);
+      return EXIT_OK;
+    }
+    return dispatch(rest[0], ["--help"], io);
+  }
+  if (first === "--version" || first === "-v") {
+    println(io.stdout, await version());
+    return EXIT_OK;
+  }
+  return dispatch(first, rest, io);
+}
+
+async function dispatch(name: string, args: string[], io: CliIo): Promise<number> {
+  const command = COMMAND_NAME.test(name) ? await loadCommand(name) : undefined;
+  if (!command) {
+    const names = await commandNames();
+    println(io.stderr, `botflow: unknown command "${name}". Commands: ${names.join(", ")}. Run "botflow help" for what each does.`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    // Commands report expected failures themselves; this is the backstop for bugs and I/O errors.
+    const message = err instanceof Error ? err.message : String(err);
+    println(io.stderr, `botflow ${name}: ${message}`);
+    if (io.env.BOTFLOW_DEBUG && err instanceof Error && err.stack) println(io.stderr, err.stack);
+    return EXIT_FAILED;
+  }
+}
+
+async function loadCommand(name: string): Promise<CommandModule | undefined> {
+  const file = path.join(COMMANDS_DIR, `${name}.ts`);
+  if (!existsSync(file)) return undefined;
+  const mod: unknown = await import(/* @vite-ignore */ pathToFileURL(file).href);
+  if (!isCommandModule(mod)) throw new Error(`${file} must export "summary" (a string) and "run(args, io)"`);
+  return mod;
+}
+
+/** The commands present in cli/commands, sorted. */
+export async function commandNames(): Promise<string[]> {
+  const files = await readdir(COMMANDS_DIR);
+  return files
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+    .map((f) => f.slice(0, -3))
+    .filter((n) => COMMAND_NAME.test(n))
+    .sort();
+}
+
+async function printHelp(out: NodeJS.WritableStream): Promise<void> {
+  const names = await commandNames();
+  const width = Math.max(...names.map((n) => n.length), 4);
+  println(out, "usage: botflow <command> [options]");
+  println(out);
+  println(out, "commands:");
+  for (const name of names) {
+    const command = await loadCommand(name);
+    println(out, `  ${name.padEnd(width)}  ${command?.summary ?? ""}`);
+  }
+  println(out);
+  println(out, 'Run "botflow help <command>" or "botflow <command> --help" for its options; "botflow --version" for the version.');
+}
+
+async function version(): Promise<string> {
+  const pkg = JSON.parse(await readFile(PACKAGE_JSON, "utf8")) as { version?: unknown };
+  return typeof pkg.version === "string" ? pkg.version : "unknown";
+}

@@ -1,0 +1,105 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { runCli } from "./run-cli.ts";
+
+const F = "test/cli/fixtures";
+const PROBLEM_LINE = /^[^:]+:\d+:\d+: (error|warning): .+$/;
+
+describe("botflow validate", () => {
+  it("passes every example scenario with no problem at all", async () => {
+    const files = readdirSync("scenarios").filter((f) => f.endsWith(".yaml")).map((f) => `scenarios/${f}`);
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const r = await runCli(["validate", ...files]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`${files.length} files: ${files.length} valid, 0 invalid (0 errors, 0 warnings)\n`);
+    expect(r.code).toBe(0);
+  });
+
+  it("starts every example scenario with the schema comment editors use", () => {
+    for (const f of readdirSync("scenarios").filter((n) => n.endsWith(".yaml"))) {
+      expect(readFileSync(`scenarios/${f}`, "utf8").split("\n")[0], f).toBe("# yaml-language-server: $schema=../scenario.schema.json");
+    }
+  });
+
+  it("exits 0 on warnings only and prints each warning with its position", async () => {
+    const r = await runCli(["validate", `${F}/warning-only.yaml`]);
+    expect(r.stdout).toBe(
+      `${F}/warning-only.yaml:12:3: warning: block "orphan" is never reached from start "hello"\n` +
+        "1 file: 1 valid, 0 invalid (0 errors, 1 warning)\n",
+    );
+    expect(r.code).toBe(0);
+  });
+
+  it("exits 1 on graph errors and prints every problem as file:line:col: severity: message", async () => {
+    const r = await runCli(["validate", `${F}/broken-graph.yaml`]);
+    expect(r.stdout.split("\n")).toEqual([
+      `${F}/broken-graph.yaml:12:11: error: block "ask": no block "thank" (did you mean "thanks"?)`,
+      `${F}/broken-graph.yaml:13:3: warning: block "save" is never reached from start "ask"`,
+      `${F}/broken-graph.yaml:15:13: error: block "save": unknown action "statistic_set" (did you mean "statistic__set"?); known actions: statistic__set`,
+      `${F}/broken-graph.yaml:18:3: warning: block "thanks" is never reached from start "ask"`,
+      "1 file: 0 valid, 1 invalid (2 errors, 2 warnings)",
+      "",
+    ]);
+    expect(r.code).toBe(1);
+  });
+
+  it("reports a YAML syntax error at its line", async () => {
+    const r = await runCli(["validate", `${F}/bad-yaml.yaml`]);
+    expect(r.stdout).toMatch(/^test\/cli\/fixtures\/bad-yaml\.yaml:7:1: error: YAML syntax: .*quote/m);
+    expect(r.code).toBe(1);
+  });
+
+  it("counts good and bad files in one run, in argument order, and exits 1", async () => {
+    const r = await runCli(["validate", "scenarios/csat.yaml", `${F}/warning-only.yaml`, `${F}/broken-graph.yaml`]);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines.slice(0, -1).every((l) => PROBLEM_LINE.test(l))).toBe(true);
+    expect(lines[0]).toContain("warning-only.yaml");
+    expect(lines.at(-1)).toBe("3 files: 2 valid, 1 invalid (2 errors, 3 warnings)");
+    expect(r.code).toBe(1);
+  });
+
+  it("reports a missing file clearly and counts it as invalid", async () => {
+    const r = await runCli(["validate", "scenarios/csat.yaml", "scenarios/nope.yaml"]);
+    expect(r.stdout).toBe("scenarios/nope.yaml:1:1: error: no such file; check the path\n2 files: 1 valid, 1 invalid (1 error, 0 warnings)\n");
+    expect(r.code).toBe(1);
+  });
+
+  it("refuses two scenarios with the same id, pointing at the second file's id", async () => {
+    const r = await runCli(["validate", "scenarios/csat.yaml", `${F}/same-id-as-csat.yaml`]);
+    expect(r.stdout).toBe(
+      `${F}/same-id-as-csat.yaml:2:5: error: scenario id "csat" is already used by scenarios/csat.yaml; give each scenario its own id\n` +
+        "2 files: 1 valid, 1 invalid (1 error, 0 warnings)\n",
+    );
+    expect(r.code).toBe(1);
+  });
+
+  it("expands a directory to its scenario files and checks a file named twice once", async () => {
+    const r = await runCli(["validate", "scenarios", "scenarios/csat.yaml"]);
+    const count = readdirSync("scenarios").filter((f) => /\.ya?ml$/.test(f)).length;
+    expect(r.stdout).toBe(`${count} files: ${count} valid, 0 invalid (0 errors, 0 warnings)\n`);
+    expect(r.code).toBe(0);
+  });
+
+  it("resolves files against the working directory it is given", async () => {
+    const r = await runCli(["validate", "warning-only.yaml"], { cwd: `${process.cwd()}/${F}` });
+    expect(r.stdout).toMatch(/^warning-only\.yaml:12:3: warning:/);
+    expect(r.code).toBe(0);
+  });
+
+  it("exits 2 with the usage on stderr when no file is given or an option is unknown", async () => {
+    const none = await runCli(["validate"]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toContain("error: no scenario files given");
+    expect(none.stderr).toContain("usage: botflow validate FILE|DIR...");
+    const bad = await runCli(["validate", "--strict", "scenarios/csat.yaml"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/error: .*--strict/);
+  });
+
+  it("prints its usage with --help and exits 0", async () => {
+    const r = await runCli(["validate", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("usage: botflow validate FILE|DIR...");
+  });
+});
