@@ -65,8 +65,11 @@ export function step(scenario: LoadedScenario, state: ConversationState | null, 
     if (!due || (event.kind === "timeout" && event.promptId !== undefined && event.promptId !== s.prompt?.id)) {
       return { state: s, effects }; // a timeout for a prompt already answered
     }
+    const late = s.prompt?.id;
     s = fireTimeout(scenario, s, effects, event.at);
-    if (event.kind === "timeout" || s.ended || !s.prompt) return { state: s, effects };
+    // A late answer was meant for the question that timed out: never apply it to the next one.
+    if (event.kind !== "timeout") effects.push({ type: "ignored", reason: "stale_prompt", promptId: late });
+    return { state: s, effects };
   }
 
   const prompt = s.prompt;
@@ -147,7 +150,8 @@ export function resolveNext(next: NextSpec | undefined, vars: Readonly<Record<st
   if (next === undefined || typeof next === "string") return next;
   for (const rule of next) {
     if ("default" in rule) return rule.default;
-    const v = vars[rule.var];
+    // Own keys only: a rule on "constructor" must not see Object.prototype's.
+    const v = Object.hasOwn(vars, rule.var) ? vars[rule.var] : undefined;
     if (v === undefined) continue;
     if (rule.equals !== undefined && sameValue(v, rule.equals)) return rule.goto;
     if (rule.lte !== undefined && toNumber(v) <= rule.lte) return rule.goto;

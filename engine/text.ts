@@ -5,15 +5,14 @@ import type { VarValue } from "./types.ts";
 export function localize(text: Localized | number, locale: string, fallback: string): string {
   if (typeof text === "string") return text;
   if (typeof text === "number") return String(text);
-  const exact = text[locale];
-  if (exact !== undefined) return exact;
+  // Own keys only: the locale comes from the channel, and "constructor" must not find Object's.
+  if (Object.hasOwn(text, locale)) return text[locale] as string;
   const dash = locale.indexOf("-");
   if (dash > 0) {
-    const lang = text[locale.slice(0, dash)];
-    if (lang !== undefined) return lang;
+    const lang = locale.slice(0, dash);
+    if (Object.hasOwn(text, lang)) return text[lang] as string;
   }
-  const def = text[fallback];
-  if (def !== undefined) return def;
+  if (Object.hasOwn(text, fallback)) return text[fallback] as string;
   for (const key in text) return text[key] as string;
   return "";
 }
@@ -24,7 +23,8 @@ const VAR = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 export function substitute(text: string, vars: Readonly<Record<string, VarValue>>): string {
   if (!text.includes("{{")) return text;
   return text.replace(VAR, (_, name: string) => {
-    const v = vars[name];
+    // Own keys only, so {{constructor}} or {{__proto__}} print nothing rather than Object's members.
+    const v = Object.hasOwn(vars, name) ? vars[name] : undefined;
     return v === undefined ? "" : String(v);
   });
 }
