@@ -54,7 +54,16 @@ export class MemoryStateStore implements StateStore {
 
   async dueTimeouts(now: number, limit: number): Promise<{ key: string; ref: ConversationRef; deadline: number }[]> {
     const due: { key: string; ref: ConversationRef; deadline: number }[] = [];
-    for (const [key, d] of this.deadlines) if (d.deadline <= now) due.push({ key, ...d });
+    for (const [key, d] of this.deadlines) {
+      if (d.deadline > now) continue;
+      // The state expired (idle TTL) under its deadline: there is nothing left to time out.
+      const entry = this.states.get(key);
+      if (!entry || entry.expires <= this.clock.now()) {
+        this.deadlines.delete(key);
+        continue;
+      }
+      due.push({ key, ...d });
+    }
     return due.sort((a, b) => a.deadline - b.deadline).slice(0, limit);
   }
 
