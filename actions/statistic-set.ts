@@ -5,7 +5,7 @@
  * without a rating as a comment only; neither, nothing but the "offered" flag.
  */
 import type { ActionContext } from "../engine/ports.ts";
-import { QUALITY_ANSWER, QUALITY_COMMENT, type SurveyQueue } from "../stats/events.ts";
+import { QUALITY_ANSWER, QUALITY_COMMENT, toScore, type SurveyQueue } from "../stats/events.ts";
 import { surveyEventBase } from "../stats/survey-tracker.ts";
 import type { ActionDefinition } from "./registry.ts";
 
@@ -24,8 +24,7 @@ export function statisticSetAction(queue: SurveyQueue): ActionDefinition {
     description: "Queues the dialogue's CSAT survey (quality_answer, quality_comment) for statistics.",
     configSchema: STATISTIC_SET_CONFIG_SCHEMA,
     async run(_config, ctx: ActionContext) {
-      const rawScore = ctx.vars[QUALITY_ANSWER];
-      const score = typeof rawScore === "number" ? rawScore : rawScore !== undefined && rawScore !== "" && !Number.isNaN(Number(rawScore)) ? Number(rawScore) : undefined;
+      const score = toScore(ctx.vars[QUALITY_ANSWER]);
       const rawComment = ctx.vars[QUALITY_COMMENT];
       const comment = rawComment === undefined ? undefined : String(rawComment);
       if (score === undefined && (comment === undefined || comment === "")) return; // neither: the offered flag says it all

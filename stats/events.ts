@@ -43,6 +43,20 @@ export interface SurveyQueue {
   close(): Promise<void>;
 }
 
+/**
+ * A rating as recorded: numbers as they are, numeric strings (a rating typed into a
+ * wait_for_response) converted; anything else (blank, words, Infinity) is no rating.
+ */
+export function toScore(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== "string" || value.trim() === "") return undefined;
+  const n = Number(value.trim());
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Every kind, for validation and for iterating in tests. */
+export const SURVEY_EVENT_KINDS: readonly SurveyEventKind[] = ["dialogue_started", "offered", "answered", "declined", "commented", "completed"];
+
 /** The variables the reference product's CSAT scenario saves. */
 export const QUALITY_ANSWER = "quality_answer";
 export const QUALITY_COMMENT = "quality_comment";

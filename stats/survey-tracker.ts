@@ -4,7 +4,7 @@
  */
 import type { ActionContext, Tracker } from "../engine/ports.ts";
 import type { TrackEvent } from "../engine/types.ts";
-import { QUALITY_ANSWER, QUALITY_COMMENT, type SurveyEvent, type SurveyQueue } from "./events.ts";
+import { QUALITY_ANSWER, QUALITY_COMMENT, toScore, type SurveyEvent, type SurveyQueue } from "./events.ts";
 
 export function surveyEventBase(ctx: Omit<ActionContext, "blockId">): Omit<SurveyEvent, "kind"> {
   return {
@@ -35,12 +35,15 @@ export function toSurveyEvent(event: TrackEvent, ctx: Omit<ActionContext, "block
       return { ...base, kind: "dialogue_started" };
     case "prompt_offered":
       return event.saveTo === QUALITY_ANSWER ? { ...base, kind: "offered", ...(event.scale ? { scale: event.scale } : {}) } : undefined;
-    case "prompt_answered":
-      if (event.saveTo === QUALITY_ANSWER && typeof event.value === "number") return { ...base, kind: "answered", score: event.value };
+    case "prompt_answered": {
+      // A rating typed into a wait_for_response arrives as text ("4"); it is still a rating.
+      const score = event.saveTo === QUALITY_ANSWER ? toScore(event.value) : undefined;
+      if (score !== undefined) return { ...base, kind: "answered", score };
       if (event.saveTo === QUALITY_COMMENT && event.value !== undefined && String(event.value) !== "") {
         return { ...base, kind: "commented", comment: String(event.value) };
       }
       return undefined;
+    }
     case "prompt_declined":
       return event.saveTo === QUALITY_ANSWER ? { ...base, kind: "declined", reason: event.reason ?? "skipped" } : undefined;
     case "dialogue_ended":

@@ -1,0 +1,106 @@
+/**
+ * The production survey queue: a BullMQ producer on ioredis. Each event is one job whose
+ * id is `surveyJobId(event)`, so an event queued twice while the first copy is waiting,
+ * running or among the kept completed jobs is one job. Past that window the store's
+ * per-event idempotency still counts it once.
+ *
+ * @example
+ * const queue = new BullmqSurveyQueue({ connection: new Redis(url), settings: { prefix: "botflow" } });
+ * await queue.add(event);
+ */
+import { Queue, type JobsOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import { surveyJobId, type SurveyEvent, type SurveyQueue } from "../events.ts";
+import { SurveyDeadLetters, type DeadSurveyJob } from "./survey-dead-letters.ts";
+import { DEFAULT_SURVEY_QUEUE, type SurveyQueueSettings } from "./survey-queue-settings.ts";
+
+export interface BullmqSurveyQueueOptions {
+  /** The caller owns it and closes it after `close()`. */
+  connection: Redis;
+  settings?: Partial<SurveyQueueSettings>;
+}
+
+export interface SurveyQueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+  dead: number;
+}
+
+const ADD_BULK_CHUNK = 1_000;
+
+export class BullmqSurveyQueue implements SurveyQueue {
+  readonly settings: SurveyQueueSettings;
+  readonly queue: Queue<unknown>;
+  readonly dead: SurveyDeadLetters;
+
+  constructor(o: BullmqSurveyQueueOptions) {
+    this.settings = { ...DEFAULT_SURVEY_QUEUE, ...o.settings };
+    this.queue = new Queue<unknown>(this.settings.name, { connection: o.connection, prefix: this.settings.prefix });
+    this.dead = new SurveyDeadLetters(o.connection, this.settings);
+  }
+
+  /** Resolves once Redis holds the job (durable as far as Redis's AOF is). */
+  async add(event: SurveyEvent): Promise<void> {
+    await this.queue.add(event.kind, event, this.jobOptions(surveyJobId(event)));
+  }
+
+  /** Queues many events in few round trips (imports, benchmarks, tests). */
+  async addBulk(events: readonly SurveyEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i += ADD_BULK_CHUNK) {
+      const chunk = events.slice(i, i + ADD_BULK_CHUNK);
+      await this.queue.addBulk(chunk.map((e) => ({ name: e.kind, data: e, opts: this.jobOptions(surveyJobId(e)) })));
+    }
+  }
+
+  /** The dead-lettered jobs, oldest first (payloads may contain comment text: never log them). */
+  deadLetters(start = 0, end = -1): Promise<DeadSurveyJob[]> {
+    return this.dead.list(start, end);
+  }
+
+  /**
+   * Re-queues every dead job under its original id with fresh attempts and empties the
+   * dead letter. A job that is somehow still queued is left to run rather than doubled.
+   */
+  replayDead(): Promise<number> {
+    return this.dead.replay(async (d) => {
+      const state = await this.queue.getJobState(d.jobId);
+      if (state === "completed" || state === "failed") {
+        // The finished copy would swallow the re-add as a duplicate.
+        if ((await this.queue.remove(d.jobId)) !== 1) throw new Error(`could not remove finished job ${d.jobId} from ${this.settings.name} to replay it; retry the replay`);
+      } else if (state !== "unknown") {
+        return;
+      }
+      const kind = typeof d.event === "object" && d.event !== null ? (d.event as { kind?: unknown }).kind : undefined;
+      await this.queue.add(typeof kind === "string" ? kind : "replay", d.event, this.jobOptions(d.jobId));
+    });
+  }
+
+  async counts(): Promise<SurveyQueueCounts> {
+    const c = await this.queue.getJobCounts("waiting", "active", "delayed", "completed", "failed", "prioritized");
+    return {
+      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+      active: c.active ?? 0,
+      delayed: c.delayed ?? 0,
+      completed: c.completed ?? 0,
+      failed: c.failed ?? 0,
+      dead: await this.dead.count(),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.queue.close(), this.dead.close()]);
+  }
+
+  private jobOptions(jobId: string): JobsOptions {
+    return {
+      jobId,
+      attempts: this.settings.attempts,
+      backoff: { type: "exponential", delay: this.settings.backoffMs },
+      removeOnComplete: { count: this.settings.keepCompleted },
+      removeOnFail: { count: this.settings.keepFailed },
+    };
+  }
+}

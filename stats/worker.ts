@@ -1,0 +1,140 @@
+/**
+ * A statistics worker: a BullMQ Worker on the survey queue that stores each job's event
+ * through the shared batch writer. Any number of these run against one Redis and one
+ * database; the store's per-event idempotency makes redelivery harmless, so a worker
+ * killed between committing and acknowledging costs a repeat, never a double count.
+ *
+ * @example
+ * const worker = new SurveyWorker({ connection, store, concurrency: 100 });
+ * await worker.start();
+ * process.once("SIGTERM", () => void worker.close()); // finishes in-flight jobs, then closes the store
+ */
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { silentLogger, systemClock, type Clock, type Logger } from "../engine/ports.ts";
+import { parseSurveyEvent } from "./queue/parse-survey-event.ts";
+import { SurveyDeadLetters } from "./queue/survey-dead-letters.ts";
+import { DEFAULT_SURVEY_QUEUE, type SurveyQueueSettings } from "./queue/survey-queue-settings.ts";
+import { SurveyBatchWriter, type SurveyBatchWriterOptions, type SurveyWriteStore } from "./worker-batch-writer.ts";
+
+export interface SurveyWorkerOptions {
+  /** A connection with `maxRetriesPerRequest: null` (BullMQ requires it for workers). The caller closes it. */
+  connection: Redis;
+  /** Closed by `close()`, after the last in-flight job. */
+  store: SurveyWriteStore;
+  settings?: Partial<Pick<SurveyQueueSettings, "name" | "prefix">>;
+  /** Jobs processed at once; also the largest batch one transaction can gather. */
+  concurrency?: number;
+  batch?: SurveyBatchWriterOptions;
+  /** How long a job's lock lasts without renewal; a killed worker's jobs are retried after it. */
+  lockDurationMs?: number;
+  /** How often stalled jobs (of killed workers) are looked for. */
+  stalledIntervalMs?: number;
+  /** Stalls a job survives before it fails; kills are routine in a fleet, so be generous. */
+  maxStalledCount?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export const DEFAULT_WORKER_CONCURRENCY = 100;
+
+export class SurveyWorker {
+  readonly worker: Worker<unknown, void>;
+  readonly writer: SurveyBatchWriter;
+  private readonly dead: SurveyDeadLetters;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly o: SurveyWorkerOptions) {
+    const settings = { ...DEFAULT_SURVEY_QUEUE, ...o.settings };
+    this.log = o.logger ?? silentLogger;
+    this.clock = o.clock ?? systemClock;
+    this.writer = new SurveyBatchWriter(o.store, o.batch);
+    this.dead = new SurveyDeadLetters(o.connection, settings);
+    this.worker = new Worker<unknown, void>(settings.name, (job) => this.process(job), {
+      connection: o.connection,
+      prefix: settings.prefix,
+      autorun: false,
+      concurrency: o.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
+      lockDuration: o.lockDurationMs ?? 30_000,
+      stalledInterval: o.stalledIntervalMs ?? 30_000,
+      maxStalledCount: o.maxStalledCount ?? 20,
+    });
+    this.worker.on("failed", (job, err) => void this.onFailed(job, err));
+    this.worker.on("error", (err) => this.log.error({ err: summary(err), queue: settings.name }, "survey worker error; it keeps running and reconnects"));
+  }
+
+  /** Starts taking jobs; resolves once connected to Redis. */
+  async start(): Promise<void> {
+    void this.worker.run().catch((err: unknown) => this.log.error({ err: summary(err) }, "survey worker stopped"));
+    await this.worker.waitUntilReady();
+  }
+
+  /** Stops taking jobs, finishes those in flight, then closes the store. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.worker.close();
+      await this.writer.drain();
+      await this.dead.close();
+      await this.o.store.close();
+    })();
+    return this.closing;
+  }
+
+  private async process(job: Job<unknown, void>): Promise<void> {
+    let event;
+    try {
+      event = parseSurveyEvent(job.data);
+    } catch (err) {
+      await this.deadLetter(job, err, true);
+      this.log.warn({ jobId: job.id, err: summary(err) }, "malformed survey event moved to the dead letter");
+      throw new UnrecoverableError(summary(err).message);
+    }
+    try {
+      await this.writer.write(event);
+    } catch (err) {
+      const attempts = job.opts.attempts ?? 1;
+      const final = job.attemptsMade + 1 >= attempts;
+      // Dead-letter before BullMQ records the failure: a crash in between retries the job, never loses it.
+      if (final) await this.deadLetter(job, err, false);
+      this.log.warn(
+        { jobId: job.id, kind: event.kind, attempt: job.attemptsMade + 1, attempts, err: summary(err) },
+        final ? "survey event failed its last attempt; moved to the dead letter" : "survey event could not be stored; it will be retried",
+      );
+      throw err;
+    }
+  }
+
+  /** Jobs that failed outside the processor (stalled too often) reach the dead letter here. */
+  private async onFailed(job: Job<unknown, void> | undefined, err: Error): Promise<void> {
+    if (!job) return;
+    const unrecoverable = err.name === "UnrecoverableError";
+    if (!unrecoverable && job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(err.message)) return;
+    try {
+      await this.deadLetter(job, err, unrecoverable);
+    } catch (e) {
+      this.log.error({ jobId: job.id, err: summary(e) }, "could not copy a failed survey job to the dead letter; it stays in the failed set");
+    }
+  }
+
+  private async deadLetter(job: Job<unknown, void>, err: unknown, unrecoverable: boolean): Promise<void> {
+    await this.dead.put({
+      jobId: String(job.id),
+      event: job.data,
+      failedReason: summary(err).message,
+      attemptsMade: job.attemptsMade + 1,
+      unrecoverable,
+      deadAt: this.clock.now(),
+    });
+  }
+}
+
+/** An error as it may be logged: name, message and code, never the payload. */
+function summary(err: unknown): { name: string; message: string; code?: string } {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { name: err.name, message: err.message, ...(code !== undefined ? { code: String(code) } : {}) };
+  }
+  return { name: "Error", message: String(err) };
+}

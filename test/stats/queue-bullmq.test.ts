@@ -1,0 +1,155 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { surveyJobId } from "../../stats/events.ts";
+import { BullmqSurveyQueue } from "../../stats/queue/bullmq-survey-queue.ts";
+import type { SurveyQueueSettings } from "../../stats/queue/survey-queue-settings.ts";
+import { SurveyWorker } from "../../stats/worker.ts";
+import { RecordingLogger } from "../helpers/recorders.ts";
+import { ControlledStore, EventLogStore, testEvent } from "./worker-test-store.ts";
+
+const REDIS_URL = "redis://127.0.0.1:6379";
+const schema = `test_${randomUUID().replace(/-/g, "")}`;
+let redis: Redis;
+let prefix: string;
+let settings: Partial<SurveyQueueSettings>;
+let producer: BullmqSurveyQueue;
+let base: EventLogStore;
+let store: ControlledStore;
+const workers: SurveyWorker[] = [];
+
+async function deleteKeys(r: Redis, pattern: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await r.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await r.del(...keys);
+  } while (cursor !== "0");
+}
+
+function startWorker(o: { concurrency?: number; logger?: RecordingLogger } = {}): SurveyWorker {
+  const w = new SurveyWorker({ connection: redis, store, settings, concurrency: o.concurrency ?? 20, ...(o.logger ? { logger: o.logger } : {}) });
+  workers.push(w);
+  return w;
+}
+
+beforeAll(async () => {
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  base = new EventLogStore(schema);
+  await base.migrate();
+});
+afterAll(async () => {
+  await base.close();
+  await EventLogStore.dropSchema(schema);
+  await redis.quit();
+});
+beforeEach(async () => {
+  prefix = `test-${randomUUID()}`;
+  settings = { prefix, name: "surveys", attempts: 3, backoffMs: 5 };
+  producer = new BullmqSurveyQueue({ connection: redis, settings });
+  await base.pool.query(`TRUNCATE "${schema}".events`);
+  // The worker closes its store on shutdown; the shared pool must outlive each test.
+  store = new ControlledStore({ migrate: () => base.migrate(), apply: (e) => base.apply(e), close: async () => {} });
+});
+afterEach(async () => {
+  for (const w of workers.splice(0)) await w.close();
+  await producer.close();
+  await deleteKeys(redis, `${prefix}:*`);
+});
+
+describe("BullmqSurveyQueue and SurveyWorker on the real Redis", () => {
+  it("keeps one job when the same event is queued twice, and stores it once", async () => {
+    const e = testEvent(1);
+    await producer.add(e);
+    await producer.add({ ...e });
+    await producer.addBulk([e, testEvent(2), testEvent(2)]);
+    expect((await producer.counts()).waiting).toBe(2);
+    const w = startWorker();
+    await w.start();
+    await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(2), { timeout: 10_000, interval: 20 });
+    expect(store.timesGiven(surveyJobId(e))).toBe(1);
+    expect(await base.jobIds()).toEqual(["s1.completed", "s2.completed"]);
+    // Queued again after it completed: still recognised while the completed job is kept.
+    await producer.add(e);
+    expect((await producer.counts()).waiting).toBe(0);
+  });
+
+  it("retries a failing event with backoff until it is stored", async () => {
+    store.failNext = 2;
+    await producer.add(testEvent(1));
+    const w = startWorker();
+    await w.start();
+    await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(1), { timeout: 10_000, interval: 20 });
+    const job = await producer.queue.getJob("s1.completed");
+    expect(job?.attemptsMade).toBe(3); // BullMQ counts every attempt, the successful one included
+    expect(store.calls).toHaveLength(3);
+    expect(await base.jobIds()).toEqual(["s1.completed"]);
+    expect((await producer.counts()).dead).toBe(0);
+  });
+
+  it("moves an event that exhausted its attempts to the dead letter, and replay stores it", async () => {
+    store.down = true;
+    const logger = new RecordingLogger();
+    await producer.add(testEvent(7, { comment: "my private words" }));
+    const w = startWorker({ logger });
+    await w.start();
+    await vi.waitFor(async () => expect((await producer.counts()).dead).toBe(1), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(async () => expect((await producer.counts()).failed).toBe(1), { timeout: 5_000, interval: 20 });
+    const [dead] = await producer.deadLetters();
+    expect(dead).toMatchObject({ jobId: "s7.completed", attemptsMade: 3, unrecoverable: false, event: { surveyId: "s7", comment: "my private words" } });
+    expect(dead?.failedReason).toMatch(/ECONNREFUSED/);
+    expect(store.timesGiven("s7.completed")).toBe(3);
+    expect(await base.count()).toBe(0);
+    expect(JSON.stringify(logger.lines)).not.toContain("my private words");
+    expect(logger.lines.some((l) => l.msg?.includes("dead letter"))).toBe(true);
+
+    store.down = false;
+    expect(await producer.replayDead()).toBe(1);
+    await vi.waitFor(async () => expect(await base.jobIds()).toEqual(["s7.completed"]), { timeout: 10_000, interval: 20 });
+    const counts = await producer.counts();
+    expect(counts.dead).toBe(0);
+    await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(1), { timeout: 5_000, interval: 20 });
+  });
+
+  it("sends a malformed event straight to the dead letter as an UnrecoverableError, without retries", async () => {
+    await producer.queue.add("completed", { kind: "completed", surveyId: "bad id with spaces" }, { jobId: "bad.1", attempts: 5, backoff: { type: "exponential", delay: 5 } });
+    await producer.add(testEvent(2));
+    const w = startWorker();
+    await w.start();
+    await vi.waitFor(async () => expect(await producer.counts()).toMatchObject({ dead: 1, failed: 1, completed: 1 }), { timeout: 10_000, interval: 20 });
+    const [dead] = await producer.deadLetters();
+    expect(dead).toMatchObject({ jobId: "bad.1", attemptsMade: 1, unrecoverable: true });
+    expect(dead?.failedReason).toMatch(/surveyId/);
+    const job = await producer.queue.getJob("bad.1");
+    expect(job?.attemptsMade).toBe(1);
+    expect(store.calls.flat().map((e) => e.surveyId)).toEqual(["s2"]);
+  });
+
+  it("finishes the jobs in flight on close, then closes the store; a new worker takes the rest, none lost", async () => {
+    const n = 60;
+    await producer.addBulk(Array.from({ length: n }, (_, i) => testEvent(i)));
+    let release!: () => void;
+    store.gate = new Promise<void>((r) => (release = r));
+    const first = startWorker({ concurrency: 10 });
+    await first.start();
+    await vi.waitFor(() => expect(store.calls.length).toBeGreaterThan(0), { timeout: 10_000, interval: 5 });
+    const closing = first.close();
+    release();
+    store.gate = undefined;
+    await closing;
+    expect(store.closed).toBe(true);
+    expect(store.appliesDoneAtClose).toBe(store.calls.length);
+    const counts = await producer.counts();
+    expect(counts.active).toBe(0);
+    expect(counts.failed).toBe(0);
+    expect(counts.completed).toBe(await base.count());
+    expect(counts.completed + counts.waiting).toBe(n);
+    expect(counts.waiting).toBeGreaterThan(0);
+
+    store.closed = false;
+    const second = startWorker({ concurrency: 10 });
+    await second.start();
+    await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(n), { timeout: 10_000, interval: 20 });
+    expect(await base.count()).toBe(n);
+  });
+});

@@ -1,0 +1,92 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { InProcessSurveyQueue, SurveyQueueClosedError } from "../../stats/queue/in-process-survey-queue.ts";
+import { MalformedSurveyEventError } from "../../stats/queue/parse-survey-event.ts";
+import type { SurveyEvent } from "../../stats/events.ts";
+import { ControlledStore, DatabaseDownError, EventLogStore, testEvent } from "./worker-test-store.ts";
+
+const schema = `test_${randomUUID().replace(/-/g, "")}`;
+let base: EventLogStore;
+let store: ControlledStore;
+let slept: number[];
+const sleep = async (ms: number): Promise<void> => {
+  slept.push(ms);
+};
+
+beforeAll(async () => {
+  base = new EventLogStore(schema);
+  await base.migrate();
+});
+afterAll(async () => {
+  await base.close();
+  await EventLogStore.dropSchema(schema);
+});
+beforeEach(async () => {
+  await base.pool.query(`TRUNCATE "${schema}".events`);
+  store = new ControlledStore(base);
+  slept = [];
+});
+
+describe("InProcessSurveyQueue", () => {
+  it("resolves add once the event is stored, and batches concurrent adds", async () => {
+    const q = new InProcessSurveyQueue(store, { sleep });
+    await q.add(testEvent(1));
+    expect(await base.jobIds()).toEqual(["s1.completed"]);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => q.add(testEvent(i + 2))));
+    expect(await base.count()).toBe(21);
+    expect(store.calls.length).toBeLessThan(21);
+  });
+
+  it("stores the same event added twice at once with one write", async () => {
+    const q = new InProcessSurveyQueue(store, { sleep });
+    const e = testEvent(3);
+    await Promise.all([q.add(e), q.add({ ...e })]);
+    expect(store.timesGiven("s3.completed")).toBe(1);
+    expect(await base.jobIds()).toEqual(["s3.completed"]);
+  });
+
+  it("retries with exponential backoff, then stores", async () => {
+    const q = new InProcessSurveyQueue(store, { sleep, attempts: 4, backoffMs: 100 });
+    store.failNext = 2;
+    await q.add(testEvent(1));
+    expect(slept).toEqual([100, 200]);
+    expect(await base.jobIds()).toEqual(["s1.completed"]);
+  });
+
+  it("rejects after the last attempt, keeps the event in the dead letter, and replay stores it", async () => {
+    const q = new InProcessSurveyQueue(store, { sleep, attempts: 3, backoffMs: 10 });
+    store.down = true;
+    await expect(q.add(testEvent(5))).rejects.toBeInstanceOf(DatabaseDownError);
+    expect(slept).toEqual([10, 20]);
+    expect(q.deadLetters()).toMatchObject([{ event: { surveyId: "s5" }, attemptsMade: 3 }]);
+    store.down = false;
+    expect(await q.replayDead()).toBe(1);
+    expect(q.deadLetters()).toEqual([]);
+    expect(await base.jobIds()).toEqual(["s5.completed"]);
+  });
+
+  it("rejects a malformed event at once, without touching the store", async () => {
+    const q = new InProcessSurveyQueue(store, { sleep });
+    const bad = { ...testEvent(1), kind: "rated" } as unknown as SurveyEvent;
+    await expect(q.add(bad)).rejects.toBeInstanceOf(MalformedSurveyEventError);
+    await expect(q.add({ ...testEvent(1), at: -1 })).rejects.toThrow(/at must be epoch milliseconds/);
+    expect(store.calls).toEqual([]);
+  });
+
+  it("close waits for adds in flight (retries included) and refuses new ones", async () => {
+    let wake!: () => void;
+    const q = new InProcessSurveyQueue(store, { attempts: 3, backoffMs: 10, sleep: () => new Promise<void>((r) => (wake = r)) });
+    store.failNext = 1;
+    const pending = q.add(testEvent(9));
+    let closed = false;
+    const closing = q.close().then(() => (closed = true));
+    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((r) => setImmediate(r));
+    expect(closed).toBe(false);
+    await expect(q.add(testEvent(10))).rejects.toBeInstanceOf(SurveyQueueClosedError);
+    wake();
+    await closing;
+    await pending;
+    expect(await base.jobIds()).toEqual(["s9.completed"]);
+  });
+});
