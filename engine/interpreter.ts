@@ -22,6 +22,7 @@ import {
 export interface StepResult {
   /** The state to save; `null` only when there was none and nothing started. */
   state: ConversationState | null;
+  /** In order. When the step stops at an action block, its `runAction` is the last effect. */
   effects: Effect[];
 }
 
@@ -65,10 +66,10 @@ export function step(scenario: LoadedScenario, state: ConversationState | null, 
     if (!due || (event.kind === "timeout" && event.promptId !== undefined && event.promptId !== s.prompt?.id)) {
       return { state: s, effects }; // a timeout for a prompt already answered
     }
-    const late = s.prompt?.id;
-    s = fireTimeout(scenario, s, effects, event.at);
     // A late answer was meant for the question that timed out: never apply it to the next one.
-    if (event.kind !== "timeout") effects.push({ type: "ignored", reason: "stale_prompt", promptId: late });
+    // (Reported first: a runAction, when there is one, must stay the last effect.)
+    if (event.kind !== "timeout") effects.push({ type: "ignored", reason: "stale_prompt", promptId: s.prompt?.id });
+    s = fireTimeout(scenario, s, effects, event.at);
     return { state: s, effects };
   }
 

@@ -21,7 +21,7 @@ import {
 } from "./ports.ts";
 import type { ScenarioRegistry } from "./registry.ts";
 import type { LoadedScenario } from "./scenario.ts";
-import type { ConversationRef, ConversationState, Effect, InboundEvent } from "./types.ts";
+import type { ConversationRef, ConversationState, Effect, InboundEvent, VarValue } from "./types.ts";
 import { BotflowError } from "./errors.ts";
 
 export interface RuntimeOptions {
@@ -56,7 +56,12 @@ export class ConversationBusyError extends BotflowError {
   }
 }
 
-const MAX_ACTIONS_PER_EVENT = 50;
+/**
+ * Actions one event may run back to back. The loader refuses loops with no waiting block, so only
+ * a chain of more action blocks than this reaches it; the dialogue is then ended (and logged)
+ * rather than saved with an action pending, which would leave the conversation stuck.
+ */
+export const MAX_ACTIONS_PER_EVENT = 50;
 
 export class Runtime {
   private readonly clock: Clock;
@@ -107,12 +112,17 @@ export class Runtime {
         const r = await this.handle({ ...d.ref, kind: "timeout", dedupeKey: `timeout:${d.deadline}`, at: now });
         if (r.status === "processed") fired++;
       } catch (err) {
-        this.log.error({ err, conversation: d.key }, "timeout sweep failed for a conversation; it is retried on the next sweep");
+        this.log.error({ err: errorSummary(err), conversation: d.key }, "timeout sweep failed for a conversation; it is retried on the next sweep");
       }
     }
     return fired;
   }
 
+  /**
+   * Waits for the conversation's lock. Deliberately on wall-clock time (Date.now/setTimeout), not the
+   * injected Clock: this is real contention with another event or process, and a simulated clock that
+   * tests hold still would make the wait never end. Scenario time (deadlines) stays on the Clock.
+   */
   private async acquire(key: string, dedupeKey: string) {
     const giveUp = Date.now() + this.lockWaitMs;
     for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
@@ -129,8 +139,10 @@ export class Runtime {
   ): { scenario: LoadedScenario | undefined; state: ConversationState | null; restart: boolean } {
     const wantsNew = event.kind === "start" || (event.kind === "text" && event.startIfIdle === true && (!state || state.ended));
     if (wantsNew || !state) {
+      // An unknown scenario id is not replaced by the default one: that would record surveys under
+      // the wrong scenario. `process` logs it and leaves the conversation as it was.
       const id = (event.kind === "start" && event.scenarioId) || this.o.defaultScenarioId;
-      return { scenario: this.o.scenarios.get(id) ?? this.o.scenarios.get(this.o.defaultScenarioId), state, restart: false };
+      return { scenario: this.o.scenarios.get(id), state, restart: false };
     }
     const current = this.o.scenarios.get(state.scenarioId);
     if (!current) return { scenario: undefined, state, restart: false };
@@ -157,9 +169,16 @@ export class Runtime {
     const picked = this.pickScenario(loaded, event);
     const scenario = picked.scenario;
     if (!scenario) {
-      this.log.warn({ conversation: key, scenario: loaded?.scenarioId ?? event.scenarioId }, "no such scenario; the conversation is ended");
       const effects: Effect[] = [{ type: "ignored", reason: "no_dialogue" }];
-      return { state: loaded ? { ...loaded, ended: true, prompt: null, pendingAction: null } : null, effects };
+      const requested = event.kind === "start" || !loaded || (loaded.ended && event.startIfIdle === true);
+      if (requested) {
+        // A start for a scenario this process does not have: the dialogue in progress (if any) goes on.
+        const id = (event.kind === "start" && event.scenarioId) || this.o.defaultScenarioId;
+        this.log.warn({ conversation: key, scenario: id }, `no scenario "${id}" is loaded; the event is ignored. Check the scenario id or the scenarios directory`);
+        return { state: loaded, effects };
+      }
+      this.log.warn({ conversation: key, scenario: loaded.scenarioId }, `scenario "${loaded.scenarioId}" is no longer loaded; the conversation's dialogue is ended`);
+      return { state: { ...loaded, ended: true, prompt: null, pendingAction: null }, effects };
     }
     let result = picked.restart
       ? interpret(scenario, picked.state, { ...event, kind: "start", text: undefined })
@@ -171,10 +190,23 @@ export class Runtime {
       await this.track(result.effects, state, event.at);
       effects.push(...result.effects);
       const last = result.effects[result.effects.length - 1];
-      if (!state || last?.type !== "runAction" || n >= MAX_ACTIONS_PER_EVENT) return { state, effects };
+      if (!state || last?.type !== "runAction") return { state, effects };
+      if (n >= MAX_ACTIONS_PER_EVENT) return this.endRunaway(key, state, last.blockId, effects, event.at);
       const ok = await this.runAction(last, state, event.at, key);
       result = interpret(scenario, state, { kind: "action_result", blockId: last.blockId, ok, at: event.at });
     }
+  }
+
+  private async endRunaway(key: string, state: ConversationState, blockId: string, effects: Effect[], at: number) {
+    this.log.error(
+      { conversation: key, scenario: state.scenarioId, block: blockId },
+      `more than ${MAX_ACTIONS_PER_EVENT} actions ran for one event; the dialogue is ended. Put a waiting block between long chains of actions`,
+    );
+    const ended: ConversationState = { ...state, pendingAction: null, prompt: null, ended: true, updatedAt: at };
+    const end: Effect[] = [{ type: "track", event: { type: "dialogue_ended" } }];
+    await this.track(end, ended, at);
+    effects.push(...end);
+    return { state: ended, effects };
   }
 
   private context(state: ConversationState, at: number): Omit<ActionContext, "blockId"> {
@@ -197,7 +229,7 @@ export class Runtime {
     } catch (err) {
       // The dialogue goes on (on_error, else next): the user is never stuck on a failed side effect.
       this.log.error(
-        { err: errorSummary(err), conversation: key, scenario: state.scenarioId, block: effect.blockId, action: effect.name },
+        { err: errorSummary(err, state.vars), conversation: key, scenario: state.scenarioId, block: effect.blockId, action: effect.name },
         "action failed",
       );
       return false;
@@ -220,7 +252,22 @@ export function surveyId(ref: ConversationRef, state: Pick<ConversationState, "d
   return createHash("sha256").update(`${conversationKey(ref)}|${state.dialogue}|${state.startedAt}`).digest("base64url").slice(0, 22);
 }
 
-function errorSummary(err: unknown): { name: string; message: string; code?: string } {
-  if (err instanceof Error) return { name: err.name, message: err.message, ...((err as { code?: unknown }).code ? { code: String((err as { code?: unknown }).code) } : {}) };
-  return { name: "Error", message: String(err) };
+/**
+ * What a log line says of an error: name, code and message, never the stack or cause. Values the
+ * user typed (`vars`) are cut out of the message: a driver error may quote the row it refused.
+ */
+function errorSummary(err: unknown, vars?: Readonly<Record<string, VarValue>>): { name: string; message: string; code?: string } {
+  const message = redact(err instanceof Error ? err.message : String(err), vars);
+  if (err instanceof Error) return { name: err.name, message, ...((err as { code?: unknown }).code ? { code: String((err as { code?: unknown }).code) } : {}) };
+  return { name: "Error", message };
+}
+
+function redact(message: string, vars: Readonly<Record<string, VarValue>> | undefined): string {
+  if (!vars) return message;
+  let out = message;
+  for (const v of Object.values(vars)) {
+    // Short values (ratings, "ok") are not personal and would blank out ordinary words.
+    if (typeof v === "string" && v.trim().length >= 3 && out.includes(v.trim())) out = out.split(v.trim()).join("[redacted]");
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
  * Test helper: drives the pure interpreter like a runtime would, one event at a time,
  * deep-freezing every state it passes in so any mutation of the input fails the test.
  */
-import { step } from "../../engine/interpreter.ts";
+import { step, type StepResult } from "../../engine/interpreter.ts";
 import type { LoadedScenario } from "../../engine/scenario.ts";
 import type { ConversationState, Effect, InboundEvent, OutMessage, TrackEvent } from "../../engine/types.ts";
 import { deepFreeze } from "./scenario.ts";
@@ -23,13 +23,22 @@ export class TestConversation {
     this.t = event.at ?? this.t + dt;
     const full = { channel: "test", conversationId: "c1", userId: "u1", dedupeKey: `d${++this.n}`, ...event, at: this.t };
     const result = step(this.scenario, deepFreeze(this.state), full);
-    this.state = result.state;
-    return result.effects;
+    return this.accept(result);
   }
 
   /** Feeds an action's result, as the runtime does after running it. */
   actionResult(blockId: string, ok: boolean): Effect[] {
     const result = step(this.scenario, deepFreeze(this.state), { kind: "action_result", blockId, ok, at: this.t });
+    return this.accept(result);
+  }
+
+  /** Keeps the new state, checking the invariant the runtime relies on: a pending action's runAction comes last. */
+  private accept(result: StepResult): Effect[] {
+    const pending = result.state?.pendingAction;
+    const last = result.effects.at(-1);
+    if (pending && result.state !== this.state && !(last?.type === "runAction" && last.blockId === pending)) {
+      throw new Error(`action "${pending}" is pending but the last effect is ${JSON.stringify(last)}`);
+    }
     this.state = result.state;
     return result.effects;
   }
