@@ -1,0 +1,28 @@
+/**
+ * The runtime's Delivery: hands each conversation's effects to the channel it lives on.
+ */
+import type { Delivery, Logger } from "../engine/ports.ts";
+import type { ConversationRef, Effect } from "../engine/types.ts";
+import type { Channel } from "../channels/port.ts";
+
+export class ChannelDelivery implements Delivery {
+  private readonly byName = new Map<string, Channel>();
+
+  constructor(
+    channels: readonly Channel[],
+    private readonly log: Logger,
+  ) {
+    for (const c of channels) this.byName.set(c.name, c);
+  }
+
+  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+    const channel = this.byName.get(ref.channel);
+    if (!channel) {
+      // A conversation of a channel that is no longer enabled (a timeout firing after a config
+      // change): throwing would make the sweeper retry it forever, so it is dropped and said so.
+      this.log.warn({ channel: ref.channel, conversation: ref.conversationId }, "effects for a channel that is not enabled were dropped");
+      return;
+    }
+    await channel.deliver(ref, effects);
+  }
+}

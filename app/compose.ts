@@ -1,0 +1,214 @@
+/**
+ * The composition root: the one place that wires configuration, scenarios, the state store,
+ * actions, the statistics pipeline, the runtime, the channels and the HTTP server, and that
+ * takes them down again in order.
+ *
+ * @example
+ * const app = await composeApp(loadConfig(env, { cwd }), { logger });
+ * const { chatUrl } = await app.listen();
+ * // ... later, on SIGTERM:
+ * await app.close();
+ */
+import type { FSWatcher } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { FastifyInstance } from "fastify";
+import { ActionRegistry } from "../actions/registry.ts";
+import { statisticSetAction } from "../actions/statistic-set.ts";
+import { ConfigError, formatProblem, type ScenarioProblem } from "../engine/errors.ts";
+import { systemClock, type Clock, type StateStore } from "../engine/ports.ts";
+import { ScenarioRegistry } from "../engine/registry.ts";
+import { Runtime } from "../engine/runtime.ts";
+import { MemoryStateStore } from "../engine/state/memory-store.ts";
+import { SurveyTracker } from "../stats/survey-tracker.ts";
+import { webchatRoutes } from "../channels/webchat/plugin.ts";
+import { WebchatChannel } from "../channels/webchat/webchat-channel.ts";
+import { ChannelDelivery } from "./channel-delivery.ts";
+import type { AppConfig } from "./config.ts";
+import { pingPostgres, pingRedis } from "./connectivity.ts";
+import { createLogger, type AppLogger } from "./logger.ts";
+import { checkReadiness, type ReadinessCheck, type ReadinessReport } from "./readiness.ts";
+import { buildServer } from "./server.ts";
+import { createStatsPipeline, type StatsPipeline } from "./stats-pipeline.ts";
+
+export interface ComposeOptions {
+  logger?: AppLogger;
+  /** Tests pass a simulated clock to fire timeouts without waiting. */
+  clock?: Clock;
+}
+
+export interface ListenResult {
+  /** Base URL (with the real port when PORT=0). */
+  url: string;
+  chatUrl: string;
+  port: number;
+}
+
+/** The running web process, as wired by {@link composeApp}. */
+export interface App {
+  config: AppConfig;
+  logger: AppLogger;
+  server: FastifyInstance;
+  runtime: Runtime;
+  scenarios: ScenarioRegistry;
+  webchat: WebchatChannel;
+  stats: StatsPipeline;
+  /** Binds HOST:PORT, starts the timeout sweeper and (in development) the scenario file watch. */
+  listen(): Promise<ListenResult>;
+  /** SIGHUP: reloads every scenario file; a file that fails keeps its previous version. */
+  reloadScenarios(): Promise<ScenarioProblem[]>;
+  /** Fires due no-answer timeouts once (the sweeper calls it on an interval). */
+  sweep(): Promise<number>;
+  readiness(): Promise<ReadinessReport>;
+  /** Graceful shutdown: stop the sweeper, drain channels, close the server, the queue and the stores. */
+  close(): Promise<void>;
+}
+
+/** Wires the web process; rejects with ConfigError (and closes what it opened) when it cannot start. */
+export async function composeApp(config: AppConfig, options: ComposeOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  for (const w of config.warnings) logger.warn({}, w);
+
+  if (config.mode === "production") {
+    // Never half-start: both services must answer before anything is wired.
+    const down = await Promise.allSettled([pingRedis(config.redisUrl as string), pingPostgres(config.databaseUrl as string)]);
+    const failures = down.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+    if (failures.length > 0) throw new ConfigError(`botflow serve cannot start:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
+    throw new ConfigError(
+      "production mode (REDIS_URL + DATABASE_URL) is not wired in this build yet: the Redis state store and the BullMQ queue " +
+        "are still being built. Unset REDIS_URL and DATABASE_URL to run the embedded default.",
+    );
+  }
+
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, "error while closing"));
+  };
+  try {
+    const stats = await createStatsPipeline(config, logger);
+    closers.push(() => stats.close());
+    const store: StateStore = new MemoryStateStore(clock);
+    closers.push(() => store.close());
+    const checks: ReadinessCheck[] = [{ name: "state-store", check: async () => {} }, ...stats.checks];
+
+    const actions = new ActionRegistry().register(statisticSetAction(stats.queue));
+    const webchat = new WebchatChannel({ logger });
+    const channels = [webchat];
+    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: channels.map((c) => c.limits) });
+    await loadScenarios(scenarios, config, logger);
+
+    const runtime = new Runtime({
+      scenarios,
+      store,
+      delivery: new ChannelDelivery(channels, logger),
+      actions,
+      tracker: new SurveyTracker(stats.queue),
+      defaultScenarioId: config.scenarioId,
+      clock,
+      logger,
+    });
+
+    let shuttingDown = false;
+    const readiness = async (): Promise<ReadinessReport> => {
+      if (shuttingDown) return { ready: false, checks: [{ name: "process", ok: false, error: "shutting down" }] };
+      return checkReadiness(checks);
+    };
+    const server = await buildServer({
+      logger,
+      readiness,
+      home: "/chat",
+      mounts: [(app) => webchatRoutes(app, { channel: webchat, handle: (e) => runtime.handle(e), logger })],
+    });
+    closers.push(() => server.close());
+
+    let sweeping: Promise<number> | undefined;
+    const sweep = (): Promise<number> => {
+      sweeping ??= runtime.sweepTimeouts().finally(() => (sweeping = undefined));
+      return sweeping;
+    };
+    let sweeper: NodeJS.Timeout | undefined;
+    let watcher: FSWatcher | undefined;
+    let closing: Promise<void> | undefined;
+
+    return {
+      config,
+      logger,
+      server,
+      runtime,
+      scenarios,
+      webchat,
+      stats,
+      readiness,
+      sweep,
+      async listen() {
+        await server.listen({ port: config.port, host: config.host });
+        const address = server.server.address();
+        const port = typeof address === "object" && address ? address.port : config.port;
+        sweeper = setInterval(() => {
+          sweep().then(
+            (fired) => fired > 0 && logger.info({ fired }, "no-answer timeouts fired"),
+            (err: unknown) => logger.error({ err }, "timeout sweep failed; it runs again on the next tick"),
+          );
+        }, config.sweepIntervalMs);
+        if (config.watchScenarios) {
+          watcher = scenarios.watch(config.scenariosDir, (file, problems) => reportReload(logger, problems, file));
+        }
+        const url = `http://${displayHost(config.host)}:${port}`;
+        logger.info(
+          { url, mode: config.mode, scenario: config.scenarioId, scenarios: scenarios.list().map((s) => s.id), statistics: stats.description },
+          "botflow serve is listening",
+        );
+        return { url, chatUrl: `${url}/chat`, port };
+      },
+      async reloadScenarios() {
+        const problems = await scenarios.reload();
+        reportReload(logger, problems);
+        return problems;
+      },
+      close() {
+        closing ??= (async () => {
+          shuttingDown = true;
+          logger.info({}, "shutting down: draining conversations in flight");
+          clearInterval(sweeper);
+          watcher?.close();
+          await sweeping?.catch(() => 0);
+          await webchat.close();
+          await closeAll();
+          logger.info({}, "shut down cleanly");
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function loadScenarios(scenarios: ScenarioRegistry, config: AppConfig, logger: AppLogger): Promise<void> {
+  const dir = config.scenariosDir;
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new ConfigError(`scenario folder ${dir} does not exist: set BOTFLOW_SCENARIOS_DIR to a folder of *.yaml scenarios`);
+  const problems = await scenarios.loadDir(dir);
+  const errors = problems.filter((p) => p.severity === "error");
+  for (const p of problems.filter((p) => p.severity === "warning")) logger.warn({ file: p.file, line: p.line }, formatProblem(p));
+  if (errors.length > 0) {
+    throw new ConfigError(`scenarios in ${dir} do not load; fix them (botflow validate ${dir} shows the same):\n${errors.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
+  }
+  const ids = scenarios.list().map((s) => s.id);
+  if (ids.length === 0) throw new ConfigError(`no scenario files (*.yaml) in ${dir}: add one, or point BOTFLOW_SCENARIOS_DIR elsewhere`);
+  if (!scenarios.get(config.scenarioId)) {
+    throw new ConfigError(`BOTFLOW_SCENARIO "${config.scenarioId}" is not a loaded scenario: use one of ${ids.sort().join(", ")}`);
+  }
+}
+
+function reportReload(logger: AppLogger, problems: readonly ScenarioProblem[], file?: string): void {
+  const errors = problems.filter((p) => p.severity === "error");
+  if (errors.length === 0) logger.info({ file }, "scenarios reloaded");
+  else for (const p of errors) logger.error({ file: p.file, line: p.line }, `scenario reload failed, previous version kept: ${formatProblem(p)}`);
+}
+
+function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}

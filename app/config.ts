@@ -1,0 +1,233 @@
+/**
+ * The web process's configuration: the only module that reads the environment, and only the
+ * `env` object it is given. Everything is checked before anything starts, and every problem
+ * is reported at once, so a typo or a bad value stops the process with a plain message
+ * instead of half-starting.
+ *
+ * @example
+ * const config = loadConfig(process.env, { cwd: process.cwd() });
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "../engine/errors.ts";
+import { durationMs } from "../engine/scenario.ts";
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+export interface AppConfig {
+  /** `production` with REDIS_URL and DATABASE_URL; otherwise the embedded default. */
+  mode: "embedded" | "production";
+  host: string;
+  /** 0 lets the system pick a free port. */
+  port: number;
+  /** Absolute; the embedded statistics store (PGlite) lives here. */
+  dataDir: string;
+  /** Absolute; every *.yaml in it is loaded at start. */
+  scenariosDir: string;
+  /** The scenario a new conversation starts. */
+  scenarioId: string;
+  redisUrl?: string;
+  databaseUrl?: string;
+  logLevel: LogLevel;
+  /** NODE_ENV is `production`. */
+  production: boolean;
+  /** Reload a scenario file when it changes (development). */
+  watchScenarios: boolean;
+  /** How often due no-answer timeouts are fired. */
+  sweepIntervalMs: number;
+  /** How long a graceful shutdown may take before the process gives up and exits non-zero. */
+  shutdownTimeoutMs: number;
+  /** Problems that do not stop the start (a variable that looks like a typo of a known one). */
+  warnings: string[];
+}
+
+/** Command-line flags of `botflow serve`; they win over the environment. */
+export interface ConfigOverrides {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  scenariosDir?: string;
+  scenario?: string;
+}
+
+export interface LoadConfigOptions {
+  /** Relative paths (BOTFLOW_DATA_DIR, BOTFLOW_SCENARIOS_DIR) resolve against it. */
+  cwd: string;
+  overrides?: ConfigOverrides;
+}
+
+/** Every variable the web process reads, with what it means (for the README and error messages). */
+export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
+  PORT: "port to listen on (default 3000; 0 picks a free one)",
+  HOST: "address to bind (default 127.0.0.1; 0.0.0.0 to accept outside connections)",
+  NODE_ENV: "`production` turns off the scenario file watch",
+  REDIS_URL: "redis:// URL; with DATABASE_URL switches to production mode (Redis state, BullMQ queue)",
+  DATABASE_URL: "postgres:// URL; with REDIS_URL switches to production mode (PostgreSQL statistics)",
+  BOTFLOW_DATA_DIR: "folder of the embedded statistics store (default ./data)",
+  BOTFLOW_SCENARIOS_DIR: "folder of scenario files to load (default the bundled scenarios/)",
+  BOTFLOW_SCENARIO: "scenario id a new conversation starts (default csat)",
+  BOTFLOW_LOG_LEVEL: `log level: ${LOG_LEVELS.join(", ")} (default info)`,
+  BOTFLOW_WATCH: "reload scenario files when they change: true or false (default true unless NODE_ENV=production)",
+  BOTFLOW_SWEEP_INTERVAL: "how often no-answer timeouts are checked, e.g. 5s (default 5s)",
+  BOTFLOW_SHUTDOWN_TIMEOUT: "longest graceful shutdown before exiting non-zero, e.g. 10s (default 10s)",
+};
+
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const DEFAULT_SCENARIOS_DIR = path.join(PACKAGE_ROOT, "scenarios");
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and checks the configuration; throws ConfigError listing every problem. */
+export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const o = options.overrides ?? {};
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  };
+
+  checkNames(env, problems, warnings);
+
+  const port = parsePort(o.port ?? get("PORT"), o.port !== undefined ? "--port" : "PORT", problems);
+  const host = o.host ?? get("HOST") ?? "127.0.0.1";
+  if (/\s/.test(host)) problems.push(`HOST "${host}" contains spaces: use an address such as 127.0.0.1 or 0.0.0.0`);
+
+  const redisUrl = get("REDIS_URL");
+  const databaseUrl = get("DATABASE_URL");
+  if (redisUrl !== undefined) checkUrl("REDIS_URL", "Redis", redisUrl, ["redis:", "rediss:"], "redis://127.0.0.1:6379", problems);
+  if (databaseUrl !== undefined) checkUrl("DATABASE_URL", "PostgreSQL", databaseUrl, ["postgres:", "postgresql:"], "postgres://user@127.0.0.1:5432/botflow", problems);
+  if ((redisUrl === undefined) !== (databaseUrl === undefined)) {
+    const [set, unset] = redisUrl !== undefined ? ["REDIS_URL", "DATABASE_URL"] : ["DATABASE_URL", "REDIS_URL"];
+    problems.push(
+      `${set} is set but ${unset} is not: production mode needs both (Redis for conversation state and the queue, ` +
+        `PostgreSQL for statistics). Set ${unset}, or unset ${set} to run the embedded default.`,
+    );
+  }
+
+  const nodeEnv = get("NODE_ENV");
+  const production = nodeEnv === "production";
+  const logLevel = (get("BOTFLOW_LOG_LEVEL") ?? "info").toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`BOTFLOW_LOG_LEVEL "${logLevel}" is not a log level: use one of ${LOG_LEVELS.join(", ")}`);
+
+  const watchRaw = get("BOTFLOW_WATCH");
+  let watchScenarios = !production;
+  if (watchRaw !== undefined) {
+    if (/^(1|true|yes|on)$/i.test(watchRaw)) watchScenarios = true;
+    else if (/^(0|false|no|off)$/i.test(watchRaw)) watchScenarios = false;
+    else problems.push(`BOTFLOW_WATCH "${watchRaw}" is not a boolean: use true or false`);
+  }
+
+  const scenarioId = o.scenario ?? get("BOTFLOW_SCENARIO") ?? "csat";
+  if (!/^[A-Za-z0-9_-]+$/.test(scenarioId)) {
+    problems.push(`${o.scenario !== undefined ? "--scenario" : "BOTFLOW_SCENARIO"} "${scenarioId}" is not a scenario id (letters, digits, _ and -)`);
+  }
+
+  const config: AppConfig = {
+    mode: redisUrl !== undefined && databaseUrl !== undefined ? "production" : "embedded",
+    host,
+    port: port ?? 3000,
+    dataDir: path.resolve(options.cwd, o.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data"),
+    scenariosDir: path.resolve(options.cwd, o.scenariosDir ?? get("BOTFLOW_SCENARIOS_DIR") ?? DEFAULT_SCENARIOS_DIR),
+    scenarioId,
+    ...(redisUrl !== undefined ? { redisUrl } : {}),
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    logLevel: logLevel as LogLevel,
+    production,
+    watchScenarios,
+    sweepIntervalMs: parseDuration("BOTFLOW_SWEEP_INTERVAL", get("BOTFLOW_SWEEP_INTERVAL"), 5_000, problems),
+    shutdownTimeoutMs: parseDuration("BOTFLOW_SHUTDOWN_TIMEOUT", get("BOTFLOW_SHUTDOWN_TIMEOUT"), 10_000, problems),
+    warnings,
+  };
+  if (problems.length > 0) {
+    throw new ConfigError(`botflow serve cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  return config;
+}
+
+/** A URL with its password replaced, for messages and logs. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "<unparseable URL>";
+  }
+}
+
+function checkNames(env: Env, problems: string[], warnings: string[]): void {
+  const known = Object.keys(CONFIG_VARIABLES);
+  for (const name of Object.keys(env)) {
+    if (name in CONFIG_VARIABLES) continue;
+    const guess = closest(name, known);
+    if (name.startsWith("BOTFLOW_")) {
+      const hint = guess ? `did you mean ${guess}?` : `known ones: ${known.filter((k) => k.startsWith("BOTFLOW_")).join(", ")}`;
+      problems.push(`unknown variable ${name}: ${hint}`);
+    } else if (guess && !guess.startsWith("BOTFLOW_") && distance(name, guess) <= 2 && name.length >= 6) {
+      // Other programs' variables share the environment, so a near miss is only a warning.
+      warnings.push(`variable ${name} is not read by botflow; did you mean ${guess}?`);
+    }
+  }
+}
+
+function parsePort(raw: string | undefined, name: string, problems: string[]): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || !Number.isInteger(n) || n > 65535) {
+    problems.push(`${name} "${raw}" is not a port: use a whole number from 0 to 65535 (0 picks a free port)`);
+    return undefined;
+  }
+  return n;
+}
+
+function checkUrl(name: string, what: string, raw: string, protocols: readonly string[], example: string, problems: string[]): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${name} is not a URL: use a ${what} URL such as ${example}`);
+    return;
+  }
+  if (!protocols.includes(url.protocol)) {
+    problems.push(`${name} ${redactUrl(raw)} is not a ${what} URL: start it with ${protocols.map((p) => `${p}//`).join(" or ")}, e.g. ${example}`);
+  }
+}
+
+function parseDuration(name: string, raw: string | undefined, fallback: number, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  try {
+    const ms = /^[0-9]+$/.test(raw) ? durationMs(Number(raw)) : durationMs(raw);
+    if (ms <= 0) throw new Error("zero");
+    return ms;
+  } catch {
+    problems.push(`${name} "${raw}" is not a duration: use seconds or a string such as 500ms, 5s, 1m`);
+    return fallback;
+  }
+}
+
+function closest(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(name, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 4)) ? best : undefined;
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0] as number;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j] as number;
+      prev[j] = Math.min(up + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length] as number;
+}

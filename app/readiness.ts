@@ -1,0 +1,38 @@
+/**
+ * Readiness: the dependencies a process needs to do its work (state store, queue, statistics
+ * store), each checked with a time limit. `/readyz` reports them.
+ */
+
+/** One dependency; `check` rejects (or times out) when it is not usable. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: { name: string; ok: boolean; error?: string }[];
+}
+
+/** Runs every check concurrently, each limited to `timeoutMs`. */
+export async function checkReadiness(checks: readonly ReadinessCheck[], timeoutMs = 2_000): Promise<ReadinessReport> {
+  const results = await Promise.all(
+    checks.map(async (c) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          c.check(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+        return { name: c.name, ok: true };
+      } catch (err) {
+        return { name: c.name, ok: false, error: err instanceof Error ? err.message : String(err) };
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return { ready: results.every((r) => r.ok), checks: results };
+}

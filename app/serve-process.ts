@@ -1,0 +1,105 @@
+/**
+ * The `botflow serve` process around the composed app: configuration check, start, the URLs
+ * to open, signals (SIGTERM/SIGINT graceful shutdown, SIGHUP scenario reload) and the exit code.
+ */
+import { BotflowError } from "../engine/errors.ts";
+import { composeApp, type App } from "./compose.ts";
+import { loadConfig, type ConfigOverrides } from "./config.ts";
+import { createLogger } from "./logger.ts";
+
+/** The process-level things serve needs: signals, and a last-resort exit for a shutdown that leaves handles open. */
+export interface ProcessHost {
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
+  off(signal: NodeJS.Signals, listener: () => void): unknown;
+  exit(code: number): void;
+}
+
+export interface ServeOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  overrides?: ConfigOverrides;
+  /** JSON logs. */
+  stdout: NodeJS.WritableStream;
+  /** The human lines: what to open, why it could not start. */
+  stderr: NodeJS.WritableStream;
+  host: ProcessHost;
+  /** Called once listening (tests use it to learn the port). */
+  onListening?: (app: App, url: string) => void;
+}
+
+/** Starts serving; resolves to the exit code once shut down (0 clean, 1 failed to start or to stop in time). */
+export async function serveProcess(o: ServeOptions): Promise<number> {
+  let app: App;
+  let exitAfterMs = 10_000;
+  try {
+    const config = loadConfig(o.env, { cwd: o.cwd, ...(o.overrides ? { overrides: o.overrides } : {}) });
+    exitAfterMs = config.shutdownTimeoutMs;
+    const logger = createLogger(config.logLevel, o.stdout);
+    app = await composeApp(config, { logger });
+  } catch (err) {
+    o.stderr.write(`${startError(err)}\n`);
+    return 1;
+  }
+  let urls;
+  try {
+    urls = await app.listen();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const message = code === "EADDRINUSE" ? `port ${app.config.port} on ${app.config.host} is in use: stop the other process or set PORT` : startError(err);
+    o.stderr.write(`botflow serve cannot start: ${message}\n`);
+    await app.close().catch(() => {});
+    return 1;
+  }
+  o.stderr.write(
+    `\nbotflow is running (${app.config.mode === "embedded" ? "embedded default" : "production"}; scenario ${app.config.scenarioId}).\n` +
+      `  web chat:  ${urls.chatUrl}\n` +
+      `  health:    ${urls.url}/healthz  ${urls.url}/readyz\n` +
+      `Stop with Ctrl-C.\n\n`,
+  );
+  o.onListening?.(app, urls.url);
+
+  return new Promise<number>((resolve) => {
+    const log = app.logger;
+    let stopping = false;
+    const finish = (code: number) => {
+      for (const s of ["SIGTERM", "SIGINT"] as const) o.host.off(s, stop);
+      o.host.off("SIGHUP", reload);
+      resolve(code);
+      // Anything still holding the event loop open after a shutdown is a leak: do not hang on it.
+      setTimeout(() => o.host.exit(code), 3_000).unref();
+    };
+    const stop = () => {
+      if (stopping) {
+        log.warn({}, "second signal: exiting without waiting");
+        return finish(1);
+      }
+      stopping = true;
+      const timer = setTimeout(() => {
+        log.error({ timeoutMs: exitAfterMs }, "shutdown took too long; exiting with work possibly unfinished");
+        finish(1);
+      }, exitAfterMs);
+      app.close().then(
+        () => {
+          clearTimeout(timer);
+          finish(0);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          log.error({ err }, "shutdown failed");
+          finish(1);
+        },
+      );
+    };
+    const reload = () => {
+      log.info({}, "SIGHUP: reloading scenarios");
+      app.reloadScenarios().catch((err: unknown) => log.error({ err }, "scenario reload failed"));
+    };
+    for (const s of ["SIGTERM", "SIGINT"] as const) o.host.on(s, stop);
+    o.host.on("SIGHUP", reload);
+  });
+}
+
+function startError(err: unknown): string {
+  if (err instanceof BotflowError) return err.message;
+  return `botflow serve cannot start: ${err instanceof Error ? err.message : String(err)}`;
+}

@@ -1,0 +1,42 @@
+/**
+ * The HTTP server: ops endpoints (/healthz, /readyz) and whatever the composition root
+ * mounts (channels, later the dashboard). fastify with @fastify/websocket.
+ */
+import websocket from "@fastify/websocket";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { AppLogger } from "./logger.ts";
+import type { ReadinessReport } from "./readiness.ts";
+
+export interface ServerOptions {
+  logger: AppLogger;
+  readiness: () => Promise<ReadinessReport>;
+  /** Registered after the ops routes, in order. */
+  mounts: ((app: FastifyInstance) => Promise<void>)[];
+  /** Where GET / sends a visitor. */
+  home: string;
+  /** Largest WebSocket message accepted before the socket is closed (1009). */
+  maxWebSocketBytes?: number;
+}
+
+const QUIET = new Set(["/healthz", "/readyz"]);
+
+/** Builds the fastify instance (not listening yet). */
+export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: o.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
+  app.addHook("onResponse", async (req, reply) => {
+    const path = req.url.split("?")[0] ?? "";
+    const entry = { method: req.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (QUIET.has(path)) req.log.debug(entry, "request");
+    else req.log.info(entry, "request");
+  });
+  await app.register(websocket, { options: { maxPayload: o.maxWebSocketBytes ?? 64 * 1024 } });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_req, reply) => {
+    const report = await o.readiness();
+    return reply.code(report.ready ? 200 : 503).send(report);
+  });
+  app.get("/", async (_req, reply) => reply.redirect(o.home));
+  for (const mount of o.mounts) await mount(app);
+  return app;
+}

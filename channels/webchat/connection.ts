@@ -1,0 +1,91 @@
+/**
+ * One web chat socket: the hello handshake, then each frame checked, turned into an event
+ * and handed to the runtime one at a time, in the order the socket sent them.
+ */
+import { silentLogger, type Logger } from "../../engine/ports.ts";
+import type { InboundEvent } from "../../engine/types.ts";
+import { parseClientFrame, type ClientFrame } from "./protocol.ts";
+import type { FrameSink, WebchatChannel } from "./webchat-channel.ts";
+
+/** Processes one event (the runtime's `handle`); rejects when it could not be saved. */
+export type EventHandler = (event: InboundEvent) => Promise<{ status: "processed" | "duplicate" }>;
+
+/** Frames one socket may have queued before it is told to slow down. */
+export const MAX_QUEUED_FRAMES = 32;
+
+export class WebchatConnection {
+  private conversationId: string | undefined;
+  private locale: string | undefined;
+  private queued = 0;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly channel: WebchatChannel,
+    private readonly handle: EventHandler,
+    private readonly sink: FrameSink,
+    private readonly log: Logger = silentLogger,
+  ) {}
+
+  /** Takes one frame off the socket; never throws. */
+  receive(data: string | Buffer, isBinary: boolean): void {
+    const parsed = parseClientFrame(data, isBinary);
+    if (!parsed.ok) {
+      this.log.info({ channel: "webchat", conversation: this.conversationId, code: parsed.code }, "rejected a web chat frame");
+      this.sink.send({ type: "error", code: parsed.code, message: parsed.message, ...(parsed.id !== undefined ? { id: parsed.id } : {}) });
+      return;
+    }
+    const frame = parsed.frame;
+    if (frame.type === "hello") return this.hello(frame);
+    const conversationId = this.conversationId;
+    const id = frame.id !== undefined ? { id: frame.id } : {};
+    if (conversationId === undefined) return this.sink.send({ type: "error", code: "no_hello", message: "send a hello frame first", ...id });
+    if (this.channel.isClosing) return this.sink.send({ type: "error", code: "shutting_down", message: "the server is restarting: reconnect and resend", ...id });
+    if (this.queued >= MAX_QUEUED_FRAMES) return this.sink.send({ type: "error", code: "too_many", message: "too many frames waiting: wait for acks, then resend", ...id });
+    this.queued++;
+    const work = this.chain.then(() => this.process(frame, conversationId));
+    this.chain = work;
+    void this.channel.track(work);
+  }
+
+  /** The socket closed: frames already queued still run (their effects land in the history). */
+  closed(): void {
+    if (this.conversationId !== undefined) this.channel.detach(this.conversationId, this.sink);
+  }
+
+  private hello(frame: Extract<ClientFrame, { type: "hello" }>): void {
+    if (this.conversationId !== undefined) {
+      this.sink.send({ type: "error", code: "bad_frame", message: "hello was already sent on this socket" });
+      return;
+    }
+    const conversationId = frame.conversationId ?? this.channel.newConversationId();
+    const resumed = frame.conversationId !== undefined && this.channel.knows(conversationId);
+    this.conversationId = conversationId;
+    this.locale = frame.locale;
+    this.sink.send({ type: "hello", conversationId, resumed });
+    this.channel.attach(conversationId, this.sink);
+    this.log.info({ channel: "webchat", conversation: conversationId, resumed }, "web chat connected");
+  }
+
+  private async process(frame: Exclude<ClientFrame, { type: "hello" }>, conversationId: string): Promise<void> {
+    const event = this.channel.toEvent(frame, conversationId, this.locale);
+    const id = frame.id !== undefined ? { id: frame.id } : {};
+    try {
+      const result = await this.handle(event);
+      this.log.debug({ channel: "webchat", conversation: conversationId, kind: event.kind, status: result.status }, "web chat event");
+      if (frame.id !== undefined) this.sink.send({ type: "ack", id: frame.id, status: result.status });
+    } catch (err) {
+      const busy = err instanceof Error && (err as { code?: unknown }).code === "CONVERSATION_BUSY";
+      this.log.error(
+        { channel: "webchat", conversation: conversationId, kind: event.kind, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) },
+        "web chat event failed; the client may resend it",
+      );
+      this.sink.send(
+        busy
+          ? { type: "error", code: "busy", message: "the conversation is busy: resend the frame with the same id", ...id }
+          : { type: "error", code: "internal", message: "the message could not be processed: resend it with the same id", ...id },
+      );
+    } finally {
+      this.queued--;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Builds the real web process (composeApp) for tests: temp data folder, no file watch,
+ * a free port, and every log line captured so tests can check what is (not) logged.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { composeApp, type App, type ComposeOptions } from "../../app/compose.ts";
+import { loadConfig } from "../../app/config.ts";
+import { createLogger } from "../../app/logger.ts";
+
+export interface TestApp {
+  app: App;
+  /** Every JSON log line written so far. */
+  logs: string[];
+  dir: string;
+  dispose(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: Omit<ComposeOptions, "logger"> = {}): Promise<TestApp> {
+  const dir = await mkdtemp(path.join(tmpdir(), "botflow-app-"));
+  const logs: string[] = [];
+  const config = loadConfig({ PORT: "0", BOTFLOW_WATCH: "false", BOTFLOW_DATA_DIR: path.join(dir, "data"), ...env }, { cwd: dir });
+  const logger = createLogger("debug", { write: (line: string) => void logs.push(line) });
+  const app = await composeApp(config, { ...options, logger });
+  return {
+    app,
+    logs,
+    dir,
+    async dispose() {
+      await app.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
