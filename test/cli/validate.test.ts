@@ -21,25 +21,28 @@ describe("botflow validate", () => {
     }
   });
 
+  // The loader's wording is its own (and tested with it); here: position, severity, the gist, the summary.
   it("exits 0 on warnings only and prints each warning with its position", async () => {
     const r = await runCli(["validate", `${F}/warning-only.yaml`]);
-    expect(r.stdout).toBe(
-      `${F}/warning-only.yaml:12:3: warning: block "orphan" is never reached from start "hello"\n` +
-        "1 file: 1 valid, 0 invalid (0 errors, 1 warning)\n",
-    );
+    const lines = r.stdout.split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^test\/cli\/fixtures\/warning-only\.yaml:12:3: warning: block "orphan" is never reached/);
+    expect(lines[1]).toBe("1 file: 1 valid, 0 invalid (0 errors, 1 warning)");
     expect(r.code).toBe(0);
   });
 
   it("exits 1 on graph errors and prints every problem as file:line:col: severity: message", async () => {
     const r = await runCli(["validate", `${F}/broken-graph.yaml`]);
-    expect(r.stdout.split("\n")).toEqual([
-      `${F}/broken-graph.yaml:12:11: error: block "ask": no block "thank" (did you mean "thanks"?)`,
-      `${F}/broken-graph.yaml:13:3: warning: block "save" is never reached from start "ask"`,
-      `${F}/broken-graph.yaml:15:13: error: block "save": unknown action "statistic_set" (did you mean "statistic__set"?); known actions: statistic__set`,
-      `${F}/broken-graph.yaml:18:3: warning: block "thanks" is never reached from start "ask"`,
-      "1 file: 0 valid, 1 invalid (2 errors, 2 warnings)",
-      "",
-    ]);
+    const lines = r.stdout.split("\n");
+    const at = (n: number): string => lines[n] ?? "";
+    expect(lines).toHaveLength(6);
+    expect(at(0)).toMatch(/^test\/cli\/fixtures\/broken-graph\.yaml:12:11: error: .*no block "thank" \(did you mean "thanks"\?\)/);
+    expect(at(1)).toMatch(/^test\/cli\/fixtures\/broken-graph\.yaml:13:3: warning: block "save" is never reached/);
+    expect(at(2)).toMatch(/^test\/cli\/fixtures\/broken-graph\.yaml:15:13: error: .*unknown action "statistic_set" \(did you mean "statistic__set"\?\)/);
+    expect(at(3)).toMatch(/^test\/cli\/fixtures\/broken-graph\.yaml:18:3: warning: block "thanks" is never reached/);
+    expect(at(4)).toBe("1 file: 0 valid, 1 invalid (2 errors, 2 warnings)");
+    expect(at(5)).toBe("");
+    expect(r.stderr).toBe("");
     expect(r.code).toBe(1);
   });
 

@@ -1,0 +1,134 @@
+/**
+ * `botflow run FILE --dialogues DIALOGUES.json [--json] [--locale xx]`: plays scripted
+ * dialogues against a scenario with no messenger, each in a fresh conversation through the
+ * real runtime, and prints what the bot said, the saved variables and whether it ended.
+ * The DIALOGUES.json format is described in cli/dialogues.ts.
+ *
+ * Exit codes: 0 every dialogue ran, 1 the scenario or the dialogues file is invalid or a
+ * dialogue could not be played (e.g. a tap that matches no button), 2 usage error.
+ */
+import { readFile } from "node:fs/promises";
+import { parseCommandArgs, printUsageError } from "../args.ts";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
+import { parseDialogues, type Turn } from "../dialogues.ts";
+import { println, resolveArg, type CliIo } from "../io.ts";
+import { loadScenarioForCli } from "../load-scenario.ts";
+import { playDialogue, type DialogueResult, type TranscriptItem } from "../play-dialogue.ts";
+import { plural } from "../plural.ts";
+import { createScenarioKit } from "../scenario-kit.ts";
+import { formatEntry, formatVariables } from "../transcript.ts";
+
+export const summary = "Play scripted dialogues (DIALOGUES.json) against a scenario; print a transcript or JSON";
+
+const USAGE = `usage: botflow run FILE --dialogues DIALOGUES.json [--json] [--locale xx]
+
+Plays each dialogue in DIALOGUES.json in a fresh conversation, after the start block ran.
+DIALOGUES.json is an array of dialogues; a dialogue is an array of turns:
+  "4"                               typed text (a digit or a label counts as that button)
+  {"tap": "Skip"}                   tap a button of the open question, by label, else by value
+  {"tap": 4, "prompt": "previous"}  tap an earlier (stale) keyboard: "previous" or its number N
+  {"wait": "24h"}                   let time pass; due no-answer timeouts fire
+or {"name": "...", "locale": "uk", "turns": [...]}.
+
+  --json         print one JSON document: per dialogue {messages, variables, ended, events, ignored[, error]}
+  --locale xx    the user's locale (picks the scenario's translation); a dialogue's own locale wins
+
+Exit 0 when every dialogue ran, 1 when the scenario or DIALOGUES.json is invalid or a turn
+could not be played, 2 on a usage error.`;
+
+const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+export async function run(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandArgs(
+    {
+      args,
+      options: {
+        dialogues: { type: "string", short: "d" },
+        json: { type: "boolean" },
+        locale: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: true,
+    },
+    io,
+    USAGE,
+  );
+  if (!parsed) return EXIT_USAGE;
+  const { values, positionals } = parsed;
+  if (values.help) {
+    println(io.stdout, USAGE);
+    return EXIT_OK;
+  }
+  if (positionals.length !== 1) {
+    printUsageError(io, USAGE, positionals.length === 0 ? "no scenario file given" : `one scenario file at a time; got ${positionals.length}`);
+    return EXIT_USAGE;
+  }
+  if (values.dialogues === undefined) {
+    printUsageError(io, USAGE, "--dialogues DIALOGUES.json is required");
+    return EXIT_USAGE;
+  }
+  if (values.locale !== undefined && !LOCALE.test(values.locale)) {
+    printUsageError(io, USAGE, `--locale must look like en, uk or pt-BR; got "${values.locale}"`);
+    return EXIT_USAGE;
+  }
+
+  const file = positionals[0] as string;
+  const dialoguesFile = values.dialogues;
+  const kit = createScenarioKit();
+  const scenario = await loadScenarioForCli(file, io, kit);
+  if (!scenario) return EXIT_FAILED;
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(resolveArg(io, dialoguesFile), "utf8"));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file; check the path" : err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot read it (${code ?? String(err)})`;
+    println(io.stderr, `${dialoguesFile}: ${why}`);
+    return EXIT_FAILED;
+  }
+  const script = parseDialogues(raw, dialoguesFile);
+  if (!script.ok) {
+    for (const e of script.errors) println(io.stderr, e);
+    return EXIT_FAILED;
+  }
+
+  const results: DialogueResult[] = [];
+  for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale));
+
+  const failed = results.filter((r) => r.error !== undefined);
+  for (const r of failed) println(io.stderr, `${dialoguesFile}: ${r.error}`);
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(results.map(({ transcript: _t, ...shown }) => shown), null, 2)}\n`);
+  } else {
+    results.forEach((r, i) => printTranscript(io, r, i + 1));
+    println(io.stdout, `${plural(results.length, "dialogue")}: ${results.length - failed.length} ran, ${failed.length} failed`);
+  }
+  return failed.length === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+function printTranscript(io: CliIo, r: DialogueResult, n: number): void {
+  println(io.stdout, `── dialogue ${n}${r.name ? `: ${r.name}` : ""} ──`);
+  for (const item of r.transcript) for (const line of formatItem(item)) println(io.stdout, line);
+  println(io.stdout, `${r.ended ? "ended" : "not ended"}; variables: ${formatVariables(r.variables)}`);
+  println(io.stdout);
+}
+
+function formatItem(item: TranscriptItem): string[] {
+  if (item.kind === "user") return [formatTurn(item.turn)];
+  if (item.kind === "error") return [`error: ${item.message}`];
+  return formatEntry(item);
+}
+
+function formatTurn(turn: Turn): string {
+  switch (turn.type) {
+    case "text":
+      return `you: ${turn.text}`;
+    case "tap": {
+      const on = turn.prompt === "current" ? "" : turn.prompt === "previous" ? " on the previous keyboard" : ` on question ${turn.prompt}`;
+      return `you: [tap ${JSON.stringify(turn.tap)}${on}]`;
+    }
+    case "wait":
+      return `… ${turn.after} pass …`;
+  }
+}
