@@ -1,12 +1,61 @@
 /**
  * The statistics store port: one record per survey plus the rollups behind the figures.
  * PostgreSQL (`pg`, production) and PGlite (embedded default) implement it with the same
- * schema and the same SQL, and pass the same contract tests.
+ * schema and the same SQL, and pass the same contract tests (test/stats/store-contract.ts).
  *
  * Deliberately left out: deleting or editing surveys, per-user history, and any query
  * that the figures, the dialogue list and the export do not need.
  */
 import type { SurveyEvent } from "../events.ts";
+import type { Figures } from "../figures.ts";
+import type { FiguresQuery, PeriodBound, StatsFilter } from "../figures-query.ts";
+
+export type { PeriodBound, StatsFilter } from "../figures-query.ts";
+
+/** One page of the dialogue list, newest dialogue first. */
+export interface DialogueQuery extends StatsFilter {
+  /** Dialogues started at or after this (default: the beginning of time). */
+  from?: PeriodBound;
+  /** Dialogues started before this (default: no end). */
+  to?: PeriodBound;
+  /** Time zone for calendar-day bounds; default UTC. */
+  timeZone?: string;
+  /** Only dialogues whose survey was completed (statistic__set recorded something). */
+  surveysOnly?: boolean;
+  /** Rows per page, 1–10,000; default 100. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One dialogue in the list, with its CSAT and client-comment columns. */
+export interface DialogueRow {
+  surveyId: string;
+  scenarioId: string;
+  scenarioVersion: string;
+  channel: string;
+  botId: string;
+  conversationId: string;
+  dialogueStartedAt: number;
+  offered: boolean;
+  accepted: boolean;
+  denied: boolean;
+  deniedReason: string | null;
+  completed: boolean;
+  /** The CSAT column: the numeric rating, null when none was given. */
+  score: number | null;
+  /** "min-max" of the rating keyboard, "" when unknown. */
+  scale: string;
+  /** The client-comment column: "" for a rating without a comment, null when there is neither. Personal data. */
+  comment: string | null;
+  completedAt: number | null;
+}
+
+export interface DialoguePage {
+  rows: DialogueRow[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
 
 export interface SurveyStore {
   /** Creates or upgrades the schema; safe when several processes start at once. */
@@ -16,5 +65,9 @@ export interface SurveyStore {
    * (identified by `surveyJobId`) applied twice, in one batch or in two, counts once.
    */
   apply(events: readonly SurveyEvent[]): Promise<void>;
+  /** The figures for a period and filter, days cut in the query's time zone (see stats/figures.ts). */
+  figures(query: FiguresQuery): Promise<Figures>;
+  /** One page of the dialogue list, newest first (keyset pagination: stable under inserts). */
+  listDialogues(query: DialogueQuery): Promise<DialoguePage>;
   close(): Promise<void>;
 }

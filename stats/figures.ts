@@ -1,0 +1,255 @@
+/**
+ * The CSAT figures, computed from aggregated rows (hourly rollups or, the naive way, survey
+ * rows grouped by day) — the same arithmetic whichever the store read.
+ *
+ * What is counted (a dialogue belongs to the day its dialogue started, in the query's zone):
+ * - `dialogues`: dialogues the statistics know of (any survey event arrived for them).
+ * - `offered`: dialogues whose rating keyboard was offered (or answered or declined).
+ * - `answered`: dialogues where a rating was given (the reference's "accepted").
+ * - `declined`: dialogues where the rating was skipped, timed out or refused, and never given.
+ * - `surveys`: completed surveys — `statistic__set {type: quality}` recorded a rating, a
+ *   comment, or both, as in the reference product where only that action saves CSAT.
+ *   `rated` of them have a rating, `commented` a non-empty comment.
+ * - `average`: mean of the recorded ratings of completed surveys (null when none, or when
+ *   the period mixes scales: then see `scales` for one average per scale).
+ * - `cdsat`: share of ratings 1–2 among ratings on a 1–5 scale (fraction 0–1).
+ * - `nps`: ((ratings 4–5) − (ratings 1–2)) / ratings, on a 1–5 scale (fraction −1–1).
+ *   Both are null when the period has no rating on a 1–5 scale; `notes` says why.
+ * - `distribution`: recorded value → number of completed surveys rated with it.
+ * - `responseRate` = answered / offered; `surveyPercentage` = surveys / dialogues
+ *   (fractions; null when the divisor is 0).
+ * - `trend`: the same counters per day and per ISO week (weeks start on Monday; the first
+ *   and last week hold only the period's days).
+ */
+import type { StatsFilter } from "./figures-query.ts";
+
+export type { FiguresQuery } from "./figures-query.ts";
+
+/** One aggregated row: counters of one day × rated value. */
+export interface FiguresRow {
+  day: string;
+  scale: string;
+  rated: boolean;
+  score: number;
+  dialogues: number;
+  offered: number;
+  answered: number;
+  declined: number;
+  surveys: number;
+  commented: number;
+}
+
+export interface Counters {
+  dialogues: number;
+  offered: number;
+  answered: number;
+  declined: number;
+  surveys: number;
+  rated: number;
+  commented: number;
+}
+
+export interface ScaleFigures {
+  /** "min-max" of the keyboard, or "" for ratings whose scale is not known yet. */
+  scale: string;
+  rated: number;
+  average: number | null;
+  distribution: Record<string, number>;
+}
+
+export interface TrendPoint extends Counters {
+  /** The day, or the Monday that starts the week, "YYYY-MM-DD". */
+  date: string;
+  average: number | null;
+  cdsat: number | null;
+  nps: number | null;
+}
+
+export interface Figures extends Counters {
+  from: string;
+  to: string;
+  timeZone: string;
+  filter: StatsFilter;
+  average: number | null;
+  cdsat: number | null;
+  nps: number | null;
+  responseRate: number | null;
+  surveyPercentage: number | null;
+  distribution: Record<string, number>;
+  /** The ratings' scale: "1-5", another "min-max", "mixed", or null when nothing was rated. */
+  scale: string | null;
+  scales: ScaleFigures[];
+  trend: { days: TrendPoint[]; weeks: TrendPoint[] };
+  /** Why a figure is null or what it leaves out. */
+  notes: string[];
+  /** Where the figures came from: hourly rollups, or a scan of the survey rows. */
+  source: "rollups" | "surveys";
+}
+
+export const FIVE_POINT_SCALE = "1-5";
+
+interface Summary extends Counters {
+  average: number | null;
+  cdsat: number | null;
+  nps: number | null;
+  scales: ScaleFigures[];
+  distribution: Record<string, number>;
+  notes: string[];
+}
+
+function ratio(a: number, b: number): number | null {
+  return b === 0 ? null : a / b;
+}
+
+function valueKey(score: number): string {
+  return String(score);
+}
+
+/** Counters and rating figures of a set of rows (a period, a day or a week). */
+function summarise(rows: readonly FiguresRow[]): Summary {
+  const c: Counters = { dialogues: 0, offered: 0, answered: 0, declined: 0, surveys: 0, rated: 0, commented: 0 };
+  const byScale = new Map<string, { rated: number; sum: number; distribution: Map<number, number> }>();
+  const distribution = new Map<number, number>();
+  for (const r of rows) {
+    c.dialogues += r.dialogues;
+    c.offered += r.offered;
+    c.answered += r.answered;
+    c.declined += r.declined;
+    c.surveys += r.surveys;
+    c.commented += r.commented;
+    if (!r.rated || r.surveys === 0) continue;
+    c.rated += r.surveys;
+    let s = byScale.get(r.scale);
+    if (!s) byScale.set(r.scale, (s = { rated: 0, sum: 0, distribution: new Map() }));
+    s.rated += r.surveys;
+    s.sum += r.score * r.surveys;
+    s.distribution.set(r.score, (s.distribution.get(r.score) ?? 0) + r.surveys);
+    distribution.set(r.score, (distribution.get(r.score) ?? 0) + r.surveys);
+  }
+  const notes: string[] = [];
+  const scales = [...byScale.entries()]
+    .filter(([, s]) => s.rated > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([scale, s]) => ({ scale, rated: s.rated, average: s.sum / s.rated, distribution: toRecord(s.distribution) }));
+  const known = scales.filter((s) => s.scale !== "");
+  const unknown = scales.find((s) => s.scale === "");
+  let average: number | null = null;
+  if (known.length > 1) {
+    notes.push(`mixed scales (${known.map((s) => s.scale).join(", ")}): no single average; see scales for one average per scale`);
+  } else if (c.rated > 0) {
+    average = scales.reduce((sum, s) => sum + (s.average ?? 0) * s.rated, 0) / c.rated;
+  }
+  if (unknown) notes.push(`${unknown.rated} rating(s) have no known scale yet (their "offered" event has not been stored)`);
+  const five = byScale.get(FIVE_POINT_SCALE);
+  let cdsat: number | null = null;
+  let nps: number | null = null;
+  if (five && five.rated > 0) {
+    let low = 0;
+    let high = 0;
+    for (const [v, n] of five.distribution) {
+      if (v >= 1 && v <= 2) low += n;
+      else if (v >= 4 && v <= 5) high += n;
+    }
+    cdsat = low / five.rated;
+    nps = (high - low) / five.rated;
+    if (five.rated < c.rated) notes.push(`CDSAT and NPS use the ${five.rated} rating(s) on the 1-5 scale; ${c.rated - five.rated} on other scales are left out`);
+  } else if (c.rated > 0) {
+    notes.push(`CDSAT and NPS apply to the 1-5 scale only; the ratings here are on ${known.map((s) => s.scale).join(", ") || "an unknown scale"}`);
+  } else {
+    notes.push("no ratings: average, CDSAT and NPS are null");
+  }
+  return { ...c, average, cdsat, nps, scales, distribution: toRecord(distribution), notes };
+}
+
+function toRecord(m: Map<number, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [v, n] of [...m.entries()].sort(([a], [b]) => a - b)) out[valueKey(v)] = n;
+  return out;
+}
+
+function point(date: string, rows: readonly FiguresRow[]): TrendPoint {
+  const s = summarise(rows);
+  return {
+    date,
+    dialogues: s.dialogues,
+    offered: s.offered,
+    answered: s.answered,
+    declined: s.declined,
+    surveys: s.surveys,
+    rated: s.rated,
+    commented: s.commented,
+    average: s.average,
+    cdsat: s.cdsat,
+    nps: s.nps,
+  };
+}
+
+/** The Monday of a "YYYY-MM-DD" day's ISO week. */
+export function isoWeekStart(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  const back = (d.getUTCDay() + 6) % 7;
+  return new Date(d.getTime() - back * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Every day from `first` to `last` inclusive ("YYYY-MM-DD"). */
+export function daysBetween(first: string, last: string): string[] {
+  const out: string[] = [];
+  const end = Date.parse(`${last}T00:00:00Z`);
+  for (let t = Date.parse(`${first}T00:00:00Z`); t <= end; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+export interface FiguresMeta {
+  from: number;
+  to: number;
+  timeZone: string;
+  filter: StatsFilter;
+  /** Every local day the period touches, in order. */
+  days: string[];
+  source: "rollups" | "surveys";
+}
+
+/** Computes every figure from aggregated rows; pure, shared by every store. */
+export function computeFigures(rows: readonly FiguresRow[], meta: FiguresMeta): Figures {
+  const s = summarise(rows);
+  const byDay = new Map<string, FiguresRow[]>();
+  for (const r of rows) {
+    const list = byDay.get(r.day);
+    if (list) list.push(r);
+    else byDay.set(r.day, [r]);
+  }
+  const days = meta.days.map((d) => point(d, byDay.get(d) ?? []));
+  const weekRows = new Map<string, FiguresRow[]>();
+  for (const d of meta.days) {
+    const w = isoWeekStart(d);
+    const list = weekRows.get(w) ?? [];
+    list.push(...(byDay.get(d) ?? []));
+    weekRows.set(w, list);
+  }
+  const weeks = [...weekRows.entries()].map(([w, list]) => point(w, list));
+  const known = s.scales.filter((x) => x.scale !== "");
+  return {
+    from: new Date(meta.from).toISOString(),
+    to: new Date(meta.to).toISOString(),
+    timeZone: meta.timeZone,
+    filter: meta.filter,
+    surveys: s.surveys,
+    average: s.average,
+    cdsat: s.cdsat,
+    distribution: s.distribution,
+    responseRate: ratio(s.answered, s.offered),
+    surveyPercentage: ratio(s.surveys, s.dialogues),
+    declined: s.declined,
+    nps: s.nps,
+    trend: { days, weeks },
+    dialogues: s.dialogues,
+    offered: s.offered,
+    answered: s.answered,
+    rated: s.rated,
+    commented: s.commented,
+    scale: s.rated === 0 ? null : known.length > 1 ? "mixed" : (known[0]?.scale ?? ""),
+    scales: s.scales,
+    notes: s.notes,
+    source: meta.source,
+  };
+}

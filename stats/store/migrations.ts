@@ -1,0 +1,96 @@
+/**
+ * The statistics schema, as numbered migrations. Each runs once per schema, recorded in
+ * `survey_migration`; `runMigrations` holds a transaction-scoped advisory lock so several
+ * processes starting at once apply each migration exactly once.
+ *
+ * Tables:
+ * - `survey`: one row per dialogue (= survey). `events` holds the applied events per kind;
+ *   the other columns are derived from it (stats/store/survey-state.ts).
+ * - `survey_rollup`: counters per UTC hour × (scenario, channel, bot) × rated value, for each
+ *   of the 8 combinations of kept filter dimensions (`dims` bit 1 scenario, 2 channel, 4 bot;
+ *   a dimension not kept is stored as ''). A figures query with any filter reads one key
+ *   range: hours × values rows, whatever the number of scenarios, channels and bots.
+ *   Hours (not days) because days are cut in the caller's time zone at query time.
+ */
+import type { SqlQueryable } from "./sql-client.ts";
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** Single statements (PGlite's parameterised query runs one at a time). */
+  statements(schema: string): string[];
+}
+
+const COUNTERS = ["dialogues", "offered", "answered", "declined", "surveys", "commented"] as const;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "survey rows and hourly rollups",
+    statements: (s) => [
+      `CREATE TABLE ${s}.survey (
+        survey_id text PRIMARY KEY,
+        scenario_id text NOT NULL,
+        scenario_version text NOT NULL,
+        channel text NOT NULL,
+        bot_id text NOT NULL,
+        conversation_id text NOT NULL,
+        dialogue_started_at timestamptz NOT NULL,
+        events jsonb NOT NULL DEFAULT '{}'::jsonb,
+        offered boolean NOT NULL DEFAULT false,
+        accepted boolean NOT NULL DEFAULT false,
+        denied boolean NOT NULL DEFAULT false,
+        denied_reason text,
+        completed boolean NOT NULL DEFAULT false,
+        score double precision,
+        scale text NOT NULL DEFAULT '',
+        comment text,
+        offered_at timestamptz,
+        answered_at timestamptz,
+        declined_at timestamptz,
+        completed_at timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      // The dialogue list (newest first, keyset) and the naive figures scan a period.
+      `CREATE INDEX survey_started_idx ON ${s}.survey (dialogue_started_at, survey_id)`,
+      `CREATE INDEX survey_scenario_started_idx ON ${s}.survey (scenario_id, dialogue_started_at, survey_id)`,
+      `CREATE TABLE ${s}.survey_rollup (
+        dims smallint NOT NULL,
+        scenario_id text NOT NULL,
+        channel text NOT NULL,
+        bot_id text NOT NULL,
+        hour timestamptz NOT NULL,
+        scale text NOT NULL,
+        rated boolean NOT NULL,
+        score double precision NOT NULL,
+        ${COUNTERS.map((c) => `${c} bigint NOT NULL DEFAULT 0`).join(",\n        ")},
+        PRIMARY KEY (dims, scenario_id, channel, bot_id, hour, scale, rated, score)
+      )`,
+    ],
+  },
+];
+
+/** Applies the migrations `schema` lacks; call inside a transaction. */
+export async function runMigrations(q: SqlQueryable, schema: string, quoted: string): Promise<void> {
+  await q.query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint)", [`botflow.survey-store.${schema}`]);
+  await q.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+  await q.query(`CREATE TABLE IF NOT EXISTS ${quoted}.survey_migration (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`);
+  const rows = await q.query<{ version: number }>(`SELECT version FROM ${quoted}.survey_migration ORDER BY version`);
+  const applied = new Set(rows.map((r) => Number(r.version)));
+  const known = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  const newest = Math.max(0, ...applied);
+  if (newest > known) {
+    throw new Error(
+      `statistics schema "${schema}" is at version ${newest}, newer than this botflow knows (${known}); upgrade botflow before running it against this database`,
+    );
+  }
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    for (const sql of m.statements(quoted)) await q.query(sql);
+    await q.query(`INSERT INTO ${quoted}.survey_migration (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+  }
+}

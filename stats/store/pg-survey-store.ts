@@ -1,0 +1,62 @@
+/**
+ * The production statistics store: PostgreSQL through a `pg` pool.
+ *
+ * @example
+ * const store = new PgSurveyStore({ connectionString: config.databaseUrl });
+ * await store.migrate();
+ */
+import pg from "pg";
+import type { SqlClient, SqlQueryable } from "./sql-client.ts";
+import { SqlSurveyStore, type SqlSurveyStoreOptions } from "./sql-survey-store.ts";
+
+export interface PgSurveyStoreOptions extends SqlSurveyStoreOptions {
+  /** postgres://user:password@host:port/database (DATABASE_URL). */
+  connectionString: string;
+  /** Pool size; default 10. */
+  maxConnections?: number;
+}
+
+class PgClient implements SqlClient {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async query<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
+    const res = await this.pool.query(text, params as unknown[] | undefined);
+    return res.rows as R[];
+  }
+
+  async transaction<T>(fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      const q: SqlQueryable = {
+        query: async <R>(text: string, params?: readonly unknown[]) => (await client.query(text, params as unknown[] | undefined)).rows as R[],
+      };
+      const result = await fn(q);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      try {
+        await client.query("ROLLBACK");
+      } catch {
+        broken = true; // the connection is gone; do not hand it out again
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+export class PgSurveyStore extends SqlSurveyStore {
+  constructor(o: PgSurveyStoreOptions) {
+    const pool = new pg.Pool({ connectionString: o.connectionString, max: o.maxConnections ?? 10 });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on("error", () => {});
+    super(new PgClient(pool), o);
+  }
+}

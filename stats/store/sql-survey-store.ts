@@ -1,0 +1,80 @@
+/**
+ * The SurveyStore both drivers share: the same schema, the same SQL, only the connection
+ * differs (PgSurveyStore: a `pg` pool; PgliteSurveyStore: an embedded PGlite database).
+ */
+import { systemClock, type Clock } from "../../engine/ports.ts";
+import type { SurveyEvent } from "../events.ts";
+import type { Figures, FiguresQuery } from "../figures.ts";
+import { applySurveyEvents } from "./apply-survey-events.ts";
+import { runMigrations } from "./migrations.ts";
+import { quoteSchema, type SqlClient } from "./sql-client.ts";
+import { queryDialogues, queryFigures } from "./survey-queries.ts";
+import type { DialoguePage, DialogueQuery, SurveyStore } from "./survey-store.ts";
+
+/** The schema the statistics live in unless configured otherwise. */
+export const DEFAULT_STATS_SCHEMA = "botflow_stats";
+
+export interface SqlSurveyStoreOptions {
+  /** PostgreSQL schema holding the tables; default "botflow_stats". Tests use one per run. */
+  schema?: string;
+  /** "Today" for the default period. */
+  clock?: Clock;
+}
+
+/** Deadlocks cannot happen with ordered locking, but a retry is cheap insurance. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+const MAX_ATTEMPTS = 3;
+
+export class SqlSurveyStore implements SurveyStore {
+  readonly schema: string;
+  private readonly quoted: string;
+  private readonly clock: Clock;
+  private readonly zones = new Map<string, string>();
+
+  constructor(
+    protected readonly db: SqlClient,
+    o: SqlSurveyStoreOptions = {},
+  ) {
+    this.schema = o.schema ?? DEFAULT_STATS_SCHEMA;
+    this.quoted = quoteSchema(this.schema);
+    this.clock = o.clock ?? systemClock;
+  }
+
+  async migrate(): Promise<void> {
+    await this.db.transaction((q) => runMigrations(q, this.schema, this.quoted));
+  }
+
+  async apply(events: readonly SurveyEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.transaction((q) => applySurveyEvents(q, this.quoted, events));
+        return;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= MAX_ATTEMPTS || typeof code !== "string" || !RETRYABLE.has(code)) throw err;
+      }
+    }
+  }
+
+  figures(query: FiguresQuery): Promise<Figures> {
+    return queryFigures(this.db, this.context(), query);
+  }
+
+  listDialogues(query: DialogueQuery): Promise<DialoguePage> {
+    return queryDialogues(this.db, this.context(), query);
+  }
+
+  /** Drops the schema and everything in it: for tests and benchmarks that made their own. */
+  async dropSchema(): Promise<void> {
+    await this.db.query(`DROP SCHEMA IF EXISTS ${this.quoted} CASCADE`);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  private context() {
+    return { schema: this.quoted, zones: this.zones, now: this.clock.now() };
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The contract every SurveyStore passes (store-pg.test.ts and store-pglite.test.ts run it):
+ * migrations, the fold of each event kind and the reference product's display rules,
+ * order independence, idempotency (same batch twice, duplicates, shuffled batches, two
+ * stores writing at once), rollups equal to the naive scan, and the keyset dialogue list.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { SurveyEvent } from "../../stats/events.ts";
+import type { DialogueRow } from "../../stats/store/survey-store.ts";
+import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
+import { fullSurvey, surveyEvent, type StoreBackend } from "./store-harness.ts";
+
+const DAY = { from: "2026-03-10", to: "2026-03-11" };
+
+/** Deterministic shuffle (mulberry32). */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  let a = seed >>> 0;
+  const rnd = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+async function allRows(store: SqlSurveyStore): Promise<DialogueRow[]> {
+  const rows: DialogueRow[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await store.listDialogues({ limit: 1000, ...(cursor ? { cursor } : {}) });
+    rows.push(...page.rows);
+    if (!page.nextCursor) return rows;
+    cursor = page.nextCursor;
+  }
+}
+
+/** Everything observable of a store's state: rows, and figures from rollups and from the scan. */
+async function snapshot(store: SqlSurveyStore) {
+  const rows = (await allRows(store)).sort((a, b) => a.surveyId.localeCompare(b.surveyId));
+  const figures = await store.figures(DAY);
+  const naive = await store.figures({ ...DAY, source: "surveys" });
+  return { rows, figures: { ...figures, source: undefined }, naive: { ...naive, source: undefined } };
+}
+
+function mixedBatch(): SurveyEvent[] {
+  const evs: SurveyEvent[] = [];
+  for (let i = 0; i < 60; i++) {
+    const id = `s${String(i).padStart(3, "0")}`;
+    const o = { channel: i % 3 === 0 ? "teams" : "telegram", botId: i % 4 === 0 ? "b2" : "", dialogueStartedAt: Date.UTC(2026, 2, 10, i % 24, i) };
+    if (i % 5 === 0) evs.push(surveyEvent("dialogue_started", id, o));
+    else if (i % 5 === 1) evs.push(surveyEvent("dialogue_started", id, o), surveyEvent("offered", id, o), surveyEvent("declined", id, { ...o, reason: "timeout" }));
+    else if (i % 5 === 2) evs.push(...fullSurvey(id, (i % 5) + 1, undefined, o));
+    else if (i % 5 === 3) evs.push(...fullSurvey(id, (i % 4) + 1, `comment ${i}`, o));
+    else evs.push(surveyEvent("dialogue_started", id, o), surveyEvent("commented", id, { ...o, comment: "only words" }), surveyEvent("completed", id, { ...o, comment: "only words" }));
+  }
+  return evs;
+}
+
+export function describeSurveyStoreContract(backend: StoreBackend): void {
+  describe(`SurveyStore contract: ${backend.name}`, () => {
+    let store: SqlSurveyStore;
+    let peer: () => Promise<SqlSurveyStore>;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, peer, cleanup } = await backend.open());
+    });
+    afterEach(async () => cleanup());
+    afterAll(async () => backend.shutdown());
+
+    it("migrates once when several stores start at once, and again is a no-op", async () => {
+      const { stores, cleanup: drop } = await backend.openUnmigrated(4);
+      try {
+        await Promise.all(stores.map((s) => s.migrate()));
+        await stores[0]!.migrate();
+        await stores[1]!.apply(fullSurvey("m1", 5, undefined));
+        expect((await stores[2]!.figures(DAY)).surveys).toBe(1);
+      } finally {
+        await drop();
+      }
+    });
+
+    it("records a rating without a comment with an empty comment", async () => {
+      await store.apply(fullSurvey("a", 4, undefined));
+      const [row] = (await store.listDialogues({})).rows;
+      expect(row).toMatchObject({ surveyId: "a", offered: true, accepted: true, denied: false, completed: true, score: 4, scale: "1-5", comment: "", scenarioId: "csat", channel: "telegram" });
+    });
+
+    it("records a comment without a rating as a comment only, and neither as the offered flag only", async () => {
+      await store.apply([
+        surveyEvent("dialogue_started", "c"),
+        surveyEvent("commented", "c", { comment: "slow answers" }),
+        surveyEvent("completed", "c", { comment: "slow answers" }),
+        surveyEvent("dialogue_started", "n"),
+        surveyEvent("offered", "n"),
+      ]);
+      const rows = (await store.listDialogues({})).rows.sort((a, b) => a.surveyId.localeCompare(b.surveyId));
+      expect(rows[0]).toMatchObject({ surveyId: "c", score: null, comment: "slow answers", completed: true, accepted: false });
+      expect(rows[1]).toMatchObject({ surveyId: "n", score: null, comment: null, completed: false, offered: true, accepted: false, denied: false });
+      const f = await store.figures(DAY);
+      expect(f).toMatchObject({ dialogues: 2, offered: 1, answered: 0, surveys: 1, rated: 0, commented: 1, average: null });
+    });
+
+    it("records a decline with its reason, and an answer overrides a decline", async () => {
+      await store.apply([surveyEvent("offered", "d"), surveyEvent("declined", "d", { reason: "timeout" }), surveyEvent("declined", "e"), surveyEvent("answered", "e", { score: 2 })]);
+      const rows = (await store.listDialogues({})).rows.sort((a, b) => a.surveyId.localeCompare(b.surveyId));
+      expect(rows[0]).toMatchObject({ surveyId: "d", denied: true, deniedReason: "timeout", accepted: false });
+      expect(rows[1]).toMatchObject({ surveyId: "e", denied: false, deniedReason: null, accepted: true, score: 2, completed: false });
+      expect(await store.figures(DAY)).toMatchObject({ declined: 1, answered: 1, offered: 2, surveys: 0 });
+    });
+
+    it("ends in the same state whatever order a survey's events arrive in", async () => {
+      const events = fullSurvey("o", 2, "meh");
+      const orders = [events, [...events].reverse(), shuffled(events, 7), shuffled(events, 99)];
+      const states = [];
+      for (const [i, order] of orders.entries()) {
+        const { store: s, cleanup: c } = await backend.open();
+        try {
+          for (const e of order) await s.apply([e]);
+          if (i === 0) await s.apply(order); // and a full redelivery on top
+          states.push(await snapshot(s));
+        } finally {
+          await c();
+        }
+      }
+      for (const st of states.slice(1)) expect(st).toEqual(states[0]);
+      expect(states[0]!.figures).toMatchObject({ surveys: 1, rated: 1, average: 2, cdsat: 1, nps: -1, distribution: { "2": 1 } });
+    });
+
+    it("counts an event once when applied twice, duplicated in a batch, or redelivered in shuffled batches", async () => {
+      const events = mixedBatch();
+      await store.apply(events);
+      const once = await snapshot(store);
+      await store.apply(events);
+      await store.apply([...events, ...events]);
+      expect(await snapshot(store)).toEqual(once);
+
+      const { store: other, cleanup: c } = await backend.open();
+      try {
+        const redelivered = shuffled([...events, ...events.slice(0, 40), ...events.slice(100)], 3);
+        for (let i = 0; i < redelivered.length; i += 17) await other.apply(redelivered.slice(i, i + 17));
+        expect(await snapshot(other)).toEqual(once);
+      } finally {
+        await c();
+      }
+      expect(once.figures).toEqual(once.naive);
+      expect(once.figures).toMatchObject({ dialogues: 60, declined: 12, surveys: 36, commented: 24 });
+    });
+
+    it("keeps the first payload when the same job id arrives twice with different content", async () => {
+      await store.apply([surveyEvent("answered", "f", { score: 5 })]);
+      await store.apply([surveyEvent("answered", "f", { score: 1 }), surveyEvent("completed", "f", { score: 5, comment: "" })]);
+      expect((await store.listDialogues({})).rows[0]).toMatchObject({ score: 5 });
+      expect((await store.figures(DAY)).distribution).toEqual({ "5": 1 });
+    });
+
+    it("stays exact when two stores apply overlapping batches at the same time", async () => {
+      const events = mixedBatch();
+      const a = shuffled(events, 11);
+      const b = shuffled(events, 12);
+      const second = await peer();
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < a.length; i += 9) {
+        writes.push(store.apply(a.slice(i, i + 9)));
+        writes.push(second.apply(b.slice(i, i + 9)));
+      }
+      await Promise.all(writes);
+      const { store: ref, cleanup: c } = await backend.open();
+      try {
+        await ref.apply(events);
+        expect(await snapshot(store)).toEqual(await snapshot(ref));
+      } finally {
+        await c();
+      }
+    });
+
+    it("lists dialogues newest first in keyset pages, with filters and bounds", async () => {
+      await store.apply(mixedBatch());
+      const all = await allRows(store);
+      expect(all).toHaveLength(60);
+      for (let i = 1; i < all.length; i++) {
+        const [p, c] = [all[i - 1]!, all[i]!];
+        expect(p.dialogueStartedAt > c.dialogueStartedAt || (p.dialogueStartedAt === c.dialogueStartedAt && p.surveyId > c.surveyId)).toBe(true);
+      }
+      const paged: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listDialogues({ limit: 7, channel: "teams", ...(cursor ? { cursor } : {}) });
+        expect(page.rows.length).toBeLessThanOrEqual(7);
+        paged.push(...page.rows.map((r) => r.surveyId));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(paged).toEqual(all.filter((r) => r.channel === "teams").map((r) => r.surveyId));
+      const noon = await store.listDialogues({ from: Date.UTC(2026, 2, 10, 12), to: Date.UTC(2026, 2, 10, 13), limit: 100 });
+      expect(noon.rows.map((r) => r.surveyId).sort()).toEqual(all.filter((r) => new Date(r.dialogueStartedAt).getUTCHours() === 12).map((r) => r.surveyId).sort());
+      const surveys = await store.listDialogues({ surveysOnly: true, botId: "b2", limit: 100 });
+      expect(surveys.rows.every((r) => r.completed && r.botId === "b2")).toBe(true);
+      expect(surveys.rows.length).toBe(all.filter((r) => r.completed && r.botId === "b2").length);
+      await expect(store.listDialogues({ cursor: "nonsense" })).rejects.toThrow(/invalid dialogue-list cursor/);
+    });
+
+    it("rejects an unknown time zone and an empty period with a clear error", async () => {
+      await expect(store.figures({ ...DAY, timeZone: "Mars/Olympus" })).rejects.toThrow(/unknown time zone "Mars\/Olympus": use an IANA zone name/);
+      await expect(store.figures({ from: "2026-03-11", to: "2026-03-10" })).rejects.toThrow(/empty period/);
+      await expect(store.figures({ from: "March", to: "2026-03-10" })).rejects.toThrow(/neither a day/);
+      expect((await store.figures({ ...DAY, timeZone: "europe/kyiv" })).timeZone).toBe("Europe/Kyiv");
+    });
+  });
+}

@@ -1,0 +1,4 @@
+import { describeSurveyStoreContract } from "./store-contract.ts";
+import { pgBackend } from "./store-harness.ts";
+
+describeSurveyStoreContract(pgBackend());
