@@ -2,6 +2,10 @@
  * The scenarios a process runs, by id, with every version loaded since start so a
  * conversation can finish on the version it began (`on_update: finish`).
  * Reloads are atomic per file: a file that fails to load keeps its previous version.
+ *
+ * Versions live in memory only: after a process restart a conversation whose version is gone
+ * continues on the current one when the block it waits on is still a question there, and
+ * restarts on it otherwise (see Runtime). It never runs a block that does not exist.
  */
 import { readdir } from "node:fs/promises";
 import { watch, type FSWatcher } from "node:fs";
@@ -56,34 +60,44 @@ export class ScenarioRegistry {
     const problems: ScenarioProblem[] = [];
     const names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
     for (const name of names) {
+      const file = path.join(dir, name);
       try {
-        await this.loadFile(path.join(dir, name));
+        await this.loadFile(file);
       } catch (err) {
-        if (err instanceof ScenarioError) problems.push(...err.problems);
-        else throw err;
+        problems.push(...problemsOf(file, err));
       }
     }
     return problems;
   }
 
-  /** Reloads every file loaded so far (a signal or an API call in production). */
+  /**
+   * Reloads every file loaded so far: the production hook for a signal (SIGHUP) or an admin API
+   * call. New conversations get the new versions; conversations in progress follow each scenario's
+   * `on_update`. A file that fails (invalid, unreadable, deleted) keeps its previous version and its
+   * problems are returned; the other files still reload.
+   *
+   * @example
+   * process.on("SIGHUP", () => void registry.reload().then((problems) => problems.forEach((p) => log.warn(p, formatProblem(p)))));
+   */
   async reload(): Promise<ScenarioProblem[]> {
     const problems: ScenarioProblem[] = [];
     for (const file of new Set(this.files.values())) {
       try {
         await this.loadFile(file);
       } catch (err) {
-        if (err instanceof ScenarioError) problems.push(...err.problems);
-        else throw err;
+        problems.push(...problemsOf(file, err));
       }
     }
     return problems;
   }
 
-  /** Development: reloads a file when it changes. `onResult` hears of every reload, good or bad. */
+  /**
+   * Development: reloads a *.yaml file in `dir` when it changes (new files too). `onResult` hears of
+   * every reload, good or bad; a bad one keeps the previous version. Close the returned watcher to stop.
+   */
   watch(dir: string, onResult: (file: string, problems: ScenarioProblem[]) => void): FSWatcher {
     const pending = new Map<string, NodeJS.Timeout>();
-    return watch(dir, (_event, name) => {
+    const watcher = watch(dir, (_event, name) => {
       if (!name || !/\.ya?ml$/.test(name)) return;
       const file = path.join(dir, name);
       clearTimeout(pending.get(file));
@@ -93,10 +107,23 @@ export class ScenarioRegistry {
           pending.delete(file);
           this.loadFile(file).then(
             () => onResult(file, []),
-            (err: unknown) => onResult(file, err instanceof ScenarioError ? err.problems : [{ file, line: 1, col: 1, severity: "error", message: String(err) }]),
+            (err: unknown) => onResult(file, problemsOf(file, err)),
           );
         }, 50),
       );
     });
+    // A change seen just before close must not reload (and report) after it.
+    watcher.on("close", () => {
+      for (const timer of pending.values()) clearTimeout(timer);
+      pending.clear();
+    });
+    return watcher;
   }
+}
+
+/** A failed load as problems: the loader's own, or one for a file that could not be read. */
+function problemsOf(file: string, err: unknown): ScenarioProblem[] {
+  if (err instanceof ScenarioError) return err.problems;
+  const reason = err instanceof Error ? err.message : String(err);
+  return [{ file, line: 1, col: 1, severity: "error", message: `cannot load the scenario: ${reason}; the previous version stays in use` }];
 }
