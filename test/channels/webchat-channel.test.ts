@@ -1,0 +1,166 @@
+/**
+ * The web chat channel and its per-socket connection without a network: ordering, draining
+ * on shutdown, failures, the Channel port's parseInbound, and the bounded history.
+ */
+import { describe, expect, it } from "vitest";
+import { WebchatConnection, MAX_QUEUED_FRAMES } from "../../channels/webchat/connection.ts";
+import type { ServerFrame } from "../../channels/webchat/protocol.ts";
+import { WebchatChannel, type FrameSink } from "../../channels/webchat/webchat-channel.ts";
+import { ConversationBusyError } from "../../engine/runtime.ts";
+import type { Logger } from "../../engine/ports.ts";
+import type { Effect, InboundEvent } from "../../engine/types.ts";
+
+class Sink implements FrameSink {
+  frames: ServerFrame[] = [];
+  closedWith: number | undefined;
+  send(frame: ServerFrame): void {
+    this.frames.push(frame);
+  }
+  close(code: number): void {
+    this.closedWith = code;
+  }
+}
+
+/** A handler whose calls wait until the test releases them. */
+function gatedHandler() {
+  const calls: { event: InboundEvent; release: () => void }[] = [];
+  const handle = (event: InboundEvent) =>
+    new Promise<{ status: "processed" }>((resolve) => calls.push({ event, release: () => resolve({ status: "processed" }) }));
+  return { calls, handle };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const json = (f: unknown) => JSON.stringify(f);
+
+function hello(conn: WebchatConnection, conversationId?: string): void {
+  conn.receive(json({ type: "hello", ...(conversationId ? { conversationId } : {}) }), false);
+}
+
+describe("WebchatConnection", () => {
+  it("hands frames to the runtime one at a time, in the order the socket sent them", async () => {
+    const channel = new WebchatChannel();
+    const gate = gatedHandler();
+    const sink = new Sink();
+    const conn = new WebchatConnection(channel, gate.handle, sink);
+    hello(conn);
+    conn.receive(json({ type: "text", id: "a", text: "first" }), false);
+    conn.receive(json({ type: "text", id: "b", text: "second" }), false);
+    await tick();
+    expect(gate.calls.map((c) => c.event.dedupeKey)).toEqual(["a"]);
+    gate.calls[0]?.release();
+    await tick();
+    expect(gate.calls.map((c) => c.event.dedupeKey)).toEqual(["a", "b"]);
+    gate.calls[1]?.release();
+    await tick();
+    expect(sink.frames.filter((f) => f.type === "ack")).toEqual([
+      { type: "ack", id: "a", status: "processed" },
+      { type: "ack", id: "b", status: "processed" },
+    ]);
+  });
+
+  it("on shutdown refuses new frames, waits for the ones in flight, then closes the socket with 1012", async () => {
+    const channel = new WebchatChannel();
+    const gate = gatedHandler();
+    const sink = new Sink();
+    const conn = new WebchatConnection(channel, gate.handle, sink);
+    hello(conn);
+    conn.receive(json({ type: "choice", id: "busy", promptId: "p1", index: 0 }), false);
+    await tick();
+    let closed = false;
+    const closing = channel.close().then(() => (closed = true));
+    conn.receive(json({ type: "text", id: "late", text: "too late" }), false);
+    await tick();
+    expect(closed).toBe(false);
+    expect(sink.closedWith).toBeUndefined();
+    expect(sink.frames.at(-1)).toEqual({ type: "error", code: "shutting_down", message: "the server is restarting: reconnect and resend", id: "late" });
+    gate.calls[0]?.release();
+    await closing;
+    expect(gate.calls).toHaveLength(1);
+    expect(sink.frames.at(-1)).toEqual({ type: "ack", id: "busy", status: "processed" });
+    expect(sink.closedWith).toBe(1012);
+  });
+
+  it(`tells a socket with ${MAX_QUEUED_FRAMES} frames waiting to slow down`, async () => {
+    const channel = new WebchatChannel();
+    const gate = gatedHandler();
+    const sink = new Sink();
+    const conn = new WebchatConnection(channel, gate.handle, sink);
+    hello(conn);
+    for (let i = 0; i <= MAX_QUEUED_FRAMES; i++) conn.receive(json({ type: "text", id: `m${i}`, text: "x" }), false);
+    expect(sink.frames.at(-1)).toEqual({ type: "error", code: "too_many", message: "too many frames waiting: wait for acks, then resend", id: `m${MAX_QUEUED_FRAMES}` });
+  });
+
+  it("asks for a resend when the runtime fails, and logs neither the text nor the stack", async () => {
+    const channel = new WebchatChannel();
+    const logged: unknown[] = [];
+    const logger: Logger = { debug() {}, info() {}, warn() {}, error: (obj) => void logged.push(obj) };
+    const sink = new Sink();
+    let fail: Error = new ConversationBusyError("webchat::x");
+    const conn = new WebchatConnection(channel, async () => Promise.reject(fail), sink, logger);
+    hello(conn);
+    conn.receive(json({ type: "text", id: "t1", text: "my secret comment" }), false);
+    await tick();
+    fail = new Error("disk on fire");
+    conn.receive(json({ type: "text", id: "t2", text: "my secret comment" }), false);
+    await tick();
+    expect(sink.frames.slice(1)).toEqual([
+      { type: "error", code: "busy", message: "the conversation is busy: resend the frame with the same id", id: "t1" },
+      { type: "error", code: "internal", message: "the message could not be processed: resend it with the same id", id: "t2" },
+    ]);
+    expect(JSON.stringify(logged)).not.toContain("my secret comment");
+    expect(JSON.stringify(logged)).toContain("disk on fire");
+  });
+});
+
+describe("WebchatChannel", () => {
+  it("parses frames into events through the Channel port; the client id is the dedupe key", () => {
+    const channel = new WebchatChannel();
+    expect(channel.parseInbound({ conversationId: "c1", locale: "uk", data: json({ type: "choice", id: "k1", promptId: "p3", index: 2 }), isBinary: false })).toEqual({
+      ok: true,
+      events: [{ channel: "webchat", conversationId: "c1", userId: "c1", locale: "uk", kind: "choice", dedupeKey: "k1", promptId: "p3", buttonIndex: 2 }],
+    });
+    expect(channel.parseInbound({ conversationId: "c1", data: json({ type: "start", scenarioId: "csat" }), isBinary: false })).toEqual({
+      ok: true,
+      events: [expect.objectContaining({ kind: "start", scenarioId: "csat", dedupeKey: expect.stringMatching(/^start:/) })],
+    });
+    expect(channel.parseInbound({ conversationId: "c1", data: json({ type: "hello" }), isBinary: false })).toEqual({ ok: false, reason: "hello is only valid as a socket's first frame" });
+    expect(channel.parseInbound({ conversationId: "c1", data: Buffer.from([0xff]), isBinary: true })).toMatchObject({ ok: false });
+  });
+
+  it("renders only user-visible effects, and keeps a bounded history per conversation for resuming", async () => {
+    const channel = new WebchatChannel({ maxFramesPerConversation: 2 });
+    const ref = { channel: "webchat", conversationId: "c1", userId: "c1" };
+    const effects: Effect[] = [
+      { type: "track", event: { type: "dialogue_started" } },
+      { type: "send", message: { text: "one" } },
+      { type: "runAction", blockId: "save", name: "statistic__set", config: {} },
+      { type: "send", message: { text: "two" } },
+      { type: "send", message: { text: "three" } },
+    ];
+    await channel.deliver(ref, effects);
+    const sink = new Sink();
+    expect(channel.knows("c1")).toBe(true);
+    channel.attach("c1", sink);
+    expect(sink.frames).toEqual([
+      { type: "message", text: "two" },
+      { type: "message", text: "three" },
+    ]);
+  });
+
+  it("forgets the least recently used conversations without sockets beyond its limit", async () => {
+    const channel = new WebchatChannel({ maxConversations: 2 });
+    const send = (id: string) => channel.deliver({ channel: "webchat", conversationId: id, userId: id }, [{ type: "send", message: { text: id } }]);
+    channel.attach("held", new Sink());
+    await send("a");
+    await send("b");
+    await send("c");
+    expect(["held", "a", "b", "c"].filter((id) => channel.knows(id))).toEqual(["held", "c"]);
+  });
+
+  it("makes conversation ids of 144 random bits", () => {
+    const channel = new WebchatChannel();
+    const ids = Array.from({ length: 100 }, () => channel.newConversationId());
+    expect(new Set(ids).size).toBe(100);
+    for (const id of ids) expect(Buffer.from(id, "base64url")).toHaveLength(18);
+  });
+});
