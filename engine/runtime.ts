@@ -147,7 +147,9 @@ export class Runtime {
     const current = this.o.scenarios.get(state.scenarioId);
     if (!current) return { scenario: undefined, state, restart: false };
     if (current.version === state.scenarioVersion) return { scenario: current, state, restart: false };
-    const policy = current.def.on_update ?? "finish";
+    // A no-answer timeout never restarts a dialogue: the sweeper would send a new survey to someone
+    // who did nothing. It finishes the prompt like `on_update: finish` does.
+    const policy = event.kind === "timeout" ? "finish" : (current.def.on_update ?? "finish");
     const old = this.o.scenarios.getVersion(state.scenarioId, state.scenarioVersion);
     if (policy === "finish" && old) return { scenario: old, state, restart: false };
     // The old version is gone (restart policy, or a process restart): continue on the new one when the
@@ -157,7 +159,8 @@ export class Runtime {
     if (policy === "finish" && (state.ended || (resumable && !state.pendingAction))) {
       return { scenario: current, state: { ...state, scenarioVersion: current.version }, restart: false };
     }
-    return { scenario: current, state, restart: !state.ended };
+    // (A timeout on a vanished block ends the dialogue in the interpreter instead.)
+    return { scenario: current, state, restart: !state.ended && event.kind !== "timeout" };
   }
 
   private async process(

@@ -14,8 +14,9 @@ import { RecordingDelivery, RecordingLogger } from "../helpers/recorders.ts";
 import { loadTestScenario, RecordingQueue, testActions } from "../helpers/scenario.ts";
 
 /** The survey in version `v`; `comment` names the comment block (renaming it makes the old one vanish). */
-function survey(v: string, options: { onUpdate?: "finish" | "restart"; comment?: string; version?: string } = {}): string {
+function survey(v: string, options: { onUpdate?: "finish" | "restart"; comment?: string; version?: string; timeout?: boolean } = {}): string {
   const comment = options.comment ?? "comment";
+  const timeout = options.timeout ? "\n    timeout: { after: 1h, next: bye }" : "";
   return `id: vs
 ${options.version !== undefined ? `version: "${options.version}"\n` : ""}on_update: ${options.onUpdate ?? "finish"}
 start: rate
@@ -24,12 +25,12 @@ blocks:
     type: message_with_keyboard
     text: Rate ${v}
     buttons: [{ label: "1", value: 1 }, { label: "2", value: 2 }, { label: "3", value: 3 }]
-    save_to: quality_answer
+    save_to: quality_answer${timeout}
     next: ${comment}
   ${comment}:
     type: wait_for_response
     text: Comment ${v}
-    save_to: quality_comment
+    save_to: quality_comment${timeout}
     next: save
   save:
     type: action
@@ -58,11 +59,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function setup(registry: ScenarioRegistry, store = new MemoryStateStore(new ManualClock())) {
+function setup(registry: ScenarioRegistry, store = new MemoryStateStore(new ManualClock()), clock = new ManualClock()) {
   const delivery = new RecordingDelivery();
   const logger = new RecordingLogger();
   const queue = new RecordingQueue();
-  const clock = new ManualClock();
   const runtime = new Runtime({ scenarios: registry, store, delivery, actions: testActions(queue), logger, clock, defaultScenarioId: "vs", lockWaitMs: 1000 });
   const handle = (conversationId: string, kind: InboundEvent["kind"], extra: Partial<InboundEvent> = {}) =>
     runtime.handle({ channel: "test", conversationId, userId: "u", kind, dedupeKey: `${conversationId}:${++deliverySeq}`, ...extra });
@@ -155,6 +155,45 @@ describe("scenario versions", () => {
     const r = await t.handle("c1", "text", { text: "hello?" });
     expect(r.effects).toEqual([{ type: "ignored", reason: "no_dialogue", promptId: undefined }]);
     expect(r.state?.dialogue).toBe(1);
+  });
+
+  describe("no-answer timeouts across versions", () => {
+    it("on_update: restart — a timeout finishes the prompt on its version and sends no new survey", async () => {
+      const clock = new ManualClock();
+      const registry = await registryWith(survey("v1", { timeout: true }));
+      const t = setup(registry, new MemoryStateStore(clock), clock);
+      await t.handle("c1", "start");
+      await writeFile(file, survey("v2", { onUpdate: "restart", timeout: true }));
+      await registry.reload();
+
+      clock.advance(3_600_000);
+      expect(await t.runtime.sweepTimeouts()).toBe(1);
+      const batch = t.delivery.batches.at(-1);
+      expect(batch?.effects[0]).toEqual({ type: "close", promptId: "p1", reason: "timeout" });
+      expect(texts(batch?.effects ?? [])).toEqual(["Bye v1"]);
+      expect(t.delivery.texts()).not.toContain("Rate v2");
+    });
+
+    it("after a process restart, a timeout on a vanished block ends the dialogue without a new survey", async () => {
+      const clock = new ManualClock();
+      const store = new MemoryStateStore(clock);
+      const before = setup(await registryWith(survey("v1", { timeout: true })), store, clock);
+      await before.handle("c1", "start");
+      await before.handle("c1", "choice", { promptId: "p1", buttonIndex: 0 }); // waits on "comment"
+
+      await writeFile(file, survey("v2", { comment: "feedback", onUpdate: "restart", timeout: true }));
+      const fresh = new ScenarioRegistry({ actions: specs });
+      await fresh.loadFile(file);
+      const after = setup(fresh, store, clock);
+      clock.advance(3_600_000);
+      expect(await after.runtime.sweepTimeouts()).toBe(1);
+      const batch = after.delivery.batches.at(-1);
+      expect(texts(batch?.effects ?? [])).toEqual([]);
+      expect(batch?.effects.at(-1)).toEqual({ type: "track", event: { type: "dialogue_ended" } });
+      expect(await after.runtime.sweepTimeouts()).toBe(0);
+      // The next start runs the new version.
+      expect(texts((await after.handle("c1", "start")).effects)).toEqual(["Rate v2"]);
+    });
   });
 
   describe("after a process restart (the old version is gone)", () => {
