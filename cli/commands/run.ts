@@ -22,7 +22,8 @@ export const summary = "Play scripted dialogues (DIALOGUES.json) against a scena
 
 const USAGE = `usage: botflow run FILE --dialogues DIALOGUES.json [--json] [--locale xx]
 
-Plays each dialogue in DIALOGUES.json in a fresh conversation, after the start block ran.
+Plays each dialogue in DIALOGUES.json ("-" reads it from stdin) in a fresh conversation,
+after the start block ran.
 DIALOGUES.json is an array of dialogues; a dialogue is an array of turns:
   "4"                               typed text (a digit or a label counts as that button)
   {"tap": "Skip"}                   tap a button of the open question, by label, else by value
@@ -74,20 +75,21 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
   const file = positionals[0] as string;
   const dialoguesFile = values.dialogues;
+  const dialoguesName = dialoguesFile === "-" ? "stdin" : dialoguesFile;
   const kit = createScenarioKit();
   const scenario = await loadScenarioForCli(file, io, kit);
   if (!scenario) return EXIT_FAILED;
 
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(resolveArg(io, dialoguesFile), "utf8"));
+    raw = JSON.parse(dialoguesFile === "-" ? await readAll(io.stdin) : await readFile(resolveArg(io, dialoguesFile), "utf8"));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file; check the path" : err instanceof SyntaxError ? `not valid JSON (${err.message})` : `cannot read it (${code ?? String(err)})`;
-    println(io.stderr, `${dialoguesFile}: ${why}`);
+    println(io.stderr, `${dialoguesName}: ${why}`);
     return EXIT_FAILED;
   }
-  const script = parseDialogues(raw, dialoguesFile);
+  const script = parseDialogues(raw, dialoguesName);
   if (!script.ok) {
     for (const e of script.errors) println(io.stderr, e);
     return EXIT_FAILED;
@@ -97,7 +99,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale));
 
   const failed = results.filter((r) => r.error !== undefined);
-  for (const r of failed) println(io.stderr, `${dialoguesFile}: ${r.error}`);
+  for (const r of failed) println(io.stderr, `${dialoguesName}: ${r.error}`);
   if (values.json) {
     io.stdout.write(`${JSON.stringify(results.map(({ transcript: _t, ...shown }) => shown), null, 2)}\n`);
   } else {
@@ -105,6 +107,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     println(io.stdout, `${plural(results.length, "dialogue")}: ${results.length - failed.length} ran, ${failed.length} failed`);
   }
   return failed.length === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function printTranscript(io: CliIo, r: DialogueResult, n: number): void {

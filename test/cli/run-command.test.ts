@@ -44,6 +44,15 @@ describe("botflow run: arguments", () => {
     expect(notJson.stderr).toMatch(/^.*dialogues-\d+\.json: not valid JSON \(.+\)\n$/);
   });
 
+  it("reads DIALOGUES.json from stdin with --dialogues -", async () => {
+    const r = await runCli(["run", "scenarios/csat.yaml", "--dialogues", "-", "--json"], { stdin: JSON.stringify([["5", "Great"]]) });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { variables: unknown }[])[0]?.variables).toEqual({ quality_answer: 5, quality_comment: "Great" });
+    const bad = await runCli(["run", "scenarios/csat.yaml", "--dialogues", "-"], { stdin: "[[7]]" });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('stdin: dialogue 1, turn 1: a turn is typed text ("4"), {"tap": "<label or value>"} (optionally with "prompt": "previous" or N) or {"wait": "24h"}; got 7\n');
+  });
+
   it("refuses an invalid scenario with its problems as file:line:col and runs nothing", async () => {
     const r = await runCli(["run", "test/cli/fixtures/broken-graph.yaml", "--dialogues", writeDialogues([["1"]]), "--json"]);
     expect(r.code).toBe(1);
