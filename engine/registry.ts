@@ -52,6 +52,14 @@ export class ScenarioRegistry {
   async loadFile(file: string): Promise<LoadedScenario> {
     const scenario = await loadScenarioFile(file, this.options);
     this.add(scenario);
+    // The file now defines another id: its old id is no longer offered to new dialogues (and may be
+    // claimed by another file). Its versions stay, so conversations on it can still finish.
+    for (const [id, source] of this.files) {
+      if (source === file && id !== scenario.id) {
+        this.files.delete(id);
+        this.current.delete(id);
+      }
+    }
     return scenario;
   }
 

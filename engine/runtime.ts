@@ -145,7 +145,8 @@ export class Runtime {
       return { scenario: this.o.scenarios.get(id), state, restart: false };
     }
     const current = this.o.scenarios.get(state.scenarioId);
-    if (!current) return { scenario: undefined, state, restart: false };
+    // The id is no longer offered (its file was renamed or removed): finish on the version, if loaded.
+    if (!current) return { scenario: this.o.scenarios.getVersion(state.scenarioId, state.scenarioVersion), state, restart: false };
     if (current.version === state.scenarioVersion) return { scenario: current, state, restart: false };
     // A no-answer timeout never restarts a dialogue: the sweeper would send a new survey to someone
     // who did nothing. It finishes the prompt like `on_update: finish` does.

@@ -303,6 +303,24 @@ describe("scenario versions", () => {
       expect(registry.get("vs")?.def.blocks.rate).toMatchObject({ text: "Rate v1" });
     });
 
+    it("a file that renames its scenario frees the old id; conversations on it finish on their version", async () => {
+      const registry = await registryWith(survey("v1"));
+      const t = setup(registry);
+      await t.handle("c1", "start");
+      await writeFile(file, survey("r1").replace("id: vs", "id: renamed"));
+      expect(await registry.reload()).toEqual([]);
+      expect(registry.get("vs")).toBeUndefined();
+      expect(registry.list().map((s) => s.id)).toEqual(["renamed"]);
+
+      const r = await t.handle("c1", "choice", { promptId: "p1", buttonIndex: 0 });
+      expect(texts(r.effects)).toEqual(["Comment v1"]);
+      // Another file may now use the id.
+      const other = path.join(dir, "other.yaml");
+      await writeFile(other, survey("o1"));
+      await registry.loadFile(other);
+      expect(registry.get("vs")?.source).toBe(other);
+    });
+
     it("two files may not claim one scenario id", async () => {
       const registry = await registryWith(survey("v1"));
       const twin = path.join(dir, "twin.yaml");
