@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { resolveNext, step } from "../../engine/interpreter.ts";
+import { MAX_BLOCKS_PER_STEP, resolveNext, step } from "../../engine/interpreter.ts";
+import type { LoadedScenario } from "../../engine/scenario.ts";
 import type { ConversationState, Effect } from "../../engine/types.ts";
 import { ofType, sends, T0, TestConversation, texts, tracks } from "../helpers/conversation.ts";
 import { deepFreeze, loadTestScenario } from "../helpers/scenario.ts";
@@ -796,6 +797,34 @@ blocks:
     c.actionResult("save", true);
     c.start();
     c.feed({ kind: "timeout" }, 120_000);
+    expect(c.state?.ended).toBe(true);
+  });
+
+  it("a loop with no waiting block (which the loader refuses) still stops: the dialogue ends", () => {
+    const looping: LoadedScenario = {
+      id: "loop",
+      version: "1",
+      locale: "en",
+      source: "handmade",
+      def: { id: "loop", start: "a", blocks: { a: { type: "message", text: "a", next: "b" }, b: { type: "message", text: "b", next: "a" } } },
+    };
+    const c = new TestConversation(looping);
+    const effects = c.start();
+    expect(texts(effects)).toHaveLength(MAX_BLOCKS_PER_STEP);
+    expect(tracks(effects).at(-1)).toEqual({ type: "dialogue_ended" });
+    expect(c.state?.ended).toBe(true);
+  });
+
+  it("a next that names no block (which the loader refuses) ends the dialogue", () => {
+    const broken: LoadedScenario = {
+      id: "broken",
+      version: "1",
+      locale: "en",
+      source: "handmade",
+      def: { id: "broken", start: "a", blocks: { a: { type: "message", text: "a", next: "nowhere" } } },
+    };
+    const c = new TestConversation(broken);
+    expect(texts(c.start())).toEqual(["a"]);
     expect(c.state?.ended).toBe(true);
   });
 

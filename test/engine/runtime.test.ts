@@ -415,6 +415,47 @@ describe("Runtime", () => {
       expect(final).toBeDefined();
     });
 
+    it("two runtimes sharing one store (two processes) never interleave a conversation", async () => {
+      const t = setup({ defaultScenarioId: "loop" });
+      const other = new Runtime({ scenarios: t.scenarios, store: t.store, delivery: t.delivery, actions: testActions(t.queue), clock: t.clock, defaultScenarioId: "loop", lockWaitMs: 5000 });
+      await t.runtime.handle(t.event("start"));
+      const events = Array.from({ length: 12 }, (_, i) => t.event("text", { text: `m${i}` }));
+      const results = await Promise.all(events.map((e, i) => (i % 2 === 0 ? t.runtime : other).handle(e)));
+      expect(results.every((r) => r.status === "processed")).toBe(true);
+      expect(t.delivery.maxInFlight).toBe(1);
+      t.delivery.batches.slice(1).forEach((b, i) => expect(ofType(b.effects, "close")[0]?.promptId).toBe(`p${i + 1}`));
+      expect(Math.max(...results.map((r) => r.state?.seq ?? 0))).toBe(13);
+    });
+
+    it("an event that outlived its lock is not saved over the newer state; its redelivery is processed", async () => {
+      const t = setup({ defaultScenarioId: "loop", lockMs: 30_000 });
+      await t.runtime.handle(t.event("start"));
+      let open: () => void = () => {};
+      const gate = new Promise<void>((r) => (open = r));
+      const slow = new Runtime({
+        scenarios: t.scenarios,
+        store: t.store,
+        delivery: { deliver: () => gate },
+        actions: testActions(t.queue),
+        clock: t.clock,
+        defaultScenarioId: "loop",
+        lockMs: 30_000,
+      });
+      const first = t.event("text", { text: "slow" });
+      const stuck = slow.handle(first);
+      await new Promise<void>((r) => setImmediate(r));
+      t.clock.advance(30_001); // the slow event's lock expires
+      const second = await t.runtime.handle(t.event("text", { text: "fast" }));
+      expect(second.state?.vars).toEqual({ last: "fast" });
+      open();
+      await expect(stuck).rejects.toThrow("lost the lock");
+
+      const redelivered = await t.runtime.handle({ ...first });
+      expect(redelivered.status).toBe("processed");
+      expect(redelivered.state).toMatchObject({ vars: { last: "slow" }, seq: 3 });
+      expect(t.delivery.texts().filter((x) => x.startsWith("got "))).toEqual(["got fast", "got slow"]);
+    });
+
     it("events on different conversations do not wait for each other", async () => {
       const t = setup();
       const results = await Promise.all(
