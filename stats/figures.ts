@@ -63,6 +63,8 @@ export interface TrendPoint extends Counters {
   average: number | null;
   cdsat: number | null;
   nps: number | null;
+  responseRate: number | null;
+  surveyPercentage: number | null;
 }
 
 export interface Figures extends Counters {
@@ -181,6 +183,8 @@ function point(date: string, rows: readonly FiguresRow[]): TrendPoint {
     average: s.average,
     cdsat: s.cdsat,
     nps: s.nps,
+    responseRate: ratio(s.answered, s.offered),
+    surveyPercentage: ratio(s.surveys, s.dialogues),
   };
 }
 

@@ -1,0 +1,4 @@
+import { describeFiguresSuite } from "./figures-suite.ts";
+import { pgBackend } from "./store-harness.ts";
+
+describeFiguresSuite(pgBackend());

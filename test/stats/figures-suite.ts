@@ -1,0 +1,150 @@
+/**
+ * Figures tests on a generated data set (figures-dataset.ts), run against every store:
+ * every figure, per day and per week, in three time zones (UTC and America/New_York read
+ * the rollups, Asia/Kolkata's half-hour offset the survey rows), with filters, empty
+ * periods, a single survey, non-1–5 and mixed scales. Events arrive shuffled, duplicated
+ * and redelivered in batches.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Figures } from "../../stats/figures.ts";
+import type { StatsFilter } from "../../stats/figures-query.ts";
+import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
+import { expectedFigures, generateSurveys, localDay, mondayOf, prng, type Expected, type PlannedSurvey } from "./figures-dataset.ts";
+import { shuffled } from "./store-contract.ts";
+import { fullSurvey, surveyEvent, type StoreBackend } from "./store-harness.ts";
+
+const SURVEYS = 3000;
+
+function days(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t < Date.parse(`${to}T00:00:00Z`); t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+function pickExpected(f: Figures): Partial<Expected> {
+  const keys = ["dialogues", "offered", "answered", "declined", "surveys", "rated", "commented", "average", "cdsat", "nps", "responseRate", "surveyPercentage", "distribution", "scale"] as const;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (k in f) out[k] = (f as unknown as Record<string, unknown>)[k];
+  return out as Partial<Expected>;
+}
+
+/** Floats computed in a different order differ in the last bits: compare rounded. */
+function rounded<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === "number" ? Math.round(x * 1e9) / 1e9 : x))) as T;
+}
+
+function matches(p: PlannedSurvey, f: StatsFilter): boolean {
+  return (f.scenarioId === undefined || p.scenarioId === f.scenarioId) && (f.channel === undefined || p.channel === f.channel) && (f.botId === undefined || p.botId === f.botId);
+}
+
+export function describeFiguresSuite(backend: StoreBackend): void {
+  afterAll(async () => backend.shutdown());
+  describe(`figures on a generated data set: ${backend.name}`, () => {
+    let store: SqlSurveyStore;
+    let cleanup: () => Promise<void>;
+    const plan = generateSurveys(SURVEYS, 20260301);
+
+    beforeAll(async () => {
+      ({ store, cleanup } = await backend.open());
+      const rnd = prng(7);
+      const events = plan.flatMap((p) => p.events);
+      // 10% duplicates, everything shuffled (completed before answered, etc.), random batch sizes.
+      const delivered = shuffled([...events, ...events.filter(() => rnd() < 0.1)], 42);
+      for (let i = 0; i < delivered.length; ) {
+        const size = 1 + Math.floor(rnd() * 1000);
+        await store.apply(delivered.slice(i, i + size));
+        i += size;
+      }
+      // A redelivered stretch, as after a worker was killed before acknowledging.
+      await store.apply(delivered.slice(1000, 1500));
+    }, 120_000);
+    afterAll(async () => cleanup());
+
+    const cases: { tz: string; source: "rollups" | "surveys"; from: string; to: string; filter: StatsFilter }[] = [
+      { tz: "UTC", source: "rollups", from: "2026-03-01", to: "2026-04-01", filter: {} },
+      { tz: "America/New_York", source: "rollups", from: "2026-03-02", to: "2026-03-16", filter: {} },
+      { tz: "America/New_York", source: "rollups", from: "2026-03-01", to: "2026-04-01", filter: { channel: "teams" } },
+      { tz: "UTC", source: "rollups", from: "2026-03-10", to: "2026-03-24", filter: { scenarioId: "csat", botId: "b1" } },
+      { tz: "UTC", source: "rollups", from: "2026-03-01", to: "2026-04-01", filter: { scenarioId: "thumbs" } },
+      { tz: "Europe/Kyiv", source: "rollups", from: "2026-03-25", to: "2026-04-02", filter: { scenarioId: "support", channel: "whatsapp", botId: "" } },
+      { tz: "Asia/Kolkata", source: "surveys", from: "2026-03-05", to: "2026-03-20", filter: {} },
+      { tz: "Asia/Kolkata", source: "surveys", from: "2026-03-01", to: "2026-04-01", filter: { scenarioId: "thumbs", channel: "telegram" } },
+    ];
+
+    for (const c of cases) {
+      it(`every figure, per day and per week: ${c.tz} ${c.from}..${c.to} ${JSON.stringify(c.filter)}`, async () => {
+        const f = await store.figures({ from: c.from, to: c.to, timeZone: c.tz, ...c.filter });
+        const inPeriod = plan.filter((p) => matches(p, c.filter) && localDay(p.startedAt, c.tz) >= c.from && localDay(p.startedAt, c.tz) < c.to);
+        expect(inPeriod.length).toBeGreaterThan(20);
+        expect(f.source).toBe(c.source);
+        expect(rounded(pickExpected(f))).toEqual(rounded(expectedFigures(inPeriod)));
+        expect(f.filter).toEqual(c.filter);
+
+        const periodDays = days(c.from, c.to);
+        expect(f.trend.days.map((d) => d.date)).toEqual(periodDays);
+        for (const d of f.trend.days) {
+          const exp: Record<string, unknown> = { ...expectedFigures(inPeriod.filter((p) => localDay(p.startedAt, c.tz) === d.date)) };
+          const { date, ...counters } = d;
+          expect(date).toBe(d.date);
+          expect(rounded(counters)).toEqual(rounded(Object.fromEntries(Object.keys(counters).map((k) => [k, exp[k]]))));
+        }
+        const mondays = [...new Set(periodDays.map(mondayOf))];
+        expect(f.trend.weeks.map((w) => w.date)).toEqual(mondays);
+        for (const w of f.trend.weeks) {
+          const exp = expectedFigures(inPeriod.filter((p) => mondayOf(localDay(p.startedAt, c.tz)) === w.date));
+          expect(rounded({ surveys: w.surveys, average: w.average, cdsat: w.cdsat, nps: w.nps, declined: w.declined })).toEqual(
+            rounded({ surveys: exp.surveys, average: exp.average, cdsat: exp.cdsat, nps: exp.nps, declined: exp.declined }),
+          );
+        }
+        // The naive scan over survey rows agrees with whatever path answered.
+        const naive = await store.figures({ from: c.from, to: c.to, timeZone: c.tz, ...c.filter, source: "surveys" });
+        expect(rounded({ ...naive, source: f.source })).toEqual(rounded(f));
+      });
+    }
+
+    it("reports non-1–5 scales honestly: distribution and average of recorded values, no CDSAT or NPS", async () => {
+      const f = await store.figures({ from: "2026-03-01", to: "2026-04-01", scenarioId: "thumbs" });
+      expect(f.scale).toBe("0-100");
+      expect(Object.keys(f.distribution).sort()).toEqual(["0", "100"]);
+      expect(f.cdsat).toBeNull();
+      expect(f.nps).toBeNull();
+      expect(f.notes.join(" ")).toMatch(/CDSAT and NPS apply to the 1-5 scale only/);
+      const all = await store.figures({ from: "2026-03-01", to: "2026-04-01" });
+      expect(all.scale).toBe("mixed");
+      expect(all.average).toBeNull();
+      expect(all.notes.join(" ")).toMatch(/mixed scales \(0-100, 1-5\)/);
+      expect(all.scales.map((s) => s.scale)).toEqual(["", "0-100", "1-5"]);
+    });
+
+    it("gives zeros and nulls for an empty period, and cuts a non-aligned period from the survey rows", async () => {
+      const empty = await store.figures({ from: "2027-01-01", to: "2027-01-03", timeZone: "Europe/Kyiv" });
+      expect(empty).toMatchObject({ dialogues: 0, surveys: 0, average: null, cdsat: null, nps: null, responseRate: null, surveyPercentage: null, distribution: {}, scale: null });
+      expect(empty.trend.days.map((d) => [d.date, d.surveys])).toEqual([["2027-01-01", 0], ["2027-01-02", 0]]);
+      const from = Date.UTC(2026, 2, 10, 10, 17);
+      const to = Date.UTC(2026, 2, 12, 3, 5);
+      const odd = await store.figures({ from, to });
+      expect(odd.source).toBe("surveys");
+      expect(rounded(pickExpected(odd))).toEqual(rounded(expectedFigures(plan.filter((p) => p.startedAt >= from && p.startedAt < to))));
+    });
+  });
+
+  describe(`figures of a single survey: ${backend.name}`, () => {
+    it("counts one rated survey exactly, in its local day", async () => {
+      const { store, cleanup } = await backend.open();
+      try {
+        // 23:30 UTC on the 9th is the 10th in Kyiv.
+        await store.apply(fullSurvey("one", 2, "too slow", { dialogueStartedAt: Date.UTC(2026, 2, 9, 23, 30) }));
+        const utc = await store.figures({ from: "2026-03-09", to: "2026-03-11" });
+        expect(utc).toMatchObject({ dialogues: 1, surveys: 1, rated: 1, average: 2, cdsat: 1, nps: -1, responseRate: 1, surveyPercentage: 1, declined: 0, distribution: { "2": 1 }, scale: "1-5" });
+        expect(utc.trend.days.map((d) => d.surveys)).toEqual([1, 0]);
+        const kyiv = await store.figures({ from: "2026-03-09", to: "2026-03-11", timeZone: "Europe/Kyiv" });
+        expect(kyiv.trend.days.map((d) => d.surveys)).toEqual([0, 1]);
+        expect((await store.figures({ from: "2026-03-09", to: "2026-03-10", timeZone: "Europe/Kyiv" })).surveys).toBe(0);
+        await store.apply([surveyEvent("dialogue_started", "two", { dialogueStartedAt: Date.UTC(2026, 2, 9, 12) })]);
+        expect(await store.figures({ from: "2026-03-09", to: "2026-03-10" })).toMatchObject({ dialogues: 2, surveys: 1, surveyPercentage: 0.5 });
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}
