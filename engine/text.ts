@@ -1,13 +1,15 @@
 import type { Localized } from "./schema/scenario-schema.ts";
 import type { VarValue } from "./types.ts";
 
-/** Picks the translation for `locale`: exact, then its language (uk-UA → uk), then the default, then any. */
+/** Picks the translation for `locale`: exact, then its language (uk-UA or uk_UA → uk), then the default, then any. */
 export function localize(text: Localized | number, locale: string, fallback: string): string {
   if (typeof text === "string") return text;
   if (typeof text === "number") return String(text);
   // Own keys only: the locale comes from the channel, and "constructor" must not find Object's.
   if (Object.hasOwn(text, locale)) return text[locale] as string;
-  const dash = locale.indexOf("-");
+  // Channels write regions with "-" (en-US, Teams) or "_" (pt_BR, WhatsApp and Facebook).
+  let dash = locale.indexOf("-");
+  if (dash < 0) dash = locale.indexOf("_");
   if (dash > 0) {
     const lang = locale.slice(0, dash);
     if (Object.hasOwn(text, lang)) return text[lang] as string;

@@ -12,6 +12,11 @@ describe("localize", () => {
     expect(localize(text, "fr", "en")).toBe("Hello");
   });
 
+  it("understands regions written with an underscore (pt_BR, uk_UA)", () => {
+    expect(localize(text, "uk_UA", "en")).toBe("Привіт");
+    expect(localize({ en: "Hello", pt: "Olá" }, "pt_BR", "en")).toBe("Olá");
+  });
+
   it("falls back to any translation when the default is missing", () => {
     expect(localize({ uk: "Привіт" }, "fr", "en")).toBe("Привіт");
   });
