@@ -84,8 +84,12 @@ async function printHelp(out: NodeJS.WritableStream): Promise<void> {
   println(out);
   println(out, "commands:");
   for (const name of names) {
-    const command = await loadCommand(name);
-    println(out, `  ${name.padEnd(width)}  ${command?.summary ?? ""}`);
+    // One broken command module must not take the whole help page (and the other commands' summaries) down.
+    const summary = await loadCommand(name).then(
+      (c) => c?.summary ?? "",
+      (err: unknown) => `(cannot load: ${err instanceof Error ? err.message.split("\n")[0] : String(err)})`,
+    );
+    println(out, `  ${name.padEnd(width)}  ${summary}`);
   }
   println(out);
   println(out, 'Run "botflow help <command>" or "botflow <command> --help" for its options; "botflow --version" for the version.');
