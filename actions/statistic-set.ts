@@ -28,12 +28,10 @@ export function statisticSetAction(queue: SurveyQueue): ActionDefinition {
       const rawComment = ctx.vars[QUALITY_COMMENT];
       const comment = rawComment === undefined ? undefined : String(rawComment);
       if (score === undefined && (comment === undefined || comment === "")) return; // neither: the offered flag says it all
-      await queue.add({
-        ...surveyEventBase(ctx),
-        kind: "completed",
-        ...(score !== undefined ? { score } : {}),
-        comment: comment ?? "",
-      });
+      // Object.assign, not `{ ...base, kind }`: adding keys to a spread copy takes V8's slow path
+      // (about 1 µs on Node 20; see bench/engine-throughput.ts). Same keys in the same order.
+      const rest = score !== undefined ? { kind: "completed" as const, score, comment: comment ?? "" } : { kind: "completed" as const, comment: comment ?? "" };
+      await queue.add(Object.assign(surveyEventBase(ctx), rest));
     },
   };
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { ActionRegistry } from "../actions/registry.ts";
 import { statisticSetAction } from "../actions/statistic-set.ts";
 import { loadScenarioFile } from "../engine/loader.ts";
-import type { Delivery } from "../engine/ports.ts";
+import type { Clock, Delivery } from "../engine/ports.ts";
 import { ScenarioRegistry } from "../engine/registry.ts";
 import { Runtime } from "../engine/runtime.ts";
 import type { LoadedScenario } from "../engine/scenario.ts";
@@ -37,7 +37,9 @@ export interface FlowOutput {
 export interface CsatFlow {
   readonly name: "engine" | "hand-coded";
   /** Handles one inbound event and returns the effects it delivered. */
-  handle(event: InboundEvent & { at: number }): Promise<Effect[]>;
+  handle(event: InboundEvent): Promise<Effect[]>;
+  /** The flow's clock; the driver sets the time of each event on it, as a channel would not. */
+  readonly clock: BenchClock;
   readonly output: FlowOutput;
 }
 
@@ -63,6 +65,14 @@ class CountingDelivery implements Delivery {
   }
 }
 
+/** A Clock the driver moves by hand, so both sides stamp events with the same times. */
+export class BenchClock implements Clock {
+  t = T0;
+  now(): number {
+    return this.t;
+  }
+}
+
 function newOutput(record: boolean): FlowOutput {
   return { events: 0, messages: 0, closes: 0, surveys: 0, ...(record ? { recorded: { sent: [], queued: [] } } : {}) };
 }
@@ -79,10 +89,12 @@ export function createEngineFlow(scenario: LoadedScenario, record = false): Csat
   const scenarios = new ScenarioRegistry();
   scenarios.add(scenario);
   const actions = new ActionRegistry().register(statisticSetAction(new CountingQueue(output)));
-  const runtime = new Runtime({ scenarios, store: new MemoryStateStore(), delivery: new CountingDelivery(output), actions, defaultScenarioId: scenario.id });
+  const clock = new BenchClock();
+  const runtime = new Runtime({ scenarios, store: new MemoryStateStore(), delivery: new CountingDelivery(output), actions, defaultScenarioId: scenario.id, clock });
   return {
     name: "engine",
     output,
+    clock,
     async handle(event) {
       output.events++;
       return (await runtime.handle(event)).effects;
@@ -93,10 +105,12 @@ export function createEngineFlow(scenario: LoadedScenario, record = false): Csat
 /** A fresh hand-coded flow with its own delivery and queue. */
 export function createHandCodedFlow(scenario: LoadedScenario, record = false): CsatFlow {
   const output = newOutput(record);
-  const csat = new HandCodedCsat({ delivery: new CountingDelivery(output), queue: new CountingQueue(output), scenarioVersion: scenario.version });
+  const clock = new BenchClock();
+  const csat = new HandCodedCsat({ delivery: new CountingDelivery(output), queue: new CountingQueue(output), scenarioVersion: scenario.version, clock });
   return {
     name: "hand-coded",
     output,
+    clock,
     handle(event) {
       output.events++;
       return csat.handle(event);
@@ -114,12 +128,16 @@ export async function playConversations(flow: CsatFlow, count: number, from = 0)
     const conversationId = `c${i}`;
     const userId = `u${i}`;
     const at = T0 + i * 1000;
-    const started = await flow.handle({ channel: "bench", conversationId, userId, kind: "start", dedupeKey: `${i}:start`, at });
+    // Events carry no time, as channels send them; both sides stamp them from their clock.
+    flow.clock.t = at;
+    const started = await flow.handle({ channel: "bench", conversationId, userId, kind: "start", dedupeKey: `${i}:start` });
     const keyboard = promptOf(started, flow.name, i);
     const rating = (i % 5) + 1;
     const buttonIndex = keyboard.buttons?.findIndex((b) => b.value === rating) ?? -1;
-    await flow.handle({ channel: "bench", conversationId, userId, kind: "choice", promptId: keyboard.promptId, buttonIndex, dedupeKey: `${i}:rate`, at: at + 100 });
-    await flow.handle({ channel: "bench", conversationId, userId, kind: "text", text: `Comment ${i}: rated ${rating}`, dedupeKey: `${i}:comment`, at: at + 200 });
+    flow.clock.t = at + 100;
+    await flow.handle({ channel: "bench", conversationId, userId, kind: "choice", promptId: keyboard.promptId, buttonIndex, dedupeKey: `${i}:rate` });
+    flow.clock.t = at + 200;
+    await flow.handle({ channel: "bench", conversationId, userId, kind: "text", text: `Comment ${i}: rated ${rating}`, dedupeKey: `${i}:comment` });
   }
 }
 

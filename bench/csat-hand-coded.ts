@@ -10,7 +10,7 @@
  * If scenarios/csat.yaml changes, change this file the same way; the smoke test
  * (test/bench/engine-bench-smoke.test.ts) fails until both produce identical outputs.
  */
-import type { Delivery } from "../engine/ports.ts";
+import type { Clock, Delivery } from "../engine/ports.ts";
 import { surveyId } from "../engine/runtime.ts";
 import type { ConversationRef, Effect, InboundEvent, OutButton, OutMessage } from "../engine/types.ts";
 import type { SurveyEvent, SurveyQueue } from "../stats/events.ts";
@@ -55,6 +55,8 @@ export interface HandCodedOptions {
   queue: SurveyQueue;
   /** Recorded in queued surveys, as the engine records the scenario's version. */
   scenarioVersion: string;
+  /** Event time when the event carries none, as the engine's Runtime does. */
+  clock: Clock;
 }
 
 /** One CSAT survey per conversation, hand-coded. `handle` returns the effects it delivered. */
@@ -63,7 +65,8 @@ export class HandCodedCsat {
 
   constructor(private readonly o: HandCodedOptions) {}
 
-  async handle(event: InboundEvent & { at: number }): Promise<Effect[]> {
+  async handle(event: InboundEvent): Promise<Effect[]> {
+    const at = event.at ?? this.o.clock.now();
     const ref: ConversationRef = { channel: event.channel, conversationId: event.conversationId, userId: event.userId };
     const key = `${event.channel}::${event.conversationId}`;
     const effects: Effect[] = [];
@@ -72,7 +75,7 @@ export class HandCodedCsat {
       case "start": {
         if (s && s.step !== "done") effects.push({ type: "close", promptId: s.promptId, reason: "restart" });
         const locale: Locale = event.locale?.startsWith("uk") ? "uk" : (s?.locale ?? "en");
-        s = { step: "rating", promptId: "", seq: s?.seq ?? 0, dialogue: (s?.dialogue ?? 0) + 1, attempts: 0, locale, startedAt: event.at };
+        s = { step: "rating", promptId: "", seq: s?.seq ?? 0, dialogue: (s?.dialogue ?? 0) + 1, attempts: 0, locale, startedAt: at };
         this.askRating(s, effects, TEXTS[locale].rating);
         break;
       }
@@ -83,7 +86,7 @@ export class HandCodedCsat {
           const buttons = s.step === "rating" ? ratingButtons(s.locale) : commentButtons(s.locale);
           const button = event.buttonIndex === undefined ? undefined : buttons[event.buttonIndex];
           if (!button) effects.push({ type: "ignored", reason: "unknown_button", promptId: event.promptId });
-          else await this.answer(ref, s, button, event.at, effects);
+          else await this.answer(ref, s, button, at, effects);
         }
         break;
       case "text": {
@@ -96,22 +99,22 @@ export class HandCodedCsat {
           const buttons = ratingButtons(s.locale);
           const n = /^[0-9]{1,3}$/.test(typed) ? Number(typed) : 0;
           const button = buttons.find((b) => b.label.toLowerCase() === typed) ?? (n >= 1 && n <= 5 ? buttons[n - 1] : undefined);
-          if (button) await this.answer(ref, s, button, event.at, effects);
+          if (button) await this.answer(ref, s, button, at, effects);
           else if (s.attempts < MAX_INVALID_ATTEMPTS) {
             effects.push({ type: "close", promptId: s.promptId, reason: "reprompt" });
             s.attempts++;
             this.askRating(s, effects, TEXTS[s.locale].invalid);
           } else {
             effects.push({ type: "close", promptId: s.promptId, reason: "invalid" });
-            await this.finish(ref, s, event.at, effects);
+            await this.finish(ref, s, at, effects);
           }
         } else {
           const skip = commentButtons(s.locale)[0] as OutButton;
           const length = [...(event.text ?? "").trim()].length;
-          if (typed === skip.label.toLowerCase()) await this.answer(ref, s, skip, event.at, effects);
+          if (typed === skip.label.toLowerCase()) await this.answer(ref, s, skip, at, effects);
           else if (length >= 1 && length <= MAX_COMMENT_LENGTH) {
             const comment = (event.text ?? "").trim();
-            await this.answer(ref, s, { label: event.text ?? "", value: comment, index: -1 }, event.at, effects);
+            await this.answer(ref, s, { label: event.text ?? "", value: comment, index: -1 }, at, effects);
           } else {
             effects.push({ type: "close", promptId: s.promptId, reason: "reprompt" });
             this.ask(s, effects, { text: "That answer does not fit; please try again.", buttons: commentButtons(s.locale), expectsText: true });
