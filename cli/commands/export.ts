@@ -1,0 +1,166 @@
+/**
+ * `botflow export`: streams the dialogue list (with its CSAT and client-comment columns) as
+ * CSV or JSON lines. Pages of rows are read with keyset pagination and written with
+ * backpressure, so memory stays flat however many dialogues there are.
+ */
+import { once } from "node:events";
+import { open, rename, unlink } from "node:fs/promises";
+import type { DialogueRow } from "../../stats/store/survey-store.ts";
+import { parseCommandArgs, printUsageError } from "../args.ts";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
+import { println, resolveArg, type CliIo } from "../io.ts";
+import { QUERY_OPTIONS, QUERY_USAGE, toQuery, withStore } from "./stats.ts";
+
+export const summary = "Export the dialogue list with CSAT and client comments as CSV or JSON lines";
+
+const USAGE = `usage: botflow export --format csv|jsonl [--out FILE] [--surveys-only] [--from DATE] [--to DATE]
+                      [--scenario ID] [--channel NAME] [--bot ID] [--tz ZONE] [--data-dir DIR]
+
+Writes one row per dialogue started in the period, newest first, to FILE (default stdout).
+${QUERY_USAGE}
+  --format F       csv (RFC 4180; cells starting with = + - @ are prefixed with ' so
+                   spreadsheets never run them) or jsonl (one JSON object per line)
+  --out FILE       write here (through FILE.partial, renamed when complete)
+  --surveys-only   only dialogues whose survey was completed
+Without --from/--to every dialogue is exported. Progress goes to stderr on a terminal.`;
+
+const PAGE = 1000;
+
+export const CSV_COLUMNS = [
+  "survey_id",
+  "dialogue_started_at",
+  "scenario_id",
+  "scenario_version",
+  "channel",
+  "bot_id",
+  "conversation_id",
+  "offered",
+  "accepted",
+  "denied",
+  "denied_reason",
+  "completed",
+  "csat",
+  "scale",
+  "client_comment",
+  "completed_at",
+] as const;
+
+/** A text cell, quoted when needed and defused when a spreadsheet would read it as a formula. */
+export function csvText(value: string | null): string {
+  if (value === null) return "";
+  let v = value;
+  if (/^[=+\-@\t\r]/.test(v)) v = `'${v}`;
+  return /[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+function iso(ms: number | null): string {
+  return ms === null ? "" : new Date(ms).toISOString();
+}
+
+export function csvLine(r: DialogueRow): string {
+  return [
+    csvText(r.surveyId),
+    iso(r.dialogueStartedAt),
+    csvText(r.scenarioId),
+    csvText(r.scenarioVersion),
+    csvText(r.channel),
+    csvText(r.botId),
+    csvText(r.conversationId),
+    String(r.offered),
+    String(r.accepted),
+    String(r.denied),
+    csvText(r.deniedReason),
+    String(r.completed),
+    r.score === null ? "" : String(r.score),
+    csvText(r.scale),
+    csvText(r.comment),
+    iso(r.completedAt),
+  ].join(",");
+}
+
+function jsonLine(r: DialogueRow): string {
+  return JSON.stringify({ ...r, dialogueStartedAt: iso(r.dialogueStartedAt), completedAt: r.completedAt === null ? null : iso(r.completedAt) });
+}
+
+interface Sink {
+  write(text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** stdout: respects backpressure by waiting for "drain". */
+function streamSink(out: NodeJS.WritableStream): Sink {
+  return {
+    async write(text) {
+      if (!out.write(text)) await once(out, "drain");
+    },
+    async close() {},
+  };
+}
+
+/** A file: each write is awaited, so at most one page is ever buffered. */
+async function fileSink(file: string): Promise<Sink> {
+  const fh = await open(file, "w");
+  return {
+    async write(text) {
+      await fh.write(text);
+    },
+    close: () => fh.close(),
+  };
+}
+
+export async function run(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandArgs(
+    { args, options: { ...QUERY_OPTIONS, format: { type: "string" }, out: { type: "string" }, "surveys-only": { type: "boolean" } }, allowPositionals: false },
+    io,
+    USAGE,
+  );
+  if (!parsed) return EXIT_USAGE;
+  const v = parsed.values;
+  if (v.help) {
+    println(io.stdout, USAGE);
+    return EXIT_OK;
+  }
+  if (v.format !== "csv" && v.format !== "jsonl") {
+    printUsageError(io, USAGE, v.format === undefined ? "--format is required: csv or jsonl" : `--format "${v.format}" is not csv or jsonl`);
+    return EXIT_USAGE;
+  }
+  const query = toQuery(v);
+  if (typeof query === "string") {
+    printUsageError(io, USAGE, query);
+    return EXIT_USAGE;
+  }
+  const { source: _source, ...listQuery } = query;
+  const format = v.format;
+  const target = v.out === undefined ? undefined : resolveArg(io, v.out);
+  const partial = target === undefined ? undefined : `${target}.partial`;
+  const progress = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  let count = 0;
+  try {
+    await withStore(io, v, async (store) => {
+      const out = partial === undefined ? streamSink(io.stdout) : await fileSink(partial);
+      try {
+        if (format === "csv") await out.write(`${CSV_COLUMNS.join(",")}\r\n`);
+        let cursor: string | undefined;
+        do {
+          const page = await store.listDialogues({ ...listQuery, surveysOnly: v["surveys-only"] === true, limit: PAGE, ...(cursor ? { cursor } : {}) });
+          let chunk = "";
+          for (const r of page.rows) chunk += format === "csv" ? `${csvLine(r)}\r\n` : `${jsonLine(r)}\n`;
+          if (chunk) await out.write(chunk);
+          count += page.rows.length;
+          if (progress) io.stderr.write(`\rexported ${count.toLocaleString("en-US")} dialogues`);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+      } finally {
+        await out.close();
+      }
+    });
+    if (partial !== undefined && target !== undefined) await rename(partial, target);
+  } catch (err) {
+    if (partial !== undefined) await unlink(partial).catch(() => {});
+    if (progress) io.stderr.write("\n");
+    println(io.stderr, `botflow export: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT_FAILED;
+  }
+  if (progress) io.stderr.write(`\rexported ${count.toLocaleString("en-US")} dialogues${target ? ` to ${target}` : ""}\n`);
+  return EXIT_OK;
+}
