@@ -273,6 +273,47 @@ describe("typed answers on a keyboard", () => {
     expect(d.state?.vars).toEqual({ quality_answer: 0 });
   });
 
+  it("a keyboard with number labels is never matched by position: on 0–10, 11 is invalid", () => {
+    const nps = loadTestScenario(`
+id: nps
+start: ask
+blocks:
+  ask:
+    type: message_with_keyboard
+    text: How likely are you to recommend us?
+    buttons: [${Array.from({ length: 11 }, (_, i) => `{ label: "${i}", value: ${i} }`).join(", ")}]
+    save_to: quality_answer
+    next: done
+  done:
+    type: end
+`);
+    const c = new TestConversation(nps);
+    c.start();
+    expect(ofType(c.text("11"), "close")[0]?.reason).toBe("reprompt");
+    c.text("0");
+    expect(c.state?.vars).toEqual({ quality_answer: 0 });
+  });
+
+  it("word labels are matched by position", () => {
+    const stars = loadTestScenario(`
+id: stars
+start: ask
+blocks:
+  ask:
+    type: message_with_keyboard
+    text: Stars?
+    buttons: [{ label: "1 star", value: 1 }, { label: "2 stars", value: 2 }, { label: "3 stars", value: 3 }]
+    save_to: quality_answer
+    next: done
+  done:
+    type: end
+`);
+    const c = new TestConversation(stars);
+    c.start();
+    c.text("2");
+    expect(c.state?.vars).toEqual({ quality_answer: 2 });
+  });
+
   it("the skip label typed declines like the skip button", () => {
     const c = new TestConversation(SURVEY);
     c.start();
