@@ -89,8 +89,7 @@ export function step(scenario: LoadedScenario, state: ConversationState | null, 
       effects.push({ type: "ignored", reason: "stale_prompt", promptId: event.promptId });
       return { state: s, effects };
     }
-    const buttons = buttonsOf(scenario, block, s.locale);
-    const button = event.buttonIndex === undefined ? undefined : buttons[event.buttonIndex];
+    const button = event.buttonIndex === undefined ? undefined : buttonAt(scenario, block, s.locale, event.buttonIndex);
     if (!button) {
       effects.push({ type: "ignored", reason: "unknown_button", promptId: event.promptId });
       return { state: s, effects };
@@ -248,13 +247,27 @@ function offer(
 export function buttonsOf(scenario: LoadedScenario, block: KeyboardBlock | WaitBlock, locale: string): OutButton[] {
   const out: OutButton[] = [];
   if (block.type === "message_with_keyboard") {
-    for (const b of block.buttons) {
-      const label = localize(b.label, locale, scenario.locale);
-      out.push({ label, value: b.value ?? (typeof b.label === "number" ? b.label : label), index: out.length });
-    }
+    for (const b of block.buttons) out.push(keyboardButton(scenario, b, locale, out.length));
   }
-  if (block.skip) out.push({ label: localize(block.skip.label, locale, scenario.locale), value: "", index: out.length, skip: true });
+  if (block.skip) out.push(skipButton(scenario, block.skip, locale, out.length));
   return out;
+}
+
+/** `buttonsOf(...)[index]` without building the other buttons: a tap looks up one. */
+function buttonAt(scenario: LoadedScenario, block: KeyboardBlock | WaitBlock, locale: string, index: number): OutButton | undefined {
+  if (!Number.isInteger(index) || index < 0) return undefined;
+  const count = block.type === "message_with_keyboard" ? block.buttons.length : 0;
+  if (index < count) return keyboardButton(scenario, (block as KeyboardBlock).buttons[index] as KeyboardBlock["buttons"][number], locale, index);
+  return index === count && block.skip ? skipButton(scenario, block.skip, locale, index) : undefined;
+}
+
+function keyboardButton(scenario: LoadedScenario, b: KeyboardBlock["buttons"][number], locale: string, index: number): OutButton {
+  const label = localize(b.label, locale, scenario.locale);
+  return { label, value: b.value ?? (typeof b.label === "number" ? b.label : label), index };
+}
+
+function skipButton(scenario: LoadedScenario, skip: NonNullable<KeyboardBlock["skip"]>, locale: string, index: number): OutButton {
+  return { label: localize(skip.label, locale, scenario.locale), value: "", index, skip: true };
 }
 
 function layoutRows(buttons: OutButton[], columns: number | undefined): OutButton[][] {
@@ -304,7 +317,8 @@ function matchTyped(buttons: OutButton[], text: string, byPosition: boolean): Ou
 }
 
 function fitsLength(block: WaitBlock, text: string): boolean {
-  const len = [...text.trim()].length;
+  let len = 0; // code points, as [...text].length counts them, without building the array
+  for (const _ of text.trim()) len++;
   return len >= Math.max(1, block.min_length ?? 1) && len <= (block.max_length ?? 4096);
 }
 
