@@ -15,7 +15,11 @@ import type { SurveyStore } from "./store/survey-store.ts";
 export interface SurveyBatchWriterOptions {
   /** Events per transaction at most. */
   maxBatch?: number;
-  /** Transactions running at once. One keeps rollup updates from contending with each other. */
+  /**
+   * Transactions running at once (default 2): while one waits for its commit to reach disk,
+   * the next is already being written. The store takes its locks in a fixed order, so
+   * overlapping batches wait for each other rather than deadlock.
+   */
   maxInFlight?: number;
 }
 
@@ -43,7 +47,7 @@ export class SurveyBatchWriter {
     o: SurveyBatchWriterOptions = {},
   ) {
     this.maxBatch = o.maxBatch ?? 500;
-    this.maxInFlight = o.maxInFlight ?? 1;
+    this.maxInFlight = o.maxInFlight ?? 2;
   }
 
   /** Resolves once the event is stored; rejects with the store's error for this event. */

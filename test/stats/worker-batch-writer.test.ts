@@ -23,7 +23,7 @@ beforeEach(async () => {
 
 describe("SurveyBatchWriter", () => {
   it("writes an event alone when idle and groups the writes that arrive while a transaction runs", async () => {
-    const writer = new SurveyBatchWriter(store);
+    const writer = new SurveyBatchWriter(store, { maxInFlight: 1 });
     let release!: () => void;
     store.gate = new Promise<void>((r) => (release = r));
     const first = writer.write(testEvent(0));
@@ -36,6 +36,24 @@ describe("SurveyBatchWriter", () => {
     expect(store.calls.map((c) => c.length)).toEqual([1, 40]);
     expect(await base.count()).toBe(41);
     expect(writer.stats).toEqual({ batches: 2, events: 41 });
+  });
+
+  it("runs up to maxInFlight transactions at once; later writes wait and go together", async () => {
+    const writer = new SurveyBatchWriter(store, { maxInFlight: 2 });
+    let release!: () => void;
+    store.gate = new Promise<void>((r) => (release = r));
+    const a = writer.write(testEvent(0));
+    await new Promise<void>((r) => setImmediate(r));
+    const b = writer.write(testEvent(1));
+    await new Promise<void>((r) => setImmediate(r));
+    const rest = Array.from({ length: 10 }, (_, i) => writer.write(testEvent(i + 2)));
+    await new Promise<void>((r) => setImmediate(r));
+    expect(store.calls.map((c) => c.length)).toEqual([1, 1]);
+    release();
+    store.gate = undefined;
+    await Promise.all([a, b, ...rest]);
+    expect(store.calls.map((c) => c.length)).toEqual([1, 1, 10]);
+    expect(await base.count()).toBe(12);
   });
 
   it("never puts more than maxBatch events in one transaction", async () => {

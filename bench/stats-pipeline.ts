@@ -1,0 +1,198 @@
+/**
+ * Statistics pipeline throughput: survey events per second through BullMQ → SurveyWorker →
+ * PostgreSQL (PgSurveyStore), beside a no-op BullMQ worker draining the same number of jobs
+ * from the same Redis in the same run. The ratio pipeline / no-op is the figure (aim ≥ 0.5):
+ * how much of what BullMQ itself can move the store keeps up with. A third line runs the
+ * pipeline with one event per transaction, to show what group-committing batches buys.
+ *
+ * Each measurement queues N events first (not timed), then starts one worker and times it
+ * until every job completed. Rounds alternate the order; medians are printed. Uses a fresh
+ * key prefix and a fresh schema, removed afterwards.
+ *
+ * @example
+ * npx tsx bench/stats-pipeline.ts                       # 20,000 events, concurrency 100, 2 rounds
+ * npx tsx bench/stats-pipeline.ts --events=5000 --concurrency=50 --rounds=1
+ * REDIS_URL=redis://… DATABASE_URL=postgres://… npx tsx bench/stats-pipeline.ts
+ */
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Worker } from "bullmq";
+import { Redis } from "ioredis";
+import pg from "pg";
+import type { SurveyEvent } from "../stats/events.ts";
+import { BullmqSurveyQueue } from "../stats/queue/bullmq-survey-queue.ts";
+import { PgSurveyStore } from "../stats/store/pg-survey-store.ts";
+import { SurveyWorker } from "../stats/worker.ts";
+
+export const AIM_RATIO = 0.5;
+
+export interface PipelineBenchOptions {
+  events: number;
+  concurrency: number;
+  rounds: number;
+  /** Transactions one worker runs at once (SurveyBatchWriter maxInFlight). */
+  maxInFlight: number;
+  redisUrl: string;
+  databaseUrl: string;
+}
+
+type Side = "noop" | "batched" | "single";
+
+const T0 = Date.UTC(2026, 0, 1);
+
+/** A realistic mix: per survey started, offered, answered, commented (half), completed. */
+export function surveyEvents(n: number, tag: string): SurveyEvent[] {
+  const out: SurveyEvent[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const startedAt = T0 + (i % 90) * 86_400_000 + i;
+    const base = { surveyId: `${tag}-${i}`, scenarioId: "csat", scenarioVersion: "v1", channel: i % 3 === 0 ? "teams" : "telegram", botId: "", conversationId: `c${i}`, dialogueStartedAt: startedAt };
+    const score = (i % 5) + 1;
+    const comment = i % 2 === 0 ? "bench comment" : "";
+    const kinds: SurveyEvent[] = [
+      { ...base, kind: "dialogue_started", at: startedAt },
+      { ...base, kind: "offered", at: startedAt + 1, scale: { min: 1, max: 5 } },
+      { ...base, kind: "answered", at: startedAt + 2, score },
+      ...(comment ? [{ ...base, kind: "commented" as const, at: startedAt + 3, comment }] : []),
+      { ...base, kind: "completed", at: startedAt + 4, score, comment },
+    ];
+    out.push(...kinds.slice(0, n - out.length));
+  }
+  return out;
+}
+
+async function deleteKeys(r: Redis, pattern: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await r.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await r.del(...keys);
+  } while (cursor !== "0");
+}
+
+/** Queues `events` on a fresh queue, then times one worker of `side` until all completed. */
+async function measure(side: Side, events: SurveyEvent[], o: PipelineBenchOptions, prefix: string, schema: string, connection: Redis): Promise<{ ms: number; meanBatch?: number }> {
+  const name = `bench-${side}-${randomUUID().slice(0, 8)}`;
+  const producer = new BullmqSurveyQueue({ connection, settings: { name, prefix, keepCompleted: 100, keepFailed: 100 } });
+  await producer.addBulk(events);
+  await producer.close();
+  let done = 0;
+  let finish!: () => void;
+  const all = new Promise<void>((r) => (finish = r));
+  const onCompleted = (): void => {
+    if (++done === events.length) finish();
+  };
+  const onFailed = (_job: unknown, err: Error): void => {
+    throw new Error(`a ${side} job failed: ${err.message}`);
+  };
+  const workerConnection = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
+  let started: number;
+  let meanBatch: number | undefined;
+  if (side === "noop") {
+    const w = new Worker(name, async () => {}, { connection: workerConnection, prefix, concurrency: o.concurrency, autorun: false });
+    w.on("completed", onCompleted);
+    w.on("failed", onFailed);
+    started = performance.now();
+    void w.run();
+    await all;
+    const ms = performance.now() - started;
+    await w.close();
+    await workerConnection.quit();
+    return { ms };
+  }
+  const store = new PgSurveyStore({ connectionString: o.databaseUrl, schema });
+  const worker = new SurveyWorker({ connection: workerConnection, store, settings: { name, prefix }, concurrency: o.concurrency, batch: side === "single" ? { maxBatch: 1, maxInFlight: 10 } : { maxInFlight: o.maxInFlight } });
+  worker.worker.on("completed", onCompleted);
+  worker.worker.on("failed", onFailed);
+  started = performance.now();
+  await worker.start();
+  await all;
+  const ms = performance.now() - started;
+  const { batches, events: written } = worker.writer.stats;
+  meanBatch = batches === 0 ? 0 : written / batches;
+  await worker.close();
+  await workerConnection.quit();
+  return { ms, meanBatch };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+export async function main(argv: string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { events: { type: "string", default: "20000" }, concurrency: { type: "string", default: "100" }, rounds: { type: "string", default: "2" }, "max-in-flight": { type: "string", default: "1" }, sides: { type: "string", default: "noop,batched,single" } },
+    strict: false,
+  });
+  const o: PipelineBenchOptions = {
+    events: Number(values.events),
+    concurrency: Number(values.concurrency),
+    rounds: Number(values.rounds),
+    maxInFlight: Number(values["max-in-flight"]),
+    redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    databaseUrl: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+  };
+  const prefix = `bench-${randomUUID()}`;
+  const schema = `bench_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
+  const connection = new Redis(o.redisUrl);
+  const migrator = new PgSurveyStore({ connectionString: o.databaseUrl, schema });
+  await migrator.migrate();
+  await migrator.close();
+  const times: Record<Side, number[]> = { noop: [], batched: [], single: [] };
+  const batches: number[] = [];
+  let expectedEvents = 0;
+  let expectedSurveys = 0;
+  try {
+    for (let round = 0; round < o.rounds; round++) {
+      const wanted = String(values.sides).split(",");
+      const sides = (["noop", "batched", "single"] as const).filter((x) => wanted.includes(x));
+      const order: Side[] = round % 2 === 0 ? [...sides] : [...sides].reverse();
+      for (const side of order) {
+        const events = surveyEvents(o.events, `r${round}-${side}`);
+        if (side !== "noop") {
+          expectedEvents += events.length;
+          expectedSurveys += events.filter((e) => e.kind === "dialogue_started").length;
+        }
+        const r = await measure(side, events, o, prefix, schema, connection);
+        times[side].push(r.ms);
+        if (side === "batched" && r.meanBatch !== undefined) batches.push(r.meanBatch);
+      }
+    }
+    // Refuse to print figures for a pipeline that did not store what it was given.
+    const check = new pg.Client({ connectionString: o.databaseUrl });
+    await check.connect();
+    const rows = await check.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".survey`);
+    await check.end();
+    if (Number(rows.rows[0]?.n) !== expectedSurveys) {
+      throw new Error(`the store holds ${rows.rows[0]?.n} surveys, expected ${expectedSurveys}: the pipeline lost or invented events`);
+    }
+  } finally {
+    await deleteKeys(connection, `${prefix}:*`);
+    await connection.quit();
+    const drop = new pg.Client({ connectionString: o.databaseUrl });
+    await drop.connect();
+    await drop.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await drop.end();
+  }
+  const rate = (side: Side): number => o.events / (median(times[side]) / 1000);
+  const noop = rate("noop");
+  const batched = rate("batched");
+  const single = rate("single");
+  const ratio = batched / noop;
+  console.log(`stats pipeline: ${fmt(o.events)} survey events per run, worker concurrency ${o.concurrency}, ${o.rounds} round(s), medians; ${fmt(expectedEvents)} events stored and checked`);
+  console.log(`  no-op BullMQ worker          ${fmt(noop).padStart(7)} ev/s`);
+  console.log(`  pipeline, group commit       ${fmt(batched).padStart(7)} ev/s  ratio ${ratio.toFixed(2)} (aim ≥ ${AIM_RATIO.toFixed(2)}) ${ratio >= AIM_RATIO ? "MET" : "MISSED"}  mean batch ${median(batches).toFixed(1)} events/transaction`);
+  console.log(`  pipeline, 1 event/transaction ${fmt(single).padStart(6)} ev/s  ratio ${(single / noop).toFixed(2)}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    console.error(`stats-pipeline failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  });
+}

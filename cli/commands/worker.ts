@@ -1,0 +1,179 @@
+/**
+ * `botflow worker`: one statistics worker process. It takes survey events from the BullMQ
+ * queue on REDIS_URL and stores them in PostgreSQL at DATABASE_URL. Run as many as the
+ * load needs, on any machines, against the same Redis and PostgreSQL.
+ */
+import { Redis } from "ioredis";
+import { redactUrl } from "../../app/config.ts";
+import { pingPostgres, pingRedis } from "../../app/connectivity.ts";
+import { createLogger, type AppLogger } from "../../app/logger.ts";
+import { durationMs } from "../../engine/scenario.ts";
+import { DEFAULT_SURVEY_QUEUE } from "../../stats/queue/survey-queue-settings.ts";
+import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
+import { DEFAULT_WORKER_CONCURRENCY, SurveyWorker } from "../../stats/worker.ts";
+import { parseCommandArgs, printUsageError } from "../args.ts";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
+import { println, type CliIo } from "../io.ts";
+
+export const summary = "Run one statistics worker: survey events from Redis (BullMQ) into PostgreSQL";
+
+/** The environment `botflow worker` reads; producers (the web process) must agree on the queue ones. */
+export const WORKER_VARIABLES: Readonly<Record<string, string>> = {
+  REDIS_URL: "redis:// URL of the queue (required)",
+  DATABASE_URL: "postgres:// URL of the statistics database (required)",
+  BOTFLOW_QUEUE: `survey queue name (default ${DEFAULT_SURVEY_QUEUE.name}); its dead letter is <name>-dead`,
+  BOTFLOW_QUEUE_PREFIX: `Redis key prefix of the queue (default ${DEFAULT_SURVEY_QUEUE.prefix})`,
+  BOTFLOW_DB_SCHEMA: "PostgreSQL schema of the statistics tables (default the store's)",
+  BOTFLOW_LOG_LEVEL: "log level (default info)",
+};
+
+const USAGE = `usage: botflow worker [--concurrency N] [--queue NAME] [--prefix PREFIX] [--schema NAME]
+                      [--lock-duration DUR] [--stalled-interval DUR] [--shutdown-timeout DUR]
+
+Runs one statistics worker: survey events from the BullMQ queue at REDIS_URL are stored
+in PostgreSQL at DATABASE_URL (schema migrated on start). Start as many as you need.
+  --concurrency N        jobs in flight, also the largest batch per transaction (default ${DEFAULT_WORKER_CONCURRENCY})
+  --queue NAME           BOTFLOW_QUEUE (default ${DEFAULT_SURVEY_QUEUE.name})
+  --prefix PREFIX        BOTFLOW_QUEUE_PREFIX (default ${DEFAULT_SURVEY_QUEUE.prefix})
+  --schema NAME          BOTFLOW_DB_SCHEMA
+  --lock-duration DUR    how long a job stays locked to a worker that stopped answering (default 30s)
+  --stalled-interval DUR how often jobs of dead workers are looked for (default 30s)
+  --shutdown-timeout DUR longest graceful shutdown before giving up, exit 1 (default 30s)
+Logs are JSON lines on stdout (never comment text). SIGTERM/SIGINT finish the jobs in
+flight and exit 0. Exit 1 when Redis or PostgreSQL cannot be reached at start.`;
+
+export async function run(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandArgs(
+    {
+      args,
+      options: {
+        help: { type: "boolean", short: "h" },
+        concurrency: { type: "string" },
+        queue: { type: "string" },
+        prefix: { type: "string" },
+        schema: { type: "string" },
+        "lock-duration": { type: "string" },
+        "stalled-interval": { type: "string" },
+        "shutdown-timeout": { type: "string" },
+      },
+      allowPositionals: false,
+    },
+    io,
+    USAGE,
+  );
+  if (!parsed) return EXIT_USAGE;
+  const v = parsed.values;
+  if (v.help) {
+    println(io.stdout, USAGE);
+    return EXIT_OK;
+  }
+  const env = (name: string): string | undefined => {
+    const value = io.env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+
+  let concurrency = DEFAULT_WORKER_CONCURRENCY;
+  if (v.concurrency !== undefined) {
+    concurrency = Number(v.concurrency);
+    if (!/^[0-9]+$/.test(v.concurrency) || concurrency < 1 || concurrency > 10_000) {
+      printUsageError(io, USAGE, `--concurrency "${v.concurrency}" must be a whole number from 1 to 10000`);
+      return EXIT_USAGE;
+    }
+  }
+  const durations: Record<string, number> = {};
+  for (const [flag, fallback] of [["lock-duration", 30_000], ["stalled-interval", 30_000], ["shutdown-timeout", 30_000]] as const) {
+    const raw = v[flag];
+    try {
+      durations[flag] = raw === undefined ? fallback : durationMs(/^[0-9]+$/.test(raw) ? Number(raw) : raw);
+    } catch {
+      printUsageError(io, USAGE, `--${flag} "${raw}" is not a duration: use seconds or a string such as 500ms, 5s, 1m`);
+      return EXIT_USAGE;
+    }
+  }
+
+  const redisUrl = env("REDIS_URL");
+  const databaseUrl = env("DATABASE_URL");
+  const missing = [redisUrl === undefined ? "REDIS_URL" : "", databaseUrl === undefined ? "DATABASE_URL" : ""].filter(Boolean);
+  if (redisUrl === undefined || databaseUrl === undefined) {
+    println(io.stderr, `botflow worker: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set. Set REDIS_URL=redis://host:6379 and DATABASE_URL=postgres://user@host:5432/db; a worker needs both.`);
+    return EXIT_FAILED;
+  }
+  const levelRaw = (env("BOTFLOW_LOG_LEVEL") ?? "info").toLowerCase();
+  const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+  const level = levels.find((l) => l === levelRaw);
+  if (!level) {
+    println(io.stderr, `botflow worker: BOTFLOW_LOG_LEVEL "${levelRaw}" is not a log level: use one of ${levels.join(", ")}`);
+    return EXIT_FAILED;
+  }
+  const settings = { name: v.queue ?? env("BOTFLOW_QUEUE") ?? DEFAULT_SURVEY_QUEUE.name, prefix: v.prefix ?? env("BOTFLOW_QUEUE_PREFIX") ?? DEFAULT_SURVEY_QUEUE.prefix };
+  const schema = v.schema ?? env("BOTFLOW_DB_SCHEMA");
+  const log = createLogger(level, io.stdout);
+
+  try {
+    await pingRedis(redisUrl);
+    await pingPostgres(databaseUrl);
+  } catch (err) {
+    println(io.stderr, `botflow worker: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT_FAILED;
+  }
+  const store = new PgSurveyStore({ connectionString: databaseUrl, ...(schema !== undefined ? { schema } : {}) });
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close().catch(() => {});
+    println(io.stderr, `botflow worker: cannot prepare the statistics schema in PostgreSQL at ${redactUrl(databaseUrl)}: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT_FAILED;
+  }
+
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const worker = new SurveyWorker({
+    connection,
+    store,
+    settings,
+    concurrency,
+    lockDurationMs: durations["lock-duration"] as number,
+    stalledIntervalMs: durations["stalled-interval"] as number,
+    logger: log,
+  });
+  await worker.start();
+  log.info({ queue: settings.name, prefix: settings.prefix, concurrency, redis: redactUrl(redisUrl), database: redactUrl(databaseUrl) }, "survey worker started");
+  const progress = setInterval(() => logProgress(log, worker), 10_000);
+  progress.unref();
+
+  const signal = await waitForSignal();
+  clearInterval(progress);
+  log.info({ signal }, "survey worker shutting down: finishing the jobs in flight");
+  const timeoutMs = durations["shutdown-timeout"] as number;
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    worker.close().then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  logProgress(log, worker);
+  connection.disconnect();
+  if (!closed) {
+    log.error({ timeoutMs }, "survey worker did not finish its jobs in time; they are retried by another worker once their locks expire");
+    return EXIT_FAILED;
+  }
+  log.info({}, "survey worker stopped");
+  return EXIT_OK;
+}
+
+function logProgress(log: AppLogger, worker: SurveyWorker): void {
+  const { batches, events } = worker.writer.stats;
+  log.info({ events, batches, meanBatch: batches === 0 ? 0 : Math.round((events / batches) * 10) / 10 }, "survey worker progress");
+}
+
+/** Signals are the one thing of the process a worker needs beyond CliIo. */
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (s: NodeJS.Signals): void => {
+      process.off("SIGTERM", on);
+      process.off("SIGINT", on);
+      resolve(s);
+    };
+    process.on("SIGTERM", on);
+    process.on("SIGINT", on);
+  });
+}
