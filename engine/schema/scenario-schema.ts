@@ -22,8 +22,10 @@ const VarName = Type.String({
 export const LocalizedText = Type.Union(
   [
     Type.String({ minLength: 1, maxLength: 4096 }),
+    // additionalProperties: a key that is no locale code (`English:`) is an error, not silently ignored.
     Type.Record(Type.String({ pattern: "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$" }), Type.String({ minLength: 1, maxLength: 4096 }), {
       minProperties: 1,
+      additionalProperties: false,
     }),
   ],
   { description: "Text, or a map from locale (en, uk, pt-BR) to text. {{variable}} is replaced by a saved variable." },

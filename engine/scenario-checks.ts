@@ -1,0 +1,288 @@
+/**
+ * The checks that run once a scenario matches the schema: the block graph (targets,
+ * reachability, loops that never wait, rules), keyboards (numeric values for statistics,
+ * duplicates, channel limits), texts (default locale, channel limits, variables) and
+ * actions (known names, config keys). Each problem is reported at the node at fault.
+ */
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
+import { NUMERIC_STAT_VARIABLES, type ActionSpec, type ChannelLimits } from "./catalog.ts";
+import { quote, schemaProblems } from "./schema-problems.ts";
+import type { KeyboardBlock, NextSpec, Scenario, ScenarioBlock, WaitBlock } from "./schema/scenario-schema.ts";
+import { closest, suggest } from "./suggest.ts";
+import { localize } from "./text.ts";
+import type { PathSeg } from "./yaml-source.ts";
+
+/** Records a problem at `path` (its key when `key` is set). */
+export type Report = (path: PathSeg[], message: string, severity?: "error" | "warning", key?: boolean) => void;
+
+export interface CheckOptions {
+  actions?: readonly ActionSpec[];
+  channels?: readonly ChannelLimits[];
+}
+
+const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false });
+const actionValidators = new WeakMap<ActionSpec, ValidateFunction>();
+const OPERATORS = ["equals", "lte", "gte", "in"] as const;
+const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+type Edges = Map<string, Map<string, PathSeg[]>>;
+
+/** Runs every check on a schema-valid scenario. */
+export function checkScenario(def: Scenario, options: CheckOptions, report: Report): void {
+  const ids = Object.keys(def.blocks);
+  const idSet = new Set(ids);
+  const edges: Edges = new Map(ids.map((id) => [id, new Map()]));
+  const saved = new Set<string>();
+  for (const block of Object.values(def.blocks)) if ("save_to" in block && block.save_to !== undefined) saved.add(block.save_to);
+
+  const target = (path: PathSeg[], id: string, where: string, from: string | null): boolean => {
+    if (!idSet.has(id)) {
+      const near = closest(id, ids);
+      const hint = near ? ` (did you mean "${near}"?)` : `; blocks are: ${ids.slice(0, 10).join(", ")}${ids.length > 10 ? ", …" : ""}`;
+      report(path, `${where}: no block ${quote(id)}${hint}`);
+      return false;
+    }
+    const out = from === null ? undefined : edges.get(from);
+    if (out && !out.has(id)) out.set(id, path);
+    return true;
+  };
+  const walkNext = (path: PathSeg[], next: NextSpec | undefined, where: string, from: string | null): boolean => {
+    if (next === undefined) return true;
+    if (typeof next === "string") return target(path, next, where, from);
+    let ok = true;
+    next.forEach((rule, i) => {
+      const at = [...path, i];
+      const w = `${where}[${i}]`;
+      if (i > 0 && "default" in (next[i - 1] as object)) {
+        report(at, `${w}: this rule comes after the default rule and is never used; move the default rule to the end`, "warning");
+      }
+      if ("default" in rule) {
+        ok = target([...at, "default"], rule.default, `${w}.default`, from) && ok;
+        return;
+      }
+      // In the order written, so the second operator is the one pointed at.
+      const ops = Object.keys(rule).filter((k): k is (typeof OPERATORS)[number] => (OPERATORS as readonly string[]).includes(k));
+      if (ops.length === 0) {
+        report(at, `${w}: a rule needs one of equals, lte, gte or in, e.g. { var: ${rule.var}, lte: 2, goto: ${rule.goto} }`);
+      } else if (ops.length > 1) {
+        report([...at, ops[1] as string], `${w}: a rule tests one operator, found ${ops.join(" and ")}; split it into one rule per operator (use in: [3, 4] for a set of values)`, "error", true);
+      }
+      if (!saved.has(rule.var)) {
+        report([...at, "var"], `${w}: no block saves variable ${quote(rule.var)}${suggest(rule.var, saved)}, so this rule never matches; name a save_to variable`, "warning");
+      }
+      ok = target([...at, "goto"], rule.goto, `${w}.goto`, from) && ok;
+    });
+    return ok;
+  };
+
+  target(["start"], def.start, "start", null);
+  for (const [id, block] of Object.entries(def.blocks)) {
+    const base: PathSeg[] = ["blocks", id];
+    const label = `block "${id}"`;
+    if (block.type !== "end") walkNext([...base, "next"], block.next, `${label} next`, id);
+    if (block.type === "action") {
+      walkNext([...base, "on_error"], block.on_error, `${label} on_error`, id);
+      checkAction(base, id, block.action, block.config, options.actions, report);
+    }
+    if (block.type === "message_with_keyboard" || block.type === "wait_for_response") {
+      walkNext([...base, "invalid", "next"], block.invalid?.next, `${label} invalid.next`, id);
+      walkNext([...base, "skip", "next"], block.skip?.next, `${label} skip.next`, id);
+      walkNext([...base, "timeout", "next"], block.timeout?.next, `${label} timeout.next`, id);
+      checkButtons(def, base, id, block, options.channels ?? [], report);
+    }
+    if (block.type === "wait_for_response" && block.min_length !== undefined && block.max_length !== undefined && block.min_length > block.max_length) {
+      report([...base, "min_length"], `${label}: min_length ${block.min_length} is greater than max_length ${block.max_length}; no answer could be accepted`);
+    }
+  }
+  checkTexts(def, options.channels ?? [], saved, report);
+
+  // A waiting block without its own `invalid` / `timeout` follows the scenario's defaults.
+  for (const key of ["invalid", "timeout"] as const) {
+    const next = def.defaults?.[key]?.next;
+    if (next === undefined || !walkNext(["defaults", key, "next"], next, `defaults.${key}.next`, null)) continue;
+    for (const [id, block] of Object.entries(def.blocks)) {
+      if ((block.type === "message_with_keyboard" || block.type === "wait_for_response") && block[key] === undefined) {
+        for (const t of targetsOf(next)) if (!edges.get(id)?.has(t)) edges.get(id)?.set(t, ["defaults", key, "next"]);
+      }
+    }
+  }
+
+  if (idSet.has(def.start)) {
+    const reached = new Set<string>([def.start]);
+    const queue = [def.start];
+    while (queue.length > 0) {
+      const cur = queue.pop() as string;
+      for (const n of edges.get(cur)?.keys() ?? []) if (!reached.has(n)) (reached.add(n), queue.push(n));
+    }
+    for (const id of ids) {
+      if (!reached.has(id)) report(["blocks", id], `block "${id}" is never reached from start "${def.start}"; link it from another block's next, or remove it`, "warning", true);
+    }
+  }
+  checkLoops(def, edges, report);
+}
+
+function targetsOf(next: NextSpec): string[] {
+  if (typeof next === "string") return [next];
+  return next.map((r) => ("default" in r ? r.default : r.goto));
+}
+
+function isWaiting(b: ScenarioBlock | undefined): boolean {
+  return b?.type === "message_with_keyboard" || b?.type === "wait_for_response";
+}
+
+/** A loop through message and action blocks only would run forever without the user: refuse it. */
+function checkLoops(def: Scenario, edges: Edges, report: Report): void {
+  const moving = (id: string): boolean => def.blocks[id] !== undefined && !isWaiting(def.blocks[id]);
+  const color = new Map<string, "open" | "done">();
+  const reported = new Set<string>();
+  for (const root of Object.keys(def.blocks)) {
+    if (!moving(root) || color.has(root)) continue;
+    // Iterative depth-first search: `stack` is the current path, each with its pending successors.
+    const stack: { id: string; rest: string[] }[] = [{ id: root, rest: [...(edges.get(root)?.keys() ?? [])] }];
+    color.set(root, "open");
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as { id: string; rest: string[] };
+      const n = top.rest.shift();
+      if (n === undefined) {
+        color.set(top.id, "done");
+        stack.pop();
+        continue;
+      }
+      if (!moving(n)) continue;
+      const c = color.get(n);
+      if (c === undefined) {
+        color.set(n, "open");
+        stack.push({ id: n, rest: [...(edges.get(n)?.keys() ?? [])] });
+      } else if (c === "open") {
+        const cycle = stack.slice(stack.findIndex((f) => f.id === n)).map((f) => f.id);
+        const key = [...cycle].sort().join("\u0000");
+        if (reported.has(key)) continue;
+        reported.add(key);
+        const path = edges.get(top.id)?.get(n) ?? ["blocks", n];
+        report(
+          path,
+          `blocks ${showCycle([...cycle, n])} loop without waiting for the user and would repeat forever; send the loop through a message_with_keyboard or wait_for_response block, or end it`,
+        );
+      }
+    }
+  }
+}
+
+/** `"a" → "b" → "a"`; a long loop shows its ends and how many blocks it passes. */
+function showCycle(ids: string[]): string {
+  const q = (x: string): string => `"${x}"`;
+  if (ids.length <= 8) return ids.map(q).join(" → ");
+  return `${ids.slice(0, 3).map(q).join(" → ")} → … → ${ids.slice(-3).map(q).join(" → ")} (${ids.length - 1} blocks)`;
+}
+
+function checkAction(base: PathSeg[], id: string, name: string, config: Record<string, unknown> | undefined, actions: readonly ActionSpec[] | undefined, report: Report): void {
+  if (!actions) return;
+  const spec = actions.find((a) => a.name === name);
+  if (!spec) {
+    const known = actions.map((a) => a.name);
+    report([...base, "action"], `block "${id}": unknown action ${quote(name)}${suggest(name, known)}; known actions: ${known.join(", ") || "none"}`);
+    return;
+  }
+  let validate = actionValidators.get(spec);
+  if (!validate) {
+    validate = ajv.compile(spec.configSchema);
+    actionValidators.set(spec, validate);
+  }
+  if (validate(config ?? {})) return;
+  if (config === undefined) {
+    // No config at all: the action line is what needs one; show a config to start from.
+    const schema = spec.configSchema as { required?: unknown; properties?: Record<string, { enum?: unknown }> };
+    const required = Array.isArray(schema.required) ? schema.required.map(String) : [];
+    const example = required.map((k) => {
+      const choices = schema.properties?.[k]?.enum;
+      return `${k}: ${Array.isArray(choices) && choices.length > 0 ? String(choices[0]) : "<value>"}`;
+    });
+    report([...base, "action"], `block "${id}": ${name} needs a config; add config: { ${example.join(", ")} }`);
+    return;
+  }
+  for (const p of schemaProblems(validate.errors ?? [], [...base, "config"], `block "${id}" (${name})`, ["config"])) report(p.path, p.message, "error", p.key);
+}
+
+function checkButtons(def: Scenario, base: PathSeg[], id: string, block: KeyboardBlock | WaitBlock, channels: readonly ChannelLimits[], report: Report): void {
+  const locale = def.locale ?? "en";
+  const labels: { path: PathSeg[]; label: unknown }[] = [];
+  if (block.type === "message_with_keyboard") {
+    const values = new Map<string, number>();
+    const seenLabels = new Map<string, number>();
+    const numeric = block.save_to !== undefined && NUMERIC_STAT_VARIABLES.has(block.save_to);
+    block.buttons.forEach((b, i) => {
+      const at: PathSeg[] = [...base, "buttons", i, b.value === undefined ? "label" : "value"];
+      const value = b.value ?? (typeof b.label === "number" ? b.label : localize(b.label, locale, locale));
+      if (numeric && typeof value !== "number") {
+        const numberLike = /^-?[0-9]+(\.[0-9]+)?$/.test(value.trim());
+        const fix = numberLike ? (b.value === undefined ? `add value: ${value.trim()}` : `write value: ${value.trim()} without quotes`) : "add value: <number> (e.g. 👍 → 100)";
+        report(at, `block "${id}": button ${i + 1} records ${quote(value)} into ${block.save_to}, which feeds statistics and must be a number; ${fix}`);
+      }
+      const vk = `${typeof value}:${String(value)}`;
+      const dup = values.get(vk);
+      if (dup !== undefined) report(at, `block "${id}": button ${i + 1} records the same value ${quote(value)} as button ${dup + 1}; give each button its own value`);
+      else values.set(vk, i);
+      const lk = localize(typeof b.label === "number" ? String(b.label) : b.label, locale, locale).trim().toLowerCase();
+      const dupLabel = seenLabels.get(lk);
+      if (dupLabel !== undefined) report([...base, "buttons", i, "label"], `block "${id}": button ${i + 1} has the same label as button ${dupLabel + 1}; a typed answer could not tell them apart`);
+      else seenLabels.set(lk, i);
+      labels.push({ path: [...base, "buttons", i, "label"], label: b.label });
+    });
+  }
+  if (block.skip) labels.push({ path: [...base, "skip", "label"], label: block.skip.label });
+  for (const limits of channels) {
+    if (labels.length > limits.maxButtons) {
+      const at: PathSeg[] = block.type === "message_with_keyboard" ? [...base, "buttons"] : [...base, "skip"];
+      report(at, `block "${id}": ${labels.length} buttons${block.skip ? " (with the skip button)" : ""}; ${limits.channel} shows at most ${limits.maxButtons}: remove some`, "error", true);
+    }
+    for (const { path, label } of labels) {
+      for (const [loc, text] of variants(label)) {
+        const n = [...text].length;
+        if (n > limits.maxLabelLength) report(path, `block "${id}": label ${quote(text)}${loc ? ` (${loc})` : ""} is ${n} characters; ${limits.channel} allows ${limits.maxLabelLength}: shorten it`);
+      }
+    }
+  }
+}
+
+/** Every translatable text: default locale present, within channel limits, variables that exist. */
+function checkTexts(def: Scenario, channels: readonly ChannelLimits[], saved: Set<string>, report: Report): void {
+  const locale = def.locale ?? "en";
+  const texts: { path: PathSeg[]; where: string; text: unknown; message: boolean }[] = [];
+  const invalidText = def.defaults?.invalid?.text;
+  if (invalidText !== undefined) texts.push({ path: ["defaults", "invalid", "text"], where: "defaults.invalid.text", text: invalidText, message: true });
+  for (const [id, block] of Object.entries(def.blocks)) {
+    const base: PathSeg[] = ["blocks", id];
+    const where = `block "${id}"`;
+    if ("text" in block && block.text !== undefined) texts.push({ path: [...base, "text"], where, text: block.text, message: true });
+    if (block.type === "message_with_keyboard" || block.type === "wait_for_response") {
+      if (block.invalid?.text !== undefined) texts.push({ path: [...base, "invalid", "text"], where: `${where} invalid.text`, text: block.invalid.text, message: true });
+      if (block.skip) texts.push({ path: [...base, "skip", "label"], where: `${where} skip.label`, text: block.skip.label, message: false });
+    }
+    if (block.type === "message_with_keyboard") {
+      block.buttons.forEach((b, i) => texts.push({ path: [...base, "buttons", i, "label"], where: `${where} buttons[${i}].label`, text: b.label, message: false }));
+    }
+  }
+  for (const { path, where, text, message } of texts) {
+    if (text !== null && typeof text === "object" && !Object.hasOwn(text, locale)) {
+      report(path, `${where}: no translation for the default locale "${locale}" (has ${Object.keys(text).join(", ")}); add ${locale}: <text>, users of other languages see it`, "warning", true);
+    }
+    for (const [loc, t] of variants(text)) {
+      for (const m of t.matchAll(VARIABLE)) {
+        const name = m[1] as string;
+        if (!saved.has(name)) report(path, `${where}: {{${name}}}${loc ? ` (${loc})` : ""} names no saved variable${suggest(name, saved)} and will show as empty; use a save_to variable`, "warning");
+      }
+      if (!message) continue;
+      for (const limits of channels) {
+        const n = [...t].length;
+        if (n > limits.maxTextLength) report(path, `${where}: text${loc ? ` (${loc})` : ""} is ${n} characters; ${limits.channel} allows ${limits.maxTextLength}: shorten or split it`);
+      }
+    }
+  }
+}
+
+function variants(text: unknown): [string | null, string][] {
+  if (typeof text === "string") return [[null, text]];
+  if (typeof text === "number") return [[null, String(text)]];
+  if (text !== null && typeof text === "object") return Object.entries(text as Record<string, string>);
+  return [];
+}
