@@ -15,25 +15,27 @@ import type { FastifyInstance } from "fastify";
 import { ActionRegistry } from "../actions/registry.ts";
 import { statisticSetAction } from "../actions/statistic-set.ts";
 import { ConfigError, formatProblem, type ScenarioProblem } from "../engine/errors.ts";
-import { systemClock, type Clock, type StateStore } from "../engine/ports.ts";
+import { systemClock, type Clock } from "../engine/ports.ts";
 import { ScenarioRegistry } from "../engine/registry.ts";
 import { Runtime } from "../engine/runtime.ts";
-import { MemoryStateStore } from "../engine/state/memory-store.ts";
 import { SurveyTracker } from "../stats/survey-tracker.ts";
 import { webchatRoutes } from "../channels/webchat/plugin.ts";
 import { WebchatChannel } from "../channels/webchat/webchat-channel.ts";
 import { ChannelDelivery } from "./channel-delivery.ts";
 import type { AppConfig } from "./config.ts";
-import { pingPostgres, pingRedis } from "./connectivity.ts";
 import { createLogger, type AppLogger } from "./logger.ts";
 import { checkReadiness, type ReadinessCheck, type ReadinessReport } from "./readiness.ts";
 import { buildServer } from "./server.ts";
-import { createStatsPipeline, type StatsPipeline } from "./stats-pipeline.ts";
+import { openServices, type Services } from "./services.ts";
+import type { SurveyQueue } from "../stats/events.ts";
+import type { SurveyStore } from "../stats/store/survey-store.ts";
 
 export interface ComposeOptions {
   logger?: AppLogger;
   /** Tests pass a simulated clock to fire timeouts without waiting. */
   clock?: Clock;
+  /** An open, migrated statistics store to use instead of opening one (tests); the caller closes it. */
+  surveyStore?: SurveyStore;
 }
 
 export interface ListenResult {
@@ -51,7 +53,7 @@ export interface App {
   runtime: Runtime;
   scenarios: ScenarioRegistry;
   webchat: WebchatChannel;
-  stats: StatsPipeline;
+  services: Services;
   /** Binds HOST:PORT, starts the timeout sweeper and (in development) the scenario file watch. */
   listen(): Promise<ListenResult>;
   /** SIGHUP: reloads every scenario file; a file that fails keeps its previous version. */
@@ -69,40 +71,35 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
   const clock = options.clock ?? systemClock;
   for (const w of config.warnings) logger.warn({}, w);
 
-  if (config.mode === "production") {
-    // Never half-start: both services must answer before anything is wired.
-    const down = await Promise.allSettled([pingRedis(config.redisUrl as string), pingPostgres(config.databaseUrl as string)]);
-    const failures = down.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
-    if (failures.length > 0) throw new ConfigError(`botflow serve cannot start:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
-    throw new ConfigError(
-      "production mode (REDIS_URL + DATABASE_URL) is not wired in this build yet: the Redis state store and the BullMQ queue " +
-        "are still being built. Unset REDIS_URL and DATABASE_URL to run the embedded default.",
-    );
-  }
-
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, "error while closing"));
   };
   try {
-    const stats = await createStatsPipeline(config, logger);
-    closers.push(() => stats.close());
-    const store: StateStore = new MemoryStateStore(clock);
-    closers.push(() => store.close());
-    const checks: ReadinessCheck[] = [{ name: "state-store", check: async () => {} }, ...stats.checks];
-
-    const actions = new ActionRegistry().register(statisticSetAction(stats.queue));
+    // Scenarios are checked before any service opens: a typo in a scenario costs no connection.
+    // The action needs the queue only when it runs, so it reaches it through `surveys`.
+    let services: Services | undefined;
+    const surveys: SurveyQueue = {
+      add: (event) => (services as Services).surveys.add(event),
+      close: async () => {},
+    };
+    const actions = new ActionRegistry().register(statisticSetAction(surveys));
     const webchat = new WebchatChannel({ logger });
     const channels = [webchat];
     const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: channels.map((c) => c.limits) });
     await loadScenarios(scenarios, config, logger);
 
+    services = await openServices(config, { clock, logger, ...(options.surveyStore ? { surveyStore: options.surveyStore } : {}) });
+    const opened = services;
+    closers.push(() => opened.close());
+    const checks: ReadinessCheck[] = services.checks;
+
     const runtime = new Runtime({
       scenarios,
-      store,
+      store: services.state,
       delivery: new ChannelDelivery(channels, logger),
       actions,
-      tracker: new SurveyTracker(stats.queue),
+      tracker: new SurveyTracker(surveys),
       defaultScenarioId: config.scenarioId,
       clock,
       logger,
@@ -137,7 +134,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       runtime,
       scenarios,
       webchat,
-      stats,
+      services,
       readiness,
       sweep,
       async listen() {
@@ -155,7 +152,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
         }
         const url = `http://${displayHost(config.host)}:${port}`;
         logger.info(
-          { url, mode: config.mode, scenario: config.scenarioId, scenarios: scenarios.list().map((s) => s.id), statistics: stats.description },
+          { url, mode: config.mode, scenario: config.scenarioId, scenarios: scenarios.list().map((s) => s.id), statistics: services.description },
           "botflow serve is listening",
         );
         return { url, chatUrl: `${url}/chat`, port };

@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../engine/errors.ts";
 import { durationMs } from "../engine/scenario.ts";
+import { DEFAULT_SURVEY_QUEUE } from "../stats/queue/survey-queue-settings.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -38,6 +39,13 @@ export interface AppConfig {
   sweepIntervalMs: number;
   /** How long a graceful shutdown may take before the process gives up and exits non-zero. */
   shutdownTimeoutMs: number;
+  /** BullMQ queue name and Redis key prefix (production); workers must use the same. */
+  queueName: string;
+  queuePrefix: string;
+  /** Key prefix of conversation state in Redis (production). */
+  statePrefix: string;
+  /** Schema of the statistics tables; undefined: the store's default. */
+  dbSchema?: string;
   /** Problems that do not stop the start (a variable that looks like a typo of a known one). */
   warnings: string[];
 }
@@ -71,6 +79,11 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_WATCH: "reload scenario files when they change: true or false (default true unless NODE_ENV=production)",
   BOTFLOW_SWEEP_INTERVAL: "how often no-answer timeouts are checked, e.g. 5s (default 5s)",
   BOTFLOW_SHUTDOWN_TIMEOUT: "longest graceful shutdown before exiting non-zero, e.g. 10s (default 10s)",
+  BOTFLOW_QUEUE: `survey queue name in production (default ${DEFAULT_SURVEY_QUEUE.name}); botflow worker must use the same`,
+  BOTFLOW_QUEUE_PREFIX: `Redis key prefix of the survey queue (default ${DEFAULT_SURVEY_QUEUE.prefix}); botflow worker must use the same`,
+  BOTFLOW_STATE_PREFIX: "Redis key prefix of conversation state (default botflow:)",
+  BOTFLOW_DB_SCHEMA: "PostgreSQL schema of the statistics tables (default botflow_stats); botflow worker must use the same",
+  BOTFLOW_DEBUG: "set to print stack traces of unexpected CLI errors",
 };
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -124,6 +137,17 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     problems.push(`${o.scenario !== undefined ? "--scenario" : "BOTFLOW_SCENARIO"} "${scenarioId}" is not a scenario id (letters, digits, _ and -)`);
   }
 
+  const queueName = get("BOTFLOW_QUEUE") ?? DEFAULT_SURVEY_QUEUE.name;
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(queueName)) problems.push(`BOTFLOW_QUEUE "${queueName}" is not a queue name: letters, digits, _ . and -`);
+  const queuePrefix = get("BOTFLOW_QUEUE_PREFIX") ?? DEFAULT_SURVEY_QUEUE.prefix;
+  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(queuePrefix)) problems.push(`BOTFLOW_QUEUE_PREFIX "${queuePrefix}" is not a key prefix: letters, digits, _ . : and -`);
+  const statePrefix = get("BOTFLOW_STATE_PREFIX") ?? "botflow:";
+  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(statePrefix)) problems.push(`BOTFLOW_STATE_PREFIX "${statePrefix}" is not a key prefix: letters, digits, _ . : and -`);
+  const dbSchema = get("BOTFLOW_DB_SCHEMA");
+  if (dbSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema)) {
+    problems.push(`BOTFLOW_DB_SCHEMA "${dbSchema}" is not a schema name: lower-case letters, digits and _, not starting with a digit`);
+  }
+
   const config: AppConfig = {
     mode: redisUrl !== undefined && databaseUrl !== undefined ? "production" : "embedded",
     host,
@@ -138,6 +162,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     watchScenarios,
     sweepIntervalMs: parseDuration("BOTFLOW_SWEEP_INTERVAL", get("BOTFLOW_SWEEP_INTERVAL"), 5_000, problems),
     shutdownTimeoutMs: parseDuration("BOTFLOW_SHUTDOWN_TIMEOUT", get("BOTFLOW_SHUTDOWN_TIMEOUT"), 10_000, problems),
+    queueName,
+    queuePrefix,
+    statePrefix,
+    ...(dbSchema !== undefined ? { dbSchema } : {}),
     warnings,
   };
   if (problems.length > 0) {

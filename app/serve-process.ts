@@ -2,6 +2,7 @@
  * The `botflow serve` process around the composed app: configuration check, start, the URLs
  * to open, signals (SIGTERM/SIGINT graceful shutdown, SIGHUP scenario reload) and the exit code.
  */
+import { createServer } from "node:net";
 import { BotflowError } from "../engine/errors.ts";
 import { composeApp, type App } from "./compose.ts";
 import { loadConfig, type ConfigOverrides } from "./config.ts";
@@ -34,6 +35,11 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
   try {
     const config = loadConfig(o.env, { cwd: o.cwd, ...(o.overrides ? { overrides: o.overrides } : {}) });
     exitAfterMs = config.shutdownTimeoutMs;
+    // Fail fast on a taken port, before the seconds it can take to open the statistics store.
+    if (config.port !== 0 && (await portInUse(config.host, config.port))) {
+      o.stderr.write(`botflow serve cannot start: ${portMessage(config.host, config.port)}\n`);
+      return 1;
+    }
     const logger = createLogger(config.logLevel, o.stdout);
     app = await composeApp(config, { logger });
   } catch (err) {
@@ -45,7 +51,7 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
     urls = await app.listen();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    const message = code === "EADDRINUSE" ? `port ${app.config.port} on ${app.config.host} is in use: stop the other process or set PORT` : startError(err);
+    const message = code === "EADDRINUSE" ? portMessage(app.config.host, app.config.port) : startError(err);
     o.stderr.write(`botflow serve cannot start: ${message}\n`);
     await app.close().catch(() => {});
     return 1;
@@ -96,6 +102,18 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
     };
     for (const s of ["SIGTERM", "SIGINT"] as const) o.host.on(s, stop);
     o.host.on("SIGHUP", reload);
+  });
+}
+
+function portMessage(host: string, port: number): string {
+  return `port ${port} on ${host} is in use: stop the other process or set PORT`;
+}
+
+function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "EADDRINUSE"));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(false)));
   });
 }
 

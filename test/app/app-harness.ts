@@ -8,6 +8,8 @@ import path from "node:path";
 import { composeApp, type App, type ComposeOptions } from "../../app/compose.ts";
 import { loadConfig } from "../../app/config.ts";
 import { createLogger } from "../../app/logger.ts";
+import { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
+import type { DialogueRow, SurveyStore } from "../../stats/store/survey-store.ts";
 
 export interface TestApp {
   app: App;
@@ -17,6 +19,23 @@ export interface TestApp {
   dispose(): Promise<void>;
 }
 
+/**
+ * One in-memory PGlite statistics store for a whole test file: creating one costs seconds,
+ * so apps of one file share it and tests tell their surveys apart by conversation id.
+ */
+export async function openSharedStore(): Promise<PgliteSurveyStore> {
+  const store = await PgliteSurveyStore.open();
+  await store.migrate();
+  return store;
+}
+
+/** The stored dialogue of a conversation (undefined when none was stored). */
+export async function storedDialogue(store: SurveyStore, conversationId: string): Promise<DialogueRow | undefined> {
+  const page = await store.listDialogues({ limit: 1000 });
+  return page.rows.find((r) => r.conversationId === conversationId);
+}
+
+/** `surveyStore` is the file's shared store (opened by `openSharedStore`). */
 export async function startTestApp(env: Record<string, string> = {}, options: Omit<ComposeOptions, "logger"> = {}): Promise<TestApp> {
   const dir = await mkdtemp(path.join(tmpdir(), "botflow-app-"));
   const logs: string[] = [];

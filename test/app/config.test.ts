@@ -115,6 +115,16 @@ describe("loadConfig", () => {
     expect(problemOf({ REDIS_URL: "not a url", DATABASE_URL: "postgres://db/x" })).toContain("REDIS_URL is not a URL");
   });
 
+  it("shares the queue and schema variables with botflow worker, and checks them", () => {
+    expect(loadConfig({}, { cwd })).toMatchObject({ queueName: "botflow-surveys", queuePrefix: "bull", statePrefix: "botflow:" });
+    const c = loadConfig({ BOTFLOW_QUEUE: "surveys-eu", BOTFLOW_QUEUE_PREFIX: "eu", BOTFLOW_STATE_PREFIX: "eu:state:", BOTFLOW_DB_SCHEMA: "stats_eu", BOTFLOW_DEBUG: "1" }, { cwd });
+    expect(c).toMatchObject({ queueName: "surveys-eu", queuePrefix: "eu", statePrefix: "eu:state:", dbSchema: "stats_eu" });
+    const message = problemOf({ BOTFLOW_QUEUE: "a b", BOTFLOW_STATE_PREFIX: "{s1}", BOTFLOW_DB_SCHEMA: "Drop Table" });
+    expect(message).toContain('BOTFLOW_QUEUE "a b" is not a queue name');
+    expect(message).toContain('BOTFLOW_STATE_PREFIX "{s1}" is not a key prefix');
+    expect(message).toContain('BOTFLOW_DB_SCHEMA "Drop Table" is not a schema name');
+  });
+
   it("treats blank variables as unset", () => {
     expect(loadConfig({ PORT: "", BOTFLOW_SCENARIO: "  " }, { cwd })).toMatchObject({ port: 3000, scenarioId: "csat" });
   });

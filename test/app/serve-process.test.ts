@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { App } from "../../app/compose.ts";
 import { serveProcess, type ProcessHost } from "../../app/serve-process.ts";
+import { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
+import { storedDialogue } from "./app-harness.ts";
 import { ChatClient, conversationIdOf } from "./ws-client.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -34,7 +36,8 @@ class Text extends Writable {
 }
 
 describe("botflow serve as a child process", () => {
-  it("starts with no configuration, runs the CSAT survey over the WebSocket, and exits 0 on SIGTERM", async () => {
+  // Opening a fresh PGlite data folder (initdb in WebAssembly) takes seconds, more on a busy machine.
+  it("starts with no configuration, runs the CSAT survey over the WebSocket, and exits 0 on SIGTERM", { timeout: 120_000 }, async () => {
     const dir = await tempDir();
     const child = spawn(process.execPath, [path.join(ROOT, "bin/botflow.js"), "serve"], {
       cwd: dir,
@@ -85,6 +88,14 @@ describe("botflow serve as a child process", () => {
       expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(["botflow serve is listening", "shut down cleanly"]));
       expect(logs.some((l) => l.conversation === conversationId)).toBe(true);
       expect(stdout).not.toContain("child process comment");
+
+      // The survey outlived the process: it is in the PGlite folder the embedded default uses.
+      const stored = await PgliteSurveyStore.open({ dataDir: path.join(dir, "data") });
+      try {
+        expect(await storedDialogue(stored, conversationId)).toMatchObject({ channel: "webchat", scenarioId: "csat", score: 4, comment: "child process comment", completed: true });
+      } finally {
+        await stored.close();
+      }
     } finally {
       child.kill("SIGKILL");
     }
@@ -114,13 +125,14 @@ describe("serveProcess signals", () => {
     return host;
   }
 
-  it("reloads scenarios on SIGHUP and shuts down cleanly on SIGINT", async () => {
+  it("reloads scenarios on SIGHUP, keeps a second serve off its data folder and port, and shuts down cleanly on SIGINT", { timeout: 120_000 }, async () => {
     const dir = await tempDir();
     const scenarios = path.join(dir, "scenarios");
     await mkdir(scenarios);
     await copyFile(path.join(ROOT, "scenarios/csat.yaml"), path.join(scenarios, "csat.yaml"));
     const host = fakeHost();
     let app: App | undefined;
+    let base = "";
     let exitCode: Promise<number> = Promise.resolve(-1);
     const listening = new Promise<void>((resolve) => {
       exitCode = serveProcess({
@@ -129,13 +141,22 @@ describe("serveProcess signals", () => {
         stdout: new Text(),
         stderr: new Text(),
         host,
-        onListening: (a) => {
+        onListening: (a, url) => {
           app = a;
+          base = url;
           resolve();
         },
       });
     });
     await listening;
+    const port = Number(new URL(base).port);
+    const again = new Text();
+    expect(await serveProcess({ env: { PORT: "0", BOTFLOW_WATCH: "false" }, cwd: dir, stdout: new Text(), stderr: again, host: fakeHost() })).toBe(1);
+    expect(again.text).toContain(`data folder ${path.join(dir, "data")} is in use by process ${process.pid}: stop that botflow serve, or set BOTFLOW_DATA_DIR to another folder`);
+    const taken = new Text();
+    expect(await serveProcess({ env: { PORT: String(port), BOTFLOW_DATA_DIR: path.join(dir, "other") }, cwd: dir, stdout: new Text(), stderr: taken, host: fakeHost() })).toBe(1);
+    expect(taken.text).toBe(`botflow serve cannot start: port ${port} on 127.0.0.1 is in use: stop the other process or set PORT\n`);
+
     const before = app?.scenarios.get("csat")?.version;
     const file = path.join(scenarios, "csat.yaml");
     await writeFile(file, (await readFile(file, "utf8")).replace("Thank you for your feedback!", "Thanks a lot!"));
@@ -146,31 +167,5 @@ describe("serveProcess signals", () => {
     host.emit("SIGINT");
     expect(await exitCode).toBe(0);
     expect(host.listenerCount("SIGTERM") + host.listenerCount("SIGINT") + host.listenerCount("SIGHUP")).toBe(0);
-  });
-
-  it("prints why it cannot start and returns 1 when the port is taken", async () => {
-    const dir = await tempDir();
-    const first = fakeHost();
-    let port = 0;
-    let firstDone: Promise<number> = Promise.resolve(-1);
-    await new Promise<void>((resolve) => {
-      firstDone = serveProcess({
-        env: { PORT: "0", BOTFLOW_WATCH: "false", BOTFLOW_LOG_LEVEL: "silent" },
-        cwd: dir,
-        stdout: new Text(),
-        stderr: new Text(),
-        host: first,
-        onListening: (_a, url) => {
-          port = Number(new URL(url).port);
-          resolve();
-        },
-      });
-    });
-    const stderr = new Text();
-    const code = await serveProcess({ env: { PORT: String(port), BOTFLOW_WATCH: "false", BOTFLOW_LOG_LEVEL: "silent" }, cwd: dir, stdout: new Text(), stderr, host: fakeHost() });
-    expect(code).toBe(1);
-    expect(stderr.text).toContain(`port ${port} on 127.0.0.1 is in use: stop the other process or set PORT`);
-    first.emit("SIGTERM");
-    expect(await firstDone).toBe(0);
   });
 });

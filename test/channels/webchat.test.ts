@@ -2,10 +2,9 @@
  * The web chat over a real WebSocket on a real ephemeral port, through the whole web process
  * (composeApp): protocol frames exactly as a browser sees them.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { MemorySurveyQueue } from "../../app/stats-pipeline.ts";
-import type { SurveyEvent } from "../../stats/events.ts";
-import { startTestApp, type TestApp } from "../app/app-harness.ts";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
+import { openSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
 import { ChatClient, conversationIdOf } from "../app/ws-client.ts";
 import { ManualClock } from "../helpers/manual-clock.ts";
 
@@ -34,6 +33,14 @@ const COMMENT_PROMPT = {
 const THANKS = { type: "message", text: "Thank you for your feedback!" };
 const COMMENT = "Quick and friendly, thank you";
 
+let store: PgliteSurveyStore;
+beforeAll(async () => {
+  store = await openSharedStore();
+});
+afterAll(async () => {
+  await store?.close();
+});
+
 let t: TestApp | undefined;
 const clients: ChatClient[] = [];
 afterEach(async () => {
@@ -43,7 +50,7 @@ afterEach(async () => {
 });
 
 async function start(clock?: ManualClock): Promise<{ t: TestApp; url: string }> {
-  t = await startTestApp({}, clock ? { clock } : {});
+  t = await startTestApp({}, { surveyStore: store, ...(clock ? { clock } : {}) });
   const { url } = await t.app.listen();
   return { t, url };
 }
@@ -65,11 +72,6 @@ async function beginCsat(c: ChatClient, hello: Record<string, unknown> = {}): Pr
   return conversationIdOf(h);
 }
 
-function surveyEvents(app: TestApp): SurveyEvent[] {
-  const queue = app.app.stats.queue;
-  if (!(queue instanceof MemorySurveyQueue)) throw new Error("expected the in-memory survey queue");
-  return queue.events;
-}
 
 describe("web chat over a WebSocket", () => {
   it("runs the CSAT survey: hello → tap 4 → comment → thanks, and queues the survey", async () => {
@@ -98,11 +100,20 @@ describe("web chat over a WebSocket", () => {
       { type: "ack", id: "m3", status: "processed" },
     ]);
 
-    const events = surveyEvents(t as TestApp);
-    expect(events.map((e) => e.kind)).toEqual(["dialogue_started", "offered", "answered", "commented", "completed"]);
-    const completed = events.find((e) => e.kind === "completed");
-    expect(completed).toMatchObject({ scenarioId: "csat", channel: "webchat", botId: "", conversationId, score: 4, comment: COMMENT });
-    expect(new Set(events.map((e) => e.surveyId)).size).toBe(1);
+    // The in-process queue stores before the step completes: the survey is in PGlite now.
+    expect(await storedDialogue(store, conversationId)).toMatchObject({
+      scenarioId: "csat",
+      channel: "webchat",
+      botId: "",
+      conversationId,
+      offered: true,
+      accepted: true,
+      denied: false,
+      completed: true,
+      score: 4,
+      scale: "1-5",
+      comment: COMMENT,
+    });
 
     const logs = (t as TestApp).logs.join("\n");
     expect(logs).toContain(conversationId);
@@ -112,7 +123,7 @@ describe("web chat over a WebSocket", () => {
   it("processes a resent frame once: the resend is only acknowledged as a duplicate", async () => {
     const { url } = await start();
     const c = await connect(url);
-    await beginCsat(c);
+    const conversationId = await beginCsat(c);
     const choice = { type: "choice", id: "tap-1", promptId: "p1", index: 4 };
     c.send(choice);
     expect(await c.next(3)).toEqual([
@@ -130,15 +141,14 @@ describe("web chat over a WebSocket", () => {
       { type: "ack", id: "text-1", status: "processed" },
     ]);
     expect(await c.next()).toEqual([{ type: "ack", id: "text-1", status: "duplicate" }]);
-    const kinds = surveyEvents(t as TestApp).map((e) => e.kind);
-    expect(kinds.filter((k) => k === "answered")).toHaveLength(1);
-    expect(kinds.filter((k) => k === "completed")).toHaveLength(1);
+    expect(c.pending()).toEqual([]);
+    expect(await storedDialogue(store, conversationId)).toMatchObject({ score: 5, comment: "ok", completed: true });
   });
 
   it("answers a tap on an already answered question with an edit that disables it, and changes nothing", async () => {
     const { url } = await start();
     const c = await connect(url);
-    await beginCsat(c);
+    const conversationId = await beginCsat(c);
     c.send({ type: "choice", id: "a", promptId: "p1", index: 1 });
     await c.next(3);
     c.send({ type: "choice", id: "b", promptId: "p1", index: 4 });
@@ -151,7 +161,7 @@ describe("web chat over a WebSocket", () => {
       { type: "error", code: "unknown_button", message: "that button is not part of the question" },
       { type: "ack", id: "c", status: "processed" },
     ]);
-    expect(surveyEvents(t as TestApp).filter((e) => e.kind === "answered").map((e) => e.score)).toEqual([2]);
+    expect(await storedDialogue(store, conversationId)).toMatchObject({ accepted: true, score: 2, completed: false });
   });
 
   it("resumes a conversation on reconnect with the same id: history replayed, the survey goes on", async () => {
@@ -171,7 +181,7 @@ describe("web chat over a WebSocket", () => {
     const [edit, comment] = await second.next(3);
     expect(edit).toEqual({ type: "edit", promptId: "p1", reason: "answered", answer: "4" });
     expect(comment).toMatchObject({ promptId: "p2", text: "Дякуємо! Бажаєте додати коментар до оцінки?" });
-    expect(surveyEvents(t as TestApp).find((e) => e.kind === "answered")).toMatchObject({ conversationId, score: 4 });
+    expect(await storedDialogue(store, conversationId)).toMatchObject({ accepted: true, score: 4 });
   });
 
   it("delivers to every socket of a conversation and gives each new conversation its own unguessable id", async () => {
@@ -214,11 +224,11 @@ describe("web chat over a WebSocket", () => {
     const clock = new ManualClock();
     const { url } = await start(clock);
     const c = await connect(url);
-    await beginCsat(c);
+    const conversationId = await beginCsat(c);
     clock.advance(25 * 3_600_000);
     expect(await (t as TestApp).app.sweep()).toBe(1);
     expect(await c.next(2)).toEqual([{ type: "edit", promptId: "p1", reason: "timeout" }, THANKS]);
-    expect(surveyEvents(t as TestApp).find((e) => e.kind === "declined")).toMatchObject({ reason: "timeout" });
+    expect(await storedDialogue(store, conversationId)).toMatchObject({ offered: true, denied: true, deniedReason: "timeout", score: null });
   });
 
   it("closes sockets with 1012 (come back soon) on shutdown, after the frames sent before it", async () => {

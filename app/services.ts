@@ -1,0 +1,146 @@
+/**
+ * The one place that picks the backing services for the mode the configuration names:
+ *
+ * | part                | embedded default               | production (REDIS_URL + DATABASE_URL)   |
+ * |---------------------|--------------------------------|-----------------------------------------|
+ * | conversation state  | MemoryStateStore               | RedisStateStore                         |
+ * | survey queue        | InProcessSurveyQueue           | BullmqSurveyQueue (`botflow worker`s consume it) |
+ * | statistics store    | PGlite in BOTFLOW_DATA_DIR     | PostgreSQL (`pg`)                       |
+ *
+ * Opening fails with a plain message, closing what was opened, so the process never half-starts.
+ */
+import { Redis } from "ioredis";
+import { ConfigError } from "../engine/errors.ts";
+import type { Clock, Logger, StateStore } from "../engine/ports.ts";
+import { MemoryStateStore } from "../engine/state/memory-store.ts";
+import { RedisStateStore } from "../engine/state/redis-store.ts";
+import type { SurveyQueue } from "../stats/events.ts";
+import { BullmqSurveyQueue } from "../stats/queue/bullmq-survey-queue.ts";
+import { InProcessSurveyQueue } from "../stats/queue/in-process-survey-queue.ts";
+import { PgSurveyStore } from "../stats/store/pg-survey-store.ts";
+import { PgliteSurveyStore } from "../stats/store/pglite-survey-store.ts";
+import type { SurveyStore } from "../stats/store/survey-store.ts";
+import { redactUrl, type AppConfig } from "./config.ts";
+import { pingPostgres, pingRedis } from "./connectivity.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
+import type { ReadinessCheck } from "./readiness.ts";
+
+export interface Services {
+  state: StateStore;
+  /** Where statistic__set and the survey tracker send survey events. */
+  surveys: SurveyQueue;
+  /** The statistics store, for reading figures (and, embedded, what the queue writes to). */
+  surveyStore: SurveyStore;
+  /** For the start log: what is wired. */
+  description: string;
+  checks: ReadinessCheck[];
+  /** Closes the queue (waiting for events in flight), then the stores and connections. */
+  close(): Promise<void>;
+}
+
+export interface ServicesOptions {
+  clock: Clock;
+  logger: Logger;
+  /** An open, migrated statistics store to use instead of opening one (tests); the caller closes it. */
+  surveyStore?: SurveyStore;
+}
+
+/** Opens the services for `config.mode`. */
+export async function openServices(config: AppConfig, o: ServicesOptions): Promise<Services> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch((err: unknown) => o.logger.error({ err: String(err) }, "error while closing a service"));
+  };
+  try {
+    return config.mode === "production" ? await openProduction(config, o, closers, close) : await openEmbedded(config, o, closers, close);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() => Promise<void>)[], close: () => Promise<void>): Promise<Services> {
+  let surveyStore = o.surveyStore;
+  let description = "in-process queue, statistics store given by the caller";
+  if (!surveyStore) {
+    closers.push(await lockDataDir(config.dataDir));
+    const store = await PgliteSurveyStore.open({ dataDir: config.dataDir, ...schemaOf(config) }).catch((err: unknown) => {
+      throw new ConfigError(`cannot open the statistics store in ${config.dataDir} (${errorText(err)}): check the folder is writable, or set BOTFLOW_DATA_DIR`);
+    });
+    closers.push(() => store.close());
+    await store.migrate();
+    surveyStore = store;
+    description = `in-process queue, PGlite in ${config.dataDir}`;
+  }
+  const queue = new InProcessSurveyQueue(surveyStore, { logger: o.logger });
+  closers.push(() => queue.close());
+  const reader = surveyStore;
+  return {
+    state: new MemoryStateStore(o.clock),
+    surveys: queue,
+    surveyStore: reader,
+    description,
+    checks: [{ name: "statistics-store", check: () => pingStore(reader) }],
+    close,
+  };
+}
+
+async function openProduction(config: AppConfig, o: ServicesOptions, closers: (() => Promise<void>)[], close: () => Promise<void>): Promise<Services> {
+  const redisUrl = config.redisUrl as string;
+  const databaseUrl = config.databaseUrl as string;
+  // Both must answer before anything is wired: never half-start.
+  const probes = await Promise.allSettled([pingRedis(redisUrl), pingPostgres(databaseUrl)]);
+  const down = probes.flatMap((r) => (r.status === "rejected" ? [errorText(r.reason)] : []));
+  if (down.length > 0) throw new ConfigError(`botflow serve cannot start:\n${down.map((d) => `  - ${d}`).join("\n")}`);
+
+  const redis = new Redis(redisUrl);
+  // ioredis retries every second or two while Redis is away: log the first error of an
+  // outage and the recovery, not every retry.
+  let outage = "";
+  const onRedisError = (err: Error) => {
+    if (err.message === outage) return;
+    outage = err.message;
+    o.logger.warn({ err: err.message, redis: redactUrl(redisUrl) }, "Redis connection error; retrying");
+  };
+  redis.on("error", onRedisError);
+  redis.on("ready", () => {
+    if (outage !== "") o.logger.info({ redis: redactUrl(redisUrl) }, "Redis connection recovered");
+    outage = "";
+  });
+  // quit() waits for Redis to answer; with Redis gone it would hang the shutdown.
+  closers.push(async () => void (redis.status === "ready" ? await redis.quit().catch(() => redis.disconnect()) : redis.disconnect()));
+  const state = new RedisStateStore(redis, { keyPrefix: config.statePrefix });
+  const queue = new BullmqSurveyQueue({ connection: redis, settings: { name: config.queueName, prefix: config.queuePrefix } });
+  // Without listeners BullMQ prints every connection error to the console.
+  queue.queue.on("error", onRedisError);
+  queue.dead.queue.on("error", onRedisError);
+  closers.push(() => queue.close());
+  const surveyStore = o.surveyStore ?? new PgSurveyStore({ connectionString: databaseUrl, maxConnections: 4, ...schemaOf(config) });
+  if (!o.surveyStore) closers.push(() => surveyStore.close());
+  await surveyStore.migrate();
+  return {
+    state,
+    surveys: queue,
+    surveyStore,
+    description: `BullMQ on ${redactUrl(redisUrl)}, PostgreSQL at ${redactUrl(databaseUrl)}`,
+    checks: [
+      { name: "redis", check: async () => void (await redis.ping()) },
+      { name: "survey-queue", check: async () => void (await queue.counts()) },
+      { name: "database", check: () => pingStore(surveyStore) },
+    ],
+    close,
+  };
+}
+
+function schemaOf(config: AppConfig): { schema?: string } {
+  return config.dbSchema !== undefined ? { schema: config.dbSchema } : {};
+}
+
+/** The cheapest query every store answers. */
+async function pingStore(store: SurveyStore): Promise<void> {
+  await store.listDialogues({ limit: 1 });
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,116 @@
+/**
+ * The web process in production mode on the real Redis and PostgreSQL: conversation state
+ * in Redis, survey events through BullMQ to a worker and into PostgreSQL; /readyz while
+ * Redis goes away and comes back. Every run uses its own queue, key prefixes and schema.
+ */
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { afterEach, describe, expect, it } from "vitest";
+import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
+import { SurveyWorker } from "../../stats/worker.ts";
+import { TcpProxy } from "../helpers/tcp-proxy.ts";
+import { startTestApp, storedDialogue, type TestApp } from "./app-harness.ts";
+import { ChatClient, conversationIdOf } from "./ws-client.ts";
+
+const DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function productionApp(redisUrl = "redis://127.0.0.1:6379") {
+  const id = randomUUID().replace(/-/g, "").slice(0, 12);
+  const env = {
+    REDIS_URL: redisUrl,
+    DATABASE_URL,
+    BOTFLOW_QUEUE: `test-${id}`,
+    BOTFLOW_QUEUE_PREFIX: `test-${id}`,
+    BOTFLOW_STATE_PREFIX: `test-${id}:`,
+    BOTFLOW_DB_SCHEMA: `test_${id}`,
+  };
+  cleanups.push(async () => {
+    const redis = new Redis("redis://127.0.0.1:6379");
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `test-${id}*`, "COUNT", 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+    await redis.quit();
+    const db = new pg.Client({ connectionString: DATABASE_URL });
+    await db.connect();
+    await db.query(`drop schema if exists test_${id} cascade`);
+    await db.end();
+  });
+  const t: TestApp = await startTestApp(env);
+  cleanups.push(() => t.dispose());
+  return { t, env };
+}
+
+describe("production mode (REDIS_URL + DATABASE_URL)", () => {
+  it("keeps state in Redis and queues surveys on BullMQ, which a worker stores in PostgreSQL", async () => {
+    const { t, env } = await productionApp();
+    expect(t.app.config.mode).toBe("production");
+    const ready = await t.app.server.inject({ method: "GET", url: "/readyz" });
+    expect(ready.json()).toEqual({
+      ready: true,
+      checks: [
+        { name: "redis", ok: true },
+        { name: "survey-queue", ok: true },
+        { name: "database", ok: true },
+      ],
+    });
+
+    const { url } = await t.app.listen();
+    const c = await ChatClient.connect(url);
+    cleanups.push(async () => c.close());
+    c.send({ type: "hello" });
+    const conversationId = conversationIdOf((await c.next())[0]);
+    c.send({ type: "start", id: "1" });
+    await c.next(2);
+    c.send({ type: "choice", id: "2", promptId: "p1", index: 3 });
+    await c.next(3);
+    c.send({ type: "text", id: "3", text: "stored by a worker" });
+    expect((await c.next(3))[1]).toEqual({ type: "message", text: "Thank you for your feedback!" });
+
+    const redis = new Redis("redis://127.0.0.1:6379");
+    cleanups.push(async () => void (await redis.quit()));
+    const stateKeys = await redis.keys(`${env.BOTFLOW_STATE_PREFIX}*state:webchat::${conversationId}`);
+    expect(stateKeys).toHaveLength(1);
+    expect(await t.app.services.surveyStore.listDialogues({ limit: 10 })).toEqual({ rows: [], nextCursor: null });
+
+    const connection = new Redis("redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
+    const worker = new SurveyWorker({
+      connection,
+      store: new PgSurveyStore({ connectionString: DATABASE_URL, schema: env.BOTFLOW_DB_SCHEMA }),
+      settings: { name: env.BOTFLOW_QUEUE, prefix: env.BOTFLOW_QUEUE_PREFIX },
+    });
+    cleanups.push(async () => {
+      await worker.close();
+      await connection.quit();
+    });
+    await worker.start();
+    await expect
+      .poll(() => storedDialogue(t.app.services.surveyStore, conversationId), { timeout: 15_000 })
+      .toMatchObject({ channel: "webchat", score: 4, comment: "stored by a worker", completed: true });
+  });
+
+  it("is not ready while Redis is unreachable and recovers when it is back", async () => {
+    const proxy = await TcpProxy.start({ host: "127.0.0.1", port: 6379 });
+    cleanups.push(() => proxy.close());
+    const { t } = await productionApp(`redis://${proxy.url}`);
+    expect((await t.app.server.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+
+    await proxy.setMode("refuse");
+    const down = await t.app.server.inject({ method: "GET", url: "/readyz" });
+    expect(down.statusCode).toBe(503);
+    const failing = (down.json() as { checks: { name: string; ok: boolean }[] }).checks.filter((c) => !c.ok).map((c) => c.name);
+    expect(failing).toContain("redis");
+    expect(failing).not.toContain("database");
+    expect((await t.app.server.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+
+    await proxy.setMode("forward");
+    await expect.poll(async () => (await t.app.server.inject({ method: "GET", url: "/readyz" })).statusCode, { timeout: 15_000 }).toBe(200);
+  });
+});
