@@ -10,7 +10,7 @@
  * key prefix and a fresh schema, removed afterwards.
  *
  * @example
- * npx tsx bench/stats-pipeline.ts                       # 20,000 events, concurrency 100, 2 rounds
+ * npx tsx bench/stats-pipeline.ts                       # 20,000 events, concurrency 200, 2 rounds
  * npx tsx bench/stats-pipeline.ts --events=5000 --concurrency=50 --rounds=1
  * REDIS_URL=redis://… DATABASE_URL=postgres://… npx tsx bench/stats-pipeline.ts
  */
@@ -126,7 +126,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 export async function main(argv: string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { events: { type: "string", default: "20000" }, concurrency: { type: "string", default: "100" }, rounds: { type: "string", default: "2" }, "max-in-flight": { type: "string", default: "1" }, sides: { type: "string", default: "noop,batched,single" } },
+    options: { events: { type: "string", default: "20000" }, concurrency: { type: "string", default: "200" }, rounds: { type: "string", default: "2" }, "max-in-flight": { type: "string", default: "2" }, sides: { type: "string", default: "noop,batched,single" } },
     strict: false,
   });
   const o: PipelineBenchOptions = {
@@ -153,7 +153,8 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
       const sides = (["noop", "batched", "single"] as const).filter((x) => wanted.includes(x));
       const order: Side[] = round % 2 === 0 ? [...sides] : [...sides].reverse();
       for (const side of order) {
-        const events = surveyEvents(o.events, `r${round}-${side}`);
+        // One event per transaction is slow enough that a tenth of the events tells its rate.
+        const events = surveyEvents(side === "single" ? Math.ceil(o.events / 10) : o.events, `r${round}-${side}`);
         if (side !== "noop") {
           expectedEvents += events.length;
           expectedSurveys += events.filter((e) => e.kind === "dialogue_started").length;
@@ -179,7 +180,7 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
     await drop.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await drop.end();
   }
-  const rate = (side: Side): number => o.events / (median(times[side]) / 1000);
+  const rate = (side: Side): number => (side === "single" ? Math.ceil(o.events / 10) : o.events) / (median(times[side]) / 1000);
   const noop = rate("noop");
   const batched = rate("batched");
   const single = rate("single");
@@ -187,7 +188,7 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
   console.log(`stats pipeline: ${fmt(o.events)} survey events per run, worker concurrency ${o.concurrency}, ${o.rounds} round(s), medians; ${fmt(expectedEvents)} events stored and checked`);
   console.log(`  no-op BullMQ worker          ${fmt(noop).padStart(7)} ev/s`);
   console.log(`  pipeline, group commit       ${fmt(batched).padStart(7)} ev/s  ratio ${ratio.toFixed(2)} (aim ≥ ${AIM_RATIO.toFixed(2)}) ${ratio >= AIM_RATIO ? "MET" : "MISSED"}  mean batch ${median(batches).toFixed(1)} events/transaction`);
-  console.log(`  pipeline, 1 event/transaction ${fmt(single).padStart(6)} ev/s  ratio ${(single / noop).toFixed(2)}`);
+  if (times.single.length > 0) console.log(`  pipeline, 1 event/transaction ${fmt(single).padStart(6)} ev/s  ratio ${(single / noop).toFixed(2)}  (${fmt(Math.ceil(o.events / 10))} events, 10 transactions at once)`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
