@@ -9,7 +9,7 @@
  * names the forms the value may take.
  */
 import type { ErrorObject } from "ajv";
-import { ID_PATTERN } from "./schema/scenario-schema.ts";
+import { BLOCK_SCHEMAS, ID_PATTERN } from "./schema/scenario-schema.ts";
 import { suggest } from "./suggest.ts";
 import type { PathSeg } from "./yaml-source.ts";
 
@@ -126,11 +126,11 @@ function toProblem(e: ErrorObject, base: readonly PathSeg[], label: string, show
         const hint = patterns.map((p) => PATTERNS[p] ?? `keys must match ${p}`).join("; ");
         return { path: [...path, extra], key: true, message: `${where}: key ${quote(extra)} is not valid: ${hint}` };
       }
-      return {
-        path: [...path, extra],
-        key: true,
-        message: `${where}: unknown key ${quote(extra)}${suggestions ? suggest(extra, allowed) : ""}${allowed.length ? `; allowed keys: ${allowed.join(", ")}` : ""}`,
-      };
+      const blockType = (parent.properties as { type?: { const?: unknown } } | undefined)?.type?.const;
+      // `next` on an end block is no typo of `text`: say the key belongs to other block types.
+      const elsewhere = typeof blockType === "string" && Object.values(BLOCK_SCHEMAS).some((b) => extra in b.properties);
+      const why = elsewhere ? `key ${quote(extra)} is not used by ${blockType} blocks` : `unknown key ${quote(extra)}${suggestions ? suggest(extra, allowed) : ""}`;
+      return { path: [...path, extra], key: true, message: `${where}: ${why}${allowed.length ? `; allowed keys: ${allowed.join(", ")}` : ""}` };
     }
     case "required": {
       const missing = String((e.params as { missingProperty: string }).missingProperty);
@@ -174,8 +174,21 @@ function toProblem(e: ErrorObject, base: readonly PathSeg[], label: string, show
     case "exclusiveMinimum":
     case "exclusiveMaximum":
       return { path, key: false, message: `${where}: ${quote(e.data)} is out of range; ${e.message ?? e.keyword}` };
-    case "anyOf":
-      return { path, key: false, message: `${where}: must be ${describe(parent) ?? "one of the allowed forms"}, not ${kindOf(e.data)}` };
+    case "anyOf": {
+      const consts = (Array.isArray(parent.anyOf) ? (parent.anyOf as Record<string, unknown>[]) : []).map((b) => b.const);
+      if (consts.length > 0 && consts.every((c) => typeof c === "string")) {
+        const allowed = consts as string[];
+        const near = typeof e.data === "string" ? suggest(e.data, allowed) : "";
+        return { path, key: false, message: `${where}: ${quote(e.data)} is not allowed${near}; use ${allowed.map((c) => JSON.stringify(c)).join(" or ")}` };
+      }
+      const listKey = segs.length >= 2 && typeof segs[segs.length - 1] === "number" ? segs[segs.length - 2] : undefined;
+      if (typeof e.data === "string" && (listKey === "next" || listKey === "on_error")) {
+        // `next: [a, b]`: a list of ids reads naturally but means nothing; say what a list holds.
+        const id = quote(e.data);
+        return { path, key: false, message: `${where}: ${id} is a block id, but a list under ${listKey} holds rules; write ${listKey}: ${e.data.slice(0, 40)} to go to one block, or a rule such as { var: quality_answer, lte: 2, goto: ${e.data.slice(0, 40)} }` };
+      }
+      return { path, key: false, message: `${where}: must be ${describe(parent)}, not ${kindOf(e.data)}` };
+    }
     default:
       return { path, key: false, message: `${where}: ${e.message ?? e.keyword}` };
   }
@@ -215,16 +228,21 @@ function typeName(t: unknown): string {
   return list.map((x) => names[String(x)] ?? String(x)).join(" or ");
 }
 
-/** What a schema accepts, in words: its description, else its branches' types. */
-function describe(schema: Record<string, unknown>): string | undefined {
-  if (typeof schema.description === "string") return lowerFirst(schema.description).replace(/\.$/, "");
-  if (Array.isArray(schema.anyOf)) {
-    const parts = (schema.anyOf as Record<string, unknown>[]).map((s) => describe(s) ?? (s.type !== undefined ? typeName(s.type) : "")).filter((s) => s !== "");
-    return [...new Set(parts)].join(", or ");
-  }
-  return schema.type !== undefined ? typeName(schema.type) : undefined;
+/** What a schema accepts, in words: its types or constants, with its description when that is short. */
+function describe(schema: Record<string, unknown>): string {
+  const forms = [...new Set(formsOf(schema))];
+  const list = forms.length <= 1 ? (forms[0] ?? "something else") : `${forms.slice(0, -1).join(", ")} or ${forms.at(-1)}`;
+  const d = typeof schema.description === "string" ? schema.description.replace(/\.$/, "") : "";
+  return d !== "" && d.length <= 40 && !d.includes(".") ? `${list} (${lowerFirst(d)})` : list;
 }
 
+function formsOf(schema: Record<string, unknown>): string[] {
+  if (schema.const !== undefined) return [JSON.stringify(schema.const)];
+  if (Array.isArray(schema.anyOf)) return (schema.anyOf as Record<string, unknown>[]).flatMap(formsOf);
+  return schema.type !== undefined ? [typeName(schema.type)] : [];
+}
+
+/** "A branching rule" → "a branching rule"; "CSAT …" stays. */
 function lowerFirst(s: string): string {
-  return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
+  return /^[A-Z](?![A-Z])/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
 }
