@@ -37,6 +37,62 @@ async function localMidnight(q: SqlQueryable, day: string, tz: string): Promise<
   return Number(rows[0]!.ms);
 }
 
+/** A bound as (epoch ms, local day): exactly one is set, or neither for the default. */
+function splitBound(b: PeriodBound | undefined, what: string): [number | null, string | null] {
+  if (b === undefined) return [null, null];
+  if (typeof b === "number") {
+    if (!Number.isFinite(b)) throw new StatsQueryError(`${what} must be a finite epoch-milliseconds number`);
+    return [b, null];
+  }
+  if (DAY_RE.test(b)) {
+    if (Number.isNaN(Date.parse(`${b}T00:00:00Z`))) throw new StatsQueryError(`${what} "${b}" is not a calendar day; write YYYY-MM-DD`);
+    return [null, b];
+  }
+  const ms = Date.parse(b);
+  if (Number.isNaN(ms)) throw new StatsQueryError(`${what} "${b}" is neither a day (YYYY-MM-DD) nor an ISO timestamp with an offset`);
+  return [ms, null];
+}
+
+interface PeriodRow {
+  from_ms: number;
+  to_ms: number;
+  first_day: string;
+  last_day: string;
+  aligned: boolean | null;
+}
+
+/**
+ * Resolves the period in one round trip: [from, to) in epoch ms (defaults: the last
+ * DEFAULT_PERIOD_DAYS local days, today included), its first and last local day, and
+ * whether every day cut falls on a whole UTC hour (then hourly rollups are exact).
+ */
+export async function resolvePeriod(q: SqlQueryable, query: { from?: PeriodBound; to?: PeriodBound }, tz: string, now: number): Promise<PeriodRow> {
+  const [fromMs, fromDay] = splitBound(query.from, "from");
+  const [toMs, toDay] = splitBound(query.to, "to");
+  const rows = await q.query<PeriodRow>(
+    `WITH t AS (
+       SELECT COALESCE(to_timestamp($6::float8 / 1000), $5::date::timestamp AT TIME ZONE $1,
+                       ((to_timestamp($2::float8 / 1000) AT TIME ZONE $1)::date + 1)::timestamp AT TIME ZONE $1) AS t
+     ), b AS (
+       SELECT COALESCE(to_timestamp($4::float8 / 1000), $3::date::timestamp AT TIME ZONE $1,
+                       ((((SELECT t FROM t) - interval '1 microsecond') AT TIME ZONE $1)::date + 1 - $7::int)::timestamp AT TIME ZONE $1) AS f,
+              (SELECT t FROM t) AS t
+     )
+     SELECT (extract(epoch FROM f) * 1000)::float8 AS from_ms, (extract(epoch FROM t) * 1000)::float8 AS to_ms,
+            (f AT TIME ZONE $1)::date::text AS first_day, ((t - interval '1 microsecond') AT TIME ZONE $1)::date::text AS last_day,
+            (SELECT bool_and(mod((extract(epoch FROM (d::date::timestamp AT TIME ZONE $1)) * 1000)::bigint, ${HOUR_MS}) = 0)
+             FROM generate_series((f AT TIME ZONE $1)::date, ((t - interval '1 microsecond') AT TIME ZONE $1)::date, interval '1 day') AS d) AS aligned
+     FROM b`,
+    [tz, now, fromDay, fromMs, toDay, toMs, DEFAULT_PERIOD_DAYS],
+  );
+  const r = rows[0]!;
+  const period = { ...r, from_ms: Number(r.from_ms), to_ms: Number(r.to_ms) };
+  if (!(period.from_ms < period.to_ms)) {
+    throw new StatsQueryError(`empty period: from (${new Date(period.from_ms).toISOString()}) must be before to (${new Date(period.to_ms).toISOString()})`);
+  }
+  return period;
+}
+
 async function resolveBound(q: SqlQueryable, b: PeriodBound, tz: string, what: string): Promise<number> {
   if (typeof b === "number") {
     if (!Number.isFinite(b)) throw new StatsQueryError(`${what} must be a finite epoch-milliseconds number`);
@@ -49,35 +105,6 @@ async function resolveBound(q: SqlQueryable, b: PeriodBound, tz: string, what: s
   const ms = Date.parse(b);
   if (Number.isNaN(ms)) throw new StatsQueryError(`${what} "${b}" is neither a day (YYYY-MM-DD) nor an ISO timestamp with an offset`);
   return ms;
-}
-
-function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-}
-
-/** [from, to) in epoch ms; defaults to the last `DEFAULT_PERIOD_DAYS` local days, today included. */
-export async function resolvePeriod(q: SqlQueryable, query: { from?: PeriodBound; to?: PeriodBound }, tz: string, now: number): Promise<{ from: number; to: number }> {
-  let to: number;
-  let toDay: string | undefined;
-  if (query.to !== undefined) to = await resolveBound(q, query.to, tz, "to");
-  else {
-    toDay = addDays(await localDay(q, now, tz), 1);
-    to = await localMidnight(q, toDay, tz);
-  }
-  let from: number;
-  if (query.from !== undefined) from = await resolveBound(q, query.from, tz, "from");
-  else {
-    // The period ends before `endDay` (the day after its last day): go back that many days.
-    const endDay = toDay ?? addDays(await localDay(q, to - 1, tz), 1);
-    from = await localMidnight(q, addDays(endDay, -DEFAULT_PERIOD_DAYS), tz);
-  }
-  if (!(from < to)) throw new StatsQueryError(`empty period: from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`);
-  return { from, to };
-}
-
-async function localDay(q: SqlQueryable, ms: number, tz: string): Promise<string> {
-  const rows = await q.query<{ day: string }>("SELECT (to_timestamp($1::float8 / 1000) AT TIME ZONE $2)::date::text AS day", [ms, tz]);
-  return rows[0]!.day;
 }
 
 /** Appends `col = $n` conditions for the filter's present fields. */
@@ -99,10 +126,11 @@ const SUMS = ["dialogues", "offered", "answered", "declined", "surveys", "commen
 async function rollupRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string, from: number, to: number): Promise<FiguresRow[]> {
   const dims = (f.scenarioId !== undefined ? 1 : 0) | (f.channel !== undefined ? 2 : 0) | (f.botId !== undefined ? 4 : 0);
   return q.query<FiguresRow>(
-    `SELECT (hour AT TIME ZONE $1)::date::text AS day, scale, rated, score, ${SUMS}
-     FROM ${s}.survey_rollup
-     WHERE dims = $2 AND scenario_id = $3 AND channel = $4 AND bot_id = $5 AND hour >= $6::timestamptz AND hour < $7::timestamptz
-     GROUP BY 1, 2, 3, 4`,
+    `SELECT day::text AS day, scale, rated, score, dialogues, offered, answered, declined, surveys, commented
+     FROM (SELECT (hour AT TIME ZONE $1)::date AS day, scale, rated, score, ${SUMS}
+           FROM ${s}.survey_rollup
+           WHERE dims = $2 AND scenario_id = $3 AND channel = $4 AND bot_id = $5 AND hour >= $6::timestamptz AND hour < $7::timestamptz
+           GROUP BY 1, 2, 3, 4) AS g`,
     [tz, dims, f.scenarioId ?? "", f.channel ?? "", f.botId ?? "", new Date(from).toISOString(), new Date(to).toISOString()],
   );
 }
@@ -125,17 +153,6 @@ async function surveyRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string
   );
 }
 
-/** True when every day cut of the period falls on a whole UTC hour, so hourly rollups are exact. */
-async function cutsOnWholeHours(q: SqlQueryable, tz: string, from: number, to: number, firstDay: string, lastDay: string): Promise<boolean> {
-  if (from % HOUR_MS !== 0 || to % HOUR_MS !== 0) return false;
-  const rows = await q.query<{ aligned: boolean }>(
-    `SELECT bool_and(mod((extract(epoch FROM (d::date::timestamp AT TIME ZONE $1)) * 1000)::bigint, ${HOUR_MS}) = 0) AS aligned
-     FROM generate_series($2::date, $3::date, interval '1 day') AS d`,
-    [tz, firstDay, lastDay],
-  );
-  return rows[0]?.aligned === true;
-}
-
 export interface FiguresContext {
   schema: string;
   zones: Map<string, string>;
@@ -145,14 +162,13 @@ export interface FiguresContext {
 /** Every figure for a period and filter (see stats/figures.ts for definitions). */
 export async function queryFigures(q: SqlQueryable, ctx: FiguresContext, query: FiguresQuery): Promise<Figures> {
   const tz = await checkTimeZone(q, query.timeZone ?? "UTC", ctx.zones);
-  const { from, to } = await resolvePeriod(q, query, tz, ctx.now);
+  const period = await resolvePeriod(q, query, tz, ctx.now);
+  const { from_ms: from, to_ms: to, first_day: firstDay, last_day: lastDay } = period;
   const filter: StatsFilter = {};
   if (query.scenarioId !== undefined) filter.scenarioId = query.scenarioId;
   if (query.channel !== undefined) filter.channel = query.channel;
   if (query.botId !== undefined) filter.botId = query.botId;
-  const firstDay = await localDay(q, from, tz);
-  const lastDay = await localDay(q, to - 1, tz);
-  const useRollups = query.source !== "surveys" && (await cutsOnWholeHours(q, tz, from, to, firstDay, lastDay));
+  const useRollups = query.source !== "surveys" && period.aligned === true && from % HOUR_MS === 0 && to % HOUR_MS === 0;
   const rows = useRollups ? await rollupRows(q, ctx.schema, filter, tz, from, to) : await surveyRows(q, ctx.schema, filter, tz, from, to);
   const numeric = rows.map((r) => ({
     day: r.day,
