@@ -16,6 +16,8 @@ import {
   type Effect,
   type InboundEvent,
   type OutButton,
+  type OutMessage,
+  type PendingPrompt,
   type VarValue,
 } from "./types.ts";
 
@@ -215,32 +217,32 @@ function offer(
   const buttons = buttonsOf(scenario, block, s.locale);
   const timeout = block.timeout ?? scenario.def.defaults?.timeout;
   const text = reprompt?.text ?? render(scenario, s, block.text);
-  effects.push({
-    type: "send",
-    message: {
-      text,
-      promptId,
-      ...(buttons.length > 0 ? { buttons, rows: layoutRows(buttons, block.type === "message_with_keyboard" ? block.columns : undefined) } : {}),
-      ...(block.type === "wait_for_response" ? { expectsText: true } : {}),
-    },
-  });
+  // Optional keys assigned rather than spread in (same keys, same order): this runs on every prompt.
+  const message: OutMessage = { text, promptId };
+  if (buttons.length > 0) {
+    message.buttons = buttons;
+    message.rows = layoutRows(buttons, block.type === "message_with_keyboard" ? block.columns : undefined);
+  }
+  if (block.type === "wait_for_response") message.expectsText = true;
+  effects.push({ type: "send", message });
   if (!reprompt) {
     effects.push({
       type: "track",
       event: { type: "prompt_offered", blockId, saveTo: block.save_to, scale: block.type === "message_with_keyboard" ? scaleOf(buttons) : undefined },
     });
   }
-  return {
-    ...s,
-    seq,
-    prompt: {
-      id: promptId,
-      blockId,
-      attempts: reprompt?.attempts ?? 0,
-      ...(timeout ? { deadline: at + durationMs(timeout.after) } : {}),
-    },
-    updatedAt: at,
-  };
+  const prompt: PendingPrompt = { id: promptId, blockId, attempts: reprompt?.attempts ?? 0 };
+  if (timeout) prompt.deadline = at + cachedDurationMs(timeout.after);
+  return { ...s, seq, prompt, updatedAt: at };
+}
+
+const durations = new Map<number | string, number>();
+
+/** durationMs, parsed once per distinct value: scenarios hold few, and every prompt asks. */
+function cachedDurationMs(value: number | string): number {
+  let ms = durations.get(value);
+  if (ms === undefined) durations.set(value, (ms = durationMs(value)));
+  return ms;
 }
 
 /** The prompt's buttons in order: the keyboard's, then the skip button when there is one. */

@@ -192,7 +192,7 @@ export class Runtime {
     for (let n = 0; ; n++) {
       const state = result.state ? withRef(result.state, ref) : null;
       if (this.o.tracker) await this.track(result.effects, state, event.at);
-      effects.push(...result.effects);
+      for (const e of result.effects) effects.push(e);
       const last = result.effects[result.effects.length - 1];
       if (!state || last?.type !== "runAction") return { state, effects };
       if (n >= MAX_ACTIONS_PER_EVENT) return this.endRunaway(key, state, last.blockId, effects, event.at);
