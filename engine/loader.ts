@@ -156,6 +156,11 @@ function checkSchema(src: YamlSource, report: Report): Scenario | undefined {
   if (count === 0) return ok ? (value as Scenario) : undefined;
   for (const [id, block] of Object.entries(blocks as Record<string, unknown>)) {
     if (block === null || typeof block !== "object" || Array.isArray(block)) continue; // reported by validateTop
+    if (Object.hasOwn(block, "<<")) {
+      ok = false;
+      report(["blocks", id, "<<"], `block "${id}": YAML merge keys (<<) are not supported; write the keys out`, "error", true);
+      continue;
+    }
     const type = (block as { type?: unknown }).type;
     const validate = typeof type === "string" ? validateBlock.get(type) : undefined;
     if (!validate) {

@@ -126,6 +126,9 @@ function toProblem(e: ErrorObject, base: readonly PathSeg[], label: string, show
         const hint = patterns.map((p) => PATTERNS[p] ?? `keys must match ${p}`).join("; ");
         return { path: [...path, extra], key: true, message: `${where}: key ${quote(extra)} is not valid: ${hint}` };
       }
+      if (extra === "<<") {
+        return { path: [...path, extra], key: true, message: `${where}: YAML merge keys (<<) are not supported; write the keys out` };
+      }
       const blockType = (parent.properties as { type?: { const?: unknown } } | undefined)?.type?.const;
       // `next` on an end block is no typo of `text`: say the key belongs to other block types.
       const elsewhere = typeof blockType === "string" && Object.values(BLOCK_SCHEMAS).some((b) => extra in b.properties);

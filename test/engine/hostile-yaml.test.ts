@@ -137,6 +137,16 @@ describe("hostile YAML", () => {
     expectOne(VALID.replace("    text: Rate us", "    text: !!binary aGVsbG8="), "6:11", /^YAML tag !!binary is not allowed/);
   });
 
+  it("refuses YAML merge keys, which YAML 1.2 does not define", () => {
+    const text = "id: t\nstart: a\nblocks:\n  base: &base { type: message, text: Hi }\n  a:\n    <<: *base\n    next: base\n";
+    expectOne(text, "6:5", /^block "a": YAML merge keys \(<<\) are not supported; write the keys out$/);
+    expectOne("id: t\nstart: a\n<<: { name: x }\nblocks: { a: { type: end } }\n", "3:1", /^scenario: YAML merge keys \(<<\) are not supported/);
+  });
+
+  it("refuses an implicit key longer than YAML allows", () => {
+    expectOne(`${"k".repeat(100_000)}: 1\n`, "1:1", /^YAML syntax: The : indicator must be at most 1024 chars/);
+  });
+
   it("refuses directives", () => {
     expectOne("%YAML 1.1\n---\nid: t\n", "1:1", /^YAML directive %YAML 1.1 is not allowed/);
   });
