@@ -11,6 +11,8 @@ export class ChannelDelivery implements Delivery {
   constructor(
     channels: readonly Channel[],
     private readonly log: Logger,
+    /** Hears of every delivery that succeeded (metrics). */
+    private readonly onDelivered: (channel: string, effects: readonly Effect[]) => void = () => {},
   ) {
     for (const c of channels) this.byName.set(c.name, c);
   }
@@ -24,5 +26,6 @@ export class ChannelDelivery implements Delivery {
       return;
     }
     await channel.deliver(ref, effects);
+    this.onDelivered(ref.channel, effects);
   }
 }

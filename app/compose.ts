@@ -21,7 +21,10 @@ import { Runtime } from "../engine/runtime.ts";
 import { SurveyTracker } from "../stats/survey-tracker.ts";
 import { webchatRoutes } from "../channels/webchat/plugin.ts";
 import { WebchatChannel } from "../channels/webchat/webchat-channel.ts";
+import { createAppMetrics } from "./app-metrics.ts";
 import { ChannelDelivery } from "./channel-delivery.ts";
+import { instrumentedActions, instrumentedHandler, instrumentedQueue } from "./instrument.ts";
+import { METRICS_CONTENT_TYPE } from "./metrics.ts";
 import type { AppConfig } from "./config.ts";
 import { createLogger, type AppLogger } from "./logger.ts";
 import { checkReadiness, type ReadinessCheck, type ReadinessReport } from "./readiness.ts";
@@ -79,12 +82,13 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     // Scenarios are checked before any service opens: a typo in a scenario costs no connection.
     // The action needs the queue only when it runs, so it reaches it through `surveys`.
     let services: Services | undefined;
-    const surveys: SurveyQueue = {
-      add: (event) => (services as Services).surveys.add(event),
-      close: async () => {},
-    };
-    const actions = new ActionRegistry().register(statisticSetAction(surveys));
     const webchat = new WebchatChannel({ logger });
+    const metrics = createAppMetrics({
+      queueCounts: () => (services ? services.queueCounts() : Promise.resolve({})),
+      webchatSockets: () => webchat.socketCount(),
+    });
+    const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);
+    const actions = new ActionRegistry().register(statisticSetAction(surveys));
     const channels = [webchat];
     const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: channels.map((c) => c.limits) });
     await loadScenarios(scenarios, config, logger);
@@ -97,8 +101,10 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     const runtime = new Runtime({
       scenarios,
       store: services.state,
-      delivery: new ChannelDelivery(channels, logger),
-      actions,
+      delivery: new ChannelDelivery(channels, logger, (channel, effects) => {
+        for (const e of effects) if (e.type === "send" || e.type === "close" || e.type === "ignored") metrics.effects.inc({ channel, type: e.type });
+      }),
+      actions: instrumentedActions(actions, metrics),
       tracker: new SurveyTracker(surveys),
       defaultScenarioId: config.scenarioId,
       clock,
@@ -114,7 +120,13 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       logger,
       readiness,
       home: "/chat",
-      mounts: [(app) => webchatRoutes(app, { channel: webchat, handle: (e) => runtime.handle(e), logger })],
+      onResponse: (r) => metrics.http.observe({ method: r.method, route: r.route, status: String(r.status) }, r.seconds),
+      mounts: [
+        (app) => webchatRoutes(app, { channel: webchat, handle: instrumentedHandler((e) => runtime.handle(e), metrics), logger }),
+        async (app) => {
+          app.get("/metrics", async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await metrics.registry.render()));
+        },
+      ],
     });
     closers.push(() => server.close());
 

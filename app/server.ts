@@ -14,6 +14,8 @@ export interface ServerOptions {
   mounts: ((app: FastifyInstance) => Promise<void>)[];
   /** Where GET / sends a visitor. */
   home: string;
+  /** Hears of every response (metrics); `route` is the route pattern, never the raw URL. */
+  onResponse?: (r: { method: string; route: string; status: number; seconds: number }) => void;
   /** Largest WebSocket message accepted before the socket is closed (1009). */
   maxWebSocketBytes?: number;
 }
@@ -26,6 +28,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.addHook("onResponse", async (req, reply) => {
     const path = req.url.split("?")[0] ?? "";
     const entry = { method: req.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    o.onResponse?.({ method: req.method, route: req.routeOptions.url ?? "unmatched", status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
     if (QUIET.has(path)) req.log.debug(entry, "request");
     else req.log.info(entry, "request");
   });

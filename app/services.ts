@@ -34,6 +34,8 @@ export interface Services {
   /** For the start log: what is wired. */
   description: string;
   checks: ReadinessCheck[];
+  /** Survey queue job counts by state, for /metrics. */
+  queueCounts(): Promise<Record<string, number>>;
   /** Closes the queue (waiting for events in flight), then the stores and connections. */
   close(): Promise<void>;
 }
@@ -81,6 +83,8 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
     surveyStore: reader,
     description,
     checks: [{ name: "statistics-store", check: () => pingStore(reader) }],
+    // In process an event is stored before `add` resolves: nothing waits; failures end in the dead letter.
+    queueCounts: async () => ({ dead: queue.deadLetters().length }),
     close,
   };
 }
@@ -128,6 +132,7 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
       { name: "survey-queue", check: async () => void (await queue.counts()) },
       { name: "database", check: () => pingStore(surveyStore) },
     ],
+    queueCounts: async () => ({ ...(await queue.counts()) }),
     close,
   };
 }

@@ -65,6 +65,13 @@ export class WebchatChannel implements Channel<WebchatInbound> {
     return randomBytes(18).toString("base64url");
   }
 
+  /** Open sockets, for metrics. */
+  socketCount(): number {
+    let n = 0;
+    for (const c of this.conversations.values()) n += c.sinks.size;
+    return n;
+  }
+
   get isClosing(): boolean {
     return this.closing;
   }

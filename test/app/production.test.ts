@@ -11,6 +11,7 @@ import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
 import { SurveyWorker } from "../../stats/worker.ts";
 import { TcpProxy } from "../helpers/tcp-proxy.ts";
 import { startTestApp, storedDialogue, type TestApp } from "./app-harness.ts";
+import { parsePrometheus, sampleValue } from "./prometheus-text.ts";
 import { ChatClient, conversationIdOf } from "./ws-client.ts";
 
 const DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -79,6 +80,10 @@ describe("production mode (REDIS_URL + DATABASE_URL)", () => {
     const stateKeys = await redis.keys(`${env.BOTFLOW_STATE_PREFIX}*state:webchat::${conversationId}`);
     expect(stateKeys).toHaveLength(1);
     expect(await t.app.services.surveyStore.listDialogues({ limit: 10 })).toEqual({ rows: [], nextCursor: null });
+    // No worker yet: the five survey events of the dialogue wait in BullMQ, and /metrics says so.
+    const metrics = parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples;
+    expect(sampleValue(metrics, "botflow_survey_queue_jobs", { state: "waiting" })).toBe(5);
+    expect(sampleValue(metrics, "botflow_survey_queue_jobs", { state: "dead" })).toBe(0);
 
     const connection = new Redis("redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
     const worker = new SurveyWorker({

@@ -1,0 +1,99 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Metrics } from "../../app/metrics.ts";
+import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
+import { openSharedStore, startTestApp, type TestApp } from "./app-harness.ts";
+import { parsePrometheus, sampleValue } from "./prometheus-text.ts";
+import { ChatClient } from "./ws-client.ts";
+
+describe("Metrics (Prometheus text format)", () => {
+  it("renders counters, collected gauges and cumulative histograms, escaping label values", async () => {
+    const m = new Metrics();
+    const c = m.counter("jobs_total", "Jobs\ndone", ["queue"]);
+    c.inc({ queue: 'a"b\\c\nd' });
+    c.inc({ queue: 'a"b\\c\nd' }, 2);
+    m.gauge("depth", "Depth", ["state"], async () => [[{ state: "waiting" }, 7]]);
+    const h = m.histogram("latency_seconds", "Latency", ["route"], [0.1, 1]);
+    h.observe({ route: "/x" }, 0.05);
+    h.observe({ route: "/x" }, 0.5);
+    h.observe({ route: "/x" }, 5);
+    const text = await m.render();
+    expect(text).toBe(
+      [
+        "# HELP jobs_total Jobs\\ndone",
+        "# TYPE jobs_total counter",
+        'jobs_total{queue="a\\"b\\\\c\\nd"} 3',
+        "# HELP depth Depth",
+        "# TYPE depth gauge",
+        'depth{state="waiting"} 7',
+        "# HELP latency_seconds Latency",
+        "# TYPE latency_seconds histogram",
+        'latency_seconds_bucket{route="/x",le="0.1"} 1',
+        'latency_seconds_bucket{route="/x",le="1"} 2',
+        'latency_seconds_bucket{route="/x",le="+Inf"} 3',
+        'latency_seconds_sum{route="/x"} 5.55',
+        'latency_seconds_count{route="/x"} 3',
+        "",
+      ].join("\n"),
+    );
+    const parsed = parsePrometheus(text);
+    expect(sampleValue(parsed.samples, "jobs_total", { queue: 'a"b\\c\nd' })).toBe(3);
+  });
+
+  it("leaves out a gauge whose collection fails, and refuses bad or duplicate names", async () => {
+    const m = new Metrics();
+    m.gauge("broken", "Broken", [], async () => Promise.reject(new Error("redis down")));
+    m.counter("ok_total", "Ok").inc();
+    const text = await m.render();
+    expect(text).toContain("# broken not collected: redis down");
+    expect(parsePrometheus(text).samples).toEqual([{ name: "ok_total", labels: {}, value: 1 }]);
+    expect(() => m.counter("ok_total", "again")).toThrow("registered twice");
+    expect(() => m.counter("bad-name", "x")).toThrow("not a Prometheus name");
+  });
+});
+
+describe("GET /metrics", () => {
+  let store: PgliteSurveyStore;
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    store = await openSharedStore();
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+  afterEach(async () => {
+    await t?.dispose();
+  });
+
+  it("counts inbound events, effects, survey events and HTTP requests of a CSAT survey", async () => {
+    t = await startTestApp({}, { surveyStore: store });
+    const { url } = await t.app.listen();
+    await fetch(`${url}/chat`);
+    const c = await ChatClient.connect(url);
+    c.send({ type: "hello" });
+    await c.next();
+    c.send({ type: "start", id: "1" });
+    await c.next(2);
+    c.send({ type: "choice", id: "2", promptId: "p1", index: 4 });
+    await c.next(3);
+    c.send({ type: "choice", id: "2", promptId: "p1", index: 4 });
+    await c.next();
+    c.send({ type: "text", id: "3", text: "metrics" });
+    await c.next(3);
+
+    const res = await fetch(`${url}/metrics`);
+    expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+    const { types, samples } = parsePrometheus(await res.text());
+    expect(types.get("botflow_http_request_duration_seconds")).toBe("histogram");
+    expect(sampleValue(samples, "botflow_inbound_events_total", { channel: "webchat", status: "processed" })).toBe(3);
+    expect(sampleValue(samples, "botflow_inbound_events_total", { channel: "webchat", status: "duplicate" })).toBe(1);
+    expect(sampleValue(samples, "botflow_effects_delivered_total", { channel: "webchat", type: "send" })).toBe(3);
+    expect(sampleValue(samples, "botflow_effects_delivered_total", { channel: "webchat", type: "close" })).toBe(2);
+    expect(sampleValue(samples, "botflow_survey_queue_add_seconds_count", { kind: "completed" })).toBe(1);
+    expect(sampleValue(samples, "botflow_survey_queue_add_seconds_count", { kind: "offered" })).toBe(1);
+    expect(sampleValue(samples, "botflow_survey_queue_jobs", { state: "dead" })).toBe(0);
+    expect(sampleValue(samples, "botflow_webchat_sockets")).toBe(1);
+    expect(sampleValue(samples, "botflow_http_request_duration_seconds_count", { method: "GET", route: "/chat", status: "200" })).toBe(1);
+    expect(sampleValue(samples, "process_resident_memory_bytes")).toBeGreaterThan(0);
+    c.close();
+  });
+});
