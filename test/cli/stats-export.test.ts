@@ -28,9 +28,9 @@ class Sink extends Writable {
   }
 }
 
-async function cli(argv: string[], env: Record<string, string | undefined>, cwd = ROOT) {
+async function cli(argv: string[], env: Record<string, string | undefined>, cwd = ROOT, tty = false) {
   const stdout = new Sink();
-  const stderr = new Sink();
+  const stderr = Object.assign(new Sink(), { isTTY: tty });
   const code = await main(argv, { stdout, stderr, stdin: Readable.from([]), env, cwd });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
@@ -178,9 +178,25 @@ describe("botflow stats / export on PostgreSQL (DATABASE_URL)", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ surveys: exp.surveys, dialogues: exp.dialogues, distribution: exp.distribution, declined: exp.declined });
   });
 
+  it("streams an export of several pages, newest first, with progress only on a terminal", async () => {
+    const bulk = Array.from({ length: 2345 }, (_, i) => surveyEvent("dialogue_started", `bulk-${i}`, { scenarioId: "bulk", dialogueStartedAt: Date.UTC(2026, 1, 1) + (i % 500) * 60_000 }));
+    await store.apply(bulk);
+    const r = await cli(["export", "--format", "csv", "--scenario", "bulk"], env, ROOT, true);
+    expect(r.code).toBe(0);
+    const rows = parseCsv(r.stdout).slice(1);
+    expect(rows).toHaveLength(2345);
+    expect(new Set(rows.map((row) => row[0])).size).toBe(2345);
+    const keys = rows.map((row) => `${row[1]} ${row[0]}`);
+    expect(keys).toEqual([...keys].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)));
+    expect(r.stderr).toContain("\rexported 1,000 dialogues");
+    expect(r.stderr).toContain("\rexported 2,345 dialogues\n");
+    expect(r.stdout).not.toContain("exported");
+  });
+
   it("exports every dialogue in pages", async () => {
     const r = await cli(["export", "--format", "jsonl", "--surveys-only"], env);
     expect(r.code).toBe(0);
-    expect(r.stdout.trimEnd().split("\n")).toHaveLength(plan.filter((p) => p.completed).length + 3);
+    const ids = r.stdout.trimEnd().split("\n").map((l) => (JSON.parse(l) as DialogueRow).surveyId);
+    expect(ids.filter((id) => !id.startsWith("bulk-")).sort()).toEqual([...plan.filter((p) => p.completed).map((p) => p.surveyId), "x-formula", "x-lines", "x-minus"].sort());
   });
 });
