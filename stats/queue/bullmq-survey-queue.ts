@@ -11,6 +11,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { surveyJobId, type SurveyEvent, type SurveyQueue } from "../events.ts";
+import { parseSurveyEvent } from "./parse-survey-event.ts";
 import { SurveyDeadLetters, type DeadSurveyJob } from "./survey-dead-letters.ts";
 import { DEFAULT_SURVEY_QUEUE, type SurveyQueueSettings } from "./survey-queue-settings.ts";
 
@@ -42,15 +43,20 @@ export class BullmqSurveyQueue implements SurveyQueue {
     this.dead = new SurveyDeadLetters(o.connection, this.settings);
   }
 
-  /** Resolves once Redis holds the job (durable as far as Redis's AOF is). */
+  /**
+   * Resolves once Redis holds the job (durable as far as Redis's AOF is). Rejects a
+   * malformed event (MalformedSurveyEventError) before it is queued; the worker checks
+   * again, for jobs from other producers and replays.
+   */
   async add(event: SurveyEvent): Promise<void> {
-    await this.queue.add(event.kind, event, this.jobOptions(surveyJobId(event)));
+    const checked = parseSurveyEvent(event);
+    await this.queue.add(checked.kind, checked, this.jobOptions(surveyJobId(checked)));
   }
 
   /** Queues many events in few round trips (imports, benchmarks, tests). */
   async addBulk(events: readonly SurveyEvent[]): Promise<void> {
     for (let i = 0; i < events.length; i += ADD_BULK_CHUNK) {
-      const chunk = events.slice(i, i + ADD_BULK_CHUNK);
+      const chunk = events.slice(i, i + ADD_BULK_CHUNK).map(parseSurveyEvent);
       await this.queue.addBulk(chunk.map((e) => ({ name: e.kind, data: e, opts: this.jobOptions(surveyJobId(e)) })));
     }
   }
