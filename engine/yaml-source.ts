@@ -117,8 +117,9 @@ export function parseYamlSource(input: string): { source?: YamlSource; problems:
         if (!pair) return best;
         if (key && i === path.length - 1 && isNode(pair.key) && pair.key.range) return posOf(pair.key.range[0]);
         node = pair.value;
-        // `key:` with nothing after it has no value node: the key is the closest place.
-        const at = isNode(node) && node.range ? node.range : isNode(pair.key) ? pair.key.range : undefined;
+        // `key:` with nothing after it has an empty value node (or none): point at the key.
+        const empty = !isNode(node) || !node.range || node.range[0] === node.range[1];
+        const at = !empty && isNode(node) ? node.range : isNode(pair.key) ? pair.key.range : undefined;
         if (at) best = posOf(at[0]);
       } else if (isSeq(parent) && typeof seg === "number") {
         node = parent.items[seg];

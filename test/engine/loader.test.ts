@@ -126,6 +126,11 @@ describe("positions: keys vs values", () => {
     expect(result.problems.map(show)).toEqual(['10:5 error: block "ask" skip: missing required key "label"; add label: the text on the button']);
   });
 
+  it("points an empty value at its key", () => {
+    const result = load(VALID.replace("    text: Rate us", "    text:"));
+    expect(result.problems.map(show)).toEqual(['6:5 error: block "ask" text: must be a string or a mapping, not empty']);
+  });
+
   it("follows an alias to the value it names, inside the anchored node", () => {
     const yaml = `id: t
 start: pick
