@@ -7,10 +7,10 @@
  * Exit codes: 0 every file is valid (warnings allowed), 1 some file is invalid or unreadable,
  * 2 usage error.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { formatProblem, type ScenarioProblem } from "../../engine/errors.ts";
-import { loadScenarioText } from "../../engine/loader.ts";
+import { loadScenarioText, readScenarioFile } from "../../engine/loader.ts";
 import { parseYamlSource } from "../../engine/yaml-source.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
@@ -95,7 +95,10 @@ async function checkFile(file: string, io: CliIo, options: ReturnType<typeof cre
   }
   if (info.isDirectory()) return { file, problems: [{ ...where, message: "a directory with no scenario files (*.yaml, *.yml)" }] };
 
-  const text = await readFile(full, "utf8");
+  // Bounded read: a huge file or a device (/dev/zero) is refused instead of exhausting memory.
+  const read = await readScenarioFile(full);
+  if ("problem" in read) return { file, problems: [{ ...read.problem, file }] };
+  const text = read.text;
   const result = loadScenarioText(text, file, options);
   const problems = [...result.problems];
   const scenario = result.scenario;
