@@ -50,14 +50,18 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
     if (next === undefined) return true;
     if (typeof next === "string") return target(path, next, where, from);
     let ok = true;
+    let dead = false;
     next.forEach((rule, i) => {
       const at = [...path, i];
       const w = `${where}[${i}]`;
       if (i > 0 && "default" in (next[i - 1] as object)) {
         report(at, `${w}: this rule comes after the default rule and is never used; move the default rule to the end`, "warning");
       }
+      // A rule after the default is never taken: its target must exist but is not reached through it.
+      const edgeFrom = dead ? null : from;
       if ("default" in rule) {
-        ok = target([...at, "default"], rule.default, `${w}.default`, from) && ok;
+        ok = target([...at, "default"], rule.default, `${w}.default`, edgeFrom) && ok;
+        dead = true;
         return;
       }
       // In the order written, so the second operator is the one pointed at.
@@ -70,7 +74,7 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
       if (!saved.has(rule.var)) {
         report([...at, "var"], `${w}: no block saves variable ${quote(rule.var)}${suggest(rule.var, saved)}, so this rule never matches; name a save_to variable`, "warning");
       }
-      ok = target([...at, "goto"], rule.goto, `${w}.goto`, from) && ok;
+      ok = target([...at, "goto"], rule.goto, `${w}.goto`, edgeFrom) && ok;
     });
     return ok;
   };

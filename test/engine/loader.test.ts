@@ -193,6 +193,14 @@ describe("graph checks", () => {
     expect(load(yaml).problems.map(show)).toEqual(['20:11 error: block "thx" next: no block "byee" (did you mean "bye"?)']);
   });
 
+  it("does not count a block as reached through a rule after the default rule", () => {
+    const yaml = `id: t\nstart: ask\nblocks:\n${keyboard("ask", "    next:\n      - { default: bye }\n      - { var: quality_answer, lte: 2, goto: why }\n")}  why:\n    type: message\n    text: Why?\n  bye:\n    type: end\n`;
+    expect(load(yaml).problems.map(show)).toEqual([
+      "11:9 warning: block \"ask\" next[1]: this rule comes after the default rule and is never used; move the default rule to the end",
+      `12:3 warning: block "why" is never reached from start "ask"; link it from another block's next, or remove it`,
+    ]);
+  });
+
   it("lists at most MAX_PROBLEMS problems and says how many more there are", () => {
     const many = Array.from({ length: MAX_PROBLEMS + 20 }, (_, i) => `  m${i}:\n    type: message\n    text: Hi\n`).join("");
     const result = load(`id: t\nstart: bye\nblocks:\n  bye:\n    type: end\n${many}`);
