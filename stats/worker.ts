@@ -106,11 +106,15 @@ export class SurveyWorker {
     }
   }
 
-  /** Jobs that failed outside the processor (stalled too often) reach the dead letter here. */
+  /**
+   * A second chance for jobs that failed for good while the processor could not reach the
+   * dead letter (Redis hiccup). Jobs BullMQ fails on its own (stalled too often) emit no
+   * event here; BullmqSurveyQueue adopts them from the failed set when the dead letter is read.
+   */
   private async onFailed(job: Job<unknown, void> | undefined, err: Error): Promise<void> {
     if (!job) return;
     const unrecoverable = err.name === "UnrecoverableError";
-    if (!unrecoverable && job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(err.message)) return;
+    if (!unrecoverable && job.attemptsMade < (job.opts.attempts ?? 1)) return;
     try {
       await this.deadLetter(job, err, unrecoverable);
     } catch (e) {

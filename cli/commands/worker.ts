@@ -8,7 +8,8 @@ import { redactUrl } from "../../app/config.ts";
 import { pingPostgres, pingRedis } from "../../app/connectivity.ts";
 import { createLogger, type AppLogger } from "../../app/logger.ts";
 import { durationMs } from "../../engine/scenario.ts";
-import { DEFAULT_SURVEY_QUEUE } from "../../stats/queue/survey-queue-settings.ts";
+import { BullmqSurveyQueue } from "../../stats/queue/bullmq-survey-queue.ts";
+import { DEFAULT_SURVEY_QUEUE, deadQueueName, type SurveyQueueSettings } from "../../stats/queue/survey-queue-settings.ts";
 import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
 import { DEFAULT_WORKER_CONCURRENCY, SurveyWorker } from "../../stats/worker.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
@@ -29,6 +30,7 @@ export const WORKER_VARIABLES: Readonly<Record<string, string>> = {
 
 const USAGE = `usage: botflow worker [--concurrency N] [--queue NAME] [--prefix PREFIX] [--schema NAME]
                       [--lock-duration DUR] [--stalled-interval DUR] [--shutdown-timeout DUR]
+       botflow worker --dead-letters | --replay-dead [--queue NAME] [--prefix PREFIX]
 
 Runs one statistics worker: survey events from the BullMQ queue at REDIS_URL are stored
 in PostgreSQL at DATABASE_URL (schema migrated on start). Start as many as you need.
@@ -39,8 +41,11 @@ in PostgreSQL at DATABASE_URL (schema migrated on start). Start as many as you n
   --lock-duration DUR    how long a job stays locked to a worker that stopped answering (default 30s)
   --stalled-interval DUR how often jobs of dead workers are looked for (default 30s)
   --shutdown-timeout DUR longest graceful shutdown before giving up, exit 1 (default 30s)
+  --dead-letters         list the jobs in the dead letter (id, attempts, reason; never payloads) and exit
+  --replay-dead          re-queue every dead-lettered job with fresh attempts and exit (needs only REDIS_URL)
 Logs are JSON lines on stdout (never comment text). SIGTERM/SIGINT finish the jobs in
-flight and exit 0. Exit 1 when Redis or PostgreSQL cannot be reached at start.`;
+flight and exit 0; a second signal stops at once. Exit 1 when Redis or PostgreSQL cannot
+be reached at start.`;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(
@@ -55,6 +60,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         "lock-duration": { type: "string" },
         "stalled-interval": { type: "string" },
         "shutdown-timeout": { type: "string" },
+        "dead-letters": { type: "boolean" },
+        "replay-dead": { type: "boolean" },
       },
       allowPositionals: false,
     },
@@ -93,6 +100,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
   const redisUrl = env("REDIS_URL");
   const databaseUrl = env("DATABASE_URL");
+  const settings = { name: v.queue ?? env("BOTFLOW_QUEUE") ?? DEFAULT_SURVEY_QUEUE.name, prefix: v.prefix ?? env("BOTFLOW_QUEUE_PREFIX") ?? DEFAULT_SURVEY_QUEUE.prefix };
+  if (v["dead-letters"] || v["replay-dead"]) {
+    if (redisUrl === undefined) {
+      println(io.stderr, "botflow worker: REDIS_URL is not set. Set REDIS_URL=redis://host:6379 to reach the queue's dead letter.");
+      return EXIT_FAILED;
+    }
+    return v["replay-dead"] ? replayDead(io, redisUrl, settings) : listDead(io, redisUrl, settings);
+  }
   const missing = [redisUrl === undefined ? "REDIS_URL" : "", databaseUrl === undefined ? "DATABASE_URL" : ""].filter(Boolean);
   if (redisUrl === undefined || databaseUrl === undefined) {
     println(io.stderr, `botflow worker: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set. Set REDIS_URL=redis://host:6379 and DATABASE_URL=postgres://user@host:5432/db; a worker needs both.`);
@@ -105,7 +120,6 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     println(io.stderr, `botflow worker: BOTFLOW_LOG_LEVEL "${levelRaw}" is not a log level: use one of ${levels.join(", ")}`);
     return EXIT_FAILED;
   }
-  const settings = { name: v.queue ?? env("BOTFLOW_QUEUE") ?? DEFAULT_SURVEY_QUEUE.name, prefix: v.prefix ?? env("BOTFLOW_QUEUE_PREFIX") ?? DEFAULT_SURVEY_QUEUE.prefix };
   const schema = v.schema ?? env("BOTFLOW_DB_SCHEMA");
   const log = createLogger(level, io.stdout);
 
@@ -158,6 +172,45 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   log.info({}, "survey worker stopped");
   return EXIT_OK;
+}
+
+type QueueName = Pick<SurveyQueueSettings, "name" | "prefix">;
+
+/** Opens the producer side of the queue for a one-off operation, after checking Redis answers. */
+async function withQueue(io: CliIo, redisUrl: string, settings: QueueName, fn: (queue: BullmqSurveyQueue) => Promise<void>): Promise<number> {
+  try {
+    await pingRedis(redisUrl);
+  } catch (err) {
+    println(io.stderr, `botflow worker: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT_FAILED;
+  }
+  const connection = new Redis(redisUrl);
+  const queue = new BullmqSurveyQueue({ connection, settings });
+  try {
+    await fn(queue);
+    return EXIT_OK;
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+function listDead(io: CliIo, redisUrl: string, settings: QueueName): Promise<number> {
+  return withQueue(io, redisUrl, settings, async (queue) => {
+    const dead = await queue.deadLetters();
+    println(io.stdout, `${dead.length} job(s) in the dead letter ${deadQueueName(settings.name)} (prefix ${settings.prefix})`);
+    for (const d of dead) {
+      println(io.stdout, `${d.jobId}\t${d.attemptsMade} attempt(s)\t${new Date(d.deadAt).toISOString()}\t${d.unrecoverable ? "unrecoverable: " : ""}${d.failedReason}`);
+    }
+    if (dead.length > 0) println(io.stdout, 'Fix the cause, then run "botflow worker --replay-dead" to queue them again.');
+  });
+}
+
+function replayDead(io: CliIo, redisUrl: string, settings: QueueName): Promise<number> {
+  return withQueue(io, redisUrl, settings, async (queue) => {
+    const n = await queue.replayDead();
+    println(io.stdout, `re-queued ${n} job(s) from ${deadQueueName(settings.name)} into ${settings.name}`);
+  });
 }
 
 function logProgress(log: AppLogger, worker: SurveyWorker): void {

@@ -62,7 +62,8 @@ export class BullmqSurveyQueue implements SurveyQueue {
   }
 
   /** The dead-lettered jobs, oldest first (payloads may contain comment text: never log them). */
-  deadLetters(start = 0, end = -1): Promise<DeadSurveyJob[]> {
+  async deadLetters(start = 0, end = -1): Promise<DeadSurveyJob[]> {
+    await this.adoptFailed();
     return this.dead.list(start, end);
   }
 
@@ -70,7 +71,8 @@ export class BullmqSurveyQueue implements SurveyQueue {
    * Re-queues every dead job under its original id with fresh attempts and empties the
    * dead letter. A job that is somehow still queued is left to run rather than doubled.
    */
-  replayDead(): Promise<number> {
+  async replayDead(): Promise<number> {
+    await this.adoptFailed();
     return this.dead.replay(async (d) => {
       const state = await this.queue.getJobState(d.jobId);
       if (state === "completed" || state === "failed") {
@@ -94,6 +96,30 @@ export class BullmqSurveyQueue implements SurveyQueue {
       failed: c.failed ?? 0,
       dead: await this.dead.count(),
     };
+  }
+
+  /**
+   * Copies into the dead letter the failed jobs it lacks. BullMQ's failed set holds only
+   * jobs that failed for good; the worker dead-letters those that fail in its processor,
+   * but a job failed by BullMQ itself (stalled more often than allowed: it kept killing its
+   * workers) never reaches the processor's error path.
+   */
+  private async adoptFailed(page = 500): Promise<void> {
+    for (let start = 0; ; start += page) {
+      const jobs = await this.queue.getFailed(start, start + page - 1);
+      for (const j of jobs) {
+        if (!j?.id) continue;
+        await this.dead.put({
+          jobId: j.id,
+          event: j.data,
+          failedReason: j.failedReason,
+          attemptsMade: j.attemptsMade,
+          unrecoverable: false,
+          deadAt: j.finishedOn ?? j.timestamp,
+        });
+      }
+      if (jobs.length < page) return;
+    }
   }
 
   async close(): Promise<void> {

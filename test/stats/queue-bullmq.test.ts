@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { surveyJobId } from "../../stats/events.ts";
@@ -123,6 +124,28 @@ describe("BullmqSurveyQueue and SurveyWorker on the real Redis", () => {
     const job = await producer.queue.getJob("bad.1");
     expect(job?.attemptsMade).toBe(1);
     expect(store.calls.flat().map((e) => e.surveyId)).toEqual(["s2"]);
+  });
+
+  it("adopts into the dead letter a job BullMQ failed outside the survey processor, and replays it", async () => {
+    // A worker that is not a SurveyWorker stands in for a job that failed without passing
+    // through the processor's error path (as one failed for stalling too often does).
+    const other = new Worker("surveys", async () => {
+      throw new Error("crashed elsewhere");
+    }, { connection: redis, prefix, autorun: false });
+    await producer.queue.add("completed", testEvent(3), { jobId: "s3.completed", attempts: 1 });
+    void other.run();
+    await vi.waitFor(async () => expect((await producer.counts()).failed).toBe(1), { timeout: 10_000, interval: 20 });
+    await other.close();
+    expect(await producer.dead.count()).toBe(0);
+    const dead = await producer.deadLetters();
+    expect(dead).toMatchObject([{ jobId: "s3.completed", failedReason: "crashed elsewhere", attemptsMade: 1, event: { surveyId: "s3" } }]);
+    expect(await producer.deadLetters()).toHaveLength(1); // adopting twice keeps one copy
+
+    expect(await producer.replayDead()).toBe(1);
+    const w = startWorker();
+    await w.start();
+    await vi.waitFor(async () => expect(await base.jobIds()).toEqual(["s3.completed"]), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(async () => expect(await producer.counts()).toMatchObject({ failed: 0, dead: 0, completed: 1 }), { timeout: 5_000, interval: 20 });
   });
 
   it("finishes the jobs in flight on close, then closes the store; a new worker takes the rest, none lost", async () => {

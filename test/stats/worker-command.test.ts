@@ -1,8 +1,13 @@
+import { randomUUID } from "node:crypto";
 import net from "node:net";
 import { PassThrough } from "node:stream";
+import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { run } from "../../cli/commands/worker.ts";
 import type { CliIo } from "../../cli/io.ts";
+import { BullmqSurveyQueue } from "../../stats/queue/bullmq-survey-queue.ts";
+import { deleteKeys } from "./fault-fixtures.ts";
+import { testEvent } from "./worker-test-store.ts";
 
 function testIo(env: Record<string, string>): { io: CliIo; out: () => string; err: () => string } {
   const stdout = new PassThrough();
@@ -58,5 +63,31 @@ describe("botflow worker start-up", () => {
     const t = testIo({});
     expect(await run(["--help"], t.io)).toBe(0);
     expect(t.out()).toMatch(/--concurrency N/);
+  });
+
+  it("lists the dead letter without payloads, and replays it into the queue", async () => {
+    const prefix = `test-${randomUUID()}`;
+    const redis = new Redis("redis://127.0.0.1:6379");
+    const queue = new BullmqSurveyQueue({ connection: redis, settings: { name: "surveys", prefix } });
+    try {
+      const event = testEvent(1, { comment: "private words" });
+      await queue.dead.put({ jobId: "s1.completed", event, failedReason: "connect ECONNREFUSED", attemptsMade: 8, unrecoverable: false, deadAt: Date.UTC(2026, 0, 2) });
+      const args = ["--queue", "surveys", "--prefix", prefix];
+      const list = testIo({ REDIS_URL: "redis://127.0.0.1:6379" });
+      expect(await run(["--dead-letters", ...args], list.io)).toBe(0);
+      expect(list.out()).toContain("1 job(s) in the dead letter surveys-dead");
+      expect(list.out()).toContain("s1.completed\t8 attempt(s)\t2026-01-02T00:00:00.000Z\tconnect ECONNREFUSED");
+      expect(list.out()).not.toContain("private words");
+
+      const replay = testIo({ REDIS_URL: "redis://127.0.0.1:6379" });
+      expect(await run(["--replay-dead", ...args], replay.io)).toBe(0);
+      expect(replay.out()).toContain("re-queued 1 job(s) from surveys-dead into surveys");
+      expect(await queue.counts()).toMatchObject({ waiting: 1, dead: 0 });
+      expect((await queue.queue.getJob("s1.completed"))?.data).toEqual(event);
+    } finally {
+      await queue.close();
+      await deleteKeys(redis, `${prefix}:*`);
+      await redis.quit();
+    }
   });
 });
