@@ -59,13 +59,13 @@ export interface HandCodedOptions {
   clock: Clock;
 }
 
-/** One CSAT survey per conversation, hand-coded. `handle` returns the effects it delivered. */
+/** One CSAT survey per conversation, hand-coded. `handle` returns the effects it delivered, as Runtime.handle does. */
 export class HandCodedCsat {
   private readonly states = new Map<string, HandState>();
 
   constructor(private readonly o: HandCodedOptions) {}
 
-  async handle(event: InboundEvent): Promise<Effect[]> {
+  async handle(event: InboundEvent): Promise<{ effects: Effect[] }> {
     const at = event.at ?? this.o.clock.now();
     const ref: ConversationRef = { channel: event.channel, conversationId: event.conversationId, userId: event.userId };
     const key = `${event.channel}::${event.conversationId}`;
@@ -127,7 +127,7 @@ export class HandCodedCsat {
     }
     if (s) this.states.set(key, s);
     await this.o.delivery.deliver(ref, effects);
-    return effects;
+    return { effects };
   }
 
   private ask(s: HandState, effects: Effect[], m: { text: string; buttons: OutButton[]; expectsText?: boolean }): void {

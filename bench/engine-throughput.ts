@@ -6,9 +6,10 @@
  * conversations. Refuses to print figures when the two did not produce the same output.
  *
  * @example
- * npm run bench                       # every benchmark
+ * npm run bench                       # the benchmarks run-all.ts lists
  * npx tsx bench/engine-throughput.ts --conversations=1000 --rounds=3  # this one, smaller
  */
+import { availableParallelism, loadavg } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { fileURLToPath } from "node:url";
@@ -29,18 +30,21 @@ export const AIM_RATIO = 3;
 
 export interface ThroughputOptions {
   conversations: number;
-  /** Measured rounds per implementation; the order alternates each round. */
+  /** Measured rounds; each plays every conversation on both sides, taking turns. */
   rounds: number;
   /** Conversations played by each side before measuring, so both run JIT-compiled code. */
   warmup: number;
 }
 
 /** Conversations played by one side before the other side takes its turn, within a round. */
-const CHUNK = 500;
+const CHUNK = 250;
 
 interface RoundResult {
   engineMs: number;
   handMs: number;
+  /** Process CPU time (user + system) spent in each side's turns: steadier than wall time on a busy machine. */
+  engineCpuMs: number;
+  handCpuMs: number;
   engine: FlowOutput;
   handCoded: FlowOutput;
 }
@@ -49,8 +53,12 @@ export interface ThroughputReport {
   options: ThroughputOptions;
   engine: Summary;
   handCoded: Summary;
-  /** engine time / hand-coded time, per round. */
+  /** engine time / hand-coded time, per round (wall clock). */
   ratio: Stats;
+  /** The same ratio on process CPU time. */
+  cpuRatio: Stats;
+  /** 1-minute load average when the run ended: above the core count, expect a wide spread. */
+  load: number;
 }
 
 interface Summary {
@@ -104,24 +112,29 @@ async function round(scenario: LoadedScenario, conversations: number, r: number,
   gc();
   const engine = createEngineFlow(scenario);
   const handCoded = createHandCodedFlow(scenario);
-  let engineMs = 0;
-  let handMs = 0;
-  const play = async (flow: CsatFlow, from: number, count: number): Promise<number> => {
+  const totals = new Map<CsatFlow, { ms: number; cpuMs: number }>([
+    [engine, { ms: 0, cpuMs: 0 }],
+    [handCoded, { ms: 0, cpuMs: 0 }],
+  ]);
+  const play = async (flow: CsatFlow, from: number, count: number): Promise<void> => {
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await playConversations(flow, count, from);
-    return performance.now() - t0;
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const total = totals.get(flow) as { ms: number; cpuMs: number };
+    total.ms += ms;
+    total.cpuMs += (cpu.user + cpu.system) / 1000;
   };
   for (let from = 0, c = 0; from < conversations; from += CHUNK, c++) {
     const count = Math.min(CHUNK, conversations - from);
-    if ((r + c) % 2 === 0) {
-      engineMs += await play(engine, from, count);
-      handMs += await play(handCoded, from, count);
-    } else {
-      handMs += await play(handCoded, from, count);
-      engineMs += await play(engine, from, count);
-    }
+    const [first, second] = (r + c) % 2 === 0 ? [engine, handCoded] : [handCoded, engine];
+    await play(first, from, count);
+    await play(second, from, count);
   }
-  return { engineMs, handMs, engine: engine.output, handCoded: handCoded.output };
+  const e = totals.get(engine) as { ms: number; cpuMs: number };
+  const h = totals.get(handCoded) as { ms: number; cpuMs: number };
+  return { engineMs: e.ms, handMs: h.ms, engineCpuMs: e.cpuMs, handCpuMs: h.cpuMs, engine: engine.output, handCoded: handCoded.output };
 }
 
 /** Heap one side retains (its state store or Map) after playing `conversations`, in bytes, after full GCs. */
@@ -166,6 +179,8 @@ export async function benchEngineThroughput(options: ThroughputOptions, log: (li
     engine: { eventsPerSec: stats(rounds.map((x) => (events * 1000) / x.engineMs)), heapMbPer10k: engineHeap * per10k },
     handCoded: { eventsPerSec: stats(rounds.map((x) => (events * 1000) / x.handMs)), heapMbPer10k: handHeap * per10k },
     ratio: stats(rounds.map((x) => x.engineMs / x.handMs)),
+    cpuRatio: stats(rounds.map((x) => x.engineCpuMs / x.handCpuMs)),
+    load: loadavg()[0] ?? 0,
   };
 }
 
@@ -181,6 +196,8 @@ export function formatReport(r: ThroughputReport): string[] {
     `engine throughput: CSAT, ${conversations.toLocaleString("en-US")} conversations × ${EVENTS_PER_CONVERSATION} events, median of ${rounds} rounds, sides interleaved in chunks of ${CHUNK} (± = half the min–max range)`,
     `engine ${fmtRate(e.eventsPerSec.median)} ${spread(e.eventsPerSec)} | hand-coded ${fmtRate(h.eventsPerSec.median)} ${spread(h.eventsPerSec)} | ` +
       `ratio ${r.ratio.median.toFixed(2)} (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)}) (aim ≤ ${AIM_RATIO.toFixed(2)}) ${r.ratio.median <= AIM_RATIO ? "OK" : "MISSED"}`,
+    `ratio on process CPU time ${r.cpuRatio.median.toFixed(2)} (${r.cpuRatio.min.toFixed(2)}–${r.cpuRatio.max.toFixed(2)}); load average ${r.load.toFixed(1)} on ${availableParallelism()} cores` +
+      (r.load > availableParallelism() ? " (busy machine: wall-clock figures are noisy, the CPU-time ratio less so)" : ""),
     `heap retained per 10k conversations: engine ${e.heapMbPer10k.toFixed(1)} MB | hand-coded ${h.heapMbPer10k.toFixed(1)} MB (state kept after the run, after a full GC)`,
   ];
 }
@@ -196,7 +213,7 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
 export async function main(args: string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({ args, options: { conversations: { type: "string" }, rounds: { type: "string" } }, strict: false });
   const conversations = positiveInt("conversations", values.conversations as string | undefined, 10_000);
-  const rounds = positiveInt("rounds", values.rounds as string | undefined, 7);
+  const rounds = positiveInt("rounds", values.rounds as string | undefined, 9);
   const options: ThroughputOptions = { conversations, rounds, warmup: Math.min(conversations, 3_000) };
   const report = await benchEngineThroughput(options, (line) => console.log(line));
   for (const line of formatReport(report)) console.log(line);
