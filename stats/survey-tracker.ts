@@ -38,7 +38,7 @@ export function toSurveyEvent(event: TrackEvent, ctx: Omit<ActionContext, "block
     case "prompt_answered": {
       // A rating typed into a wait_for_response arrives as text ("4"); it is still a rating.
       const score = event.saveTo === QUALITY_ANSWER ? toScore(event.value) : undefined;
-      if (score !== undefined) return { ...base, kind: "answered", score };
+      if (score !== undefined) return { ...base, kind: "answered", score, ...(event.scale ? { scale: event.scale } : {}) };
       if (event.saveTo === QUALITY_COMMENT && event.value !== undefined && String(event.value) !== "") {
         return { ...base, kind: "commented", comment: String(event.value) };
       }

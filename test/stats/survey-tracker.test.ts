@@ -11,7 +11,7 @@ import { Runtime } from "../../engine/runtime.ts";
 import { MemoryStateStore } from "../../engine/state/memory-store.ts";
 import type { InboundEvent } from "../../engine/types.ts";
 import { toScore, type SurveyEvent } from "../../stats/events.ts";
-import { SurveyTracker } from "../../stats/survey-tracker.ts";
+import { SurveyTracker, toSurveyEvent } from "../../stats/survey-tracker.ts";
 import { ManualClock } from "../helpers/manual-clock.ts";
 import { RecordingDelivery } from "../helpers/recorders.ts";
 import { loadTestScenario, RecordingQueue, testActions } from "../helpers/scenario.ts";
@@ -195,6 +195,39 @@ describe("survey events from the runtime", () => {
     await send({ kind: "start" });
     await send({ text: "great" });
     expect(kinds(queue.events)).toEqual(["dialogue_started", "offered"]);
+  });
+});
+
+describe("toSurveyEvent", () => {
+  const ctx = {
+    ref: { channel: "teams", conversationId: "a:1", userId: "u", botId: "b" },
+    scenarioId: "csat",
+    scenarioVersion: "v2",
+    surveyId: "sv1",
+    dialogueStartedAt: 1_000,
+    vars: {},
+    at: 2_000,
+  };
+
+  it("keeps a scale the runtime reports with an answer, and ignores prompts that do not feed statistics", () => {
+    expect(toSurveyEvent({ type: "prompt_answered", saveTo: "quality_answer", value: 5, scale: { min: 1, max: 5 } }, ctx)).toEqual({
+      kind: "answered",
+      surveyId: "sv1",
+      scenarioId: "csat",
+      scenarioVersion: "v2",
+      channel: "teams",
+      botId: "b",
+      conversationId: "a:1",
+      dialogueStartedAt: 1_000,
+      at: 2_000,
+      score: 5,
+      scale: { min: 1, max: 5 },
+    });
+    expect(toSurveyEvent({ type: "prompt_offered", saveTo: "email" }, ctx)).toBeUndefined();
+    expect(toSurveyEvent({ type: "prompt_answered", saveTo: "email", value: "x@y.z" }, ctx)).toBeUndefined();
+    expect(toSurveyEvent({ type: "prompt_declined", saveTo: "quality_comment", reason: "skipped" }, ctx)).toBeUndefined();
+    expect(toSurveyEvent({ type: "prompt_answered", saveTo: "quality_comment", value: "" }, ctx)).toBeUndefined();
+    expect(toSurveyEvent({ type: "dialogue_ended" }, ctx)).toBeUndefined();
   });
 });
 
