@@ -2,9 +2,8 @@
  * Loads the one scenario file `chat` and `run` work on, printing its problems (as
  * `file:line:col: severity: message`) to stderr. Undefined means it cannot run.
  */
-import { readFile } from "node:fs/promises";
 import { formatProblem } from "../engine/errors.ts";
-import { loadScenarioText } from "../engine/loader.ts";
+import { loadScenarioText, readScenarioFile } from "../engine/loader.ts";
 import type { LoadedScenario } from "../engine/scenario.ts";
 import { println, resolveArg, type CliIo } from "./io.ts";
 import type { ScenarioKit } from "./scenario-kit.ts";
@@ -12,7 +11,13 @@ import type { ScenarioKit } from "./scenario-kit.ts";
 export async function loadScenarioForCli(file: string, io: CliIo, kit: ScenarioKit): Promise<LoadedScenario | undefined> {
   let text: string;
   try {
-    text = await readFile(resolveArg(io, file), "utf8");
+    // Bounded read: a huge or binary file is a scenario problem, never an out-of-memory crash.
+    const read = await readScenarioFile(resolveArg(io, file));
+    if ("problem" in read) {
+      println(io.stderr, formatProblem({ ...read.problem, file }));
+      return undefined;
+    }
+    text = read.text;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     println(io.stderr, `${file}: ${code === "ENOENT" ? "no such file; check the path" : `cannot read it (${code ?? String(err)})`}`);
