@@ -22,6 +22,9 @@ import { SurveyTracker } from "../stats/survey-tracker.ts";
 import { webchatRoutes } from "../channels/webchat/plugin.ts";
 import { WebchatChannel } from "../channels/webchat/webchat-channel.ts";
 import { createAppMetrics } from "./app-metrics.ts";
+import { createAuth, requireAuth } from "./auth.ts";
+import { dashboardRoutes } from "./dashboard-routes.ts";
+import { statsRoutes } from "./stats-routes.ts";
 import { ChannelDelivery } from "./channel-delivery.ts";
 import { instrumentedActions, instrumentedHandler, instrumentedQueue } from "./instrument.ts";
 import { METRICS_CONTENT_TYPE } from "./metrics.ts";
@@ -45,6 +48,7 @@ export interface ListenResult {
   /** Base URL (with the real port when PORT=0). */
   url: string;
   chatUrl: string;
+  dashboardUrl: string;
   port: number;
 }
 
@@ -116,6 +120,10 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       if (shuttingDown) return { ready: false, checks: [{ name: "process", ok: false, error: "shutting down" }] };
       return checkReadiness(checks);
     };
+    const auth = createAuth(config.token);
+    if (!auth.enabled && !isLoopback(config.host)) {
+      logger.warn({ host: config.host }, "the dashboard, statistics API and /metrics are open to anyone who reaches this address: set BOTFLOW_TOKEN");
+    }
     const server = await buildServer({
       logger,
       readiness,
@@ -124,8 +132,21 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       mounts: [
         (app) => webchatRoutes(app, { channel: webchat, handle: instrumentedHandler((e) => runtime.handle(e), metrics), logger }),
         async (app) => {
-          app.get("/metrics", async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await metrics.registry.render()));
+          app.get("/metrics", { preHandler: requireAuth(auth, "/dashboard/login") }, async (_req, reply) =>
+            reply.type(METRICS_CONTENT_TYPE).send(await metrics.registry.render()),
+          );
         },
+        (app) =>
+          statsRoutes(app, {
+            store: opened.surveyStore,
+            auth,
+            logger,
+            filterOptions: () => ({
+              scenarios: scenarios.list().map((s) => ({ id: s.id, name: s.def.name ?? "" })).sort((a, b) => a.id.localeCompare(b.id)),
+              channels: channels.map((c) => c.name),
+            }),
+          }),
+        (app) => dashboardRoutes(app, { auth }),
       ],
     });
     closers.push(() => server.close());
@@ -167,7 +188,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           { url, mode: config.mode, scenario: config.scenarioId, scenarios: scenarios.list().map((s) => s.id), statistics: services.description },
           "botflow serve is listening",
         );
-        return { url, chatUrl: `${url}/chat`, port };
+        return { url, chatUrl: `${url}/chat`, dashboardUrl: `${url}/dashboard`, port };
       },
       async reloadScenarios() {
         const problems = await scenarios.reload();
@@ -215,6 +236,10 @@ function reportReload(logger: AppLogger, problems: readonly ScenarioProblem[], f
   const errors = problems.filter((p) => p.severity === "error");
   if (errors.length === 0) logger.info({ file }, "scenarios reloaded");
   else for (const p of errors) logger.error({ file: p.file, line: p.line }, `scenario reload failed, previous version kept: ${formatProblem(p)}`);
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 function displayHost(host: string): string {

@@ -46,6 +46,8 @@ export interface AppConfig {
   statePrefix: string;
   /** Schema of the statistics tables; undefined: the store's default. */
   dbSchema?: string;
+  /** Guards the dashboard, the statistics API and /metrics when set. Secret: never log it. */
+  token?: string;
   /** Problems that do not stop the start (a variable that looks like a typo of a known one). */
   warnings: string[];
 }
@@ -84,6 +86,7 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_STATE_PREFIX: "Redis key prefix of conversation state (default botflow:)",
   BOTFLOW_DB_SCHEMA: "PostgreSQL schema of the statistics tables (default botflow_stats); botflow worker must use the same",
   BOTFLOW_DEBUG: "set to print stack traces of unexpected CLI errors",
+  BOTFLOW_TOKEN: "access token for the dashboard, the statistics API and /metrics (Bearer header or the dashboard login); at least 16 characters; unset: open",
 };
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -148,6 +151,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     problems.push(`BOTFLOW_DB_SCHEMA "${dbSchema}" is not a schema name: lower-case letters, digits and _, not starting with a digit`);
   }
 
+  const token = get("BOTFLOW_TOKEN");
+  if (token !== undefined && token.length < 16) problems.push("BOTFLOW_TOKEN is shorter than 16 characters: use a long random one, e.g. the output of `openssl rand -hex 24`");
+
   const config: AppConfig = {
     mode: redisUrl !== undefined && databaseUrl !== undefined ? "production" : "embedded",
     host,
@@ -166,6 +172,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     queuePrefix,
     statePrefix,
     ...(dbSchema !== undefined ? { dbSchema } : {}),
+    ...(token !== undefined ? { token } : {}),
     warnings,
   };
   if (problems.length > 0) {

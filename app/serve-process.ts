@@ -59,7 +59,8 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
   o.stderr.write(
     `\nbotflow is running (${app.config.mode === "embedded" ? "embedded default" : "production"}; scenario ${app.config.scenarioId}).\n` +
       `  web chat:  ${urls.chatUrl}\n` +
-      `  health:    ${urls.url}/healthz  ${urls.url}/readyz\n` +
+      `  dashboard: ${urls.dashboardUrl}${app.config.token ? "  (log in with BOTFLOW_TOKEN)" : ""}\n` +
+      `  health:    ${urls.url}/healthz  ${urls.url}/readyz  ${urls.url}/metrics\n` +
       `Stop with Ctrl-C.\n\n`,
   );
   o.onListening?.(app, urls.url);

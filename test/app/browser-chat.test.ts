@@ -1,6 +1,7 @@
 /**
- * The web chat page in real headless Chromium: a user taps 4, types a comment, and sees the
- * thanks; the answered question's buttons are disabled; a reload resumes the conversation.
+ * The pages in real headless Chromium: in the web chat a user taps 4, types a comment and
+ * sees the thanks (buttons disabled, a reload resumes); the dashboard open beside it shows
+ * one more survey with that score and comment without a reload, its charts drawn.
  */
 import path from "node:path";
 import type { Browser } from "playwright-core";
@@ -25,10 +26,18 @@ afterAll(async () => {
   await store?.close();
 });
 
-describe("web chat page in Chromium", () => {
+describe("web chat and dashboard in Chromium", () => {
   it("runs the CSAT survey with taps and typing, on a phone-sized screen", async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "en-US" });
     const errors: string[] = [];
+    const dashboard = await browser.newPage({ viewport: { width: 1200, height: 1100 }, locale: "en-US" });
+    dashboard.on("pageerror", (e) => errors.push(`dashboard: ${e.message}`));
+    dashboard.on("console", (m) => m.type() === "error" && errors.push(`dashboard: ${m.text()}`));
+    await dashboard.goto(`${url}/dashboard?refresh=1`);
+    const surveysCard = dashboard.locator('[data-figure="surveys"]');
+    await expect.poll(() => surveysCard.textContent()).toMatch(/^\d+$/);
+    const before = Number(await surveysCard.textContent());
+
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "en-US" });
     page.on("pageerror", (e) => errors.push(e.message));
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     await page.goto(`${url}/chat`);
@@ -54,7 +63,20 @@ describe("web chat page in Chromium", () => {
     await page.getByText("Thank you for your feedback!").waitFor();
     expect(await page.getByText("Lovely service from the browser").count()).toBe(1);
     expect(await page.getByRole("group", { name: /Please rate/ }).getByRole("button", { name: "4", exact: true }).getAttribute("aria-pressed")).toBe("true");
+    // The dashboard picks the survey up by itself (it polls), with the score and the comment.
+    await expect.poll(() => surveysCard.textContent(), { timeout: 15_000 }).toBe(String(before + 1));
+    const row = dashboard.locator("#dialogues tbody tr", { hasText: "Lovely service from the browser" });
+    await row.waitFor();
+    expect(await row.locator("td.csat").textContent()).toBe("4");
+    expect(Number(await dashboard.locator('#distribution rect[data-value="4"]').getAttribute("data-count"))).toBeGreaterThanOrEqual(1);
+    expect(await dashboard.locator("#trend svg path.line").count()).toBe(1);
+    expect(await dashboard.getByRole("img", { name: /Ratings distribution/ }).count()).toBe(1);
+    await dashboard.screenshot({ path: path.join(ARTIFACTS, "dashboard.png"), fullPage: true });
+    await dashboard.setViewportSize({ width: 390, height: 844 });
+    await dashboard.screenshot({ path: path.join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
+
     expect(errors, errors.join("\n")).toEqual([]);
     await page.close();
+    await dashboard.close();
   });
 });

@@ -125,6 +125,13 @@ describe("loadConfig", () => {
     expect(message).toContain('BOTFLOW_DB_SCHEMA "Drop Table" is not a schema name');
   });
 
+  it("takes a BOTFLOW_TOKEN of 16 characters or more, and never echoes a short one", () => {
+    expect(loadConfig({ BOTFLOW_TOKEN: "0123456789abcdef" }, { cwd }).token).toBe("0123456789abcdef");
+    const message = problemOf({ BOTFLOW_TOKEN: "hunter2" });
+    expect(message).toContain("BOTFLOW_TOKEN is shorter than 16 characters");
+    expect(message).not.toContain("hunter2");
+  });
+
   it("treats blank variables as unset", () => {
     expect(loadConfig({ PORT: "", BOTFLOW_SCENARIO: "  " }, { cwd })).toMatchObject({ port: 3000, scenarioId: "csat" });
   });

@@ -77,6 +77,13 @@ describe("botflow serve as a child process", () => {
         { type: "ack", id: "3", status: "processed" },
       ]);
 
+      // The figures as the dashboard reads them, from the HTTP API.
+      const figures = (await (await fetch(`${base}/api/stats/figures`)).json()) as Record<string, unknown>;
+      expect(figures).toMatchObject({ surveys: 1, average: 4, distribution: { "4": 1 }, scale: "1-5", responseRate: 1 });
+      const dialogues = (await (await fetch(`${base}/api/stats/dialogues?surveysOnly=1`)).json()) as { rows: unknown[] };
+      expect(dialogues.rows).toEqual([expect.objectContaining({ conversationId, score: 4, comment: "child process comment" })]);
+      expect(stderr).toContain(`dashboard: ${base}/dashboard`);
+
       const started = Date.now();
       child.kill("SIGTERM");
       expect(await c.closed()).toBe(1012);

@@ -1,0 +1,48 @@
+/**
+ * The CSAT dashboard page (GET /dashboard: plain HTML, CSS and JS in app/dashboard/, no build
+ * step) and, when BOTFLOW_TOKEN is set, its login form that trades the token for a session cookie.
+ */
+import { readFile } from "node:fs/promises";
+import type { FastifyInstance } from "fastify";
+import { requireAuth, type Auth } from "./auth.ts";
+
+const HEADERS = {
+  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-cache",
+};
+
+async function asset(name: string): Promise<string> {
+  return readFile(new URL(`./dashboard/${name}`, import.meta.url), "utf8");
+}
+
+/** Registers /dashboard, its assets, and /dashboard/login. */
+export async function dashboardRoutes(app: FastifyInstance, o: { auth: Auth }): Promise<void> {
+  const [page, js, css, login] = await Promise.all([asset("index.html"), asset("dashboard.js"), asset("dashboard.css"), asset("login.html")]);
+  const loginPage = (error: string) => login.replace("<!--ERROR-->", error);
+
+  app.get("/dashboard", { preHandler: requireAuth(o.auth, "/dashboard/login") }, async (_req, reply) => reply.headers(HEADERS).type("text/html; charset=utf-8").send(page));
+  app.get("/dashboard/dashboard.js", async (_req, reply) => reply.headers(HEADERS).type("text/javascript; charset=utf-8").send(js));
+  app.get("/dashboard/dashboard.css", async (_req, reply) => reply.headers(HEADERS).type("text/css; charset=utf-8").send(css));
+
+  await app.register(async (scope) => {
+    scope.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string", bodyLimit: 4096 }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    });
+    scope.get("/dashboard/login", async (_req, reply) => {
+      if (!o.auth.enabled) return reply.redirect("/dashboard", 303);
+      return reply.headers(HEADERS).type("text/html; charset=utf-8").send(loginPage(""));
+    });
+    scope.post("/dashboard/login", async (req, reply) => {
+      if (!o.auth.enabled) return reply.redirect("/dashboard", 303);
+      const token = (req.body as Record<string, unknown> | undefined)?.token;
+      if (typeof token !== "string" || !o.auth.matches(token)) {
+        req.log.warn({ path: "/dashboard/login" }, "dashboard login with a wrong token");
+        return reply.code(401).headers(HEADERS).type("text/html; charset=utf-8").send(loginPage("That is not the token. Ask whoever runs botflow for BOTFLOW_TOKEN."));
+      }
+      const secure = req.protocol === "https";
+      return reply.header("set-cookie", o.auth.sessionCookie(secure)).redirect("/dashboard", 303);
+    });
+  });
+}
