@@ -36,7 +36,7 @@ export interface SurveyWorkerOptions {
   clock?: Clock;
 }
 
-export const DEFAULT_WORKER_CONCURRENCY = 200;
+export const DEFAULT_WORKER_CONCURRENCY = 300;
 
 export class SurveyWorker {
   readonly worker: Worker<unknown, void>;
