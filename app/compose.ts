@@ -24,6 +24,7 @@ import { WebchatChannel } from "../channels/webchat/webchat-channel.ts";
 import { createAppMetrics } from "./app-metrics.ts";
 import { createAuth, requireAuth } from "./auth.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
+import { queueRoutes } from "./queue-routes.ts";
 import { statsRoutes } from "./stats-routes.ts";
 import { ChannelDelivery } from "./channel-delivery.ts";
 import { instrumentedActions, instrumentedHandler, instrumentedQueue } from "./instrument.ts";
@@ -147,6 +148,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
             }),
           }),
         (app) => dashboardRoutes(app, { auth }),
+        (app) => queueRoutes(app, { services: opened, auth, mode: config.mode === "production" ? "BullMQ" : "in-process", logger }),
       ],
     });
     closers.push(() => server.close());

@@ -14,7 +14,7 @@ import { ConfigError } from "../engine/errors.ts";
 import type { Clock, Logger, StateStore } from "../engine/ports.ts";
 import { MemoryStateStore } from "../engine/state/memory-store.ts";
 import { RedisStateStore } from "../engine/state/redis-store.ts";
-import type { SurveyQueue } from "../stats/events.ts";
+import { surveyJobId, type SurveyQueue } from "../stats/events.ts";
 import { BullmqSurveyQueue } from "../stats/queue/bullmq-survey-queue.ts";
 import { InProcessSurveyQueue } from "../stats/queue/in-process-survey-queue.ts";
 import { PgSurveyStore } from "../stats/store/pg-survey-store.ts";
@@ -34,10 +34,22 @@ export interface Services {
   /** For the start log: what is wired. */
   description: string;
   checks: ReadinessCheck[];
-  /** Survey queue job counts by state, for /metrics. */
+  /** Survey queue job counts by state, for /metrics and the queue view. */
   queueCounts(): Promise<Record<string, number>>;
+  /** The dead letter, oldest first, without payloads (they may hold comment text). */
+  deadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Queues every dead event again; resolves to how many. */
+  replayDead(): Promise<number>;
   /** Closes the queue (waiting for events in flight), then the stores and connections. */
   close(): Promise<void>;
+}
+
+export interface DeadLetter {
+  jobId: string;
+  attemptsMade: number;
+  failedReason: string;
+  /** Epoch ms, when known. */
+  deadAt: number | null;
 }
 
 export interface ServicesOptions {
@@ -85,6 +97,9 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
     checks: [{ name: "statistics-store", check: () => pingStore(reader) }],
     // In process an event is stored before `add` resolves: nothing waits; failures end in the dead letter.
     queueCounts: async () => ({ dead: queue.deadLetters().length }),
+    deadLetters: async (limit) =>
+      queue.deadLetters().slice(0, limit).map((d) => ({ jobId: surveyJobId(d.event), attemptsMade: d.attemptsMade, failedReason: d.failedReason, deadAt: null })),
+    replayDead: () => queue.replayDead(),
     close,
   };
 }
@@ -133,6 +148,9 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
       { name: "database", check: () => pingStore(surveyStore) },
     ],
     queueCounts: async () => ({ ...(await queue.counts()) }),
+    deadLetters: async (limit) =>
+      (await queue.deadLetters(0, limit - 1)).map((d) => ({ jobId: d.jobId, attemptsMade: d.attemptsMade, failedReason: d.failedReason, deadAt: d.deadAt })),
+    replayDead: () => queue.replayDead(),
     close,
   };
 }

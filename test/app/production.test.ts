@@ -4,6 +4,7 @@
  * Redis goes away and comes back. Every run uses its own queue, key prefixes and schema.
  */
 import { randomUUID } from "node:crypto";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
@@ -99,6 +100,40 @@ describe("production mode (REDIS_URL + DATABASE_URL)", () => {
     await expect
       .poll(() => storedDialogue(t.app.services.surveyStore, conversationId), { timeout: 15_000 })
       .toMatchObject({ channel: "webchat", score: 4, comment: "stored by a worker", completed: true });
+  });
+
+  it("shows the queue and its dead letter to ops, without payloads, and replays it", async () => {
+    const { t, env } = await productionApp();
+    const connection = new Redis("redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
+    const worker = new SurveyWorker({
+      connection,
+      store: new PgSurveyStore({ connectionString: DATABASE_URL, schema: env.BOTFLOW_DB_SCHEMA }),
+      settings: { name: env.BOTFLOW_QUEUE, prefix: env.BOTFLOW_QUEUE_PREFIX },
+    });
+    cleanups.push(async () => {
+      await worker.close();
+      await connection.quit();
+    });
+    await worker.start();
+    // A job no worker can parse goes straight to the dead letter.
+    const producerRedis = new Redis("redis://127.0.0.1:6379");
+    const producer = new Queue(env.BOTFLOW_QUEUE, { connection: producerRedis, prefix: env.BOTFLOW_QUEUE_PREFIX });
+    cleanups.push(async () => {
+      await producer.close();
+      await producerRedis.quit();
+    });
+    await producer.add("completed", { kind: "completed", comment: "secret comment text" }, { jobId: "broken-1" });
+    const view = async () => (await t.app.server.inject({ url: "/api/queue" })).json() as { mode: string; counts: Record<string, number>; dead: { jobId: string; failedReason: string }[] };
+    await expect.poll(async () => (await view()).dead.length, { timeout: 10_000 }).toBe(1);
+    const q = await view();
+    expect(q.mode).toBe("BullMQ");
+    expect(q.counts).toMatchObject({ dead: 1, waiting: 0 });
+    expect(q.dead[0]).toMatchObject({ jobId: "broken-1", attemptsMade: expect.any(Number), deadAt: expect.any(Number) });
+    expect(JSON.stringify(q)).not.toContain("secret comment text");
+    expect((await t.app.server.inject({ url: "/ops/queue" })).body).toContain("<h1>Survey queue</h1>");
+
+    const replay = await t.app.server.inject({ method: "POST", url: "/api/queue/replay-dead" });
+    expect(replay.json()).toEqual({ replayed: 1 });
   });
 
   it("is not ready while Redis is unreachable and recovers when it is back", async () => {

@@ -145,6 +145,10 @@ describe("BOTFLOW_TOKEN", () => {
     expect((await s.inject({ url: "/api/stats/dialogues", headers: { cookie: session } })).statusCode).toBe(200);
     expect((await s.inject({ url: "/api/stats/dialogues", headers: { cookie: "botflow_session=forged" } })).statusCode).toBe(401);
 
+    expect((await s.inject({ url: "/api/queue" })).statusCode).toBe(401);
+    expect((await s.inject({ method: "POST", url: "/api/queue/replay-dead" })).statusCode).toBe(401);
+    expect((await s.inject({ url: "/api/queue", headers: { cookie: session } })).json()).toEqual({ mode: "in-process", counts: { dead: 0 }, dead: [] });
+
     // The web chat and the probes stay open: users and load balancers carry no token.
     expect((await s.inject({ url: "/chat" })).statusCode).toBe(200);
     expect((await s.inject({ url: "/healthz" })).statusCode).toBe(200);
