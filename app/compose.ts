@@ -87,7 +87,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     // Scenarios are checked before any service opens: a typo in a scenario costs no connection.
     // The action needs the queue only when it runs, so it reaches it through `surveys`.
     let services: Services | undefined;
-    const webchat = new WebchatChannel({ logger });
+    const webchat = new WebchatChannel({ logger, ...(config.channelScenarios.webchat ? { scenarioId: config.channelScenarios.webchat } : {}) });
     const metrics = createAppMetrics({
       queueCounts: () => (services ? services.queueCounts() : Promise.resolve({})),
       webchatSockets: () => webchat.socketCount(),
@@ -231,6 +231,9 @@ async function loadScenarios(scenarios: ScenarioRegistry, config: AppConfig, log
   if (ids.length === 0) throw new ConfigError(`no scenario files (*.yaml) in ${dir}: add one, or point BOTFLOW_SCENARIOS_DIR elsewhere`);
   if (!scenarios.get(config.scenarioId)) {
     throw new ConfigError(`BOTFLOW_SCENARIO "${config.scenarioId}" is not a loaded scenario: use one of ${ids.sort().join(", ")}`);
+  }
+  for (const [channel, id] of Object.entries(config.channelScenarios)) {
+    if (!scenarios.get(id)) throw new ConfigError(`BOTFLOW_${channel.toUpperCase()}_SCENARIO "${id}" is not a loaded scenario: use one of ${ids.sort().join(", ")}`);
   }
 }
 

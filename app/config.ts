@@ -28,6 +28,8 @@ export interface AppConfig {
   scenariosDir: string;
   /** The scenario a new conversation starts. */
   scenarioId: string;
+  /** Per channel: the scenario a new conversation on that channel starts instead (BOTFLOW_<CHANNEL>_SCENARIO). */
+  channelScenarios: Record<string, string>;
   redisUrl?: string;
   databaseUrl?: string;
   logLevel: LogLevel;
@@ -77,6 +79,7 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_DATA_DIR: "folder of the embedded statistics store (default ./data)",
   BOTFLOW_SCENARIOS_DIR: "folder of scenario files to load (default the bundled scenarios/)",
   BOTFLOW_SCENARIO: "scenario id a new conversation starts (default csat)",
+  BOTFLOW_WEBCHAT_SCENARIO: "scenario id a new web chat conversation starts (default BOTFLOW_SCENARIO)",
   BOTFLOW_LOG_LEVEL: `log level: ${LOG_LEVELS.join(", ")} (default info)`,
   BOTFLOW_WATCH: "reload scenario files when they change: true or false (default true unless NODE_ENV=production)",
   BOTFLOW_SWEEP_INTERVAL: "how often no-answer timeouts are checked, e.g. 5s (default 5s)",
@@ -154,6 +157,14 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   const token = get("BOTFLOW_TOKEN");
   if (token !== undefined && token.length < 16) problems.push("BOTFLOW_TOKEN is shorter than 16 characters: use a long random one, e.g. the output of `openssl rand -hex 24`");
 
+  const channelScenarios: Record<string, string> = {};
+  for (const [name, channel] of [["BOTFLOW_WEBCHAT_SCENARIO", "webchat"]] as const) {
+    const id = get(name);
+    if (id === undefined) continue;
+    if (/^[A-Za-z0-9_-]+$/.test(id)) channelScenarios[channel] = id;
+    else problems.push(`${name} "${id}" is not a scenario id (letters, digits, _ and -)`);
+  }
+
   const config: AppConfig = {
     mode: redisUrl !== undefined && databaseUrl !== undefined ? "production" : "embedded",
     host,
@@ -161,6 +172,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     dataDir: path.resolve(options.cwd, o.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data"),
     scenariosDir: path.resolve(options.cwd, o.scenariosDir ?? get("BOTFLOW_SCENARIOS_DIR") ?? DEFAULT_SCENARIOS_DIR),
     scenarioId,
+    channelScenarios,
     ...(redisUrl !== undefined ? { redisUrl } : {}),
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     logLevel: logLevel as LogLevel,

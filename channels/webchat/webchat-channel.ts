@@ -36,6 +36,8 @@ export interface WebchatOptions {
   maxConversations?: number;
   /** Frames kept per conversation. */
   maxFramesPerConversation?: number;
+  /** The scenario a `start` without one runs here; default the runtime's. */
+  scenarioId?: string;
 }
 
 interface Conversation {
@@ -52,12 +54,14 @@ export class WebchatChannel implements Channel<WebchatInbound> {
   private readonly log: Logger;
   private readonly maxConversations: number;
   private readonly maxFrames: number;
+  private readonly scenarioId: string | undefined;
   private closing = false;
 
   constructor(options: WebchatOptions = {}) {
     this.log = options.logger ?? silentLogger;
     this.maxConversations = options.maxConversations ?? 10_000;
     this.maxFrames = options.maxFramesPerConversation ?? 200;
+    this.scenarioId = options.scenarioId;
   }
 
   /** A fresh, unguessable conversation id (144 random bits): holding it is what lets a tab resume. */
@@ -87,8 +91,10 @@ export class WebchatChannel implements Channel<WebchatInbound> {
   toEvent(frame: Exclude<ClientFrame, { type: "hello" }>, conversationId: string, locale: string | undefined): InboundEvent {
     const base = { channel: WEBCHAT, conversationId, userId: conversationId, ...(locale !== undefined ? { locale } : {}) };
     switch (frame.type) {
-      case "start":
-        return { ...base, kind: "start", dedupeKey: frame.id ?? `start:${randomBytes(9).toString("base64url")}`, ...(frame.scenarioId ? { scenarioId: frame.scenarioId } : {}) };
+      case "start": {
+        const scenarioId = frame.scenarioId ?? this.scenarioId;
+        return { ...base, kind: "start", dedupeKey: frame.id ?? `start:${randomBytes(9).toString("base64url")}`, ...(scenarioId ? { scenarioId } : {}) };
+      }
       case "text":
         return { ...base, kind: "text", dedupeKey: frame.id, text: frame.text };
       case "choice":

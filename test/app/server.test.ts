@@ -133,6 +133,10 @@ describe("composeApp refuses to half-start", () => {
     expect(message).toBe('BOTFLOW_SCENARIO "nps" is not a loaded scenario: use one of csat, csat_branching, csat_emoji');
   });
 
+  it("when the web chat's scenario is not loaded", async () => {
+    expect(await startError({ BOTFLOW_WEBCHAT_SCENARIO: "nps" })).toBe('BOTFLOW_WEBCHAT_SCENARIO "nps" is not a loaded scenario: use one of csat, csat_branching, csat_emoji');
+  });
+
   it("when the scenario folder does not exist", async () => {
     expect(await startError({ BOTFLOW_SCENARIOS_DIR: "missing" })).toMatch(/^scenario folder .*missing does not exist: set BOTFLOW_SCENARIOS_DIR/);
   });

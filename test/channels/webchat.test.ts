@@ -220,6 +220,21 @@ describe("web chat over a WebSocket", () => {
     expect(prompt).toMatchObject({ type: "message", promptId: "p1", buttons: expect.arrayContaining([expect.objectContaining({ label: "👍" })]) });
   });
 
+  it("starts the scenario configured for the web chat (BOTFLOW_WEBCHAT_SCENARIO) when a start names none", async () => {
+    t = await startTestApp({ BOTFLOW_WEBCHAT_SCENARIO: "csat_emoji" }, { surveyStore: store });
+    const { url } = await t.app.listen();
+    const c = await connect(url);
+    c.send({ type: "hello" });
+    await c.next();
+    c.send({ type: "start", id: "w1" });
+    const [prompt] = await c.next(2);
+    expect(prompt).toMatchObject({ promptId: "p1", buttons: expect.arrayContaining([expect.objectContaining({ label: "👍" })]) });
+    c.send({ type: "start", id: "w2", scenarioId: "csat" });
+    const [closed, rating] = await c.next(3);
+    expect(closed).toEqual({ type: "edit", promptId: "p1", reason: "restart" });
+    expect(rating).toMatchObject({ text: RATING_PROMPT.text });
+  });
+
   it("fires a no-answer timeout from the sweeper and tells the page the question expired", async () => {
     const clock = new ManualClock();
     const { url } = await start(clock);
