@@ -1,10 +1,12 @@
 /**
  * `botflow export`: streams the dialogue list (with its CSAT and client-comment columns) as
  * CSV or JSON lines. Pages of rows are read with keyset pagination and written with
- * backpressure, so memory stays flat however many dialogues there are.
+ * backpressure, so memory stays flat however many dialogues there are. The CSV is the one
+ * the HTTP export serves (app/dialogue-csv.ts).
  */
 import { once } from "node:events";
 import { open, rename, unlink } from "node:fs/promises";
+import { DIALOGUE_CSV_HEADER, dialogueCsvLine } from "../../app/dialogue-csv.ts";
 import type { DialogueRow } from "../../stats/store/survey-store.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
@@ -26,56 +28,8 @@ Without --from/--to every dialogue is exported. Progress goes to stderr on a ter
 
 const PAGE = 1000;
 
-export const CSV_COLUMNS = [
-  "survey_id",
-  "dialogue_started_at",
-  "scenario_id",
-  "scenario_version",
-  "channel",
-  "bot_id",
-  "conversation_id",
-  "offered",
-  "accepted",
-  "denied",
-  "denied_reason",
-  "completed",
-  "csat",
-  "scale",
-  "client_comment",
-  "completed_at",
-] as const;
-
-/** A text cell, quoted when needed and defused when a spreadsheet would read it as a formula. */
-export function csvText(value: string | null): string {
-  if (value === null) return "";
-  let v = value;
-  if (/^[=+\-@\t\r]/.test(v)) v = `'${v}`;
-  return /[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replaceAll('"', '""')}"` : v;
-}
-
-function iso(ms: number | null): string {
-  return ms === null ? "" : new Date(ms).toISOString();
-}
-
-export function csvLine(r: DialogueRow): string {
-  return [
-    csvText(r.surveyId),
-    iso(r.dialogueStartedAt),
-    csvText(r.scenarioId),
-    csvText(r.scenarioVersion),
-    csvText(r.channel),
-    csvText(r.botId),
-    csvText(r.conversationId),
-    String(r.offered),
-    String(r.accepted),
-    String(r.denied),
-    csvText(r.deniedReason),
-    String(r.completed),
-    r.score === null ? "" : String(r.score),
-    csvText(r.scale),
-    csvText(r.comment),
-    iso(r.completedAt),
-  ].join(",");
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 function jsonLine(r: DialogueRow): string {
@@ -139,12 +93,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     await withStore(io, v, async (store) => {
       const out = partial === undefined ? streamSink(io.stdout) : await fileSink(partial);
       try {
-        if (format === "csv") await out.write(`${CSV_COLUMNS.join(",")}\r\n`);
+        if (format === "csv") await out.write(`${DIALOGUE_CSV_HEADER}\r\n`);
         let cursor: string | undefined;
         do {
           const page = await store.listDialogues({ ...listQuery, surveysOnly: v["surveys-only"] === true, limit: PAGE, ...(cursor ? { cursor } : {}) });
           let chunk = "";
-          for (const r of page.rows) chunk += format === "csv" ? `${csvLine(r)}\r\n` : `${jsonLine(r)}\n`;
+          for (const r of page.rows) chunk += format === "csv" ? `${dialogueCsvLine(r)}\r\n` : `${jsonLine(r)}\n`;
           if (chunk) await out.write(chunk);
           count += page.rows.length;
           if (progress) io.stderr.write(`\rexported ${count.toLocaleString("en-US")} dialogues`);
