@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { ConfigError } from "../engine/errors.ts";
 import { durationMs } from "../engine/scenario.ts";
 import { DEFAULT_SURVEY_QUEUE } from "../stats/queue/survey-queue-settings.ts";
+import type { ConfigFile } from "./config-file.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -67,6 +68,8 @@ export interface LoadConfigOptions {
   /** Relative paths (BOTFLOW_DATA_DIR, BOTFLOW_SCENARIOS_DIR) resolve against it. */
   cwd: string;
   overrides?: ConfigOverrides;
+  /** Variables from a configuration file; the environment wins over them. */
+  file?: ConfigFile;
 }
 
 /** Every variable the web process reads, with what it means (for the README and error messages). */
@@ -89,6 +92,7 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_STATE_PREFIX: "Redis key prefix of conversation state (default botflow:)",
   BOTFLOW_DB_SCHEMA: "PostgreSQL schema of the statistics tables (default botflow_stats); botflow worker must use the same",
   BOTFLOW_DEBUG: "set to print stack traces of unexpected CLI errors",
+  BOTFLOW_CONFIG: "a file of NAME=value lines with these variables (the environment wins); like --config",
   BOTFLOW_TOKEN: "access token for the dashboard, the statistics API and /metrics (Bearer header or the dashboard login); at least 16 characters; unset: open",
 };
 
@@ -102,12 +106,20 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
   const o = options.overrides ?? {};
+  const file = options.file;
   const get = (name: string): string | undefined => {
-    const v = env[name];
+    const v = env[name] !== undefined && env[name]?.trim() !== "" ? env[name] : file?.vars[name];
     return v === undefined || v.trim() === "" ? undefined : v.trim();
   };
 
   checkNames(env, problems, warnings);
+  if (file) {
+    for (const name of Object.keys(file.vars)) {
+      if (name in CONFIG_VARIABLES && name !== "BOTFLOW_CONFIG") continue;
+      const guess = closest(name, Object.keys(CONFIG_VARIABLES));
+      problems.push(`${file.name}:${file.lines[name]}: ${name === "BOTFLOW_CONFIG" ? "BOTFLOW_CONFIG cannot name another file from inside one" : `unknown variable ${name}${guess ? `: did you mean ${guess}?` : ""}`}`);
+    }
+  }
 
   const port = parsePort(o.port ?? get("PORT"), o.port !== undefined ? "--port" : "PORT", problems);
   const host = o.host ?? get("HOST") ?? "127.0.0.1";
@@ -191,6 +203,12 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     throw new ConfigError(`botflow serve cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   return config;
+}
+
+/** The configuration file to read: `--config`, else BOTFLOW_CONFIG; undefined for none. */
+export function configFileName(env: Env, flag: string | undefined): string | undefined {
+  const name = flag ?? env.BOTFLOW_CONFIG?.trim();
+  return name === undefined || name === "" ? undefined : name;
 }
 
 /** A URL with its password replaced, for messages and logs. */

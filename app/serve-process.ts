@@ -5,7 +5,9 @@
 import { createServer } from "node:net";
 import { BotflowError } from "../engine/errors.ts";
 import { composeApp, type App } from "./compose.ts";
-import { loadConfig, type ConfigOverrides } from "./config.ts";
+import path from "node:path";
+import { readConfigFile } from "./config-file.ts";
+import { configFileName, loadConfig, type ConfigOverrides } from "./config.ts";
 import { createLogger } from "./logger.ts";
 
 /** The process-level things serve needs: signals, and a last-resort exit for a shutdown that leaves handles open. */
@@ -19,6 +21,8 @@ export interface ServeOptions {
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   overrides?: ConfigOverrides;
+  /** `--config FILE`; else BOTFLOW_CONFIG names the file, if any. */
+  configFile?: string;
   /** JSON logs. */
   stdout: NodeJS.WritableStream;
   /** The human lines: what to open, why it could not start. */
@@ -33,7 +37,9 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
   let app: App;
   let exitAfterMs = 10_000;
   try {
-    const config = loadConfig(o.env, { cwd: o.cwd, ...(o.overrides ? { overrides: o.overrides } : {}) });
+    const fileName = configFileName(o.env, o.configFile);
+    const file = fileName ? await readConfigFile(path.resolve(o.cwd, fileName), fileName) : undefined;
+    const config = loadConfig(o.env, { cwd: o.cwd, ...(o.overrides ? { overrides: o.overrides } : {}), ...(file ? { file } : {}) });
     exitAfterMs = config.shutdownTimeoutMs;
     // Fail fast on a taken port, before the seconds it can take to open the statistics store.
     if (config.port !== 0 && (await portInUse(config.host, config.port))) {

@@ -9,9 +9,10 @@ import { println, type CliIo } from "../io.ts";
 
 export const summary = "Run the web process: web chat, webhooks, health endpoints (npm start)";
 
-const USAGE = `usage: botflow serve [--port N] [--host ADDR] [--data-dir DIR] [--scenarios DIR] [--scenario ID]
+const USAGE = `usage: botflow serve [--config FILE] [--port N] [--host ADDR] [--data-dir DIR] [--scenarios DIR] [--scenario ID]
 
 Runs the web process. Options override the environment:
+  --config FILE     BOTFLOW_CONFIG, a file of NAME=value lines (the environment wins over it)
   --port N          PORT (default 3000; 0 picks a free port)
   --host ADDR       HOST (default 127.0.0.1)
   --data-dir DIR    BOTFLOW_DATA_DIR, the embedded statistics store (default ./data)
@@ -27,6 +28,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       args,
       options: {
         help: { type: "boolean", short: "h" },
+        config: { type: "string" },
         port: { type: "string" },
         host: { type: "string" },
         "data-dir": { type: "string" },
@@ -47,6 +49,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   return serveProcess({
     env: io.env,
     cwd: io.cwd,
+    ...(v.config !== undefined ? { configFile: v.config } : {}),
     overrides: {
       ...(v.port !== undefined ? { port: v.port } : {}),
       ...(v.host !== undefined ? { host: v.host } : {}),

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SCENARIOS_DIR, loadConfig } from "../../app/config.ts";
+import { parseConfigFile } from "../../app/config-file.ts";
 import { ConfigError } from "../../engine/errors.ts";
 
 const cwd = "/srv/botflow";
@@ -130,6 +131,32 @@ describe("loadConfig", () => {
     const message = problemOf({ BOTFLOW_TOKEN: "hunter2" });
     expect(message).toContain("BOTFLOW_TOKEN is shorter than 16 characters");
     expect(message).not.toContain("hunter2");
+  });
+
+  it("reads a configuration file of NAME=value lines; the environment wins over it", () => {
+    const file = parseConfigFile(
+      ['# botflow.env', "export PORT=8080", 'BOTFLOW_SCENARIO="csat_emoji"', "HOST = 0.0.0.0   # every interface", "", "BOTFLOW_LOG_LEVEL='debug'"].join("\n"),
+      "botflow.env",
+    );
+    expect(file.vars).toEqual({ PORT: "8080", BOTFLOW_SCENARIO: "csat_emoji", HOST: "0.0.0.0", BOTFLOW_LOG_LEVEL: "debug" });
+    const c = loadConfig({ PORT: "9090", BOTFLOW_LOG_LEVEL: "" }, { cwd, file });
+    expect(c).toMatchObject({ port: 9090, host: "0.0.0.0", scenarioId: "csat_emoji", logLevel: "debug" });
+  });
+
+  it("names the file and line of a bad configuration file entry", () => {
+    expect(() => parseConfigFile("PORT=1\nthis is not it\nPORT=2\n", "prod.env")).toThrow(/prod\.env:2: not a NAME=value line\n.*prod\.env:3: PORT is set twice \(first on line 1\)/);
+    const file = parseConfigFile("\nBOTFLOW_SCENARO=csat\nPROT=80\nBOTFLOW_CONFIG=other.env\n", "prod.env");
+    const message = (() => {
+      try {
+        loadConfig({}, { cwd, file });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return "";
+    })();
+    expect(message).toContain("prod.env:2: unknown variable BOTFLOW_SCENARO: did you mean BOTFLOW_SCENARIO?");
+    expect(message).toContain("prod.env:3: unknown variable PROT: did you mean PORT?");
+    expect(message).toContain("prod.env:4: BOTFLOW_CONFIG cannot name another file from inside one");
   });
 
   it("treats blank variables as unset", () => {

@@ -108,6 +108,14 @@ describe("botflow serve as a child process", () => {
     }
   });
 
+  it("exits 1 naming a configuration file that cannot be read", async () => {
+    const dir = await tempDir();
+    const stderr = new Text();
+    const code = await serveProcess({ env: { BOTFLOW_CONFIG: "missing.env" }, cwd: dir, stdout: new Text(), stderr, host: new EventEmitter() as unknown as ProcessHost });
+    expect(code).toBe(1);
+    expect(stderr.text).toBe("configuration file missing.env cannot be read (ENOENT): check --config or BOTFLOW_CONFIG\n");
+  });
+
   it("exits 1 with the problem on stderr when the configuration is wrong", async () => {
     const dir = await tempDir();
     const child = spawn(process.execPath, [path.join(ROOT, "bin/botflow.js"), "serve"], {
@@ -137,13 +145,16 @@ describe("serveProcess signals", () => {
     const scenarios = path.join(dir, "scenarios");
     await mkdir(scenarios);
     await copyFile(path.join(ROOT, "scenarios/csat.yaml"), path.join(scenarios, "csat.yaml"));
+    await writeFile(path.join(dir, "serve.env"), "# test\nBOTFLOW_SCENARIOS_DIR=scenarios\nBOTFLOW_WATCH=false\n");
     const host = fakeHost();
     let app: App | undefined;
     let base = "";
     let exitCode: Promise<number> = Promise.resolve(-1);
     const listening = new Promise<void>((resolve) => {
       exitCode = serveProcess({
-        env: { PORT: "0", BOTFLOW_SCENARIOS_DIR: scenarios, BOTFLOW_WATCH: "false", BOTFLOW_LOG_LEVEL: "silent" },
+        // The scenario folder and the watch come from the configuration file (--config).
+        configFile: "serve.env",
+        env: { PORT: "0", BOTFLOW_LOG_LEVEL: "silent" },
         cwd: dir,
         stdout: new Text(),
         stderr: new Text(),
