@@ -27,6 +27,12 @@ class PgClient implements SqlClient {
   async transaction<T>(fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A checked-out client has no pool listener: a connection dropped mid-transaction (restart,
+    // failover, network) would be an unhandled 'error' event and take the process down.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const q: SqlQueryable = {
@@ -43,6 +49,7 @@ class PgClient implements SqlClient {
       }
       throw err;
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }

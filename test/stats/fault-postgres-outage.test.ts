@@ -108,4 +108,58 @@ describe("botflow worker while PostgreSQL refuses connections", () => {
     expect(await worker.exited).toEqual({ code: 0, signal: null });
     expect(worker.output).not.toContain("secret");
   });
+
+  it("survives connections cut while batches are being written: no crash, every event lands once", { timeout: 90_000 }, async () => {
+    const { events, expected } = generateSurveys(EVENTS, "cut");
+    const cutSchema = `${schema}_cut`;
+    const cutStore = new PgSurveyStore({ connectionString: DATABASE_URL, schema: cutSchema });
+    await cutStore.migrate();
+    const cutSettings = { ...settings, name: "cut-surveys" };
+    const cutProducer = new BullmqSurveyQueue({ connection: redis, settings: cutSettings });
+    const w = new WorkerProcess(
+      ["--concurrency", "50", "--queue", cutSettings.name, "--prefix", prefix, "--schema", cutSchema],
+      { REDIS_URL, DATABASE_URL: `postgres://postgres@${proxy.url}/test`, BOTFLOW_LOG_LEVEL: "info" },
+    );
+    try {
+      await w.started();
+      await cutProducer.addBulk(events);
+      // Cut every open connection again and again while the worker is writing; new ones are let through.
+      let cuts = 0;
+      let exited = false;
+      void w.exited.then(() => (exited = true));
+      await waitUntil(
+        async () => {
+          if (exited) throw new Error(`botflow worker died while connections were cut:\n${w.output.slice(-2000)}`);
+          const c = await cutProducer.counts();
+          if (c.waiting + c.active + c.delayed === 0) return true;
+          await proxy.setMode("reset");
+          await proxy.setMode("forward");
+          cuts++;
+          return false;
+        },
+        60_000,
+        "the queue to drain while connections are being cut",
+      );
+      expect(cuts).toBeGreaterThan(3);
+      expect(await cutProducer.counts()).toMatchObject({ completed: EVENTS, failed: 0, dead: 0 });
+      const f = await cutStore.figures({ from: "2026-01-01", to: "2026-02-01", timeZone: "UTC" });
+      expect({ dialogues: f.dialogues, answered: f.answered, surveys: f.surveys, distribution: f.distribution }).toEqual({
+        dialogues: expected.dialogues,
+        answered: expected.answered,
+        surveys: expected.surveys,
+        distribution: expected.distribution,
+      });
+      w.kill("SIGTERM");
+      expect(await w.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      w.kill("SIGKILL");
+      await w.exited;
+      await cutProducer.close();
+      await cutStore.close();
+      const c = new pg.Client({ connectionString: DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${cutSchema}" CASCADE`);
+      await c.end();
+    }
+  });
 });
