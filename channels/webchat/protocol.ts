@@ -8,6 +8,8 @@ export const MAX_FRAME_BYTES = 16 * 1024;
 /** Longest typed text, in characters (the scenario's own max_length usually cuts earlier). */
 export const MAX_TEXT_CHARS = 4096;
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** What the server issues: 18 random bytes, base64url. Only such ids can be resumed, so none is short or chosen. */
+const CONVERSATION = /^[A-Za-z0-9_-]{24}$/;
 const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$/;
 const SCENARIO = /^[A-Za-z0-9_-]{1,64}$/;
 const PROMPT = /^[A-Za-z0-9_-]{1,32}$/;
@@ -55,7 +57,7 @@ export function parseClientFrame(data: string | Buffer, isBinary: boolean): Pars
   switch (f.type) {
     case "hello": {
       if (!only(f, ["type", "conversationId", "locale"])) return bad("hello takes only conversationId and locale");
-      if (f.conversationId !== undefined && !(typeof f.conversationId === "string" && ID.test(f.conversationId))) {
+      if (f.conversationId !== undefined && !(typeof f.conversationId === "string" && CONVERSATION.test(f.conversationId))) {
         return bad("hello.conversationId must be the id a previous hello returned");
       }
       if (f.locale !== undefined && !(typeof f.locale === "string" && LOCALE.test(f.locale))) return bad("hello.locale must be a language tag such as en or uk-UA");

@@ -59,6 +59,10 @@ describe("web chat and dashboard in Chromium", () => {
     // The typed comment shows once, not twice (the page's echo and the server's edit).
     expect(await page.getByText("Lovely service from the browser").count()).toBe(1);
 
+    await page.getByLabel("Your message").fill("anyone there?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByText("This conversation has ended. Tap “Start over” to begin a new one.").waitFor();
+
     await page.reload();
     await page.getByText("Thank you for your feedback!").waitFor();
     expect(await page.getByText("Lovely service from the browser").count()).toBe(1);

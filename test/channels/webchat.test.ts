@@ -270,6 +270,7 @@ describe("web chat against hostile frames", () => {
       [{ type: "rm -rf" }, "bad_frame", "frame type must be hello, start, text or choice"],
       [{ type: "text", id: "x1", text: "hi" }, "no_hello", "send a hello frame first"],
       [{ type: "hello", conversationId: "../../etc" }, "bad_frame", "hello.conversationId must be the id a previous hello returned"],
+      [{ type: "hello", conversationId: "admin" }, "bad_frame", "hello.conversationId must be the id a previous hello returned"],
       ['{"type":"hello","__proto__":{"admin":true}}', "bad_frame", "hello takes only conversationId and locale"],
       [{ type: "hello", locale: "<script>" }, "bad_frame", "hello.locale must be a language tag such as en or uk-UA"],
     ];

@@ -136,7 +136,7 @@
           setTimeout(() => { const fr = outbox.get(f.id); if (fr) send(fr); }, 1000);
         } else {
           if (f.id) outbox.delete(f.id);
-          note(f.message, true);
+          note(f.code === "no_dialogue" ? "This conversation has ended. Tap \u201cStart over\u201d to begin a new one." : f.message, f.code !== "no_dialogue");
         }
         break;
       default:
