@@ -9,7 +9,7 @@
  * - a comment without a rating is recorded as a comment only (no score);
  * - neither: nothing but the offered flag.
  */
-import type { SurveyEvent, SurveyEventKind } from "../events.ts";
+import { SURVEY_EVENT_KINDS, type SurveyEvent, type SurveyEventKind } from "../events.ts";
 
 /** What the store keeps of one event (the survey's dimensions live in their own columns). */
 export interface StoredEvent {
@@ -58,8 +58,6 @@ export interface Contribution {
   surveys: number;
   commented: number;
 }
-
-export const EVENT_KINDS: readonly SurveyEventKind[] = ["dialogue_started", "offered", "answered", "declined", "commented", "completed"];
 
 /** Keeps what the fold needs of an event: no ids (they are columns), no unknown fields. */
 export function storedEvent(e: SurveyEvent): StoredEvent {
@@ -120,7 +118,7 @@ export function deriveSurvey(ev: StoredEvents): SurveyDerived {
 
 /** The rollup contribution of a survey row; all zeros for a row that has no event yet. */
 export function contributionOf(ev: StoredEvents): Contribution {
-  if (EVENT_KINDS.every((k) => ev[k] === undefined)) {
+  if (SURVEY_EVENT_KINDS.every((k) => ev[k] === undefined)) {
     return { scale: "", score: null, dialogues: 0, offered: 0, answered: 0, declined: 0, surveys: 0, commented: 0 };
   }
   const d = deriveSurvey(ev);
