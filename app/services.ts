@@ -78,6 +78,7 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
   let description = "in-process queue, statistics store given by the caller";
   if (!surveyStore) {
     closers.push(await lockDataDir(config.dataDir));
+    o.logger.info({ dataDir: config.dataDir }, "opening the statistics store (PGlite); the first start creates it, which takes a few seconds");
     const store = await PgliteSurveyStore.open({ dataDir: config.dataDir, ...schemaOf(config) }).catch((err: unknown) => {
       throw new ConfigError(`cannot open the statistics store in ${config.dataDir} (${errorText(err)}): check the folder is writable, or set BOTFLOW_DATA_DIR`);
     });
