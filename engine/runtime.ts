@@ -130,7 +130,9 @@ export class Runtime {
     const giveUp = Date.now() + this.lockWaitMs;
     for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
       if (Date.now() >= giveUp) throw new ConversationBusyError(key);
-      await new Promise((res) => setTimeout(res, wait));
+      // Full jitter: waiters on one conversation (in this process or another) must not retry in step.
+      const pause = wait / 2 + Math.random() * wait;
+      await new Promise((res) => setTimeout(res, pause));
       const r = await this.o.store.begin(key, dedupeKey, this.lockMs);
       if (r.status !== "locked") return r;
     }
@@ -291,8 +293,16 @@ export function conversationKey(ref: ConversationRef): string {
 
 /** A survey (dialogue) id that is the same for every redelivery of the same dialogue. */
 export function surveyId(ref: ConversationRef, state: Pick<ConversationState, "dialogue" | "startedAt">): string {
-  return createHash("sha256").update(`${conversationKey(ref)}|${state.dialogue}|${state.startedAt}`).digest("base64url").slice(0, 22);
+  const input = `${conversationKey(ref)}|${state.dialogue}|${state.startedAt}`;
+  // One event asks for the same id once per track effect and action: hash it once.
+  if (input === lastSurvey.input) return lastSurvey.id;
+  const id = createHash("sha256").update(input).digest("base64url").slice(0, 22);
+  lastSurvey.input = input;
+  lastSurvey.id = id;
+  return id;
 }
+
+const lastSurvey = { input: "", id: "" };
 
 /**
  * What a log line says of an error: name, code and message, never the stack or cause. Values the
