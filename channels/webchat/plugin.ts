@@ -4,6 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
+import type { WebSocket } from "ws";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import { WebchatConnection, type EventHandler } from "./connection.ts";
 import type { ServerFrame } from "./protocol.ts";
@@ -13,6 +14,8 @@ export interface WebchatRoutesOptions {
   channel: WebchatChannel;
   handle: EventHandler;
   logger?: Logger;
+  /** How often sockets are pinged; one that has not answered the previous ping is dropped. */
+  heartbeatMs?: number;
 }
 
 const ASSETS = {
@@ -35,7 +38,27 @@ export async function webchatRoutes(app: FastifyInstance, options: WebchatRoutes
     const body = await readFile(new URL(`./public/${asset.file}`, import.meta.url));
     app.get(url, async (_req, reply) => reply.headers(SECURITY_HEADERS).type(asset.type).send(body));
   }
+  // A phone that loses its network never sends a close: without pings its socket (and its place
+  // in the conversation's delivery list) would stay forever.
+  const alive = new WeakSet<object>();
+  const sockets = new Set<WebSocket>();
+  const heartbeat = setInterval(() => {
+    for (const s of sockets) {
+      if (!alive.has(s)) {
+        s.terminate();
+        continue;
+      }
+      alive.delete(s);
+      s.ping();
+    }
+  }, options.heartbeatMs ?? 30_000);
+  heartbeat.unref();
+  app.addHook("onClose", async () => clearInterval(heartbeat));
+
   app.get("/chat/ws", { websocket: true }, (socket) => {
+    sockets.add(socket);
+    alive.add(socket);
+    socket.on("pong", () => alive.add(socket));
     const sink: FrameSink = {
       send(frame: ServerFrame) {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
@@ -49,7 +72,10 @@ export async function webchatRoutes(app: FastifyInstance, options: WebchatRoutes
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       connection.receive(isBinary ? bytes : bytes.toString("utf8"), isBinary);
     });
-    socket.on("close", () => connection.closed());
+    socket.on("close", () => {
+      sockets.delete(socket);
+      connection.closed();
+    });
     socket.on("error", (err) => log.warn({ channel: "webchat", err: { name: err.name, message: err.message } }, "web chat socket error"));
   });
 }
