@@ -48,7 +48,7 @@ describe("botflow chat", () => {
       "     [1] 1  [2] 2  [3] 3  [4] 4  [5] 5",
       "     [6] Skip",
       "you: /tap 6",
-      "bot: Thank you for your feedback!",
+      "bot: No problem. Thank you for your time!",
       "(the dialogue has ended; /restart to start again, /quit to leave)",
       "",
     ]);

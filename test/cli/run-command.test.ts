@@ -183,8 +183,6 @@ describe("botflow run: readable transcript", () => {
         "     [6] Skip",
         "… 25h pass …",
         "     (no answer in time: the question timed out)",
-        "     [statistic__set ran; nothing queued]",
-        "bot: Thank you for your feedback!",
         "ended; variables: (none)",
         "",
         "2 dialogues: 2 ran, 0 failed",

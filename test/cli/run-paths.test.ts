@@ -17,6 +17,8 @@ const T = {
     commentUk: "Дякуємо! Бажаєте додати коментар до оцінки?",
     thanks: "Thank you for your feedback!",
     thanksUk: "Дякуємо за ваш відгук!",
+    declined: "No problem. Thank you for your time!",
+    declinedUk: "Гаразд. Дякуємо, що приділили нам час!",
   },
   emoji: {
     rating: "Were you happy with our service today?",
@@ -105,8 +107,8 @@ suite("csat", [
     variables: { quality_answer: 2 },
     completed: { score: 2, comment: "" },
   },
-  { name: "typed skip label", turns: ["Skip"], texts: [C.rating, C.thanks], variables: {}, completed: null, declined: "skipped" },
-  { name: "tap skip", turns: [{ tap: "Skip" }], texts: [C.rating, C.thanks], variables: {}, completed: null, declined: "skipped" },
+  { name: "typed skip label", turns: ["Skip"], texts: [C.rating, C.declined], variables: {}, completed: null, declined: "skipped" },
+  { name: "tap skip", turns: [{ tap: "Skip" }], texts: [C.rating, C.declined], variables: {}, completed: null, declined: "skipped" },
   {
     name: "invalid text, then a valid retry",
     turns: ["great", "3", "Could be faster"],
@@ -132,7 +134,7 @@ suite("csat", [
   {
     name: "invalid until the attempts run out",
     turns: ["great", "very good", "excellent"],
-    texts: [C.rating, C.invalid, C.invalid, C.thanks],
+    texts: [C.rating, C.invalid, C.invalid, C.declined],
     variables: {},
     completed: null,
     declined: "invalid",
@@ -156,7 +158,7 @@ suite("csat", [
     completed: { score: 3, comment: "" },
     ignored: [{ turn: 2, reason: "stale_prompt" }],
   },
-  { name: "no answer to the rating", turns: [{ wait: "25h" }], texts: [C.rating, C.thanks], variables: {}, completed: null, declined: "timeout" },
+  { name: "no answer to the rating ends quietly", turns: [{ wait: "25h" }], texts: [C.rating], variables: {}, completed: null, declined: "timeout" },
   {
     name: "rating, then no comment in time",
     turns: [{ tap: "1" }, { wait: "1h" }],
@@ -176,7 +178,7 @@ suite("csat", [
     name: "locale uk-UA falls back to uk; the translated skip label typed",
     locale: "uk-UA",
     turns: ["Пропустити"],
-    texts: [C.ratingUk, C.thanksUk],
+    texts: [C.ratingUk, C.declinedUk],
     variables: {},
     completed: null,
     declined: "skipped",
