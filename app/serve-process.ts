@@ -36,6 +36,14 @@ export interface ServeOptions {
 export async function serveProcess(o: ServeOptions): Promise<number> {
   let app: App;
   let exitAfterMs = 10_000;
+  // A signal while starting (opening PGlite can take seconds) must not kill the process halfway
+  // through creating the data folder: it is noted, and the start is undone cleanly below.
+  let stopDuringStart = false;
+  const early = () => void (stopDuringStart = true);
+  for (const s of ["SIGTERM", "SIGINT"] as const) o.host.on(s, early);
+  const endStart = () => {
+    for (const s of ["SIGTERM", "SIGINT"] as const) o.host.off(s, early);
+  };
   try {
     const fileName = configFileName(o.env, o.configFile);
     const file = fileName ? await readConfigFile(path.resolve(o.cwd, fileName), fileName) : undefined;
@@ -44,13 +52,20 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
     // Fail fast on a taken port, before the seconds it can take to open the statistics store.
     if (config.port !== 0 && (await portInUse(config.host, config.port))) {
       o.stderr.write(`botflow serve cannot start: ${portMessage(config.host, config.port)}\n`);
+      endStart();
       return 1;
     }
     const logger = createLogger(config.logLevel, o.stdout);
     app = await composeApp(config, { logger });
   } catch (err) {
+    endStart();
     o.stderr.write(`${startError(err)}\n`);
     return 1;
+  }
+  if (stopDuringStart) {
+    endStart();
+    await app.close();
+    return 0;
   }
   let urls;
   try {
@@ -60,6 +75,7 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
     const message = code === "EADDRINUSE" ? portMessage(app.config.host, app.config.port) : startError(err);
     o.stderr.write(`botflow serve cannot start: ${message}\n`);
     await app.close().catch(() => {});
+    endStart();
     return 1;
   }
   o.stderr.write(
@@ -109,6 +125,8 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
     };
     for (const s of ["SIGTERM", "SIGINT"] as const) o.host.on(s, stop);
     o.host.on("SIGHUP", reload);
+    endStart();
+    if (stopDuringStart) stop();
   });
 }
 

@@ -140,6 +140,24 @@ describe("serveProcess signals", () => {
     return host;
   }
 
+  it("finishes starting before it stops when SIGTERM arrives during the start, leaving the data folder whole", { timeout: 120_000 }, async () => {
+    const dir = await tempDir();
+    const host = fakeHost();
+    let listened = false;
+    const done = serveProcess({ env: { PORT: "0", BOTFLOW_WATCH: "false", BOTFLOW_LOG_LEVEL: "silent" }, cwd: dir, stdout: new Text(), stderr: new Text(), host, onListening: () => (listened = true) });
+    host.emit("SIGTERM"); // while the configuration is read and PGlite created
+    expect(await done).toBe(0);
+    expect(listened).toBe(false);
+    expect(host.listenerCount("SIGTERM")).toBe(0);
+    const store = await PgliteSurveyStore.open({ dataDir: path.join(dir, "data") });
+    try {
+      expect(await store.listDialogues({ limit: 1 })).toEqual({ rows: [], nextCursor: null });
+    } finally {
+      await store.close();
+    }
+    await expect(readFile(path.join(dir, "data/.botflow-serve.lock"), "utf8")).rejects.toThrow(/ENOENT/);
+  });
+
   it("reloads scenarios on SIGHUP, keeps a second serve off its data folder and port, and shuts down cleanly on SIGINT", { timeout: 120_000 }, async () => {
     const dir = await tempDir();
     const scenarios = path.join(dir, "scenarios");
