@@ -44,27 +44,29 @@ export class SurveyDeadLetters {
   }
 
   /**
-   * Hands every dead job to `requeue` and removes it from the dead letter once that
-   * resolved. Stops at the first requeue that throws (that job and the rest stay dead)
-   * and rethrows. Returns how many were re-queued.
+   * Hands every job dead at the start of the call to `requeue`, oldest first, and removes
+   * it from the dead letter once that resolved. A job that fails again and comes back while
+   * the replay runs stays dead (no loop on a poison job). Stops at the first requeue that
+   * throws (that job and the rest stay dead) and rethrows. Returns how many were handed back.
    * At-least-once: a crash between requeue and removal replays the job again later,
    * which the store's per-event idempotency absorbs.
    */
-  async replay(requeue: (dead: DeadSurveyJob) => Promise<void>, batch = 500): Promise<number> {
-    let replayed = 0;
-    for (;;) {
-      const jobs = await this.queue.getJobs(["wait"], 0, batch - 1, true);
-      if (jobs.length === 0) return replayed;
-      let progressed = false;
-      for (const job of jobs) {
-        if (!job?.id) continue;
-        await requeue(job.data);
-        await this.queue.remove(job.id);
-        replayed++;
-        progressed = true;
-      }
-      if (!progressed) return replayed;
+  async replay(requeue: (dead: DeadSurveyJob) => Promise<void>, page = 500): Promise<number> {
+    const ids: string[] = [];
+    for (let start = 0; ; start += page) {
+      const jobs = await this.queue.getJobs(["wait"], start, start + page - 1, true);
+      for (const j of jobs) if (j?.id) ids.push(j.id);
+      if (jobs.length < page) break;
     }
+    let replayed = 0;
+    for (const id of ids) {
+      const job = await this.queue.getJob(id);
+      if (!job) continue;
+      await requeue(job.data);
+      await this.queue.remove(id);
+      replayed++;
+    }
+    return replayed;
   }
 
   async close(): Promise<void> {

@@ -126,6 +126,19 @@ describe("BullmqSurveyQueue and SurveyWorker on the real Redis", () => {
     expect(store.calls.flat().map((e) => e.surveyId)).toEqual(["s2"]);
   });
 
+  it("replays a poison job once per call: it fails again and is back in the dead letter, no loop", async () => {
+    await producer.queue.add("completed", { kind: "completed", surveyId: "" }, { jobId: "poison.1", attempts: 1 });
+    const w = startWorker();
+    await w.start();
+    await vi.waitFor(async () => expect((await producer.counts()).dead).toBe(1), { timeout: 10_000, interval: 20 });
+    for (let round = 0; round < 3; round++) {
+      expect(await producer.replayDead()).toBe(1);
+      await vi.waitFor(async () => expect(await producer.counts()).toMatchObject({ dead: 1, failed: 1, waiting: 0, active: 0 }), { timeout: 10_000, interval: 20 });
+    }
+    expect((await producer.deadLetters()).map((d) => [d.jobId, d.unrecoverable])).toEqual([["poison.1", true]]);
+    expect(store.calls).toEqual([]);
+  });
+
   it("adopts into the dead letter a job BullMQ failed outside the survey processor, and replays it", async () => {
     // A worker that is not a SurveyWorker stands in for a job that failed without passing
     // through the processor's error path (as one failed for stalling too often does).
