@@ -37,6 +37,8 @@ export interface LocalConversationOptions {
   clock: SimClock;
   /** The user's locale; the scenario's default when absent. */
   locale?: string;
+  /** Distinct ids keep distinct surveys when events go to a real store (`run --data-dir`). */
+  conversationId?: string;
   onEntry?: (entry: ConversationEntry) => void;
 }
 
@@ -104,7 +106,8 @@ export class LocalConversation {
   private async handle(event: { kind: "start" | "text" | "choice"; text?: string; promptId?: string; buttonIndex?: number; locale?: string }): Promise<void> {
     this.seq += 1;
     this.actionResults.length = 0; // left over only when an earlier step failed after its actions ran
-    await this.runtime.handle({ ...REF, ...event, dedupeKey: `cli-${this.seq}` });
+    const ref = this.o.conversationId === undefined ? REF : { ...REF, conversationId: this.o.conversationId };
+    await this.runtime.handle({ ...ref, ...event, dedupeKey: `cli-${this.seq}` });
   }
 
   private delivery(): Delivery {

@@ -8,6 +8,7 @@ import type { VarValue } from "../engine/types.ts";
 import type { SurveyEvent } from "../stats/events.ts";
 import type { Dialogue, Turn } from "./dialogues.ts";
 import { LocalConversation, type ConversationEntry, type ShownPrompt } from "./local-conversation.ts";
+import type { SurveyQueue } from "../stats/events.ts";
 import { createScenarioKit } from "./scenario-kit.ts";
 import { SimClock } from "./sim-clock.ts";
 
@@ -43,9 +44,19 @@ export interface DialogueResult {
 }
 
 /** Plays `dialogue` (number `n`, 1-based, for messages) against `scenario`. */
-export async function playDialogue(scenario: LoadedScenario, dialogue: Dialogue, n: number, defaultLocale?: string): Promise<DialogueResult> {
-  const kit = createScenarioKit();
-  const clock = new SimClock(() => DIALOGUE_EPOCH);
+/** Where a run's survey events go besides the transcript: a real queue, under real time. */
+export interface DialogueStats {
+  queue: SurveyQueue;
+  /** Makes conversation (and so survey) ids unique across runs writing to one store. */
+  runId: string;
+  /** When the run started: dialogues are recorded at real time, so `botflow stats` finds them. */
+  epoch: number;
+}
+
+export async function playDialogue(scenario: LoadedScenario, dialogue: Dialogue, n: number, defaultLocale?: string, stats?: DialogueStats): Promise<DialogueResult> {
+  const kit = createScenarioKit(stats ? { queue: stats.queue } : {});
+  const epoch = stats?.epoch ?? DIALOGUE_EPOCH;
+  const clock = new SimClock(() => epoch);
   const transcript: TranscriptItem[] = [];
   const messages: DialogueResult["messages"] = [];
   const ignored: DialogueResult["ignored"] = [];
@@ -56,6 +67,7 @@ export async function playDialogue(scenario: LoadedScenario, dialogue: Dialogue,
     kit,
     clock,
     ...(locale ? { locale } : {}),
+    ...(stats ? { conversationId: `run-${stats.runId}-${n}` } : {}),
     onEntry: (entry) => {
       transcript.push(entry);
       if (entry.kind === "bot") {

@@ -7,7 +7,11 @@
  * Exit codes: 0 every dialogue ran, 1 the scenario or the dialogues file is invalid or a
  * dialogue could not be played (e.g. a tap that matches no button), 2 usage error.
  */
+import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { lockDataDir } from "../../app/data-dir-lock.ts";
+import { InProcessSurveyQueue } from "../../stats/queue/in-process-survey-queue.ts";
+import { openSurveyStore } from "../../stats/store/open-survey-store.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { parseDialogues, type Turn } from "../dialogues.ts";
@@ -20,7 +24,7 @@ import { formatEntry, formatVariables } from "../transcript.ts";
 
 export const summary = "Play scripted dialogues (DIALOGUES.json) against a scenario; print a transcript or JSON";
 
-const USAGE = `usage: botflow run FILE --dialogues DIALOGUES.json [--json] [--locale xx]
+const USAGE = `usage: botflow run FILE --dialogues DIALOGUES.json [--json] [--locale xx] [--data-dir DIR]
 
 Plays each dialogue in DIALOGUES.json ("-" reads it from stdin) in a fresh conversation,
 after the start block ran.
@@ -33,6 +37,8 @@ or {"name": "...", "locale": "uk", "turns": [...]}.
 
   --json         print one JSON document: per dialogue {messages, variables, ended, events, ignored[, error]}
   --locale xx    the user's locale (picks the scenario's translation); a dialogue's own locale wins
+  --data-dir DIR also record the surveys in the embedded statistics store in DIR, at the time
+                 of the run, so "botflow stats --data-dir DIR" shows them
 
 Exit 0 when every dialogue ran, 1 when the scenario or DIALOGUES.json is invalid or a turn
 could not be played, 2 on a usage error.`;
@@ -47,6 +53,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         dialogues: { type: "string", short: "d" },
         json: { type: "boolean" },
         locale: { type: "string" },
+        "data-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -96,7 +103,23 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
 
   const results: DialogueResult[] = [];
-  for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale));
+  const dataDir = values["data-dir"];
+  if (dataDir === undefined) {
+    for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale));
+  } else {
+    const dir = resolveArg(io, dataDir);
+    try {
+      const written = await withEmbeddedQueue(dir, async (queue) => {
+        const stats = { queue, runId: randomUUID().slice(0, 8), epoch: Date.now() };
+        for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale, stats));
+        return results.reduce((n, r) => n + r.events.length, 0);
+      });
+      println(io.stderr, `recorded ${plural(written, "survey event")} in ${dataDir}`);
+    } catch (err) {
+      println(io.stderr, `cannot record statistics in ${dataDir}: ${err instanceof Error ? err.message : String(err)}`);
+      return EXIT_FAILED;
+    }
+  }
 
   const failed = results.filter((r) => r.error !== undefined);
   for (const r of failed) println(io.stderr, `${dialoguesName}: ${r.error}`);
@@ -107,6 +130,23 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     println(io.stdout, `${plural(results.length, "dialogue")}: ${results.length - failed.length} ran, ${failed.length} failed`);
   }
   return failed.length === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/** Opens the embedded store in `dir` (locked, as `botflow serve` does: PGlite allows one process) behind the in-process queue. */
+async function withEmbeddedQueue<T>(dir: string, fn: (queue: InProcessSurveyQueue) => Promise<T>): Promise<T> {
+  const unlock = await lockDataDir(dir);
+  try {
+    const store = await openSurveyStore({ dataDir: dir });
+    const queue = new InProcessSurveyQueue(store);
+    try {
+      return await fn(queue);
+    } finally {
+      await queue.close();
+      await store.close();
+    }
+  } finally {
+    await unlock();
+  }
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
