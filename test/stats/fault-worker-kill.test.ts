@@ -1,7 +1,7 @@
 /**
  * Fault test (issue 3, "Done means"): 20,000 survey events queued on the real Redis,
  * `botflow worker` (a real child process) stores them in the real PostgreSQL, and is
- * SIGKILLed twice mid-run — with jobs in flight, some committed and not yet acknowledged —
+ * SIGKILLed twice mid-run — with jobs in flight, which may be committed and not yet acknowledged —
  * and restarted; then stopped gracefully (SIGTERM) with work queued, which must leave no job
  * in flight behind it. Once the queue is drained the stored totals equal exactly what was
  * sent: nothing lost, nothing counted twice.
