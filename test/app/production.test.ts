@@ -21,11 +21,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function productionApp(redisUrl = "redis://127.0.0.1:6379") {
+async function productionApp(redisUrl = "redis://127.0.0.1:6379", databaseUrl = DATABASE_URL) {
   const id = randomUUID().replace(/-/g, "").slice(0, 12);
   const env = {
     REDIS_URL: redisUrl,
-    DATABASE_URL,
+    DATABASE_URL: databaseUrl,
     BOTFLOW_QUEUE: `test-${id}`,
     BOTFLOW_QUEUE_PREFIX: `test-${id}`,
     BOTFLOW_STATE_PREFIX: `test-${id}:`,
@@ -149,6 +149,24 @@ describe("production mode (REDIS_URL + DATABASE_URL)", () => {
     expect(failing).toContain("redis");
     expect(failing).not.toContain("database");
     expect((await t.app.server.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+
+    await proxy.setMode("forward");
+    await expect.poll(async () => (await t.app.server.inject({ method: "GET", url: "/readyz" })).statusCode, { timeout: 15_000 }).toBe(200);
+  });
+
+  it("is not ready while PostgreSQL is unreachable and recovers when it is back", async () => {
+    const proxy = await TcpProxy.start({ host: "127.0.0.1", port: 5432 });
+    cleanups.push(() => proxy.close());
+    const { t } = await productionApp("redis://127.0.0.1:6379", `postgres://postgres@${proxy.url}/test`);
+    expect((await t.app.server.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
+
+    await proxy.setMode("refuse");
+    const down = await t.app.server.inject({ method: "GET", url: "/readyz" });
+    expect(down.statusCode).toBe(503);
+    expect((down.json() as { checks: { name: string; ok: boolean }[] }).checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(["database"]);
+    const figures = await t.app.server.inject({ url: "/api/stats/figures" });
+    expect(figures.statusCode).toBe(503);
+    expect(figures.json()).toEqual({ error: "unavailable", message: "the statistics store did not answer; see the server log and /readyz" });
 
     await proxy.setMode("forward");
     await expect.poll(async () => (await t.app.server.inject({ method: "GET", url: "/readyz" })).statusCode, { timeout: 15_000 }).toBe(200);
