@@ -39,7 +39,8 @@ in PostgreSQL at DATABASE_URL (schema migrated on start). Start as many as you n
   --prefix PREFIX        BOTFLOW_QUEUE_PREFIX (default ${DEFAULT_SURVEY_QUEUE.prefix})
   --schema NAME          BOTFLOW_DB_SCHEMA
   --lock-duration DUR    how long a job stays locked to a worker that stopped answering (default 30s)
-  --stalled-interval DUR how often jobs of dead workers are looked for (default 30s)
+  --stalled-interval DUR how often jobs of dead workers are looked for (default 30s); give every
+                         worker of a queue the same value (BullMQ skips checks for the last one's)
   --shutdown-timeout DUR longest graceful shutdown before giving up, exit 1 (default 30s)
   --dead-letters         list the jobs in the dead letter (id, attempts, reason; never payloads) and exit
   --replay-dead          re-queue every dead-lettered job with fresh attempts and exit (needs only REDIS_URL)
