@@ -28,7 +28,10 @@ export interface SurveyWorkerOptions {
   batch?: SurveyBatchWriterOptions;
   /** How long a job's lock lasts without renewal; a killed worker's jobs are retried after it. */
   lockDurationMs?: number;
-  /** How often stalled jobs (of killed workers) are looked for. */
+  /**
+   * How often stalled jobs (of killed workers) are looked for. Give every worker of a queue
+   * the same value: BullMQ skips the check for the interval of whichever worker ran it last.
+   */
   stalledIntervalMs?: number;
   /** Stalls a job survives before it fails; kills are routine in a fleet, so be generous. */
   maxStalledCount?: number;
