@@ -20,7 +20,7 @@ import { ScenarioRegistry } from "../engine/registry.ts";
 import { Runtime } from "../engine/runtime.ts";
 import { SurveyTracker } from "../stats/survey-tracker.ts";
 import { webchatRoutes } from "../channels/webchat/plugin.ts";
-import { WebchatChannel } from "../channels/webchat/webchat-channel.ts";
+import { WEBCHAT_LIMITS, WebchatChannel } from "../channels/webchat/webchat-channel.ts";
 import { createAppMetrics } from "./app-metrics.ts";
 import { createAuth, requireAuth } from "./auth.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
@@ -87,21 +87,28 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     // Scenarios are checked before any service opens: a typo in a scenario costs no connection.
     // The action needs the queue only when it runs, so it reaches it through `surveys`.
     let services: Services | undefined;
-    const webchat = new WebchatChannel({ logger, ...(config.channelScenarios.webchat ? { scenarioId: config.channelScenarios.webchat } : {}) });
+    let webchatSockets = () => 0;
     const metrics = createAppMetrics({
       queueCounts: () => (services ? services.queueCounts() : Promise.resolve({})),
-      webchatSockets: () => webchat.socketCount(),
+      webchatSockets: () => webchatSockets(),
     });
     const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);
     const actions = new ActionRegistry().register(statisticSetAction(surveys));
-    const channels = [webchat];
-    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: channels.map((c) => c.limits) });
+    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: [WEBCHAT_LIMITS] });
     await loadScenarios(scenarios, config, logger);
 
     services = await openServices(config, { clock, logger, ...(options.surveyStore ? { surveyStore: options.surveyStore } : {}) });
     const opened = services;
     closers.push(() => opened.close());
     const checks: ReadinessCheck[] = services.checks;
+
+    const webchat = new WebchatChannel({
+      logger,
+      history: services.webchatHistory,
+      ...(config.channelScenarios.webchat ? { scenarioId: config.channelScenarios.webchat } : {}),
+    });
+    webchatSockets = () => webchat.socketCount();
+    const channels = [webchat];
 
     const runtime = new Runtime({
       scenarios,

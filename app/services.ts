@@ -6,10 +6,13 @@
  * | conversation state  | MemoryStateStore               | RedisStateStore                         |
  * | survey queue        | InProcessSurveyQueue           | BullmqSurveyQueue (`botflow worker`s consume it) |
  * | statistics store    | PGlite in BOTFLOW_DATA_DIR     | PostgreSQL (`pg`)                       |
+ * | web chat history    | MemoryWebchatHistory           | RedisWebchatHistory                     |
  *
  * Opening fails with a plain message, closing what was opened, so the process never half-starts.
  */
 import { Redis } from "ioredis";
+import { MemoryWebchatHistory, type WebchatHistory } from "../channels/webchat/history.ts";
+import { RedisWebchatHistory } from "../channels/webchat/redis-history.ts";
 import { ConfigError } from "../engine/errors.ts";
 import type { Clock, Logger, StateStore } from "../engine/ports.ts";
 import { MemoryStateStore } from "../engine/state/memory-store.ts";
@@ -31,6 +34,8 @@ export interface Services {
   surveys: SurveyQueue;
   /** The statistics store, for reading figures (and, embedded, what the queue writes to). */
   surveyStore: SurveyStore;
+  /** Where the web chat keeps delivered frames for resuming (shared by every web process in production). */
+  webchatHistory: WebchatHistory;
   /** For the start log: what is wired. */
   description: string;
   checks: ReadinessCheck[];
@@ -92,6 +97,7 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
   const reader = surveyStore;
   return {
     state: new MemoryStateStore(o.clock),
+    webchatHistory: new MemoryWebchatHistory(),
     surveys: queue,
     surveyStore: reader,
     description,
@@ -140,6 +146,7 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
   await surveyStore.migrate();
   return {
     state,
+    webchatHistory: new RedisWebchatHistory(redis, { keyPrefix: `${config.statePrefix}webchat:` }),
     surveys: queue,
     surveyStore,
     description: `BullMQ on ${redactUrl(redisUrl)}, PostgreSQL at ${redactUrl(databaseUrl)}`,

@@ -17,6 +17,7 @@ export class WebchatConnection {
   private conversationId: string | undefined;
   private locale: string | undefined;
   private queued = 0;
+  private isClosed = false;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -49,6 +50,7 @@ export class WebchatConnection {
 
   /** The socket closed: frames already queued still run (their effects land in the history). */
   closed(): void {
+    this.isClosed = true;
     if (this.conversationId !== undefined) this.channel.detach(this.conversationId, this.sink);
   }
 
@@ -58,12 +60,27 @@ export class WebchatConnection {
       return;
     }
     const conversationId = frame.conversationId ?? this.channel.newConversationId();
-    const resumed = frame.conversationId !== undefined && this.channel.knows(conversationId);
     this.conversationId = conversationId;
     this.locale = frame.locale;
-    this.sink.send({ type: "hello", conversationId, resumed });
-    this.channel.attach(conversationId, this.sink);
-    this.log.info({ channel: "webchat", conversation: conversationId, resumed }, "web chat connected");
+    // In the socket's chain: frames sent right after hello run once the history is replayed.
+    const work = this.chain
+      .then(() =>
+        this.channel.attach(conversationId, this.sink, (known) => {
+          const resumed = frame.conversationId !== undefined && known;
+          this.sink.send({ type: "hello", conversationId, resumed });
+          this.log.info({ channel: "webchat", conversation: conversationId, resumed }, "web chat connected");
+        }),
+      )
+      .then(() => {
+        if (this.isClosed) this.channel.detach(conversationId, this.sink); // closed while attaching
+      })
+      .catch((err: unknown) => {
+        this.log.error({ channel: "webchat", conversation: conversationId, err: err instanceof Error ? err.message : String(err) }, "web chat could not attach a socket");
+        this.sink.send({ type: "error", code: "internal", message: "the conversation could not be opened: reconnect and send hello again" });
+        this.sink.close(1011, "conversation unavailable");
+      });
+    this.chain = work;
+    void this.channel.track(work);
   }
 
   private async process(frame: Exclude<ClientFrame, { type: "hello" }>, conversationId: string): Promise<void> {

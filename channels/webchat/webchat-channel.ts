@@ -1,16 +1,19 @@
 /**
  * The web chat channel: conversations live in browser tabs connected over a WebSocket.
- * It remembers the frames it delivered to each conversation (bounded) so a tab that
- * reconnects with its conversation id sees the conversation again and carries on.
+ * It keeps the frames it delivered to each conversation (WebchatHistory: memory, or Redis in
+ * production) so a tab that reconnects with its conversation id sees the conversation again
+ * and carries on.
  *
- * Kept in this process's memory: with several web processes behind a load balancer, route a
- * conversation's sockets to one process (sticky sessions) or a reconnect starts afresh.
+ * Live frames reach the sockets of the process that delivered them; with several web
+ * processes, route a conversation's sockets to one process (sticky sessions) so timeouts and
+ * answers show at once; a reconnect anywhere replays the shared history.
  */
 import { randomBytes } from "node:crypto";
 import type { ChannelLimits } from "../../engine/catalog.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
 import type { Channel, ParseResult } from "../port.ts";
+import { MemoryWebchatHistory, type WebchatHistory } from "./history.ts";
 import { parseClientFrame, type ClientFrame, type ServerFrame } from "./protocol.ts";
 import { renderEffects } from "./render.ts";
 
@@ -32,35 +35,31 @@ export interface WebchatInbound {
 
 export interface WebchatOptions {
   logger?: Logger;
-  /** Conversations whose history is kept for resuming (least recently used dropped first). */
-  maxConversations?: number;
-  /** Frames kept per conversation. */
-  maxFramesPerConversation?: number;
+  /** Where delivered frames are kept for resuming; default this process's memory. */
+  history?: WebchatHistory;
   /** The scenario a `start` without one runs here; default the runtime's. */
   scenarioId?: string;
 }
 
-interface Conversation {
-  frames: ServerFrame[];
-  sinks: Set<FrameSink>;
-}
+/** Buttons wrap on a page, so the limits only keep a keyboard usable on a phone. */
+export const WEBCHAT_LIMITS: ChannelLimits = { channel: WEBCHAT, maxLabelLength: 64, maxButtons: 24, maxTextLength: 4096 };
 
 export class WebchatChannel implements Channel<WebchatInbound> {
   readonly name = WEBCHAT;
-  /** Buttons wrap on a page, so the limits only keep a keyboard usable on a phone. */
-  readonly limits: ChannelLimits = { channel: WEBCHAT, maxLabelLength: 64, maxButtons: 24, maxTextLength: 4096 };
-  private readonly conversations = new Map<string, Conversation>();
+  readonly limits = WEBCHAT_LIMITS;
+  /** This process's open sockets by conversation. */
+  private readonly sinks = new Map<string, Set<FrameSink>>();
+  /** Per conversation: the tail of its delivery/attach chain, so a socket never misses or doubles a frame. */
+  private readonly turns = new Map<string, Promise<void>>();
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly history: WebchatHistory;
   private readonly log: Logger;
-  private readonly maxConversations: number;
-  private readonly maxFrames: number;
   private readonly scenarioId: string | undefined;
   private closing = false;
 
   constructor(options: WebchatOptions = {}) {
     this.log = options.logger ?? silentLogger;
-    this.maxConversations = options.maxConversations ?? 10_000;
-    this.maxFrames = options.maxFramesPerConversation ?? 200;
+    this.history = options.history ?? new MemoryWebchatHistory();
     this.scenarioId = options.scenarioId;
   }
 
@@ -72,7 +71,7 @@ export class WebchatChannel implements Channel<WebchatInbound> {
   /** Open sockets, for metrics. */
   socketCount(): number {
     let n = 0;
-    for (const c of this.conversations.values()) n += c.sinks.size;
+    for (const set of this.sinks.values()) n += set.size;
     return n;
   }
 
@@ -105,26 +104,32 @@ export class WebchatChannel implements Channel<WebchatInbound> {
   async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
     const frames = renderEffects(effects);
     if (frames.length === 0) return;
-    const c = this.touch(ref.conversationId);
-    c.frames.push(...frames);
-    if (c.frames.length > this.maxFrames) c.frames.splice(0, c.frames.length - this.maxFrames);
-    for (const sink of c.sinks) for (const f of frames) sink.send(f);
+    const id = ref.conversationId;
+    await this.turn(id, async () => {
+      await this.history.append(id, frames);
+      for (const sink of this.sinks.get(id) ?? []) for (const f of frames) sink.send(f);
+    });
   }
 
-  /** True when this process has delivered to the conversation (its frames can be replayed). */
-  knows(conversationId: string): boolean {
-    return this.conversations.has(conversationId);
-  }
-
-  /** Attaches a socket to a conversation and replays the conversation's frames to it. */
-  attach(conversationId: string, sink: FrameSink): void {
-    const c = this.touch(conversationId);
-    for (const f of c.frames) sink.send(f);
-    c.sinks.add(sink);
+  /**
+   * Attaches a socket to a conversation: tells `announce` whether the conversation is known
+   * (its history exists), replays the history, then sends the socket every new frame.
+   */
+  async attach(conversationId: string, sink: FrameSink, announce: (known: boolean) => void): Promise<void> {
+    await this.turn(conversationId, async () => {
+      const frames = await this.history.read(conversationId);
+      announce(frames !== undefined);
+      for (const f of frames ?? []) sink.send(f);
+      let set = this.sinks.get(conversationId);
+      if (!set) this.sinks.set(conversationId, (set = new Set()));
+      set.add(sink);
+    });
   }
 
   detach(conversationId: string, sink: FrameSink): void {
-    this.conversations.get(conversationId)?.sinks.delete(sink);
+    const set = this.sinks.get(conversationId);
+    set?.delete(sink);
+    if (set?.size === 0) this.sinks.delete(conversationId);
   }
 
   /** Counts `work` as in flight until it settles, so shutdown can wait for it. */
@@ -140,27 +145,24 @@ export class WebchatChannel implements Channel<WebchatInbound> {
     this.closing = true;
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     let sockets = 0;
-    for (const c of this.conversations.values()) {
-      for (const sink of c.sinks) {
+    for (const set of this.sinks.values()) {
+      for (const sink of set) {
         sink.close(1012, "server restarting");
         sockets++;
       }
-      c.sinks.clear();
     }
+    this.sinks.clear();
     this.log.info({ channel: WEBCHAT, sockets }, "web chat closed");
   }
 
-  private touch(conversationId: string): Conversation {
-    let c = this.conversations.get(conversationId);
-    if (c) this.conversations.delete(conversationId);
-    else c = { frames: [], sinks: new Set() };
-    this.conversations.set(conversationId, c); // re-inserted: Map order is least recently used first
-    if (this.conversations.size > this.maxConversations) {
-      for (const [id, old] of this.conversations) {
-        if (this.conversations.size <= this.maxConversations) break;
-        if (old.sinks.size === 0) this.conversations.delete(id);
-      }
-    }
-    return c;
+  /** Runs `fn` after every earlier delivery or attach of the conversation in this process. */
+  private turn(conversationId: string, fn: () => Promise<void>): Promise<void> {
+    const run = (this.turns.get(conversationId) ?? Promise.resolve()).then(fn);
+    const tail = run.catch(() => {});
+    this.turns.set(conversationId, tail);
+    void tail.then(() => {
+      if (this.turns.get(conversationId) === tail) this.turns.delete(conversationId);
+    });
+    return run;
   }
 }

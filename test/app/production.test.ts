@@ -51,6 +51,41 @@ async function productionApp(redisUrl = "redis://127.0.0.1:6379", databaseUrl = 
 }
 
 describe("production mode (REDIS_URL + DATABASE_URL)", () => {
+  it("resumes a web chat conversation on another web process: history and state are in Redis", async () => {
+    const { t: a, env } = await productionApp();
+    const b = await startTestApp(env);
+    cleanups.push(() => b.dispose());
+    const { url: urlA } = await a.app.listen();
+    const { url: urlB } = await b.app.listen();
+
+    const first = await ChatClient.connect(urlA);
+    first.send({ type: "hello" });
+    const conversationId = conversationIdOf((await first.next())[0]);
+    first.send({ type: "start", id: "1" });
+    const [prompt] = await first.next(2);
+    first.close();
+
+    const second = await ChatClient.connect(urlB);
+    cleanups.push(async () => second.close());
+    second.send({ type: "hello", conversationId });
+    expect(await second.next(2)).toEqual([{ type: "hello", conversationId, resumed: true }, prompt]);
+    second.send({ type: "choice", id: "2", promptId: "p1", index: 3 });
+    const [edit, comment] = await second.next(3);
+    expect(edit).toEqual({ type: "edit", promptId: "p1", reason: "answered", answer: "4" });
+    expect(comment).toMatchObject({ promptId: "p2", expectsText: true });
+
+    // A web process that restarts keeps nothing in memory, yet the conversation resumes.
+    await a.dispose();
+    const again = await startTestApp(env);
+    cleanups.push(() => again.dispose());
+    const third = await ChatClient.connect((await again.app.listen()).url);
+    cleanups.push(async () => third.close());
+    third.send({ type: "hello", conversationId });
+    const replay = await third.next(4);
+    expect(replay[0]).toEqual({ type: "hello", conversationId, resumed: true });
+    expect(replay.slice(1).map((f) => f.type)).toEqual(["message", "edit", "message"]);
+  });
+
   it("keeps state in Redis and queues surveys on BullMQ, which a worker stores in PostgreSQL", async () => {
     const { t, env } = await productionApp();
     expect(t.app.config.mode).toBe("production");

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { WebchatConnection, MAX_QUEUED_FRAMES } from "../../channels/webchat/connection.ts";
 import type { ServerFrame } from "../../channels/webchat/protocol.ts";
+import { MemoryWebchatHistory } from "../../channels/webchat/history.ts";
 import { WebchatChannel, type FrameSink } from "../../channels/webchat/webchat-channel.ts";
 import { ConversationBusyError } from "../../engine/runtime.ts";
 import type { Logger } from "../../engine/ports.ts";
@@ -127,8 +128,8 @@ describe("WebchatChannel", () => {
     expect(channel.parseInbound({ conversationId: "c1", data: Buffer.from([0xff]), isBinary: true })).toMatchObject({ ok: false });
   });
 
-  it("renders only user-visible effects, and keeps a bounded history per conversation for resuming", async () => {
-    const channel = new WebchatChannel({ maxFramesPerConversation: 2 });
+  it("renders only user-visible effects into the history, and replays it to a socket that attaches", async () => {
+    const channel = new WebchatChannel({ history: new MemoryWebchatHistory({ maxFrames: 2 }) });
     const ref = { channel: "webchat", conversationId: "c1", userId: "c1" };
     const effects: Effect[] = [
       { type: "track", event: { type: "dialogue_started" } },
@@ -139,22 +140,43 @@ describe("WebchatChannel", () => {
     ];
     await channel.deliver(ref, effects);
     const sink = new Sink();
-    expect(channel.knows("c1")).toBe(true);
-    channel.attach("c1", sink);
+    const known: boolean[] = [];
+    await channel.attach("c1", sink, (k) => known.push(k));
+    await channel.attach("c2", new Sink(), (k) => known.push(k));
+    expect(known).toEqual([true, false]);
     expect(sink.frames).toEqual([
       { type: "message", text: "two" },
       { type: "message", text: "three" },
     ]);
+    await channel.deliver(ref, [{ type: "send", message: { text: "four" } }]);
+    expect(sink.frames.at(-1)).toEqual({ type: "message", text: "four" });
+    expect(channel.socketCount()).toBe(2);
   });
 
-  it("forgets the least recently used conversations without sockets beyond its limit", async () => {
-    const channel = new WebchatChannel({ maxConversations: 2 });
-    const send = (id: string) => channel.deliver({ channel: "webchat", conversationId: id, userId: id }, [{ type: "send", message: { text: id } }]);
-    channel.attach("held", new Sink());
-    await send("a");
-    await send("b");
-    await send("c");
-    expect(["held", "a", "b", "c"].filter((id) => channel.knows(id))).toEqual(["held", "c"]);
+  it("never lets a frame delivered while a socket attaches go missing or arrive twice", async () => {
+    let release: () => void = () => {};
+    const slow: MemoryWebchatHistory = new MemoryWebchatHistory();
+    const history = {
+      append: (id: string, frames: readonly ServerFrame[]) => slow.append(id, frames),
+      read: async (id: string) => {
+        const frames = await slow.read(id);
+        await new Promise<void>((r) => (release = r));
+        return frames;
+      },
+    };
+    const channel = new WebchatChannel({ history });
+    const ref = { channel: "webchat", conversationId: "c1", userId: "c1" };
+    await channel.deliver(ref, [{ type: "send", message: { text: "before" } }]);
+    const sink = new Sink();
+    const attaching = channel.attach("c1", sink, () => {});
+    const delivering = channel.deliver(ref, [{ type: "send", message: { text: "during" } }]);
+    await tick();
+    release();
+    await Promise.all([attaching, delivering]);
+    expect(sink.frames).toEqual([
+      { type: "message", text: "before" },
+      { type: "message", text: "during" },
+    ]);
   });
 
   it("makes conversation ids of 144 random bits", () => {
