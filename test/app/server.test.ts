@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { composeApp } from "../../app/compose.ts";
-import { loadConfig } from "../../app/config.ts";
+import { DEFAULT_SCENARIOS_DIR, loadConfig } from "../../app/config.ts";
 import { createLogger } from "../../app/logger.ts";
 import { ConfigError } from "../../engine/errors.ts";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
@@ -101,6 +101,24 @@ describe("the web server (fastify.inject)", () => {
     const report = await t.app.readiness();
     expect(report).toEqual({ ready: false, checks: [{ name: "process", ok: false, error: "shutting down" }] });
     await closing;
+  });
+
+  it("reloads a scenario file that changes while running in development (BOTFLOW_WATCH)", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "botflow-watch-"));
+    try {
+      const file = path.join(dir, "csat.yaml");
+      await writeFile(file, await readFile(path.join(DEFAULT_SCENARIOS_DIR, "csat.yaml"), "utf8"));
+      t = await startWith({ BOTFLOW_SCENARIOS_DIR: dir, BOTFLOW_WATCH: "true" }, { surveyStore: store });
+      await t.app.listen();
+      const before = t.app.scenarios.get("csat")?.version;
+      await writeFile(file, (await readFile(file, "utf8")).replace("Thank you for your feedback!", "Thanks, watched!"));
+      await expect.poll(() => t?.app.scenarios.get("csat")?.version, { timeout: 5_000 }).not.toBe(before);
+      expect(t.app.scenarios.get("csat")?.def.blocks.thanks).toMatchObject({ text: { en: "Thanks, watched!" } });
+    } finally {
+      await t?.dispose();
+      t = undefined;
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("logs one JSON line per request with the path but not the query string", async () => {

@@ -247,6 +247,16 @@ describe("web chat over a WebSocket", () => {
     expect(await storedDialogue(store, conversationId)).toMatchObject({ offered: true, denied: true, deniedReason: "timeout", score: null });
   });
 
+  it("fires due timeouts by itself on the BOTFLOW_SWEEP_INTERVAL tick once listening", async () => {
+    const clock = new ManualClock();
+    t = await startTestApp({ BOTFLOW_SWEEP_INTERVAL: "50ms" }, { surveyStore: store, clock });
+    const { url } = await t.app.listen();
+    const c = await connect(url);
+    await beginCsat(c);
+    clock.advance(25 * 3_600_000);
+    expect(await c.next()).toEqual([{ type: "edit", promptId: "p1", reason: "timeout" }]);
+  });
+
   it("closes sockets with 1012 (come back soon) on shutdown, after the frames sent before it", async () => {
     const { url } = await start();
     const c = await connect(url);
