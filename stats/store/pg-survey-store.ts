@@ -14,6 +14,10 @@ export interface PgSurveyStoreOptions extends SqlSurveyStoreOptions {
   connectionString: string;
   /** Pool size; default 10. */
   maxConnections?: number;
+  /** Giving up on opening a connection; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Giving up on one query (the transaction then rolls back and the job retries); default 60 s. */
+  queryTimeoutMs?: number;
 }
 
 class PgClient implements SqlClient {
@@ -61,7 +65,16 @@ class PgClient implements SqlClient {
 
 export class PgSurveyStore extends SqlSurveyStore {
   constructor(o: PgSurveyStoreOptions) {
-    const pool = new pg.Pool({ connectionString: o.connectionString, max: o.maxConnections ?? 10 });
+    // Timeouts and TCP keepalive: a network that silently drops packets must fail the write (so
+    // the job retries elsewhere) instead of hanging it while the worker keeps renewing its lock.
+    const pool = new pg.Pool({
+      connectionString: o.connectionString,
+      max: o.maxConnections ?? 10,
+      connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000,
+      query_timeout: o.queryTimeoutMs ?? 60_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on("error", () => {});
     super(new PgClient(pool), o);

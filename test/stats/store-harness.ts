@@ -96,7 +96,7 @@ export function pgliteBackend(): StoreBackend {
   };
 }
 
-const T0 = Date.UTC(2026, 2, 10, 9, 0, 0);
+export const T0 = Date.UTC(2026, 2, 10, 9, 0, 0);
 
 /** A survey event with sensible defaults for tests. */
 export function surveyEvent(kind: SurveyEventKind, surveyId: string, o: Partial<SurveyEvent> = {}): SurveyEvent {

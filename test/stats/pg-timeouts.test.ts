@@ -1,0 +1,49 @@
+/**
+ * A network that silently swallows packets must fail a store call in bounded time (so the
+ * job retries) rather than hang it forever; once the path is back, the same events land once.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
+import { TcpProxy } from "../helpers/tcp-proxy.ts";
+import { fullSurvey, T0 } from "./store-harness.ts";
+
+describe("PgSurveyStore timeouts", () => {
+  let proxy: TcpProxy;
+  let store: PgSurveyStore;
+  beforeAll(async () => {
+    proxy = await TcpProxy.start({ host: "127.0.0.1", port: 5432 });
+    store = new PgSurveyStore({
+      connectionString: `postgres://postgres@${proxy.url}/test`,
+      schema: `test_${randomUUID().replaceAll("-", "")}`,
+      maxConnections: 2,
+      connectTimeoutMs: 300,
+      queryTimeoutMs: 2_000,
+    });
+    await store.migrate();
+  });
+  afterAll(async () => {
+    await proxy.setMode("forward");
+    await store.dropSchema();
+    await store.close();
+    await proxy.close();
+  });
+
+  it("gives up on a connection that never answers, then writes once the network is back", async () => {
+    await proxy.setMode("blackhole"); // cuts the pooled connections; new ones are accepted and ignored
+    const events = fullSurvey(`s-${randomUUID()}`, 4, "fine");
+    // A pooled connection that was cut fails at once ("terminated"); wait until the pool has
+    // dropped them so the next call must open a fresh connection into the silent network.
+    await expect.poll(() => store.apply(events).then(() => "stored", (e: Error) => e.message), { timeout: 5_000 }).toMatch(/timeout/i);
+    const started = Date.now();
+    await expect(store.apply(events)).rejects.toThrow(/timeout/i);
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    await proxy.setMode("forward");
+    await store.apply(events);
+    await store.apply(events); // a retry of the same events counts once
+    const f = await store.figures({ from: T0 - 86_400_000, to: T0 + 86_400_000, timeZone: "UTC" });
+    expect(f.surveys).toBe(1);
+    expect(f.average).toBe(4);
+  });
+});
