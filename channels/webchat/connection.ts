@@ -12,11 +12,14 @@ export type EventHandler = (event: InboundEvent) => Promise<{ status: "processed
 
 /** Frames one socket may have queued before it is told to slow down. */
 export const MAX_QUEUED_FRAMES = 32;
+/** Refused frames in a row one socket may send before it is closed (1008): past that it is not a confused client. */
+export const MAX_BAD_FRAMES = 20;
 
 export class WebchatConnection {
   private conversationId: string | undefined;
   private locale: string | undefined;
   private queued = 0;
+  private badFrames = 0;
   private isClosed = false;
   private chain: Promise<void> = Promise.resolve();
 
@@ -31,10 +34,15 @@ export class WebchatConnection {
   receive(data: string | Buffer, isBinary: boolean): void {
     const parsed = parseClientFrame(data, isBinary);
     if (!parsed.ok) {
-      this.log.info({ channel: "webchat", conversation: this.conversationId, code: parsed.code }, "rejected a web chat frame");
+      this.log.debug({ channel: "webchat", conversation: this.conversationId, code: parsed.code }, "rejected a web chat frame");
       this.sink.send({ type: "error", code: parsed.code, message: parsed.message, ...(parsed.id !== undefined ? { id: parsed.id } : {}) });
+      if (++this.badFrames > MAX_BAD_FRAMES) {
+        this.log.warn({ channel: "webchat", conversation: this.conversationId, badFrames: this.badFrames }, "closed a web chat socket that kept sending bad frames");
+        this.sink.close(1008, "too many bad frames");
+      }
       return;
     }
+    this.badFrames = 0;
     const frame = parsed.frame;
     if (frame.type === "hello") return this.hello(frame);
     const conversationId = this.conversationId;

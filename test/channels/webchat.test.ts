@@ -322,6 +322,15 @@ describe("web chat against hostile frames", () => {
     expect((await c.next(2)).map((f) => f.type)).toEqual(["message", "ack"]);
   });
 
+  it("closes a socket that keeps sending bad frames (1008) after answering each", async () => {
+    const { url } = await start();
+    const c = await connect(url);
+    for (let i = 0; i < 21; i++) c.send("garbage");
+    expect(await c.closed()).toBe(1008);
+    expect(c.pending()).toHaveLength(21);
+    expect(c.pending().every((f) => f.type === "error" && f.code === "bad_json")).toBe(true);
+  });
+
   it("closes a socket that sends a frame over the transport limit (1009) and keeps serving others", async () => {
     const { url } = await start();
     const c = await connect(url);
