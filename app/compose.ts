@@ -108,6 +108,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       ...(config.channelScenarios.webchat ? { scenarioId: config.channelScenarios.webchat } : {}),
     });
     webchatSockets = () => webchat.socketCount();
+    await webchat.start();
     const channels = [webchat];
 
     const runtime = new Runtime({

@@ -144,9 +144,11 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
   const surveyStore = o.surveyStore ?? new PgSurveyStore({ connectionString: databaseUrl, maxConnections: 4, ...schemaOf(config) });
   if (!o.surveyStore) closers.push(() => surveyStore.close());
   await surveyStore.migrate();
+  const webchatHistory = new RedisWebchatHistory(redis, { keyPrefix: `${config.statePrefix}webchat:` });
+  closers.push(() => webchatHistory.close());
   return {
     state,
-    webchatHistory: new RedisWebchatHistory(redis, { keyPrefix: `${config.statePrefix}webchat:` }),
+    webchatHistory,
     surveys: queue,
     surveyStore,
     description: `BullMQ on ${redactUrl(redisUrl)}, PostgreSQL at ${redactUrl(databaseUrl)}`,

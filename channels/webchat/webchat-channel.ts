@@ -4,16 +4,15 @@
  * production) so a tab that reconnects with its conversation id sees the conversation again
  * and carries on.
  *
- * Live frames reach the sockets of the process that delivered them; with several web
- * processes, route a conversation's sockets to one process (sticky sessions) so timeouts and
- * answers show at once; a reconnect anywhere replays the shared history.
+ * With a shared (Redis) history, frames another web process delivers reach this process's
+ * sockets too, numbered so that none is missed or sent twice.
  */
 import { randomBytes } from "node:crypto";
 import type { ChannelLimits } from "../../engine/catalog.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
 import type { Channel, ParseResult } from "../port.ts";
-import { MemoryWebchatHistory, type WebchatHistory } from "./history.ts";
+import { MemoryWebchatHistory, type HistoryEntry, type WebchatHistory } from "./history.ts";
 import { parseClientFrame, type ClientFrame, type ServerFrame } from "./protocol.ts";
 import { renderEffects } from "./render.ts";
 
@@ -47,8 +46,8 @@ export const WEBCHAT_LIMITS: ChannelLimits = { channel: WEBCHAT, maxLabelLength:
 export class WebchatChannel implements Channel<WebchatInbound> {
   readonly name = WEBCHAT;
   readonly limits = WEBCHAT_LIMITS;
-  /** This process's open sockets by conversation. */
-  private readonly sinks = new Map<string, Set<FrameSink>>();
+  /** This process's open sockets by conversation, each with the last history entry it was sent. */
+  private readonly sinks = new Map<string, Map<FrameSink, number>>();
   /** Per conversation: the tail of its delivery/attach chain, so a socket never misses or doubles a frame. */
   private readonly turns = new Map<string, Promise<void>>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -101,14 +100,18 @@ export class WebchatChannel implements Channel<WebchatInbound> {
     }
   }
 
+  /** Listens for frames other web processes deliver (shared history), so this process's sockets get them live. */
+  async start(): Promise<void> {
+    await this.history.subscribe((conversationId, entries) => {
+      if (this.sinks.has(conversationId)) void this.turn(conversationId, () => this.send(conversationId, entries)).catch(() => {});
+    });
+  }
+
   async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
     const frames = renderEffects(effects);
     if (frames.length === 0) return;
     const id = ref.conversationId;
-    await this.turn(id, async () => {
-      await this.history.append(id, frames);
-      for (const sink of this.sinks.get(id) ?? []) for (const f of frames) sink.send(f);
-    });
+    await this.turn(id, async () => this.send(id, await this.history.append(id, frames)));
   }
 
   /**
@@ -117,12 +120,12 @@ export class WebchatChannel implements Channel<WebchatInbound> {
    */
   async attach(conversationId: string, sink: FrameSink, announce: (known: boolean) => void): Promise<void> {
     await this.turn(conversationId, async () => {
-      const frames = await this.history.read(conversationId);
-      announce(frames !== undefined);
-      for (const f of frames ?? []) sink.send(f);
+      const entries = await this.history.read(conversationId);
+      announce(entries !== undefined);
+      for (const e of entries ?? []) sink.send(e.frame);
       let set = this.sinks.get(conversationId);
-      if (!set) this.sinks.set(conversationId, (set = new Set()));
-      set.add(sink);
+      if (!set) this.sinks.set(conversationId, (set = new Map()));
+      set.set(sink, entries?.at(-1)?.seq ?? 0);
     });
   }
 
@@ -130,6 +133,27 @@ export class WebchatChannel implements Channel<WebchatInbound> {
     const set = this.sinks.get(conversationId);
     set?.delete(sink);
     if (set?.size === 0) this.sinks.delete(conversationId);
+  }
+
+  /**
+   * Sends each socket of the conversation the entries it has not had, in order. A gap (entries
+   * another process appended, announced out of order with ours) is filled from the history.
+   */
+  private async send(conversationId: string, entries: readonly HistoryEntry[]): Promise<void> {
+    const set = this.sinks.get(conversationId);
+    if (!set || entries.length === 0) return;
+    const lowest = Math.min(...[...set.values()]);
+    let fresh = entries;
+    if (this.history.shared && (entries[0] as HistoryEntry).seq > lowest + 1) fresh = (await this.history.read(conversationId)) ?? entries;
+    for (const [sink, last] of set) {
+      let next = last;
+      for (const e of fresh) {
+        if (e.seq <= next) continue;
+        sink.send(e.frame);
+        next = e.seq;
+      }
+      set.set(sink, next);
+    }
   }
 
   /** Counts `work` as in flight until it settles, so shutdown can wait for it. */
@@ -146,7 +170,7 @@ export class WebchatChannel implements Channel<WebchatInbound> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     let sockets = 0;
     for (const set of this.sinks.values()) {
-      for (const sink of set) {
+      for (const sink of set.keys()) {
         sink.close(1012, "server restarting");
         sockets++;
       }

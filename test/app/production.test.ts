@@ -86,6 +86,35 @@ describe("production mode (REDIS_URL + DATABASE_URL)", () => {
     expect(replay.slice(1).map((f) => f.type)).toEqual(["message", "edit", "message"]);
   });
 
+  it("shows a conversation live in tabs connected to different web processes, each frame once", async () => {
+    const { t: a, env } = await productionApp();
+    const b = await startTestApp(env);
+    cleanups.push(() => b.dispose());
+    const tabA = await ChatClient.connect((await a.app.listen()).url);
+    const tabB = await ChatClient.connect((await b.app.listen()).url);
+    cleanups.push(async () => {
+      tabA.close();
+      tabB.close();
+    });
+    tabA.send({ type: "hello" });
+    const conversationId = conversationIdOf((await tabA.next())[0]);
+    tabB.send({ type: "hello", conversationId });
+    expect(await tabB.next()).toEqual([{ type: "hello", conversationId, resumed: false }]);
+
+    tabA.send({ type: "start", id: "1" });
+    const [prompt] = await tabA.next(2);
+    expect(await tabB.next()).toEqual([prompt]);
+    tabA.send({ type: "choice", id: "2", promptId: "p1", index: 1 });
+    const fromA = await tabA.next(3);
+    expect(await tabB.next(2)).toEqual(fromA.slice(0, 2));
+    tabB.send({ type: "text", id: "3", text: "typed in the other tab" });
+    const fromB = await tabB.next(3);
+    expect(fromB[1]).toEqual({ type: "message", text: "Thank you for your feedback!" });
+    expect(await tabA.next(2)).toEqual(fromB.slice(0, 2));
+    expect(tabA.pending()).toEqual([]);
+    expect(tabB.pending()).toEqual([]);
+  });
+
   it("keeps state in Redis and queues surveys on BullMQ, which a worker stores in PostgreSQL", async () => {
     const { t, env } = await productionApp();
     expect(t.app.config.mode).toBe("production");

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { WebchatConnection, MAX_QUEUED_FRAMES } from "../../channels/webchat/connection.ts";
 import type { ServerFrame } from "../../channels/webchat/protocol.ts";
-import { MemoryWebchatHistory } from "../../channels/webchat/history.ts";
+import { MemoryWebchatHistory, type HistoryEntry, type RemoteAppendListener, type WebchatHistory } from "../../channels/webchat/history.ts";
 import { WebchatChannel, type FrameSink } from "../../channels/webchat/webchat-channel.ts";
 import { ConversationBusyError } from "../../engine/runtime.ts";
 import type { Logger } from "../../engine/ports.ts";
@@ -157,6 +157,9 @@ describe("WebchatChannel", () => {
     let release: () => void = () => {};
     const slow: MemoryWebchatHistory = new MemoryWebchatHistory();
     const history = {
+      shared: false,
+      subscribe: async () => {},
+      close: async () => {},
       append: (id: string, frames: readonly ServerFrame[]) => slow.append(id, frames),
       read: async (id: string) => {
         const frames = await slow.read(id);
@@ -177,6 +180,36 @@ describe("WebchatChannel", () => {
       { type: "message", text: "before" },
       { type: "message", text: "during" },
     ]);
+  });
+
+  it("fills a gap from the shared history when another process's frames are announced out of order, and sends none twice", async () => {
+    const stored: HistoryEntry[] = [];
+    let remote: RemoteAppendListener = () => {};
+    const shared: WebchatHistory = {
+      shared: true,
+      append: async (_id, frames) =>
+        frames.map((frame) => {
+          const e = { seq: stored.length + 1, frame };
+          stored.push(e);
+          return e;
+        }),
+      read: async () => (stored.length > 0 ? [...stored] : undefined),
+      subscribe: async (listener) => void (remote = listener),
+      close: async () => {},
+    };
+    const channel = new WebchatChannel({ history: shared });
+    await channel.start();
+    const sink = new Sink();
+    await channel.attach("c1", sink, () => {});
+    await channel.deliver({ channel: "webchat", conversationId: "c1", userId: "c1" }, [{ type: "send", message: { text: "one (here)" } }]);
+    // Two frames another process appended; the announcement of the second overtakes the first.
+    stored.push({ seq: 2, frame: { type: "message", text: "two (there)" } }, { seq: 3, frame: { type: "message", text: "three (there)" } });
+    remote("c1", [{ seq: 3, frame: { type: "message", text: "three (there)" } }]);
+    await tick();
+    remote("c1", [{ seq: 2, frame: { type: "message", text: "two (there)" } }]);
+    remote("elsewhere", [{ seq: 1, frame: { type: "message", text: "not ours" } }]);
+    await tick();
+    expect(sink.frames.map((f) => (f.type === "message" ? f.text : f.type))).toEqual(["one (here)", "two (there)", "three (there)"]);
   });
 
   it("makes conversation ids of 144 random bits", () => {
