@@ -2,18 +2,23 @@
  * `SurveyStore.apply` in SQL both drivers run: one transaction, a fixed number of
  * multi-row statements whatever the batch size.
  *
- * 1. Insert the batch's missing survey rows (empty event set), in survey-id order.
- * 2. Lock the batch's survey rows (`FOR UPDATE`, survey-id order) and read their event sets.
+ * 1. Insert the batch's surveys as complete rows (folded from the batch's events alone),
+ *    in survey-id order, skipping ids that already exist. An inserted row is new: its
+ *    rollup contribution before was nothing, and nobody else can see it until we commit.
+ * 2. Lock the rows that already existed (`FOR UPDATE`, survey-id order) and read their
+ *    event sets. Skipped when every survey of the batch was new.
  * 3. In TypeScript: add the new events (kinds already present are skipped: that is the
  *    processed-event record, keyed by survey id + kind = the job id) and derive the row.
  * 4. Update the changed rows from arrays (`unnest`).
  * 5. Add to the rollups the difference between each survey's new and old contribution,
- *    aggregated per rollup key, upserted in key order.
+ *    aggregated per rollup key (zero deltas dropped), upserted in key order.
  *
- * Locks are always taken in the same order (survey ids, then rollup keys), so concurrent
- * batches from several workers on overlapping surveys wait for each other instead of
- * deadlocking, and a survey's rollup contribution is always moved under its row lock:
- * the rollups never count a survey twice, whatever the interleaving or redelivery.
+ * No deadlocks: inserts take their ids in order and wait only on another transaction's
+ * uncommitted insert of the same id (which that transaction made in its own step 1, in the
+ * same order); the locks of step 2 are taken in order on rows that were committed before it;
+ * rollup keys come last, in order. A survey's rollup contribution is always moved under its
+ * row lock (or its uncommitted insert), so the rollups never count a survey twice, whatever
+ * the interleaving or redelivery. Statements are prepared once per connection (`prepare`).
  */
 import type { SurveyEvent } from "../events.ts";
 import type { SqlQueryable } from "./sql-client.ts";
@@ -22,13 +27,18 @@ import { contributionOf, deriveSurvey, mergeEvents, type Contribution, type Stor
 const HOUR_MS = 3_600_000;
 /** Rollup groupings: bit 1 keeps the scenario, 2 the channel, 4 the bot. */
 const GROUPINGS = [0, 1, 2, 3, 4, 5, 6, 7] as const;
+const PREPARED = { prepare: true } as const;
 
-interface LockedRow {
-  survey_id: string;
+/** What the rollups need to know of a survey row besides its event sets. */
+interface SurveyKey {
   scenario_id: string;
   channel: string;
   bot_id: string;
   started_ms: number;
+}
+
+interface LockedRow extends SurveyKey {
+  survey_id: string;
   events: StoredEvents;
 }
 
@@ -42,10 +52,6 @@ interface RollupDelta {
   rated: boolean;
   score: number;
   counts: [number, number, number, number, number, number];
-}
-
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
 }
 
 function checkEvent(e: SurveyEvent): void {
@@ -65,53 +71,56 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, events: read
     if (list) list.push(e);
     else bySurvey.set(e.surveyId, [e]);
   }
-  const ids = [...bySurvey.keys()];
-  const firsts = ids.map((id) => bySurvey.get(id)![0]!);
-  await q.query(
-    `INSERT INTO ${s}.survey (survey_id, scenario_id, scenario_version, channel, bot_id, conversation_id, dialogue_started_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) ORDER BY 1
-     ON CONFLICT (survey_id) DO NOTHING`,
-    [
-      ids,
-      firsts.map((e) => e.scenarioId),
-      firsts.map((e) => e.scenarioVersion),
-      firsts.map((e) => e.channel),
-      firsts.map((e) => e.botId),
-      firsts.map((e) => e.conversationId),
-      firsts.map((e) => iso(e.dialogueStartedAt)),
-    ],
-  );
-  const locked = await q.query<LockedRow>(
-    `SELECT survey_id, scenario_id, channel, bot_id, (extract(epoch FROM dialogue_started_at) * 1000)::float8 AS started_ms, events
-     FROM ${s}.survey WHERE survey_id = ANY($1::text[]) ORDER BY survey_id FOR UPDATE`,
-    [ids],
-  );
-
-  const updates: { id: string; events: StoredEvents }[] = [];
+  // Code-unit order, the same in every process; PostgreSQL's lock order below is its own ORDER BY.
+  const ids = [...bySurvey.keys()].sort();
   const deltas = new Map<string, RollupDelta>();
-  for (const row of locked) {
-    const before = row.events ?? {};
-    const after = mergeEvents(before, bySurvey.get(row.survey_id) ?? []);
-    if (!after) continue; // every event of this survey was applied before
-    updates.push({ id: row.survey_id, events: after });
-    const hour = Math.floor(Number(row.started_ms) / HOUR_MS) * HOUR_MS;
-    addContribution(deltas, row, hour, contributionOf(before), -1);
-    addContribution(deltas, row, hour, contributionOf(after), +1);
+
+  const fresh: { id: string; first: SurveyEvent; events: StoredEvents }[] = [];
+  for (const id of ids) {
+    const list = bySurvey.get(id)!;
+    fresh.push({ id, first: list[0]!, events: mergeEvents({}, list)! });
   }
-  if (updates.length > 0) await updateSurveys(q, s, updates);
+  const inserted = new Set((await insertSurveys(q, s, fresh)).map((r) => r.survey_id));
+  for (const f of fresh) {
+    if (!inserted.has(f.id)) continue;
+    const key: SurveyKey = { scenario_id: f.first.scenarioId, channel: f.first.channel, bot_id: f.first.botId, started_ms: f.first.dialogueStartedAt };
+    addContribution(deltas, key, contributionOf(f.events), +1);
+  }
+
+  const existing = inserted.size === ids.length ? [] : ids.filter((id) => !inserted.has(id));
+  if (existing.length > 0) {
+    const locked = await q.query<LockedRow>(
+      `SELECT survey_id, scenario_id, channel, bot_id, (extract(epoch FROM dialogue_started_at) * 1000)::float8 AS started_ms, events
+       FROM ${s}.survey WHERE survey_id = ANY($1::text[]) ORDER BY survey_id FOR UPDATE`,
+      [existing],
+      PREPARED,
+    );
+    const updates: { id: string; events: StoredEvents }[] = [];
+    for (const row of locked) {
+      const before = row.events ?? {};
+      const after = mergeEvents(before, bySurvey.get(row.survey_id) ?? []);
+      if (!after) continue; // every event of this survey was applied before
+      updates.push({ id: row.survey_id, events: after });
+      addContribution(deltas, row, contributionOf(before), -1);
+      addContribution(deltas, row, contributionOf(after), +1);
+    }
+    if (updates.length > 0) await updateSurveys(q, s, updates);
+  }
+
   const changed = [...deltas.values()].filter((d) => d.counts.some((n) => n !== 0));
   if (changed.length > 0) await upsertRollups(q, s, changed);
 }
 
-function addContribution(deltas: Map<string, RollupDelta>, row: LockedRow, hour: number, c: Contribution, sign: 1 | -1): void {
+function addContribution(deltas: Map<string, RollupDelta>, row: SurveyKey, c: Contribution, sign: 1 | -1): void {
   if (c.dialogues === 0) return;
+  const hour = Math.floor(Number(row.started_ms) / HOUR_MS) * HOUR_MS;
   const counts = [c.dialogues, c.offered, c.answered, c.declined, c.surveys, c.commented] as const;
+  const rated = c.score !== null;
+  const score = c.score ?? 0;
   for (const dims of GROUPINGS) {
     const scenarioId = dims & 1 ? row.scenario_id : "";
     const channel = dims & 2 ? row.channel : "";
     const botId = dims & 4 ? row.bot_id : "";
-    const rated = c.score !== null;
-    const score = c.score ?? 0;
     const key = JSON.stringify([dims, scenarioId, channel, botId, hour, c.scale, rated, score]);
     let d = deltas.get(key);
     if (!d) deltas.set(key, (d = { dims, scenarioId, channel, botId, hour, scale: c.scale, rated, score, counts: [0, 0, 0, 0, 0, 0] }));
@@ -119,33 +128,71 @@ function addContribution(deltas: Map<string, RollupDelta>, row: LockedRow, hour:
   }
 }
 
-async function updateSurveys(q: SqlQueryable, s: string, updates: { id: string; events: StoredEvents }[]): Promise<void> {
-  const derived = updates.map((u) => deriveSurvey(u.events));
+/** Epoch ms as float8 for `to_timestamp(ms / 1000)`: cheaper to send than ISO strings. */
+const DERIVED_COLUMNS = `events = u.events::jsonb, offered = u.offered, accepted = u.accepted, denied = u.denied, denied_reason = u.denied_reason,
+       completed = u.completed, score = u.score, scale = u.scale, comment = u.comment, offered_at = to_timestamp(u.offered_at / 1000),
+       answered_at = to_timestamp(u.answered_at / 1000), declined_at = to_timestamp(u.declined_at / 1000),
+       completed_at = to_timestamp(u.completed_at / 1000), updated_at = now()`;
+const DERIVED_TYPES = `$2::text[], $3::bool[], $4::bool[], $5::bool[], $6::text[], $7::bool[], $8::float8[], $9::text[], $10::text[],
+                 $11::float8[], $12::float8[], $13::float8[], $14::float8[]`;
+
+/** The parameters $1..$14 of the derived columns, in DERIVED_TYPES order. */
+function derivedParams(rows: readonly { id: string; events: StoredEvents }[]): unknown[] {
+  const derived = rows.map((r) => deriveSurvey(r.events));
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => JSON.stringify(r.events)),
+    derived.map((d) => d.offered),
+    derived.map((d) => d.accepted),
+    derived.map((d) => d.denied),
+    derived.map((d) => d.deniedReason),
+    derived.map((d) => d.completed),
+    derived.map((d) => d.score),
+    derived.map((d) => d.scale),
+    derived.map((d) => d.comment),
+    derived.map((d) => d.offeredAt),
+    derived.map((d) => d.answeredAt),
+    derived.map((d) => d.declinedAt),
+    derived.map((d) => d.completedAt),
+  ];
+}
+
+/** Inserts complete rows for the surveys not stored yet; returns the ids it inserted. */
+function insertSurveys(q: SqlQueryable, s: string, rows: readonly { id: string; first: SurveyEvent; events: StoredEvents }[]): Promise<{ survey_id: string }[]> {
+  return q.query<{ survey_id: string }>(
+    `INSERT INTO ${s}.survey (survey_id, events, offered, accepted, denied, denied_reason, completed, score, scale, comment,
+                              offered_at, answered_at, declined_at, completed_at,
+                              scenario_id, scenario_version, channel, bot_id, conversation_id, dialogue_started_at)
+     SELECT u.survey_id, u.events::jsonb, u.offered, u.accepted, u.denied, u.denied_reason, u.completed, u.score, u.scale, u.comment,
+            to_timestamp(u.offered_at / 1000), to_timestamp(u.answered_at / 1000), to_timestamp(u.declined_at / 1000), to_timestamp(u.completed_at / 1000),
+            u.scenario_id, u.scenario_version, u.channel, u.bot_id, u.conversation_id, to_timestamp(u.started_ms / 1000)
+     FROM unnest($1::text[], ${DERIVED_TYPES}, $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::float8[])
+       AS u(survey_id, events, offered, accepted, denied, denied_reason, completed, score, scale, comment, offered_at, answered_at, declined_at, completed_at,
+            scenario_id, scenario_version, channel, bot_id, conversation_id, started_ms)
+     ORDER BY u.survey_id
+     ON CONFLICT (survey_id) DO NOTHING
+     RETURNING survey_id`,
+    [
+      ...derivedParams(rows),
+      rows.map((r) => r.first.scenarioId),
+      rows.map((r) => r.first.scenarioVersion),
+      rows.map((r) => r.first.channel),
+      rows.map((r) => r.first.botId),
+      rows.map((r) => r.first.conversationId),
+      rows.map((r) => r.first.dialogueStartedAt),
+    ],
+    PREPARED,
+  );
+}
+
+async function updateSurveys(q: SqlQueryable, s: string, updates: readonly { id: string; events: StoredEvents }[]): Promise<void> {
   await q.query(
-    `UPDATE ${s}.survey AS t SET
-       events = u.events::jsonb, offered = u.offered, accepted = u.accepted, denied = u.denied, denied_reason = u.denied_reason,
-       completed = u.completed, score = u.score, scale = u.scale, comment = u.comment, offered_at = u.offered_at,
-       answered_at = u.answered_at, declined_at = u.declined_at, completed_at = u.completed_at, updated_at = now()
-     FROM unnest($1::text[], $2::text[], $3::bool[], $4::bool[], $5::bool[], $6::text[], $7::bool[], $8::float8[], $9::text[], $10::text[],
-                 $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[])
+    `UPDATE ${s}.survey AS t SET ${DERIVED_COLUMNS}
+     FROM unnest($1::text[], ${DERIVED_TYPES})
        AS u(survey_id, events, offered, accepted, denied, denied_reason, completed, score, scale, comment, offered_at, answered_at, declined_at, completed_at)
      WHERE t.survey_id = u.survey_id`,
-    [
-      updates.map((u) => u.id),
-      updates.map((u) => JSON.stringify(u.events)),
-      derived.map((d) => d.offered),
-      derived.map((d) => d.accepted),
-      derived.map((d) => d.denied),
-      derived.map((d) => d.deniedReason),
-      derived.map((d) => d.completed),
-      derived.map((d) => d.score),
-      derived.map((d) => d.scale),
-      derived.map((d) => d.comment),
-      derived.map((d) => iso(d.offeredAt)),
-      derived.map((d) => iso(d.answeredAt)),
-      derived.map((d) => iso(d.declinedAt)),
-      derived.map((d) => iso(d.completedAt)),
-    ],
+    derivedParams(updates),
+    PREPARED,
   );
 }
 
@@ -153,8 +200,11 @@ async function upsertRollups(q: SqlQueryable, s: string, deltas: RollupDelta[]):
   const col = (i: number) => deltas.map((d) => d.counts[i]!);
   await q.query(
     `INSERT INTO ${s}.survey_rollup AS r (dims, scenario_id, channel, bot_id, hour, scale, rated, score, dialogues, offered, answered, declined, surveys, commented)
-     SELECT * FROM unnest($1::int2[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::bool[], $8::float8[],
-                          $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[])
+     SELECT u.dims, u.scenario_id, u.channel, u.bot_id, to_timestamp(u.hour_ms / 1000), u.scale, u.rated, u.score,
+            u.dialogues, u.offered, u.answered, u.declined, u.surveys, u.commented
+     FROM unnest($1::int2[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::bool[], $8::float8[],
+                 $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[])
+       AS u(dims, scenario_id, channel, bot_id, hour_ms, scale, rated, score, dialogues, offered, answered, declined, surveys, commented)
      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
      ON CONFLICT (dims, scenario_id, channel, bot_id, hour, scale, rated, score) DO UPDATE SET
        dialogues = r.dialogues + excluded.dialogues, offered = r.offered + excluded.offered, answered = r.answered + excluded.answered,
@@ -164,7 +214,7 @@ async function upsertRollups(q: SqlQueryable, s: string, deltas: RollupDelta[]):
       deltas.map((d) => d.scenarioId),
       deltas.map((d) => d.channel),
       deltas.map((d) => d.botId),
-      deltas.map((d) => iso(d.hour)),
+      deltas.map((d) => d.hour),
       deltas.map((d) => d.scale),
       deltas.map((d) => d.rated),
       deltas.map((d) => d.score),
@@ -175,5 +225,6 @@ async function upsertRollups(q: SqlQueryable, s: string, deltas: RollupDelta[]):
       col(4),
       col(5),
     ],
+    PREPARED,
   );
 }

@@ -6,7 +6,7 @@
  * await store.migrate();
  */
 import pg from "pg";
-import type { SqlClient, SqlQueryable } from "./sql-client.ts";
+import type { SqlClient, SqlQueryable, SqlQueryOptions } from "./sql-client.ts";
 import { SqlSurveyStore, type SqlSurveyStoreOptions } from "./sql-survey-store.ts";
 
 export interface PgSurveyStoreOptions extends SqlSurveyStoreOptions {
@@ -20,11 +20,25 @@ export interface PgSurveyStoreOptions extends SqlSurveyStoreOptions {
   queryTimeoutMs?: number;
 }
 
+/**
+ * Names for prepared statements, one per distinct text. `pg` keeps what each connection has
+ * prepared and refuses one name for two texts, so the name is derived from the text alone.
+ */
+const statementNames = new Map<string, string>();
+
+function queryConfig(text: string, params: readonly unknown[] | undefined, options: SqlQueryOptions | undefined): pg.QueryConfig {
+  const values = params as unknown[] | undefined;
+  if (!options?.prepare) return { text, values };
+  let name = statementNames.get(text);
+  if (name === undefined) statementNames.set(text, (name = `botflow_stats_${statementNames.size + 1}`));
+  return { name, text, values };
+}
+
 class PgClient implements SqlClient {
   constructor(private readonly pool: pg.Pool) {}
 
-  async query<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
-    const res = await this.pool.query(text, params as unknown[] | undefined);
+  async query<R>(text: string, params?: readonly unknown[], options?: SqlQueryOptions): Promise<R[]> {
+    const res = await this.pool.query(queryConfig(text, params, options));
     return res.rows as R[];
   }
 
@@ -40,7 +54,7 @@ class PgClient implements SqlClient {
     try {
       await client.query("BEGIN");
       const q: SqlQueryable = {
-        query: async <R>(text: string, params?: readonly unknown[]) => (await client.query(text, params as unknown[] | undefined)).rows as R[],
+        query: async <R>(text: string, params?: readonly unknown[], options?: SqlQueryOptions) => (await client.query(queryConfig(text, params, options))).rows as R[],
       };
       const result = await fn(q);
       await client.query("COMMIT");

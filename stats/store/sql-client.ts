@@ -4,7 +4,16 @@
  * epoch milliseconds so both drivers return JavaScript numbers.
  */
 export interface SqlQueryable {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: SqlQueryOptions): Promise<R[]>;
+}
+
+export interface SqlQueryOptions {
+  /**
+   * A statement run again and again with the same text (the write path): the `pg` driver
+   * prepares it once per connection and then only binds, sparing the server a parse and plan
+   * per batch. Drivers without named statements ignore it.
+   */
+  prepare?: boolean;
 }
 
 export interface SqlClient extends SqlQueryable {
