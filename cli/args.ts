@@ -1,18 +1,34 @@
 /**
- * `node:util` parseArgs with botflow's usage-error handling: a bad option prints what was wrong
- * and the command's usage to stderr, and the command exits 2.
+ * `node:util` parseArgs with botflow's conventions for every command: `-h`/`--help` prints the
+ * command's usage to stdout (exit 0); a bad option prints what was wrong and the usage to
+ * stderr (exit 2).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { println, type CliIo } from "./io.ts";
 
-/** Parses `config.args` strictly; on a usage error prints it with `usage` and returns undefined. */
-export function parseCommandArgs<const T extends ParseArgsConfig>(config: T, io: CliIo, usage: string): ReturnType<typeof parseArgs<T>> | undefined {
+/**
+ * Parses `config.args` strictly. Returns the parsed arguments, or the exit code when the
+ * command should stop here: help was printed (0) or a usage error was (2).
+ *
+ * @example
+ * const parsed = parseCommandArgs({ args, options: { json: { type: "boolean" } } }, io, USAGE);
+ * if (typeof parsed === "number") return parsed;
+ */
+export function parseCommandArgs<const T extends ParseArgsConfig>(config: T, io: CliIo, usage: string): ReturnType<typeof parseArgs<T>> | number {
+  let parsed: ReturnType<typeof parseArgs<T>>;
   try {
-    return parseArgs<T>({ strict: true, ...config });
+    const options = { ...config.options, help: { type: "boolean", short: "h" } } as const;
+    parsed = parseArgs({ strict: true, ...config, options }) as unknown as ReturnType<typeof parseArgs<T>>;
   } catch (err) {
     printUsageError(io, usage, err instanceof Error ? err.message : String(err));
-    return undefined;
+    return EXIT_USAGE;
   }
+  if ((parsed.values as { help?: boolean }).help) {
+    println(io.stdout, usage);
+    return EXIT_OK;
+  }
+  return parsed;
 }
 
 /** Prints a usage error (what was wrong, then how to call the command) to stderr. */

@@ -39,16 +39,12 @@ function commandHelp(): string {
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(
-    { args, options: { locale: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true },
+    { args, options: { locale: { type: "string" } }, allowPositionals: true },
     io,
     USAGE,
   );
-  if (!parsed) return EXIT_USAGE;
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    println(io.stdout, USAGE);
-    return EXIT_OK;
-  }
   if (positionals.length !== 1) {
     printUsageError(io, USAGE, positionals.length === 0 ? "no scenario file given" : `one scenario file at a time; got ${positionals.length}`);
     return EXIT_USAGE;

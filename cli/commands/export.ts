@@ -68,12 +68,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io,
     USAGE,
   );
-  if (!parsed) return EXIT_USAGE;
+  if (typeof parsed === "number") return parsed;
   const v = parsed.values;
-  if (v.help) {
-    println(io.stdout, USAGE);
-    return EXIT_OK;
-  }
   if (v.format !== "csv" && v.format !== "jsonl") {
     printUsageError(io, USAGE, v.format === undefined ? "--format is required: csv or jsonl" : `--format "${v.format}" is not csv or jsonl`);
     return EXIT_USAGE;

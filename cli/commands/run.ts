@@ -54,19 +54,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         json: { type: "boolean" },
         locale: { type: "string" },
         "data-dir": { type: "string" },
-        help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
     },
     io,
     USAGE,
   );
-  if (!parsed) return EXIT_USAGE;
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    println(io.stdout, USAGE);
-    return EXIT_OK;
-  }
   if (positionals.length !== 1) {
     printUsageError(io, USAGE, positionals.length === 0 ? "no scenario file given" : `one scenario file at a time; got ${positionals.length}`);
     return EXIT_USAGE;

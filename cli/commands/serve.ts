@@ -4,8 +4,7 @@
  */
 import { serveProcess } from "../../app/serve-process.ts";
 import { parseCommandArgs } from "../args.ts";
-import { EXIT_OK, EXIT_USAGE } from "../command.ts";
-import { println, type CliIo } from "../io.ts";
+import type { CliIo } from "../io.ts";
 
 export const summary = "Run the web process: web chat, webhooks, health endpoints (npm start)";
 
@@ -27,7 +26,6 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     {
       args,
       options: {
-        help: { type: "boolean", short: "h" },
         config: { type: "string" },
         port: { type: "string" },
         host: { type: "string" },
@@ -40,12 +38,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io,
     USAGE,
   );
-  if (!parsed) return EXIT_USAGE;
+  if (typeof parsed === "number") return parsed;
   const v = parsed.values;
-  if (v.help) {
-    println(io.stdout, USAGE);
-    return EXIT_OK;
-  }
   return serveProcess({
     env: io.env,
     cwd: io.cwd,

@@ -17,7 +17,6 @@ export const summary = "Print the CSAT figures (surveys, average, CDSAT, NPS, re
 
 /** Options `stats` and `export` share. */
 export const QUERY_OPTIONS = {
-  help: { type: "boolean", short: "h" },
   from: { type: "string" },
   to: { type: "string" },
   scenario: { type: "string" },
@@ -105,12 +104,8 @@ export async function withStore<T>(io: CliIo, v: { "data-dir"?: string | undefin
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs({ args, options: { ...QUERY_OPTIONS, json: { type: "boolean" } }, allowPositionals: false }, io, USAGE);
-  if (!parsed) return EXIT_USAGE;
+  if (typeof parsed === "number") return parsed;
   const v = parsed.values;
-  if (v.help) {
-    println(io.stdout, USAGE);
-    return EXIT_OK;
-  }
   const query = toQuery(v);
   if (typeof query === "string") {
     printUsageError(io, USAGE, query);

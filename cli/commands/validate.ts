@@ -34,12 +34,8 @@ interface FileReport {
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandArgs({ args, options: { help: { type: "boolean", short: "h" } }, allowPositionals: true }, io, USAGE);
-  if (!parsed) return EXIT_USAGE;
-  if (parsed.values.help) {
-    println(io.stdout, USAGE);
-    return EXIT_OK;
-  }
+  const parsed = parseCommandArgs({ args, options: {}, allowPositionals: true }, io, USAGE);
+  if (typeof parsed === "number") return parsed;
   if (parsed.positionals.length === 0) {
     printUsageError(io, USAGE, "no scenario files given");
     return EXIT_USAGE;

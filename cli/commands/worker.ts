@@ -53,7 +53,6 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     {
       args,
       options: {
-        help: { type: "boolean", short: "h" },
         concurrency: { type: "string" },
         queue: { type: "string" },
         prefix: { type: "string" },
@@ -69,12 +68,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io,
     USAGE,
   );
-  if (!parsed) return EXIT_USAGE;
+  if (typeof parsed === "number") return parsed;
   const v = parsed.values;
-  if (v.help) {
-    println(io.stdout, USAGE);
-    return EXIT_OK;
-  }
   const env = (name: string): string | undefined => {
     const value = io.env[name]?.trim();
     return value === undefined || value === "" ? undefined : value;
