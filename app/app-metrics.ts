@@ -1,15 +1,31 @@
 /**
  * The web process's Prometheus metrics: inbound events by channel, effects delivered, action
- * failures, survey queue depth, failures and dead letters, survey queueing latency, HTTP latency.
+ * failures, survey queue depth, failures and dead letters, survey queueing latency, survey
+ * job latency (queue lag and queued-to-stored time), HTTP latency.
  */
+import { latencyQuantile, type SurveyJobLatency } from "../stats/queue/survey-job-latency.ts";
 import { LATENCY_BUCKETS, Metrics, type Counter, type Histogram } from "./metrics.ts";
 
 export interface AppMetricsSources {
   /** Survey queue job counts by state (waiting, active, delayed, failed, dead …), read at scrape. */
   queueCounts(): Promise<Record<string, number>>;
+  /** Survey job latency from the queue (Redis in production, the process embedded), read at scrape. */
+  jobLatency(): Promise<SurveyJobLatency>;
   /** Open web chat sockets. */
   webchatSockets(): number;
 }
+
+export interface AppMetricsOptions {
+  /**
+   * How long a scrape waits for the queue's figures before leaving them out (the rest of
+   * /metrics still answers; /readyz reports the outage). Default 2 s, under Prometheus's
+   * default 10 s scrape timeout.
+   */
+  queueReadTimeoutMs?: number;
+}
+
+/** The quantiles of recent survey job latency that /metrics reports. */
+export const JOB_LATENCY_QUANTILES = [0.5, 0.9, 0.99] as const;
 
 export interface AppMetrics {
   registry: Metrics;
@@ -24,8 +40,9 @@ export interface AppMetrics {
   http: Histogram;
 }
 
-export function createAppMetrics(sources: AppMetricsSources): AppMetrics {
+export function createAppMetrics(sources: AppMetricsSources, o: AppMetricsOptions = {}): AppMetrics {
   const registry = new Metrics();
+  const timeoutMs = o.queueReadTimeoutMs ?? 2_000;
   const started = Date.now() / 1000;
   registry.gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.", [], async () => [[{}, started]]);
   registry.gauge("process_resident_memory_bytes", "Resident memory size, in bytes.", [], async () => [[{}, process.memoryUsage().rss]]);
@@ -40,8 +57,44 @@ export function createAppMetrics(sources: AppMetricsSources): AppMetrics {
     http: registry.histogram("botflow_http_request_duration_seconds", "HTTP request latency by route pattern and status, in seconds.", ["method", "route", "status"], LATENCY_BUCKETS),
   };
   registry.gauge("botflow_survey_queue_jobs", "Survey queue jobs by state (dead = in the dead letter).", ["state"], async () =>
-    Object.entries(await sources.queueCounts()).map(([state, n]) => [{ state }, n] as [Record<string, string>, number]),
+    Object.entries(await bounded(sources.queueCounts(), timeoutMs, "survey queue counts")).map(([state, n]) => [{ state }, n] as [Record<string, string>, number]),
+  );
+  // Three families, one read of the queue per scrape.
+  const jobLatency = async () => {
+    const l = await bounded(sources.jobLatency(), timeoutMs, "survey job latency");
+    return { oldest: l.oldestWaitingSeconds, sorted: [...l.recentSeconds].sort((a, b) => a - b) };
+  };
+  registry.gauge(
+    "botflow_survey_queue_oldest_waiting_seconds",
+    "Age of the survey event next in line, from when it was first queued (embedded: the oldest not yet stored), in seconds; 0 when none waits.",
+    [],
+    async (scrape) => [[{}, (await scrape.once(jobLatency)).oldest]],
+  );
+  registry.gauge(
+    "botflow_survey_job_latency_seconds",
+    "Time from queueing a survey event to storing it, by quantile over the most recently stored events (see botflow_survey_job_latency_sample_size), in seconds.",
+    ["quantile"],
+    async (scrape) => {
+      const { sorted } = await scrape.once(jobLatency);
+      return sorted.length === 0 ? [] : JOB_LATENCY_QUANTILES.map((q) => [{ quantile: String(q) }, latencyQuantile(sorted, q)] as [Record<string, string>, number]);
+    },
+  );
+  registry.gauge(
+    "botflow_survey_job_latency_sample_size",
+    "How many recently stored survey events botflow_survey_job_latency_seconds is computed over (0: none yet, no quantiles).",
+    [],
+    async (scrape) => [[{}, (await scrape.once(jobLatency)).sorted.length]],
   );
   registry.gauge("botflow_webchat_sockets", "Open web chat WebSockets.", [], async () => [[{}, sources.webchatSockets()]]);
   return metrics;
+}
+
+/** `p`, or a rejection naming `what` once `ms` have passed: a hung Redis must not hang the scrape. */
+function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

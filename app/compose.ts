@@ -90,6 +90,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     let webchatSockets = () => 0;
     const metrics = createAppMetrics({
       queueCounts: () => (services ? services.queueCounts() : Promise.resolve({})),
+      jobLatency: () => (services ? services.jobLatency() : Promise.resolve({ oldestWaitingSeconds: 0, recentSeconds: [] })),
       webchatSockets: () => webchatSockets(),
     });
     const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);

@@ -14,11 +14,20 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 type Labels = Readonly<Record<string, string>>;
 
+/** One scrape, as collectors see it. */
+export interface Scrape {
+  /**
+   * Runs `read` once per scrape however many collectors ask for it (keyed by the function),
+   * so families fed by one costly read (a Redis round trip) share it.
+   */
+  once<T>(read: () => Promise<T>): Promise<T>;
+}
+
 interface Family {
   name: string;
   help: string;
   type: "counter" | "gauge" | "histogram";
-  lines(): Promise<string[]>;
+  lines(scrape: Scrape): Promise<string[]>;
 }
 
 export interface Counter {
@@ -50,16 +59,19 @@ export class Metrics {
     };
   }
 
-  /** A gauge; with `collect`, its values are read at every scrape instead of set. */
-  gauge(name: string, help: string, labelNames: readonly string[] = [], collect?: () => Promise<[Labels, number][]>): Gauge {
+  /**
+   * A gauge; with `collect`, its series are read at every scrape instead of set, and a
+   * series the collector no longer returns is gone from the next scrape.
+   */
+  gauge(name: string, help: string, labelNames: readonly string[] = [], collect?: (scrape: Scrape) => Promise<[Labels, number][]>): Gauge {
     const values = new Map<string, number>();
     this.add({
       name,
       help,
       type: "gauge",
-      lines: async () => {
-        if (collect) for (const [labels, v] of await collect()) values.set(key(labelNames, labels), v);
-        return [...values].map(([k, v]) => `${name}${k} ${v}`);
+      lines: async (scrape) => {
+        const series = collect ? new Map((await collect(scrape)).map(([labels, v]) => [key(labelNames, labels), v] as const)) : values;
+        return [...series].map(([k, v]) => `${name}${k} ${v}`);
       },
     });
     return { set: (labels, value) => void values.set(key(labelNames, labels), value) };
@@ -94,10 +106,18 @@ export class Metrics {
   /** Every family in the text exposition format; a gauge whose collect fails is left out (and says so in a comment). */
   async render(): Promise<string> {
     const out: string[] = [];
+    const reads = new Map<() => Promise<unknown>, Promise<unknown>>();
+    const scrape: Scrape = {
+      once<T>(read: () => Promise<T>): Promise<T> {
+        let p = reads.get(read);
+        if (!p) reads.set(read, (p = read()));
+        return p as Promise<T>;
+      },
+    };
     for (const f of this.families) {
       let lines: string[];
       try {
-        lines = await f.lines();
+        lines = await f.lines(scrape);
       } catch (err) {
         out.push(`# ${f.name} not collected: ${(err instanceof Error ? err.message : String(err)).replace(/\n/g, " ")}`);
         continue;

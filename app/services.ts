@@ -20,6 +20,7 @@ import { RedisStateStore } from "../engine/state/redis-store.ts";
 import { surveyJobId, type SurveyQueue } from "../stats/events.ts";
 import { BullmqSurveyQueue } from "../stats/queue/bullmq-survey-queue.ts";
 import { InProcessSurveyQueue } from "../stats/queue/in-process-survey-queue.ts";
+import type { SurveyJobLatency } from "../stats/queue/survey-job-latency.ts";
 import { PgSurveyStore } from "../stats/store/pg-survey-store.ts";
 import { PgliteSurveyStore } from "../stats/store/pglite-survey-store.ts";
 import type { SurveyStore } from "../stats/store/survey-store.ts";
@@ -41,6 +42,8 @@ export interface Services {
   checks: ReadinessCheck[];
   /** Survey queue job counts by state, for /metrics and the queue view. */
   queueCounts(): Promise<Record<string, number>>;
+  /** Survey job latency (queue lag and recent queued-to-stored times), for /metrics; real time, whatever the app's clock. */
+  jobLatency(): Promise<SurveyJobLatency>;
   /** The dead letter, oldest first, without payloads (they may hold comment text). */
   deadLetters(limit: number): Promise<DeadLetter[]>;
   /** Queues every dead event again; resolves to how many. */
@@ -104,6 +107,7 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
     checks: [{ name: "statistics-store", check: () => pingStore(reader) }],
     // In process an event is stored before `add` resolves: nothing waits; failures end in the dead letter.
     queueCounts: async () => ({ dead: queue.deadLetters().length }),
+    jobLatency: async () => queue.jobLatency(),
     deadLetters: async (limit) =>
       queue.deadLetters().slice(0, limit).map((d) => ({ jobId: surveyJobId(d.event), attemptsMade: d.attemptsMade, failedReason: d.failedReason, deadAt: null })),
     replayDead: () => queue.replayDead(),
@@ -158,6 +162,11 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
       { name: "database", check: () => pingStore(surveyStore) },
     ],
     queueCounts: async () => ({ ...(await queue.counts()) }),
+    // While Redis is away a command would wait in ioredis's offline queue: answer at once instead.
+    jobLatency: async () => {
+      if (redis.status !== "ready") throw new Error(`Redis is not connected (${redis.status})`);
+      return queue.jobLatency();
+    },
     deadLetters: async (limit) =>
       (await queue.deadLetters(0, limit - 1)).map((d) => ({ jobId: d.jobId, attemptsMade: d.attemptsMade, failedReason: d.failedReason, deadAt: d.deadAt })),
     replayDead: () => queue.replayDead(),

@@ -10,15 +10,21 @@
  */
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
+import { systemClock, type Clock } from "../../engine/ports.ts";
 import { surveyJobId, type SurveyEvent, type SurveyQueue } from "../events.ts";
 import { parseSurveyEvent } from "./parse-survey-event.ts";
 import { SurveyDeadLetters, type DeadSurveyJob } from "./survey-dead-letters.ts";
+import { JOB_LATENCY_SAMPLE, type SurveyJobLatency } from "./survey-job-latency.ts";
 import { DEFAULT_SURVEY_QUEUE, type SurveyQueueSettings } from "./survey-queue-settings.ts";
 
 export interface BullmqSurveyQueueOptions {
   /** The caller owns it and closes it after `close()`. */
   connection: Redis;
   settings?: Partial<SurveyQueueSettings>;
+  /** Ages the waiting job for `jobLatency()`. */
+  clock?: Clock;
+  /** How many of the newest completed jobs `jobLatency()` reads (default JOB_LATENCY_SAMPLE, at most `keepCompleted`). */
+  latencySample?: number;
 }
 
 export interface SurveyQueueCounts {
@@ -32,13 +38,40 @@ export interface SurveyQueueCounts {
 
 const ADD_BULK_CHUNK = 1_000;
 
+/**
+ * One round trip for `jobLatency()`: the timestamp of the job next in line (BullMQ pushes new
+ * jobs on the left of the wait list and workers pop from the right), then `timestamp` and
+ * `finishedOn` of the newest completed jobs (the completed set is scored by finish time).
+ * Only those two fields are read: payloads may hold comment text.
+ * KEYS: wait list, completed set; ARGV: job key prefix, sample size.
+ */
+const JOB_LATENCY_SCRIPT = `
+local out = {}
+local head = redis.call("LINDEX", KEYS[1], -1)
+out[1] = head and redis.call("HGET", ARGV[1] .. head, "timestamp") or false
+local n = tonumber(ARGV[2])
+local ids = n > 0 and redis.call("ZREVRANGE", KEYS[2], 0, n - 1) or {}
+for _, id in ipairs(ids) do
+  local v = redis.call("HMGET", ARGV[1] .. id, "timestamp", "finishedOn")
+  out[#out + 1] = v[1] or false
+  out[#out + 1] = v[2] or false
+end
+return out
+`;
+
 export class BullmqSurveyQueue implements SurveyQueue {
   readonly settings: SurveyQueueSettings;
   readonly queue: Queue<unknown>;
   readonly dead: SurveyDeadLetters;
+  private readonly connection: Redis;
+  private readonly clock: Clock;
+  private readonly latencySample: number;
 
   constructor(o: BullmqSurveyQueueOptions) {
     this.settings = { ...DEFAULT_SURVEY_QUEUE, ...o.settings };
+    this.connection = o.connection;
+    this.clock = o.clock ?? systemClock;
+    this.latencySample = Math.max(0, Math.min(o.latencySample ?? JOB_LATENCY_SAMPLE, this.settings.keepCompleted));
     this.queue = new Queue<unknown>(this.settings.name, { connection: o.connection, prefix: this.settings.prefix });
     this.dead = new SurveyDeadLetters(o.connection, this.settings);
   }
@@ -96,6 +129,27 @@ export class BullmqSurveyQueue implements SurveyQueue {
       failed: c.failed ?? 0,
       dead: await this.dead.count(),
     };
+  }
+
+  /**
+   * Job latency read from Redis in one call, cheap enough for every scrape: the age of the job
+   * next in line in the wait list (measured from when it was first queued, so a retried job
+   * counts its earlier attempts), and `finishedOn - timestamp` of the newest completed jobs
+   * still kept (`keepCompleted`). The two times come from the producer's and the worker's
+   * clocks; a negative difference (clock skew) counts as 0.
+   */
+  async jobLatency(): Promise<SurveyJobLatency> {
+    const reply = await this.connection.eval(JOB_LATENCY_SCRIPT, 2, this.queue.toKey("wait"), this.queue.toKey("completed"), this.queue.toKey(""), this.latencySample);
+    if (!Array.isArray(reply)) throw new Error(`unexpected job latency reply from Redis for queue ${this.settings.name}`);
+    const ms = (v: unknown): number => (typeof v === "string" || typeof v === "number" ? Number(v) : Number.NaN);
+    const head = ms(reply[0]);
+    const recentSeconds: number[] = [];
+    for (let i = 1; i + 1 < reply.length; i += 2) {
+      const queued = ms(reply[i]);
+      const finished = ms(reply[i + 1]);
+      if (Number.isFinite(queued) && Number.isFinite(finished)) recentSeconds.push(Math.max(0, finished - queued) / 1000);
+    }
+    return { oldestWaitingSeconds: Number.isFinite(head) ? Math.max(0, this.clock.now() - head) / 1000 : 0, recentSeconds };
   }
 
   /**

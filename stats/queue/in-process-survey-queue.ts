@@ -17,10 +17,11 @@
  * await queue.close();    // waits for adds in flight; the store stays open (the caller owns it)
  */
 import { BotflowError } from "../../engine/errors.ts";
-import { silentLogger, type Logger } from "../../engine/ports.ts";
+import { silentLogger, systemClock, type Clock, type Logger } from "../../engine/ports.ts";
 import { surveyJobId, type SurveyEvent, type SurveyQueue } from "../events.ts";
 import { SurveyBatchWriter, type SurveyBatchWriterOptions, type SurveyWriteStore } from "../worker-batch-writer.ts";
 import { parseSurveyEvent } from "./parse-survey-event.ts";
+import { JOB_LATENCY_SAMPLE, LatencyRing, type SurveyJobLatency } from "./survey-job-latency.ts";
 import { backoffDelay } from "./survey-queue-settings.ts";
 
 export interface InProcessSurveyQueueOptions {
@@ -32,6 +33,10 @@ export interface InProcessSurveyQueueOptions {
   sleep?: (ms: number) => Promise<void>;
   batch?: SurveyBatchWriterOptions;
   logger?: Logger;
+  /** Times events from add to stored, for `jobLatency()`. */
+  clock?: Clock;
+  /** How many recently stored events `jobLatency()` reports (default JOB_LATENCY_SAMPLE). */
+  latencySample?: number;
 }
 
 /** An in-process dead letter entry. The event may contain comment text: never log it. */
@@ -59,6 +64,10 @@ export class InProcessSurveyQueue implements SurveyQueue {
   /** Adds in flight by job id: the same event added again while it runs joins the first add. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly dead = new Map<string, InProcessDeadEvent>();
+  private readonly clock: Clock;
+  /** When each add in flight was taken, in insertion order: the first is the oldest. */
+  private readonly queuedAt = new Map<string, number>();
+  private readonly latencies: LatencyRing;
   private closed = false;
 
   constructor(store: SurveyWriteStore, o: InProcessSurveyQueueOptions = {}) {
@@ -67,6 +76,8 @@ export class InProcessSurveyQueue implements SurveyQueue {
     this.backoffMs = o.backoffMs ?? 200;
     this.sleep = o.sleep ?? defaultSleep;
     this.log = o.logger ?? silentLogger;
+    this.clock = o.clock ?? systemClock;
+    this.latencies = new LatencyRing(o.latencySample ?? JOB_LATENCY_SAMPLE);
   }
 
   /** Resolves once the event is stored; rejects when it is malformed or every attempt failed. */
@@ -81,9 +92,29 @@ export class InProcessSurveyQueue implements SurveyQueue {
     const id = surveyJobId(checked);
     const running = this.inFlight.get(id);
     if (running) return running;
-    const p = this.store(checked, id).finally(() => this.inFlight.delete(id));
+    const queuedAt = this.clock.now();
+    this.queuedAt.set(id, queuedAt);
+    const p = this.store(checked, id)
+      .then(() => this.latencies.push(Math.max(0, this.clock.now() - queuedAt) / 1000))
+      .finally(() => {
+        this.inFlight.delete(id);
+        this.queuedAt.delete(id);
+      });
     this.inFlight.set(id, p);
     return p;
+  }
+
+  /**
+   * Job latency in process: an event waits from `add` until it is stored (retries
+   * included), so the oldest waiting is the oldest add in flight, and the sample is the
+   * add-to-stored time of the most recently stored events.
+   */
+  jobLatency(): SurveyJobLatency {
+    const oldest = this.queuedAt.values().next();
+    return {
+      oldestWaitingSeconds: oldest.done ? 0 : Math.max(0, this.clock.now() - oldest.value) / 1000,
+      recentSeconds: this.latencies.snapshot(),
+    };
   }
 
   /** Events that exhausted their attempts, oldest first. */

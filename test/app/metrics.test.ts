@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createAppMetrics } from "../../app/app-metrics.ts";
 import { Metrics } from "../../app/metrics.ts";
+import type { SurveyJobLatency } from "../../stats/queue/survey-job-latency.ts";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
 import { openSharedStore, startTestApp, type TestApp } from "./app-harness.ts";
-import { parsePrometheus, sampleValue } from "./prometheus-text.ts";
+import { expectOrderedQuantiles, parsePrometheus, sampleValue } from "./prometheus-text.ts";
 import { ChatClient } from "./ws-client.ts";
 
 describe("Metrics (Prometheus text format)", () => {
@@ -51,6 +53,43 @@ describe("Metrics (Prometheus text format)", () => {
   });
 });
 
+describe("createAppMetrics: survey job latency", () => {
+  const sources = (jobLatency: () => Promise<SurveyJobLatency>) => ({ queueCounts: async () => ({ waiting: 0 }), jobLatency, webchatSockets: () => 0 });
+
+  it("reads the queue once per scrape for its three families, and drops quantiles when the sample empties", async () => {
+    let reads = 0;
+    let latency: SurveyJobLatency = { oldestWaitingSeconds: 3.5, recentSeconds: Array.from({ length: 100 }, (_, i) => (100 - i) / 100) };
+    const m = createAppMetrics(sources(async () => (reads++, latency)));
+    const { types, samples } = parsePrometheus(await m.registry.render());
+    expect(reads).toBe(1);
+    expect(types.get("botflow_survey_queue_oldest_waiting_seconds")).toBe("gauge");
+    expect(sampleValue(samples, "botflow_survey_queue_oldest_waiting_seconds")).toBe(3.5);
+    expect(sampleValue(samples, "botflow_survey_job_latency_sample_size")).toBe(100);
+    expect(expectOrderedQuantiles(samples)).toEqual([0.5, 0.9, 0.99]);
+
+    latency = { oldestWaitingSeconds: 0, recentSeconds: [] };
+    const after = parsePrometheus(await m.registry.render()).samples;
+    expect(reads).toBe(2);
+    expect(after.filter((s) => s.name === "botflow_survey_job_latency_seconds")).toEqual([]);
+    expect(sampleValue(after, "botflow_survey_job_latency_sample_size")).toBe(0);
+  });
+
+  it("leaves the queue's figures out when the queue does not answer in time, and still renders the rest", async () => {
+    const m = createAppMetrics(
+      { queueCounts: () => new Promise(() => {}), jobLatency: () => Promise.reject(new Error("Redis is not connected (reconnecting)")), webchatSockets: () => 2 },
+      { queueReadTimeoutMs: 20 },
+    );
+    m.inbound.inc({ channel: "webchat", status: "processed" });
+    const text = await m.registry.render();
+    expect(text).toContain("# botflow_survey_queue_jobs not collected: survey queue counts did not answer within 20 ms");
+    expect(text).toContain("# botflow_survey_job_latency_seconds not collected: Redis is not connected (reconnecting)");
+    const { samples } = parsePrometheus(text);
+    expect(samples.some((s) => s.name.startsWith("botflow_survey_job_latency") || s.name.startsWith("botflow_survey_queue_"))).toBe(false);
+    expect(sampleValue(samples, "botflow_inbound_events_total", { channel: "webchat", status: "processed" })).toBe(1);
+    expect(sampleValue(samples, "botflow_webchat_sockets")).toBe(2);
+  });
+});
+
 describe("GET /metrics", () => {
   let store: PgliteSurveyStore;
   let t: TestApp | undefined;
@@ -94,6 +133,25 @@ describe("GET /metrics", () => {
     expect(sampleValue(samples, "botflow_webchat_sockets")).toBe(1);
     expect(sampleValue(samples, "botflow_http_request_duration_seconds_count", { method: "GET", route: "/chat", status: "200" })).toBe(1);
     expect(sampleValue(samples, "process_resident_memory_bytes")).toBeGreaterThan(0);
+
+    // Job latency, embedded: every survey event handed to the queue was stored before its add
+    // resolved, so none waits and each is in the latency sample.
+    const added = samples.filter((s) => s.name === "botflow_survey_queue_add_seconds_count").reduce((n, s) => n + s.value, 0);
+    expect(added).toBeGreaterThanOrEqual(4);
+    expect(types.get("botflow_survey_job_latency_seconds")).toBe("gauge");
+    expect(sampleValue(samples, "botflow_survey_queue_oldest_waiting_seconds")).toBe(0);
+    expect(sampleValue(samples, "botflow_survey_job_latency_sample_size")).toBe(added);
+    expectOrderedQuantiles(samples);
     c.close();
+  });
+
+  it("reports job latency before any survey: none waiting, an empty sample, no quantiles", async () => {
+    t = await startTestApp({}, { surveyStore: store });
+    const text = await (await t.app.server.inject({ url: "/metrics" })).body;
+    const { samples } = parsePrometheus(text);
+    expect(sampleValue(samples, "botflow_survey_queue_oldest_waiting_seconds")).toBe(0);
+    expect(sampleValue(samples, "botflow_survey_job_latency_sample_size")).toBe(0);
+    expect(samples.filter((s) => s.name === "botflow_survey_job_latency_seconds")).toEqual([]);
+    expect(text).toContain("# TYPE botflow_survey_job_latency_seconds gauge");
   });
 });

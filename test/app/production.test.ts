@@ -12,7 +12,7 @@ import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
 import { SurveyWorker } from "../../stats/worker.ts";
 import { TcpProxy } from "../helpers/tcp-proxy.ts";
 import { startTestApp, storedDialogue, type TestApp } from "./app-harness.ts";
-import { parsePrometheus, sampleValue } from "./prometheus-text.ts";
+import { expectOrderedQuantiles, parsePrometheus, sampleValue } from "./prometheus-text.ts";
 import { ChatClient, conversationIdOf } from "./ws-client.ts";
 
 const DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -149,6 +149,10 @@ describe("production mode (REDIS_URL + DATABASE_URL)", () => {
     const metrics = parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples;
     expect(sampleValue(metrics, "botflow_survey_queue_jobs", { state: "waiting" })).toBe(5);
     expect(sampleValue(metrics, "botflow_survey_queue_jobs", { state: "dead" })).toBe(0);
+    // ... the first of them has been waiting since the dialogue began, and none is stored yet.
+    expect(sampleValue(metrics, "botflow_survey_queue_oldest_waiting_seconds")).toBeGreaterThan(0);
+    expect(sampleValue(metrics, "botflow_survey_job_latency_sample_size")).toBe(0);
+    expect(metrics.filter((s) => s.name === "botflow_survey_job_latency_seconds")).toEqual([]);
 
     const connection = new Redis("redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
     const worker = new SurveyWorker({
@@ -164,6 +168,15 @@ describe("production mode (REDIS_URL + DATABASE_URL)", () => {
     await expect
       .poll(() => storedDialogue(t.app.services.surveyStore, conversationId), { timeout: 15_000 })
       .toMatchObject({ channel: "webchat", score: 4, comment: "stored by a worker", completed: true });
+    // Drained: nothing waits, and the five jobs' queued-to-stored times are the sample.
+    const scrape = async () => parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples;
+    await expect.poll(async () => sampleValue(await scrape(), "botflow_survey_job_latency_sample_size"), { timeout: 10_000 }).toBe(5);
+    const drained = await scrape();
+    expect(sampleValue(drained, "botflow_survey_queue_oldest_waiting_seconds")).toBe(0);
+    const [, , p99] = expectOrderedQuantiles(drained);
+    // They waited at least from the scrape above until the worker started; under a minute.
+    expect(p99).toBeGreaterThan(0);
+    expect(p99).toBeLessThan(60);
   });
 
   it("shows the queue and its dead letter to ops, without payloads, and replays it", async () => {
@@ -213,6 +226,13 @@ describe("production mode (REDIS_URL + DATABASE_URL)", () => {
     expect(failing).toContain("redis");
     expect(failing).not.toContain("database");
     expect((await t.app.server.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+    // /metrics still answers, leaving out what only Redis knows.
+    const metrics = await t.app.server.inject({ method: "GET", url: "/metrics" });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain("# botflow_survey_queue_oldest_waiting_seconds not collected");
+    const samples = parsePrometheus(metrics.body).samples;
+    expect(samples.some((s) => s.name.startsWith("botflow_survey_job_latency") || s.name === "botflow_survey_queue_oldest_waiting_seconds")).toBe(false);
+    expect(sampleValue(samples, "process_resident_memory_bytes")).toBeGreaterThan(0);
 
     await proxy.setMode("forward");
     await expect.poll(async () => (await t.app.server.inject({ method: "GET", url: "/readyz" })).statusCode, { timeout: 15_000 }).toBe(200);

@@ -3,6 +3,8 @@
  * be a HELP, a TYPE or a sample of a declared family; histogram buckets must be cumulative
  * and end in +Inf equal to _count.
  */
+import { expect } from "vitest";
+
 export interface Sample {
   name: string;
   labels: Record<string, string>;
@@ -63,4 +65,17 @@ export function parsePrometheus(text: string): { types: Map<string, string>; sam
 /** The value of the one sample named `name` whose labels include `labels`. */
 export function sampleValue(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+}
+
+/**
+ * Checks botflow_survey_job_latency_seconds has its three quantiles, each ≥ 0, in order
+ * (p50 ≤ p90 ≤ p99), and returns them.
+ */
+export function expectOrderedQuantiles(samples: readonly Sample[]): number[] {
+  const q = ["0.5", "0.9", "0.99"].map((quantile) => sampleValue(samples, "botflow_survey_job_latency_seconds", { quantile }));
+  expect(q.every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0), `quantiles ${JSON.stringify(q)}`).toBe(true);
+  const [p50, p90, p99] = q as [number, number, number];
+  expect(p50).toBeLessThanOrEqual(p90);
+  expect(p90).toBeLessThanOrEqual(p99);
+  return [p50, p90, p99];
 }

@@ -6,6 +6,7 @@ import { surveyJobId } from "../../stats/events.ts";
 import { BullmqSurveyQueue } from "../../stats/queue/bullmq-survey-queue.ts";
 import type { SurveyQueueSettings } from "../../stats/queue/survey-queue-settings.ts";
 import { SurveyWorker } from "../../stats/worker.ts";
+import { ManualClock } from "../helpers/manual-clock.ts";
 import { RecordingLogger } from "../helpers/recorders.ts";
 import { ControlledStore, EventLogStore, testEvent } from "./worker-test-store.ts";
 
@@ -187,5 +188,32 @@ describe("BullmqSurveyQueue and SurveyWorker on the real Redis", () => {
     await second.start();
     await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(n), { timeout: 10_000, interval: 20 });
     expect(await base.count()).toBe(n);
+  });
+
+  it("reads job latency in one call: the age of the job next in line, and finishedOn - timestamp of the newest completed", async () => {
+    const clock = new ManualClock();
+    const q = new BullmqSurveyQueue({ connection: redis, settings, clock, latencySample: 2 });
+    expect(await q.jobLatency()).toEqual({ oldestWaitingSeconds: 0, recentSeconds: [] });
+    await q.add(testEvent(1));
+    const queuedAt = (await q.queue.getJob("s1.completed"))?.timestamp as number;
+    // Later jobs get later timestamps, so reading the wrong end of the wait list would show.
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(queuedAt), { interval: 1 });
+    await q.addBulk([testEvent(2), testEvent(3)]);
+    clock.set(queuedAt + 4_250);
+    expect(await q.jobLatency()).toEqual({ oldestWaitingSeconds: 4.25, recentSeconds: [] });
+
+    const w = startWorker();
+    await w.start();
+    await vi.waitFor(async () => expect((await q.counts()).completed).toBe(3), { timeout: 10_000, interval: 20 });
+    const latency = await q.jobLatency();
+    expect(latency.oldestWaitingSeconds).toBe(0);
+    // The sample is the two newest completed jobs (BullMQ lists completed newest first).
+    const newest = await q.queue.getCompleted(0, 1);
+    expect(latency.recentSeconds.sort((a, b) => a - b)).toEqual(newest.map((j) => ((j.finishedOn as number) - j.timestamp) / 1000).sort((a, b) => a - b));
+    expect(latency.recentSeconds.every((s) => s >= 0 && s < 10)).toBe(true);
+    // Never more than the completed jobs kept.
+    const kept = new BullmqSurveyQueue({ connection: redis, settings: { ...settings, keepCompleted: 1 } });
+    expect((await kept.jobLatency()).recentSeconds).toHaveLength(1);
+    await Promise.all([q.close(), kept.close()]);
   });
 });

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { InProcessSurveyQueue, SurveyQueueClosedError } from "../../stats/queue/in-process-survey-queue.ts";
 import { MalformedSurveyEventError } from "../../stats/queue/parse-survey-event.ts";
+import { latencyQuantile, LatencyRing } from "../../stats/queue/survey-job-latency.ts";
 import type { SurveyEvent } from "../../stats/events.ts";
+import { ManualClock } from "../helpers/manual-clock.ts";
 import { ControlledStore, DatabaseDownError, EventLogStore, testEvent } from "./worker-test-store.ts";
 
 const schema = `test_${randomUUID().replace(/-/g, "")}`;
@@ -88,5 +90,55 @@ describe("InProcessSurveyQueue", () => {
     await closing;
     await pending;
     expect(await base.jobIds()).toEqual(["s9.completed"]);
+  });
+
+  it("reports job latency: the oldest add not yet stored, and add-to-stored times of recent events", async () => {
+    const clock = new ManualClock();
+    const q = new InProcessSurveyQueue(store, { sleep, clock, latencySample: 3 });
+    expect(q.jobLatency()).toEqual({ oldestWaitingSeconds: 0, recentSeconds: [] });
+    let open!: () => void;
+    store.gate = new Promise<void>((r) => (open = r));
+    const first = q.add(testEvent(1));
+    clock.advance(1_500);
+    const second = q.add(testEvent(2));
+    clock.advance(500);
+    // Both wait on the store: the oldest has waited 2 s.
+    expect(q.jobLatency()).toEqual({ oldestWaitingSeconds: 2, recentSeconds: [] });
+    store.gate = undefined;
+    open();
+    await Promise.all([first, second]);
+    expect(q.jobLatency().oldestWaitingSeconds).toBe(0);
+    expect(q.jobLatency().recentSeconds.sort((a, b) => a - b)).toEqual([0.5, 2]);
+    // The sample keeps only the newest `latencySample` events (the write lands after the advance).
+    for (const n of [3, 4, 5]) {
+      const p = q.add(testEvent(n));
+      clock.advance(n * 100);
+      await p;
+    }
+    expect(q.jobLatency().recentSeconds.sort((a, b) => a - b)).toEqual([0.3, 0.4, 0.5]);
+  });
+
+  it("counts no latency for an event that went to the dead letter", async () => {
+    const q = new InProcessSurveyQueue(store, { sleep, attempts: 1, clock: new ManualClock() });
+    store.down = true;
+    await expect(q.add(testEvent(7))).rejects.toBeInstanceOf(DatabaseDownError);
+    expect(q.jobLatency()).toEqual({ oldestWaitingSeconds: 0, recentSeconds: [] });
+  });
+});
+
+describe("latency sample helpers", () => {
+  it("takes nearest-rank quantiles, always observed values, never crossing", () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([0.5, 0.9, 0.99, 1].map((q) => latencyQuantile(sorted, q))).toEqual([50, 90, 99, 100]);
+    expect(latencyQuantile([7], 0.99)).toBe(7);
+    expect(latencyQuantile([1, 2], 0)).toBe(1);
+    expect(latencyQuantile([], 0.5)).toBeNaN();
+  });
+
+  it("keeps the last values of a ring, overwriting the oldest", () => {
+    const ring = new LatencyRing(3);
+    for (const v of [1, 2, 3, 4, 5]) ring.push(v);
+    expect(ring.snapshot().sort()).toEqual([3, 4, 5]);
+    expect(() => new LatencyRing(0)).toThrow(RangeError);
   });
 });
