@@ -19,6 +19,7 @@ import type { SurveyEvent, SurveyQueue } from "../../stats/events.ts";
 import { BullmqSurveyQueue } from "../../stats/queue/bullmq-survey-queue.ts";
 import { InProcessSurveyQueue } from "../../stats/queue/in-process-survey-queue.ts";
 import { MalformedSurveyEventError } from "../../stats/queue/parse-survey-event.ts";
+import type { SurveyJobLatency } from "../../stats/queue/survey-job-latency.ts";
 import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
 import { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
 import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
@@ -35,6 +36,8 @@ interface Harness {
   store: SqlSurveyStore;
   /** Resolves once everything added so far is stored. */
   settled(): Promise<void>;
+  /** The queue's job latency report (not part of the SurveyQueue port: /metrics reads it). */
+  jobLatency(): Promise<SurveyJobLatency>;
   teardown(): Promise<void>;
 }
 
@@ -60,12 +63,12 @@ const implementations: Record<string, () => Promise<Harness>> = {
     const store = await PgliteSurveyStore.open({ db: pglite, schema: `test_${randomUUID().replace(/-/g, "")}` });
     await store.migrate();
     const queue = new InProcessSurveyQueue(store);
-    return { queue, store, settled: async () => {}, teardown: async () => (await queue.close(), await store.close()) };
+    return { queue, store, settled: async () => {}, jobLatency: async () => queue.jobLatency(), teardown: async () => (await queue.close(), await store.close()) };
   },
   "in-process over PostgreSQL": async () => {
     const store = await pgStore();
     const queue = new InProcessSurveyQueue(store);
-    return { queue, store, settled: async () => {}, teardown: async () => (await queue.close(), await store.close()) };
+    return { queue, store, settled: async () => {}, jobLatency: async () => queue.jobLatency(), teardown: async () => (await queue.close(), await store.close()) };
   },
   "BullMQ with a SurveyWorker over PostgreSQL": async () => {
     const store = await pgStore();
@@ -78,6 +81,7 @@ const implementations: Record<string, () => Promise<Harness>> = {
     return {
       queue,
       store,
+      jobLatency: () => queue.jobLatency(),
       settled: async () => {
         for (let i = 0; i < 400; i++) {
           const c = await queue.counts();
@@ -140,6 +144,17 @@ for (const [name, make] of Object.entries(implementations)) {
         distribution: { "2": 1, "5": 2 },
         average: 4,
       });
+    });
+
+    it("reports job latency: none waiting once stored, every stored event in the recent sample", async () => {
+      expect(await h.jobLatency()).toEqual({ oldestWaitingSeconds: 0, recentSeconds: [] });
+      const events = [...surveyOf(8, 4, "timed"), ...surveyOf(9, 1, "")];
+      await Promise.all(events.map((e) => h.queue.add(e)));
+      await h.settled();
+      const latency = await h.jobLatency();
+      expect(latency.oldestWaitingSeconds).toBe(0);
+      expect(latency.recentSeconds).toHaveLength(events.length);
+      expect(latency.recentSeconds.every((s) => s >= 0 && s < 10)).toBe(true);
     });
 
     it("counts an event added twice, one after the other or at once, once", async () => {
