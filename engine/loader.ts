@@ -112,7 +112,9 @@ export function loadScenarioText(text: string, file: string, options: LoadOption
     scenario: {
       def,
       id: def.id,
-      version: def.version !== undefined ? String(def.version) : src.hash,
+      // The content hash always takes part: an edit that forgot to bump `version:` must not
+      // swap the blocks under conversations that started on the old content.
+      version: def.version !== undefined ? `${String(def.version)}+${src.hash}` : src.hash,
       locale: def.locale ?? "en",
       source: file,
     },

@@ -4,7 +4,7 @@ import type { Scenario } from "./schema/scenario-schema.ts";
 export interface LoadedScenario {
   def: Scenario;
   id: string;
-  /** `version` from the file when given, else a hash of the file's content. */
+  /** A hash of the file's content, after the file's `version` when it has one (`2026.1+3f9c0a1b2c4d`). */
   version: string;
   /** Default locale. */
   locale: string;

@@ -103,10 +103,21 @@ describe("scenario versions", () => {
     expect(registry.list()).toHaveLength(1);
   });
 
-  it("an explicit version: is what conversations record", async () => {
+  it("an explicit version: is what conversations record, with the content hash after it", async () => {
     const registry = await registryWith(survey("v1", { version: "2026.1" }));
     const t = setup(registry);
-    expect((await t.handle("c1", "start")).state?.scenarioVersion).toBe("2026.1");
+    expect((await t.handle("c1", "start")).state?.scenarioVersion).toMatch(/^2026\.1\+[0-9a-f]{12}$/);
+  });
+
+  it("an edit that forgot to bump version: still lets a conversation in progress finish on what it started", async () => {
+    const registry = await registryWith(survey("v1", { version: "2026.1" }));
+    const t = setup(registry);
+    await t.handle("c1", "start");
+    await writeFile(file, survey("v2", { version: "2026.1" }));
+    await registry.reload();
+    const tapped = await t.handle("c1", "choice", { promptId: "p1", buttonIndex: 2 });
+    expect(texts(tapped.effects)).toEqual(["Comment v1"]);
+    expect(texts((await t.handle("c2", "start")).effects)).toEqual(["Rate v2"]);
   });
 
   it("on_update: finish — a conversation in progress finishes on its old version", async () => {
