@@ -11,7 +11,7 @@
  * key prefix and a fresh schema, removed afterwards.
  *
  * @example
- * npx tsx bench/stats-pipeline.ts                       # 10,000 events per run, concurrency 300, 4 rounds
+ * npx tsx bench/stats-pipeline.ts                       # 10,000 events per run, the worker's default concurrency, 6 rounds
  * npx tsx bench/stats-pipeline.ts --events=5000 --concurrency=50 --rounds=1
  * REDIS_URL=redis://… DATABASE_URL=postgres://… npx tsx bench/stats-pipeline.ts
  */
@@ -25,7 +25,7 @@ import pg from "pg";
 import type { SurveyEvent } from "../stats/events.ts";
 import { BullmqSurveyQueue } from "../stats/queue/bullmq-survey-queue.ts";
 import { PgSurveyStore } from "../stats/store/pg-survey-store.ts";
-import { SurveyWorker } from "../stats/worker.ts";
+import { DEFAULT_WORKER_CONCURRENCY, SurveyWorker } from "../stats/worker.ts";
 
 export const AIM_RATIO = 0.5;
 
@@ -73,7 +73,7 @@ async function deleteKeys(r: Redis, pattern: string): Promise<void> {
 }
 
 /** Queues `events` on a fresh queue, then times one worker of `side` until all completed. */
-async function measure(side: Side, events: SurveyEvent[], o: PipelineBenchOptions, prefix: string, schema: string, connection: Redis): Promise<{ ms: number; meanBatch?: number }> {
+async function measure(side: Side, events: SurveyEvent[], o: PipelineBenchOptions, prefix: string, schema: string, connection: Redis): Promise<{ ms: number; cpuUs: number; meanBatch?: number }> {
   const name = `bench-${side}-${randomUUID().slice(0, 8)}`;
   const producer = new BullmqSurveyQueue({ connection, settings: { name, prefix, keepCompleted: 100, keepFailed: 100 } });
   await producer.addBulk(events);
@@ -94,27 +94,39 @@ async function measure(side: Side, events: SurveyEvent[], o: PipelineBenchOption
     const w = new Worker(name, async () => {}, { connection: workerConnection, prefix, concurrency: o.concurrency, autorun: false });
     w.on("completed", onCompleted);
     w.on("failed", onFailed);
+    const cpu0 = process.cpuUsage();
     started = performance.now();
     void w.run();
     await all;
     const ms = performance.now() - started;
+    const cpuUs = cpuPerEvent(cpu0, events.length);
     await w.close();
     await workerConnection.quit();
-    return { ms };
+    return { ms, cpuUs };
   }
   const store = new PgSurveyStore({ connectionString: o.databaseUrl, schema });
+  // As `botflow worker` does before taking jobs (it also opens the first connection).
+  await store.migrate();
   const worker = new SurveyWorker({ connection: workerConnection, store, settings: { name, prefix }, concurrency: o.concurrency, batch: side === "single" ? { maxBatch: 1, maxInFlight: 10 } : { maxInFlight: o.maxInFlight } });
   worker.worker.on("completed", onCompleted);
   worker.worker.on("failed", onFailed);
+  const cpu0 = process.cpuUsage();
   started = performance.now();
   await worker.start();
   await all;
   const ms = performance.now() - started;
+  const cpuUs = cpuPerEvent(cpu0, events.length);
   const { batches, events: written } = worker.writer.stats;
   meanBatch = batches === 0 ? 0 : written / batches;
   await worker.close();
   await workerConnection.quit();
-  return { ms, meanBatch };
+  return { ms, cpuUs, meanBatch };
+}
+
+/** CPU of this (the worker's) process per event, user + system, in µs. */
+function cpuPerEvent(since: NodeJS.CpuUsage, events: number): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / events;
 }
 
 function median(xs: number[]): number {
@@ -128,7 +140,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 export async function main(argv: string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { events: { type: "string", default: "10000" }, concurrency: { type: "string", default: "300" }, rounds: { type: "string", default: "4" }, "max-in-flight": { type: "string", default: "2" }, sides: { type: "string", default: "noop,batched,single" } },
+    options: { events: { type: "string", default: "10000" }, concurrency: { type: "string", default: String(DEFAULT_WORKER_CONCURRENCY) }, rounds: { type: "string", default: "6" }, "max-in-flight": { type: "string", default: "2" }, sides: { type: "string", default: "noop,batched,single" } },
     strict: false,
   });
   const o: PipelineBenchOptions = {
@@ -147,6 +159,7 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
   await migrator.migrate();
   await migrator.close();
   const times: Record<Side, number[]> = { noop: [], batched: [], single: [] };
+  const cpu: Record<Side, number[]> = { noop: [], batched: [], single: [] };
   const batches: number[] = [];
   let expectedEvents = 0;
   let expectedSurveys = 0;
@@ -165,6 +178,7 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
         }
         const r = await measure(side, events, o, prefix, schema, connection);
         times[side].push(r.ms);
+        cpu[side].push(r.cpuUs);
         if (side === "batched" && r.meanBatch !== undefined) batches.push(r.meanBatch);
       }
     }
@@ -195,8 +209,11 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
   console.log(`stats pipeline: ${fmt(o.events)} survey events per run, worker concurrency ${o.concurrency}, ${o.maxInFlight} transaction(s) in flight, ${o.rounds} round(s), medians; ${fmt(expectedEvents)} events stored and checked`);
   // Redis, PostgreSQL and the worker share this machine's cores; a loaded machine moves the figures.
   console.log(`  load average ${loadBefore.toFixed(1)} → ${(loadavg()[0] as number).toFixed(1)} on ${cpus().length} cores`);
-  console.log(`  no-op BullMQ worker          ${fmt(noop).padStart(7)} ev/s`);
-  console.log(`  pipeline, group commit       ${fmt(batched).padStart(7)} ev/s  ratio ${ratio.toFixed(3)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, aim ≥ ${AIM_RATIO.toFixed(2)}) ${ratio >= AIM_RATIO ? "MET" : "MISSED"}  mean batch ${median(batches).toFixed(1)} events/transaction`);
+  // Worker-process CPU per event is steadier than rates on a shared machine; Redis and
+  // PostgreSQL spend theirs in their own processes.
+  const cpuNote = (side: Side): string => `  worker CPU ${median(cpu[side]).toFixed(0)} µs/event`;
+  console.log(`  no-op BullMQ worker          ${fmt(noop).padStart(7)} ev/s${cpuNote("noop")}`);
+  console.log(`  pipeline, group commit       ${fmt(batched).padStart(7)} ev/s  ratio ${ratio.toFixed(3)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, aim ≥ ${AIM_RATIO.toFixed(2)}) ${ratio >= AIM_RATIO ? "MET" : "MISSED"}  mean batch ${median(batches).toFixed(1)} events/transaction${cpuNote("batched")}`);
   if (times.single.length > 0) console.log(`  pipeline, 1 event/transaction ${fmt(single).padStart(6)} ev/s  ratio ${(single / noop).toFixed(2)}  (${fmt(Math.ceil(o.events / 20))} events, 10 transactions at once)`);
 }
 
