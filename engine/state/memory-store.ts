@@ -44,8 +44,9 @@ export class MemoryStateStore implements StateStore {
     const now = this.clock.now();
     const lock = this.locks.get(key);
     if (!lock || lock.token !== token) throw new LockLostError(key);
+    // Re-inserted last: the map stays ordered by last commit, so expired states sit at its front.
+    this.states.delete(key);
     if (state) this.states.set(key, { state, expires: now + options.stateTtlMs });
-    else this.states.delete(key);
     const deadline = state && !state.ended ? state.prompt?.deadline : undefined;
     if (deadline !== undefined && state?.ref) this.deadlines.set(key, { deadline, ref: state.ref });
     else this.deadlines.delete(key);
@@ -59,7 +60,7 @@ export class MemoryStateStore implements StateStore {
       if (expires > now) break;
       seen.delete(k);
     }
-    if (++this.commits % 256 === 0) this.pruneDedupe(now);
+    if (++this.commits % 256 === 0) this.prune(now);
     this.locks.delete(key);
   }
 
@@ -82,10 +83,23 @@ export class MemoryStateStore implements StateStore {
     return due.sort((a, b) => a.deadline - b.deadline).slice(0, limit);
   }
 
+  /** Conversations held (idle ones are dropped in batches once their TTL passed). */
+  get size(): number {
+    return this.states.size;
+  }
+
   async close(): Promise<void> {}
 
-  /** Forgets conversations whose newest dedupe key expired (each one's own expired keys go at its commit). */
-  private pruneDedupe(now: number): void {
+  /**
+   * Forgets idle conversations whose state expired, and conversations whose newest dedupe key
+   * expired (each one's own expired keys go at its commit), so memory does not grow forever.
+   */
+  private prune(now: number): void {
+    for (const [key, entry] of this.states) {
+      if (entry.expires > now) break;
+      this.states.delete(key);
+      this.deadlines.delete(key);
+    }
     for (const [conversation, seen] of this.dedupe) {
       let newest = 0;
       for (const expires of seen.values()) newest = expires;
