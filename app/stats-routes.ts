@@ -15,7 +15,7 @@ import type { Logger } from "../engine/ports.ts";
 import type { DialogueQuery, SurveyStore } from "../stats/store/survey-store.ts";
 import { requireAuth, type Auth } from "./auth.ts";
 import { DIALOGUE_CSV_HEADER, dialogueCsvLine } from "./dialogue-csv.ts";
-import { dialogueQuery, figuresQuery, type QueryParams } from "./stats-query.ts";
+import { dialogueQuery, figuresQuery, type QueryParams } from "../stats/query-params.ts";
 
 export interface StatsRoutesOptions {
   store: SurveyStore;

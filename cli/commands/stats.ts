@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { lockDataDir } from "../../app/data-dir-lock.ts";
 import type { Figures, TrendPoint } from "../../stats/figures.ts";
 import type { FiguresQuery } from "../../stats/figures-query.ts";
+import { figuresQuery } from "../../stats/query-params.ts";
 import { openSurveyStore } from "../../stats/store/open-survey-store.ts";
 import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
@@ -45,8 +46,6 @@ ${QUERY_USAGE}
 Rates are fractions in JSON and percentages in the table. "surveys" counts completed
 surveys: statistic__set recorded a rating, a comment or both.`;
 
-const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
-
 export interface QueryValues {
   from?: string | undefined;
   to?: string | undefined;
@@ -56,22 +55,9 @@ export interface QueryValues {
   tz?: string | undefined;
 }
 
-/** Turns the shared options into a store query; `--to DAY` includes that day. Returns an error message when invalid. */
+/** Turns the shared options into a store query, as the HTTP API reads its parameters; a string says what is wrong. */
 export function toQuery(v: QueryValues): FiguresQuery | string {
-  const q: FiguresQuery = {};
-  for (const [name, value] of [["from", v.from], ["to", v.to]] as const) {
-    if (value === undefined) continue;
-    if (DAY_RE.test(value)) {
-      if (Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return `--${name} "${value}" is not a calendar day`;
-      q[name] = name === "to" ? new Date(Date.parse(`${value}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10) : value;
-    } else if (!Number.isNaN(Date.parse(value)) && /T/.test(value)) q[name] = value;
-    else return `--${name} "${value}" must be a day (YYYY-MM-DD) or an ISO timestamp`;
-  }
-  if (v.scenario !== undefined) q.scenarioId = v.scenario;
-  if (v.channel !== undefined) q.channel = v.channel;
-  if (v.bot !== undefined) q.botId = v.bot;
-  if (v.tz !== undefined) q.timeZone = v.tz;
-  return q;
+  return figuresQuery({ from: v.from, to: v.to, scenario: v.scenario, channel: v.channel, bot: v.bot, tz: v.tz }, "--");
 }
 
 /**

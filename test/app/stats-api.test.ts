@@ -91,7 +91,7 @@ describe("statistics API", () => {
 
   it.each([
     ["from=2026-13-45", "from \"2026-13-45\" is not a calendar day"],
-    ["to=yesterday", "to must be a day (YYYY-MM-DD) or an ISO timestamp"],
+    ["to=yesterday", "to \"yesterday\" must be a day (YYYY-MM-DD) or an ISO timestamp"],
     ["tz=Mars/Olympus", "tz \"Mars/Olympus\" is not an IANA time zone such as UTC or Europe/Kyiv"],
     ["scenario=a%20b", "scenario must be an id (letters, digits, _ . : -)"],
   ])("answers 400 with what is wrong for %s", async (qs, message) => {

@@ -1,9 +1,10 @@
 /**
- * Reads the statistics API's query string (period, filters, paging) into store queries,
- * with the same meaning as `botflow stats`: `to` as a day is included.
+ * Reads a period, filters and paging given as text — the statistics API's query string, or
+ * the options of `botflow stats` / `botflow export` — into store queries, with one meaning
+ * everywhere: `to` as a day is included.
  */
-import type { FiguresQuery } from "../stats/figures-query.ts";
-import type { DialogueQuery } from "../stats/store/survey-store.ts";
+import type { FiguresQuery } from "./figures-query.ts";
+import type { DialogueQuery } from "./store/survey-store.ts";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
@@ -11,28 +12,31 @@ const CURSOR = /^[A-Za-z0-9_=.:-]{1,400}$/;
 
 export type QueryParams = Readonly<Record<string, string | undefined>>;
 
-/** The figures query of `params`; a string says what is wrong. */
-export function figuresQuery(params: QueryParams): FiguresQuery | string {
+/**
+ * The figures query of `params`; a string says what is wrong, naming each parameter as
+ * `prefix` + its name (`--from` on the command line).
+ */
+export function figuresQuery(params: QueryParams, prefix = ""): FiguresQuery | string {
   const q: FiguresQuery = {};
   for (const name of ["from", "to"] as const) {
     const value = params[name];
     if (value === undefined || value === "") continue;
     if (DAY.test(value)) {
       const ms = Date.parse(`${value}T00:00:00Z`);
-      if (Number.isNaN(ms)) return `${name} "${value}" is not a calendar day`;
+      if (Number.isNaN(ms)) return `${prefix}${name} "${value}" is not a calendar day`;
       q[name] = name === "to" ? new Date(ms + 86_400_000).toISOString().slice(0, 10) : value;
     } else if (/T/.test(value) && !Number.isNaN(Date.parse(value))) q[name] = value;
-    else return `${name} must be a day (YYYY-MM-DD) or an ISO timestamp`;
+    else return `${prefix}${name} "${value.slice(0, 64)}" must be a day (YYYY-MM-DD) or an ISO timestamp`;
   }
   for (const [param, key] of [["scenario", "scenarioId"], ["channel", "channel"], ["bot", "botId"]] as const) {
     const value = params[param];
     if (value === undefined || value === "") continue;
-    if (!ID.test(value)) return `${param} must be an id (letters, digits, _ . : -)`;
+    if (!ID.test(value)) return `${prefix}${param} must be an id (letters, digits, _ . : -)`;
     q[key] = value;
   }
   const tz = params.tz;
   if (tz !== undefined && tz !== "") {
-    if (!isTimeZone(tz)) return `tz "${tz.slice(0, 64)}" is not an IANA time zone such as UTC or Europe/Kyiv`;
+    if (!isTimeZone(tz)) return `${prefix}tz "${tz.slice(0, 64)}" is not an IANA time zone such as UTC or Europe/Kyiv`;
     q.timeZone = tz;
   }
   return q;
