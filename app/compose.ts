@@ -21,6 +21,10 @@ import { Runtime } from "../engine/runtime.ts";
 import { SurveyTracker } from "../stats/survey-tracker.ts";
 import { webchatRoutes } from "../channels/webchat/plugin.ts";
 import { WEBCHAT_LIMITS, WebchatChannel } from "../channels/webchat/webchat-channel.ts";
+import type { Channel } from "../channels/port.ts";
+import { whatsappCloudRoutes } from "../channels/whatsapp-cloud/plugin.ts";
+import { WHATSAPP_CLOUD_LIMITS } from "../channels/whatsapp-cloud/render.ts";
+import { WhatsappCloudChannel } from "../channels/whatsapp-cloud/whatsapp-cloud-channel.ts";
 import { createAppMetrics } from "./app-metrics.ts";
 import { createAuth, requireAuth } from "./auth.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
@@ -95,7 +99,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     });
     const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);
     const actions = new ActionRegistry().register(statisticSetAction(surveys));
-    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: [WEBCHAT_LIMITS] });
+    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: [WEBCHAT_LIMITS, ...(config.whatsappCloud ? [WHATSAPP_CLOUD_LIMITS] : [])] });
     await loadScenarios(scenarios, config, logger);
 
     services = await openServices(config, { clock, logger, ...(options.surveyStore ? { surveyStore: options.surveyStore } : {}) });
@@ -110,7 +114,9 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     });
     webchatSockets = () => webchat.socketCount();
     await webchat.start();
-    const channels = [webchat];
+    const channels: Channel[] = [webchat];
+    const whatsappCloud = config.whatsappCloud ? new WhatsappCloudChannel({ ...config.whatsappCloud, logger }) : undefined;
+    if (whatsappCloud) channels.push(whatsappCloud);
 
     const runtime = new Runtime({
       scenarios,
@@ -157,6 +163,9 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
             }),
           }),
         (app) => dashboardRoutes(app, { auth }),
+        async (app) => {
+          if (whatsappCloud) await whatsappCloudRoutes(app, { channel: whatsappCloud, handle: instrumentedHandler((e) => runtime.handle(e), metrics), logger });
+        },
         (app) => queueRoutes(app, { services: opened, auth, mode: config.mode === "production" ? "BullMQ" : "in-process", logger }),
       ],
     });
@@ -214,6 +223,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           watcher?.close();
           await sweeping?.catch(() => 0);
           await webchat.close();
+          await whatsappCloud?.close();
           await closeAll();
           logger.info({}, "shut down cleanly");
         })();

@@ -13,6 +13,8 @@ import { ConfigError } from "../engine/errors.ts";
 import { durationMs } from "../engine/scenario.ts";
 import { DEFAULT_SURVEY_QUEUE } from "../stats/queue/survey-queue-settings.ts";
 import type { ConfigFile } from "./config-file.ts";
+import { parseWhatsappCloudConfig, WHATSAPP_CLOUD_VARIABLES, type WhatsappCloudConfig } from "../channels/whatsapp-cloud/cloud-config.ts";
+import { parseWhatsappWebConfig, WHATSAPP_WEB_VARIABLES, type WhatsappWebConfig } from "../channels/whatsapp/web-config.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -51,6 +53,10 @@ export interface AppConfig {
   dbSchema?: string;
   /** Guards the dashboard, the statistics API and /metrics when set. Secret: never log it. */
   token?: string;
+  /** The WhatsApp Cloud API channel, when its variables are set. Holds secrets: never log it. */
+  whatsappCloud?: WhatsappCloudConfig;
+  /** The whatsapp-web.js channel, when WHATSAPP_WEB_ENABLED is on. */
+  whatsappWeb?: WhatsappWebConfig;
   /** Problems that do not stop the start (a variable that looks like a typo of a known one). */
   warnings: string[];
 }
@@ -94,6 +100,8 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_DEBUG: "set to print stack traces of unexpected CLI errors",
   BOTFLOW_CONFIG: "a file of NAME=value lines with these variables (the environment wins); like --config",
   BOTFLOW_TOKEN: "access token for the dashboard, the statistics API and /metrics (Bearer header or the dashboard login); at least 16 characters; unset: open",
+  ...WHATSAPP_CLOUD_VARIABLES,
+  ...WHATSAPP_WEB_VARIABLES,
 };
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -169,6 +177,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   const token = get("BOTFLOW_TOKEN");
   if (token !== undefined && token.length < 16) problems.push("BOTFLOW_TOKEN is shorter than 16 characters: use a long random one, e.g. the output of `openssl rand -hex 24`");
 
+  const whatsappCloud = parseWhatsappCloudConfig(get, problems);
+  const dataDirForChannels = path.resolve(options.cwd, o.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data");
+  const whatsappWeb = parseWhatsappWebConfig(get, problems, { cwd: options.cwd, dataDir: dataDirForChannels });
+
   const channelScenarios: Record<string, string> = {};
   for (const [name, channel] of [["BOTFLOW_WEBCHAT_SCENARIO", "webchat"]] as const) {
     const id = get(name);
@@ -197,6 +209,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     statePrefix,
     ...(dbSchema !== undefined ? { dbSchema } : {}),
     ...(token !== undefined ? { token } : {}),
+    ...(whatsappCloud !== undefined ? { whatsappCloud } : {}),
+    ...(whatsappWeb !== undefined ? { whatsappWeb } : {}),
     warnings,
   };
   if (problems.length > 0) {

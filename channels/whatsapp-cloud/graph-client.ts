@@ -1,0 +1,114 @@
+/**
+ * The outgoing half of the WhatsApp Cloud API: POST {apiRoot}/{phone-number-id}/messages with
+ * the access token as a Bearer header, over plain fetch (no SDK). Rate limits (429) and server
+ * errors (5xx, network failures) are retried with exponential backoff; anything else is a
+ * ChannelError that says what the Graph API answered (never the token).
+ *
+ * @example
+ * const graph = new GraphClient({ apiRoot: "https://graph.facebook.com/v21.0", phoneNumberId, accessToken });
+ * await graph.send({ messaging_product: "whatsapp", to: "15551234567", type: "text", text: { body: "Hi" } });
+ */
+import { ChannelError } from "../../engine/errors.ts";
+
+export const WHATSAPP_CLOUD = "whatsapp-cloud";
+
+/** One Graph API `messages` request body (text or interactive); see render.ts. */
+export type GraphMessage = Record<string, unknown> & { messaging_product: "whatsapp"; to: string; type: string };
+
+export interface GraphClientOptions {
+  /** Graph API base URL with its version, e.g. https://graph.facebook.com/v21.0 */
+  apiRoot: string;
+  phoneNumberId: string;
+  /** Secret: sent only in the Authorization header. */
+  accessToken: string;
+  /** Attempts per message, the first included (default 4). */
+  maxAttempts?: number;
+  /** First backoff pause; doubles per retry (default 500 ms). */
+  baseDelayMs?: number;
+  /** Longest pause, also the cap on a Retry-After header (default 8 s). */
+  maxDelayMs?: number;
+  /** Per-request timeout (default 10 s). */
+  timeoutMs?: number;
+  /** Injected so tests check the backoff without waiting. */
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch;
+}
+
+export class GraphClient {
+  private readonly url: string;
+  private readonly o: Required<Omit<GraphClientOptions, "apiRoot" | "phoneNumberId">>;
+
+  constructor(options: GraphClientOptions) {
+    this.url = `${options.apiRoot.replace(/\/+$/, "")}/${encodeURIComponent(options.phoneNumberId)}/messages`;
+    this.o = {
+      accessToken: options.accessToken,
+      maxAttempts: options.maxAttempts ?? 4,
+      baseDelayMs: options.baseDelayMs ?? 500,
+      maxDelayMs: options.maxDelayMs ?? 8_000,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      sleep: options.sleep ?? ((ms) => new Promise((res) => setTimeout(res, ms))),
+      fetch: options.fetch ?? fetch,
+    };
+  }
+
+  /** Sends one message; resolves with the message id WhatsApp gave it. */
+  async send(message: GraphMessage): Promise<string | undefined> {
+    const body = JSON.stringify(message);
+    for (let attempt = 1; ; attempt++) {
+      let failure: ChannelError;
+      let retryAfterMs: number | undefined;
+      try {
+        const res = await this.o.fetch(this.url, {
+          method: "POST",
+          headers: { authorization: `Bearer ${this.o.accessToken}`, "content-type": "application/json" },
+          body,
+          signal: AbortSignal.timeout(this.o.timeoutMs),
+        });
+        const text = await res.text();
+        if (res.ok) return messageIdOf(text);
+        const retryable = res.status === 429 || res.status >= 500;
+        failure = new ChannelError(WHATSAPP_CLOUD, "send", `the Graph API answered ${res.status}: ${graphError(text)}${hint(res.status)}`, res.status, retryable);
+        retryAfterMs = retryAfter(res.headers.get("retry-after"));
+      } catch (err) {
+        const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        failure = new ChannelError(WHATSAPP_CLOUD, "send", `could not reach the Graph API (${what}); check WHATSAPP_CLOUD_API_ROOT and the network`, undefined, true, { cause: err });
+      }
+      if (!failure.retryable || attempt >= this.o.maxAttempts) throw failure;
+      const backoff = Math.min(this.o.baseDelayMs * 2 ** (attempt - 1), this.o.maxDelayMs);
+      await this.o.sleep(Math.min(Math.max(backoff, retryAfterMs ?? 0), this.o.maxDelayMs));
+    }
+  }
+}
+
+function messageIdOf(text: string): string | undefined {
+  try {
+    const parsed = JSON.parse(text) as { messages?: { id?: unknown }[] };
+    const id = parsed.messages?.[0]?.id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Graph API's own error message and code, bounded: enough to act on, no request echo. */
+function graphError(text: string): string {
+  try {
+    const e = (JSON.parse(text) as { error?: { message?: unknown; code?: unknown } }).error;
+    if (e && typeof e.message === "string") return `${e.message.slice(0, 300)}${e.code !== undefined ? ` (code ${String(e.code)})` : ""}`;
+  } catch {
+    // not JSON: fall through
+  }
+  return "no error details";
+}
+
+function hint(status: number): string {
+  if (status === 401) return "; check WHATSAPP_CLOUD_ACCESS_TOKEN (expired or revoked?)";
+  if (status === 403 || status === 404) return "; check WHATSAPP_CLOUD_PHONE_NUMBER_ID and the token's permissions";
+  return "";
+}
+
+function retryAfter(raw: string | null): number | undefined {
+  if (raw === null) return undefined;
+  const s = Number(raw);
+  return Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
+}

@@ -1,0 +1,85 @@
+/**
+ * The WhatsApp Cloud API channel: Meta posts user messages to our webhook, we answer through
+ * the Graph API. One business phone number per channel; the conversation is the user's wa_id.
+ *
+ * Deliveries to one user go out one after another in this process, so a question never
+ * overtakes the message before it.
+ */
+import { silentLogger, type Logger } from "../../engine/ports.ts";
+import type { ConversationRef, Effect } from "../../engine/types.ts";
+import type { Channel, ParseResult } from "../port.ts";
+import { GraphClient, WHATSAPP_CLOUD, type GraphClientOptions } from "./graph-client.ts";
+import { renderEffects, WHATSAPP_CLOUD_LIMITS } from "./render.ts";
+import { parseWebhook } from "./webhook.ts";
+
+export interface WhatsappCloudOptions {
+  /** Graph API base URL with its version (WHATSAPP_CLOUD_API_ROOT). */
+  apiRoot: string;
+  phoneNumberId: string;
+  /** Secrets: never logged. */
+  accessToken: string;
+  appSecret: string;
+  verifyToken: string;
+  logger?: Logger;
+  /** Backoff tuning and test seams of the Graph client. */
+  graph?: Pick<GraphClientOptions, "maxAttempts" | "baseDelayMs" | "maxDelayMs" | "timeoutMs" | "sleep" | "fetch">;
+}
+
+export class WhatsappCloudChannel implements Channel<unknown> {
+  readonly name = WHATSAPP_CLOUD;
+  readonly limits = WHATSAPP_CLOUD_LIMITS;
+  readonly appSecret: string;
+  readonly verifyToken: string;
+  private readonly graph: GraphClient;
+  private readonly phoneNumberId: string;
+  private readonly log: Logger;
+  private readonly turns = new Map<string, Promise<void>>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private closing = false;
+
+  constructor(o: WhatsappCloudOptions) {
+    this.appSecret = o.appSecret;
+    this.verifyToken = o.verifyToken;
+    this.phoneNumberId = o.phoneNumberId;
+    this.log = o.logger ?? silentLogger;
+    this.graph = new GraphClient({ apiRoot: o.apiRoot, phoneNumberId: o.phoneNumberId, accessToken: o.accessToken, ...o.graph });
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** A parsed (and already signature-checked) webhook body. */
+  parseInbound(body: unknown): ParseResult {
+    return parseWebhook(body, { phoneNumberId: this.phoneNumberId });
+  }
+
+  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+    const messages = renderEffects(ref.conversationId, effects);
+    if (messages.length === 0) return;
+    const key = ref.conversationId;
+    const run = (this.turns.get(key) ?? Promise.resolve()).then(async () => {
+      for (const m of messages) await this.graph.send(m);
+    });
+    const tail = run.catch(() => {});
+    this.turns.set(key, tail);
+    void tail.then(() => {
+      if (this.turns.get(key) === tail) this.turns.delete(key);
+    });
+    await run;
+  }
+
+  /** Counts `work` as in flight until it settles, so shutdown can wait for it. */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    const done = () => this.inflight.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    this.log.info({ channel: WHATSAPP_CLOUD }, "WhatsApp Cloud API channel closed");
+  }
+}

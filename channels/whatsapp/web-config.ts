@@ -1,0 +1,46 @@
+/**
+ * The whatsapp-web.js channel's configuration, read by app/config.ts through `get`. The channel
+ * (and with it a Chromium) starts only when WHATSAPP_WEB_ENABLED is on, never by default.
+ */
+import path from "node:path";
+
+export interface WhatsappWebConfig {
+  /** Absolute; LocalAuth keeps the logged-in session here (keep it private: it is the login). */
+  authDir: string;
+  /** The system's Chromium; puppeteer never downloads one. */
+  executablePath: string;
+  /** Also send each question as a WhatsApp poll (the numbered text prompt always goes). */
+  polls: boolean;
+}
+
+export const DEFAULT_CHROMIUM = "/usr/bin/chromium";
+
+export const WHATSAPP_WEB_VARIABLES: Readonly<Record<string, string>> = {
+  WHATSAPP_WEB_ENABLED: "WhatsApp Web (whatsapp-web.js): 1 starts the client and its Chromium; log in by scanning the QR (default off)",
+  WHATSAPP_WEB_AUTH_DIR: "WhatsApp Web: folder of the saved login session (LocalAuth; default BOTFLOW_DATA_DIR/whatsapp-web)",
+  WHATSAPP_WEB_POLLS: "WhatsApp Web: true also sends each question as a poll beside the numbered text prompt (default false)",
+  PUPPETEER_EXECUTABLE_PATH: `WhatsApp Web: the system Chromium to run (default ${DEFAULT_CHROMIUM}); never downloaded`,
+};
+
+/** The channel's settings, undefined when it is off; problems go to `problems`. */
+export function parseWhatsappWebConfig(
+  get: (name: string) => string | undefined,
+  problems: string[],
+  o: { cwd: string; dataDir: string },
+): WhatsappWebConfig | undefined {
+  const enabled = parseBool("WHATSAPP_WEB_ENABLED", get("WHATSAPP_WEB_ENABLED"), false, problems);
+  const polls = parseBool("WHATSAPP_WEB_POLLS", get("WHATSAPP_WEB_POLLS"), false, problems);
+  if (!enabled) return undefined;
+  const executablePath = get("PUPPETEER_EXECUTABLE_PATH") ?? DEFAULT_CHROMIUM;
+  if (!path.isAbsolute(executablePath)) problems.push(`PUPPETEER_EXECUTABLE_PATH "${executablePath}" is not an absolute path: point it at the system Chromium, e.g. ${DEFAULT_CHROMIUM}`);
+  const auth = get("WHATSAPP_WEB_AUTH_DIR");
+  return { authDir: auth !== undefined ? path.resolve(o.cwd, auth) : path.join(o.dataDir, "whatsapp-web"), executablePath, polls };
+}
+
+function parseBool(name: string, raw: string | undefined, fallback: boolean, problems: string[]): boolean {
+  if (raw === undefined) return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  problems.push(`${name} "${raw}" is not a boolean: use 1 or 0`);
+  return fallback;
+}
