@@ -21,6 +21,8 @@ import { Runtime } from "../engine/runtime.ts";
 import { SurveyTracker } from "../stats/survey-tracker.ts";
 import { webchatRoutes } from "../channels/webchat/plugin.ts";
 import { WEBCHAT_LIMITS, WebchatChannel } from "../channels/webchat/webchat-channel.ts";
+import { teamsRoutes } from "../channels/teams/plugin.ts";
+import { TEAMS_LIMITS, TeamsChannel } from "../channels/teams/teams-channel.ts";
 import type { Channel } from "../channels/port.ts";
 import { whatsappCloudRoutes } from "../channels/whatsapp-cloud/plugin.ts";
 import { WHATSAPP_CLOUD_LIMITS } from "../channels/whatsapp-cloud/render.ts";
@@ -99,7 +101,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     });
     const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);
     const actions = new ActionRegistry().register(statisticSetAction(surveys));
-    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: [WEBCHAT_LIMITS, ...(config.whatsappCloud ? [WHATSAPP_CLOUD_LIMITS] : [])] });
+    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: [WEBCHAT_LIMITS, ...(config.teams ? [TEAMS_LIMITS] : []), ...(config.whatsappCloud ? [WHATSAPP_CLOUD_LIMITS] : [])] });
     await loadScenarios(scenarios, config, logger);
 
     services = await openServices(config, { clock, logger, ...(options.surveyStore ? { surveyStore: options.surveyStore } : {}) });
@@ -117,6 +119,15 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     const channels: Channel[] = [webchat];
     const whatsappCloud = config.whatsappCloud ? new WhatsappCloudChannel({ ...config.whatsappCloud, logger }) : undefined;
     if (whatsappCloud) channels.push(whatsappCloud);
+    const teams = config.teams
+      ? new TeamsChannel({
+          credentials: config.teams,
+          logger,
+          startOnInstall: config.teams.startOnInstall,
+          ...(config.channelScenarios.teams ? { scenarioId: config.channelScenarios.teams } : {}),
+        })
+      : undefined;
+    if (teams) channels.push(teams);
 
     const runtime = new Runtime({
       scenarios,
@@ -163,6 +174,9 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
             }),
           }),
         (app) => dashboardRoutes(app, { auth }),
+        async (app) => {
+          if (teams) await teamsRoutes(app, { channel: teams, handle: instrumentedHandler((e) => runtime.handle(e), metrics) });
+        },
         async (app) => {
           if (whatsappCloud) await whatsappCloudRoutes(app, { channel: whatsappCloud, handle: instrumentedHandler((e) => runtime.handle(e), metrics), logger });
         },
@@ -224,6 +238,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           await sweeping?.catch(() => 0);
           await webchat.close();
           await whatsappCloud?.close();
+          await teams?.close();
           await closeAll();
           logger.info({}, "shut down cleanly");
         })();

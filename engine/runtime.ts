@@ -146,7 +146,8 @@ export class Runtime {
     if (wantsNew || !state) {
       // An unknown scenario id is not replaced by the default one: that would record surveys under
       // the wrong scenario. `process` logs it and leaves the conversation as it was.
-      const id = (event.kind === "start" && event.scenarioId) || this.o.defaultScenarioId;
+      // A text that starts a dialogue (startIfIdle) may name its channel's scenario too.
+      const id = (wantsNew && event.scenarioId) || this.o.defaultScenarioId;
       return { scenario: this.o.scenarios.get(id), state, restart: false };
     }
     const current = this.o.scenarios.get(state.scenarioId);
@@ -183,7 +184,7 @@ export class Runtime {
       const requested = event.kind === "start" || !loaded || (loaded.ended && event.startIfIdle === true);
       if (requested) {
         // A start for a scenario this process does not have: the dialogue in progress (if any) goes on.
-        const id = (event.kind === "start" && event.scenarioId) || this.o.defaultScenarioId;
+        const id = ((event.kind === "start" || event.startIfIdle === true) && event.scenarioId) || this.o.defaultScenarioId;
         this.log.warn({ conversation: key, scenario: id }, `no scenario "${id}" is loaded; the event is ignored. Check the scenario id or the scenarios directory`);
         return { state: loaded, effects };
       }

@@ -20,7 +20,7 @@ export interface InboundEvent {
   promptId?: string;
   /** Index of the tapped button in the prompt's button list (skip button comes last). */
   buttonIndex?: number;
-  /** The scenario a `start` should run; defaults to the runtime's configured one. */
+  /** The scenario a `start` (or a `startIfIdle` text that starts a dialogue) should run; defaults to the runtime's configured one. */
   scenarioId?: string;
   /** Channel-supplied key that identifies a delivery (Telegram update_id, Teams activity id). */
   dedupeKey: string;

@@ -1,0 +1,303 @@
+/**
+ * The Microsoft Teams channel: the Bot Framework SDK's CloudAdapter on POST /api/messages.
+ *
+ * Inbound, the SDK authenticates each request (with an App ID, the Bearer token Teams signs;
+ * without one, nothing: Bot Framework Emulator mode) and hands us the Activity, which becomes
+ * events for the runtime. Outbound, the effects of an event go back through the turn's own
+ * connector client (to the activity's serviceUrl) while the request is being answered, or,
+ * for a timeout fired by the sweeper, through `continueConversationAsync` on the stored
+ * conversation reference. Question cards are Adaptive Cards updated in place once answered.
+ *
+ * Retries: the SDK's connector client already retries 429 and 5xx answers (and network errors)
+ * with exponential backoff, honouring Retry-After, at most three times; a second layer here would
+ * multiply the attempts. A call that still fails throws a ChannelError, the request is answered
+ * 500 and Teams redelivers the activity (deduplicated on its id by the runtime).
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  CardFactory,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  TurnContext,
+  type Activity,
+  type ConversationReference,
+} from "botbuilder";
+import type { ChannelLimits } from "../../engine/catalog.ts";
+import { ChannelError } from "../../engine/errors.ts";
+import { silentLogger, type Logger } from "../../engine/ports.ts";
+import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
+import type { Channel, ParseResult } from "../port.ts";
+import { ADAPTIVE_CARD_CONTENT_TYPE, closedCard } from "./adaptive-card.ts";
+import { MemoryTeamsConversationStore, type StoredReference, type TeamsConversationStore } from "./conversation-store.ts";
+import { TEAMS, parseActivity, type TeamsActivity } from "./parse-activity.ts";
+import { planEffects, type TeamsOp } from "./render.ts";
+
+export { TEAMS } from "./parse-activity.ts";
+
+/** Teams cuts long button titles and a message above ~28 KB is refused. */
+export const TEAMS_LIMITS: ChannelLimits = { channel: TEAMS, maxLabelLength: 40, maxButtons: 20, maxTextLength: 25_000 };
+
+export type TeamsAppType = "MultiTenant" | "SingleTenant" | "UserAssignedMSI";
+
+/** The bot's Azure registration. No `appId`: authentication is off (Emulator only). Secrets: never log them. */
+export interface TeamsCredentials {
+  appId?: string;
+  appPassword?: string;
+  tenantId?: string;
+  appType?: TeamsAppType;
+}
+
+export interface TeamsOptions {
+  credentials: TeamsCredentials;
+  logger?: Logger;
+  /** The scenario a new Teams conversation starts; default the runtime's. */
+  scenarioId?: string;
+  /** Start the scenario when the bot is added to a conversation. */
+  startOnInstall?: boolean;
+  conversations?: TeamsConversationStore;
+}
+
+/** An HTTP request as the web server parsed it (JSON body). */
+export interface TeamsHttpRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export interface TeamsHttpResponse {
+  status: number;
+  body?: unknown;
+}
+
+export type EventHandler = (event: InboundEvent) => Promise<unknown>;
+
+/** The turn being answered, so effects of its events go out through its connector. */
+interface Turn {
+  conversationId: string;
+  context: TurnContext;
+  activity: TeamsActivity;
+}
+
+export class TeamsChannel implements Channel<TeamsActivity> {
+  readonly name = TEAMS;
+  readonly limits = TEAMS_LIMITS;
+  readonly authenticated: boolean;
+  private readonly adapter: CloudAdapter;
+  private readonly appId: string;
+  private readonly log: Logger;
+  private readonly store: TeamsConversationStore;
+  private readonly turns = new AsyncLocalStorage<Turn>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private closing = false;
+
+  constructor(private readonly o: TeamsOptions) {
+    this.log = o.logger ?? silentLogger;
+    this.store = o.conversations ?? new MemoryTeamsConversationStore();
+    const c = o.credentials;
+    this.appId = c.appId ?? "";
+    this.authenticated = this.appId !== "";
+    const auth = new ConfigurationBotFrameworkAuthentication({
+      MicrosoftAppId: this.appId,
+      ...(c.appPassword !== undefined ? { MicrosoftAppPassword: c.appPassword } : {}),
+      ...(c.tenantId !== undefined ? { MicrosoftAppTenantId: c.tenantId } : {}),
+      ...(c.appType !== undefined ? { MicrosoftAppType: c.appType } : {}),
+    });
+    this.adapter = new CloudAdapter(auth);
+    if (!this.authenticated) {
+      this.log.warn(
+        { channel: TEAMS, route: "/api/messages" },
+        "TEAMS AUTHENTICATION IS OFF: MICROSOFT_APP_ID is not set, so /api/messages accepts activities from anyone (Bot Framework Emulator mode). " +
+          "Never expose this address; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to connect Teams",
+      );
+    }
+  }
+
+  parseInbound(input: TeamsActivity): ParseResult {
+    return parseActivity(input, {
+      startOnInstall: this.o.startOnInstall ?? false,
+      ...(this.o.scenarioId !== undefined ? { scenarioId: this.o.scenarioId } : {}),
+    });
+  }
+
+  /**
+   * Runs one POST /api/messages through the SDK: authentication (401 when it fails, before
+   * anything is read or stored), then each event of the activity through `handle`.
+   * Answers 500 when an event could not be saved, so the Bot Framework redelivers it.
+   */
+  async process(req: TeamsHttpRequest, handle: EventHandler): Promise<TeamsHttpResponse> {
+    if (this.closing) return { status: 503, body: { error: "shutting down; retry" } };
+    const work = this.run(req, handle);
+    this.inflight.add(work);
+    const done = () => this.inflight.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  private async run(req: TeamsHttpRequest, handle: EventHandler): Promise<TeamsHttpResponse> {
+    const out: TeamsHttpResponse = { status: 200 };
+    const res = {
+      socket: undefined,
+      status(code: number) {
+        out.status = code;
+      },
+      header() {},
+      send(body: unknown) {
+        out.body = body;
+      },
+      end() {},
+    };
+    let refused: string | undefined;
+    let failed: unknown;
+    const body = typeof req.body === "object" && req.body !== null && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : undefined;
+    await this.adapter.process({ method: req.method, headers: req.headers, ...(body ? { body } : {}) }, res, async (context) => {
+      const activity = context.activity as TeamsActivity;
+      const parsed = this.parseInbound(activity);
+      if (!parsed.ok) {
+        refused = parsed.reason;
+        return;
+      }
+      try {
+        const conversationId = activity.conversation?.id as string;
+        await this.store.saveReference(conversationId, referenceOf(context.activity));
+        for (const event of parsed.events) {
+          await this.turns.run({ conversationId, context, activity }, () => handle(event));
+        }
+      } catch (err) {
+        failed = err;
+      }
+    });
+    if (out.status === 401) {
+      this.log.warn({ channel: TEAMS, status: 401 }, "a Teams request without a valid Bot Framework token was refused");
+      return { status: 401, body: { error: "unauthorized" } };
+    }
+    if (refused !== undefined) {
+      this.log.warn({ channel: TEAMS, reason: refused }, "a Teams activity was refused");
+      return { status: 400, body: { error: refused } };
+    }
+    if (failed !== undefined) {
+      this.log.error({ channel: TEAMS, err: summary(failed) }, "a Teams activity could not be processed; answered 500 so the Bot Framework redelivers it");
+      return { status: 500, body: { error: "the activity could not be processed; it will be taken on redelivery" } };
+    }
+    return out;
+  }
+
+  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+    const ops = planEffects(effects);
+    if (ops.length === 0) return;
+    const turn = this.turns.getStore();
+    if (turn && turn.conversationId === ref.conversationId) {
+      await this.perform(turn.context, ref.conversationId, ops, turn.activity);
+      return;
+    }
+    const reference = await this.store.reference(ref.conversationId);
+    if (!reference) {
+      // Throwing would make the timeout sweeper retry this conversation forever.
+      this.log.warn({ channel: TEAMS, conversation: ref.conversationId }, "no Teams conversation reference is known in this process (restarted since its last message?); the messages were dropped");
+      return;
+    }
+    await this.adapter.continueConversationAsync(this.appId, reference as Partial<ConversationReference>, (context) =>
+      this.perform(context, ref.conversationId, ops, undefined),
+    );
+  }
+
+  private async perform(context: TurnContext, conversationId: string, ops: readonly TeamsOp[], inbound: TeamsActivity | undefined): Promise<void> {
+    for (const op of ops) {
+      switch (op.kind) {
+        case "send": {
+          const activity: Partial<Activity> = op.card
+            ? { type: "message", attachments: [{ ...CardFactory.adaptiveCard(op.card), contentType: ADAPTIVE_CARD_CONTENT_TYPE }] }
+            : { type: "message", text: op.text };
+          const sent = await this.call("send", () => context.sendActivity(activity));
+          if (op.promptId !== undefined && sent?.id) await this.store.savePromptCard(conversationId, op.promptId, { activityId: sent.id, text: op.text });
+          break;
+        }
+        case "close":
+          await this.closeCard(context, conversationId, op, inbound);
+          break;
+        case "notice":
+          await this.call("send", () => context.sendActivity({ type: "message", text: op.text }));
+          break;
+      }
+    }
+  }
+
+  /**
+   * Updates the prompt's card in place. The card's activity is the one remembered when it was
+   * sent, or, when a submit from it is being answered, the one the submit replies to. A card
+   * that cannot be updated only stays tappable (a later tap is answered as stale), so the
+   * failure is logged rather than thrown: the answer itself is already taken.
+   */
+  private async closeCard(context: TurnContext, conversationId: string, op: Extract<TeamsOp, { kind: "close" }>, inbound: TeamsActivity | undefined): Promise<void> {
+    const known = await this.store.promptCard(conversationId, op.promptId);
+    const submitted = inbound?.replyToId !== undefined && isSubmitFor(inbound.value, op.promptId) ? inbound.replyToId : undefined;
+    const activityId = known?.activityId ?? submitted;
+    if (activityId === undefined) return; // a plain-text prompt, or a card this process never saw
+    const card = closedCard(known?.text, op.status);
+    try {
+      await context.updateActivity({ type: "message", id: activityId, attachments: [{ ...CardFactory.adaptiveCard(card), contentType: ADAPTIVE_CARD_CONTENT_TYPE }] });
+    } catch (err) {
+      this.log.warn({ channel: TEAMS, conversation: conversationId, err: summary(err) }, "a Teams question card could not be updated; it stays tappable and a tap is answered as closed");
+    }
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const status = statusOf(err);
+      throw new ChannelError(
+        TEAMS,
+        operation,
+        `the Bot Framework connector ${status !== undefined ? `answered ${status}` : "could not be reached"} (after the SDK's retries); the activity is answered 500 so it is redelivered`,
+        status,
+        status === undefined || status === 429 || status >= 500,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Stops taking activities (503) and waits for the ones being processed. */
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    this.log.info({ channel: TEAMS }, "Teams channel closed");
+  }
+}
+
+/** The reference to reach the conversation later; no activity id, so later messages are not threaded as replies. */
+function referenceOf(activity: Activity): StoredReference {
+  const r = TurnContext.getConversationReference(activity);
+  return {
+    channelId: r.channelId ?? activity.channelId,
+    serviceUrl: r.serviceUrl ?? activity.serviceUrl,
+    conversation: {
+      id: activity.conversation.id,
+      ...(activity.conversation.tenantId !== undefined ? { tenantId: activity.conversation.tenantId } : {}),
+      ...(activity.conversation.conversationType !== undefined ? { conversationType: activity.conversation.conversationType } : {}),
+      ...(activity.conversation.isGroup !== undefined ? { isGroup: activity.conversation.isGroup } : {}),
+    },
+    bot: { id: activity.recipient.id, ...(activity.recipient.name !== undefined ? { name: activity.recipient.name } : {}) },
+    user: {
+      id: activity.from.id,
+      ...(activity.from.name !== undefined ? { name: activity.from.name } : {}),
+      ...(activity.from.aadObjectId !== undefined ? { aadObjectId: activity.from.aadObjectId } : {}),
+    },
+    ...(activity.locale !== undefined ? { locale: activity.locale } : {}),
+  };
+}
+
+function isSubmitFor(value: unknown, promptId: string): boolean {
+  return typeof value === "object" && value !== null && (value as { promptId?: unknown }).promptId === promptId;
+}
+
+function statusOf(err: unknown): number | undefined {
+  const s = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof s === "number" ? s : undefined;
+}
+
+/** Name, code and message only: never the stack, the request, or the headers (they carry the token). */
+function summary(err: unknown): { name: string; message: string; code?: string } {
+  if (!(err instanceof Error)) return { name: "Error", message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, ...(typeof code === "string" ? { code } : {}) };
+}
