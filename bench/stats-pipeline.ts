@@ -13,6 +13,7 @@
  * @example
  * npx tsx bench/stats-pipeline.ts                       # 10,000 events per run, the worker's default concurrency, 6 rounds
  * npx tsx bench/stats-pipeline.ts --events=5000 --concurrency=50 --rounds=1
+ * npx tsx bench/stats-pipeline.ts --interleave=1000     # live arrival: 1,000 surveys in progress at once
  * REDIS_URL=redis://… DATABASE_URL=postgres://… npx tsx bench/stats-pipeline.ts
  */
 import { randomUUID } from "node:crypto";
@@ -35,6 +36,8 @@ export interface PipelineBenchOptions {
   rounds: number;
   /** Transactions one worker runs at once (SurveyBatchWriter maxInFlight). */
   maxInFlight: number;
+  /** Surveys in progress at once as events are queued (see surveyEvents); 0: survey by survey. */
+  interleave: number;
   redisUrl: string;
   databaseUrl: string;
 }
@@ -43,8 +46,14 @@ type Side = "noop" | "batched" | "single";
 
 const T0 = Date.UTC(2026, 0, 1);
 
-/** A realistic mix: per survey started, offered, answered, commented (half), completed. */
-export function surveyEvents(n: number, tag: string): SurveyEvent[] {
+/**
+ * A realistic mix: per survey started, offered, answered, commented (half), completed.
+ * `interleave` > 0 queues them as live traffic arrives: the surveys run `interleave` at a
+ * time, so the queue holds one event of each of them before the next event of any, and a
+ * batch mostly updates surveys stored by earlier batches. 0 queues each survey's events
+ * together, so a batch mostly inserts whole surveys.
+ */
+export function surveyEvents(n: number, tag: string, interleave = 0): SurveyEvent[] {
   const out: SurveyEvent[] = [];
   for (let i = 0; out.length < n; i++) {
     const startedAt = T0 + (i % 90) * 86_400_000 + i;
@@ -59,6 +68,22 @@ export function surveyEvents(n: number, tag: string): SurveyEvent[] {
       { ...base, kind: "completed", at: startedAt + 4, score, comment },
     ];
     out.push(...kinds.slice(0, n - out.length));
+  }
+  return interleave > 0 ? interleaved(out, interleave) : out;
+}
+
+function interleaved(events: SurveyEvent[], window: number): SurveyEvent[] {
+  const bySurvey = new Map<string, SurveyEvent[]>();
+  for (const e of events) {
+    const list = bySurvey.get(e.surveyId);
+    if (list) list.push(e);
+    else bySurvey.set(e.surveyId, [e]);
+  }
+  const surveys = [...bySurvey.values()];
+  const out: SurveyEvent[] = [];
+  for (let w = 0; w < surveys.length; w += window) {
+    const group = surveys.slice(w, w + window);
+    for (let k = 0; group.some((list) => k < list.length); k++) for (const list of group) if (k < list.length) out.push(list[k]!);
   }
   return out;
 }
@@ -140,7 +165,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 export async function main(argv: string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { events: { type: "string", default: "10000" }, concurrency: { type: "string", default: String(DEFAULT_WORKER_CONCURRENCY) }, rounds: { type: "string", default: "6" }, "max-in-flight": { type: "string", default: "2" }, sides: { type: "string", default: "noop,batched,single" } },
+    options: { events: { type: "string", default: "10000" }, concurrency: { type: "string", default: String(DEFAULT_WORKER_CONCURRENCY) }, rounds: { type: "string", default: "6" }, "max-in-flight": { type: "string", default: "2" }, sides: { type: "string", default: "noop,batched,single" }, interleave: { type: "string", default: "0" } },
     strict: false,
   });
   const o: PipelineBenchOptions = {
@@ -148,6 +173,7 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
     concurrency: Number(values.concurrency),
     rounds: Number(values.rounds),
     maxInFlight: Number(values["max-in-flight"]),
+    interleave: Number(values.interleave),
     redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
     databaseUrl: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
   };
@@ -171,7 +197,7 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
       const order: Side[] = round % 2 === 0 ? [...sides] : [...sides].reverse();
       for (const side of order) {
         // One event per transaction is slow enough that a twentieth of the events tells its rate.
-        const events = surveyEvents(side === "single" ? Math.ceil(o.events / 20) : o.events, `r${round}-${side}`);
+        const events = surveyEvents(side === "single" ? Math.ceil(o.events / 20) : o.events, `r${round}-${side}`, o.interleave);
         if (side !== "noop") {
           expectedEvents += events.length;
           expectedSurveys += events.filter((e) => e.kind === "dialogue_started").length;
@@ -206,7 +232,7 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
   // the ratio of medians when other work on the machine comes and goes.
   const ratios = times.batched.map((ms, i) => (times.noop[i] as number) / ms);
   const ratio = median(ratios);
-  console.log(`stats pipeline: ${fmt(o.events)} survey events per run, worker concurrency ${o.concurrency}, ${o.maxInFlight} transaction(s) in flight, ${o.rounds} round(s), medians; ${fmt(expectedEvents)} events stored and checked`);
+  console.log(`stats pipeline: ${fmt(o.events)} survey events per run, worker concurrency ${o.concurrency}, ${o.maxInFlight} transaction(s) in flight, ${o.rounds} round(s), ${o.interleave > 0 ? `events of ${fmt(o.interleave)} surveys interleaved` : "survey by survey"}, medians; ${fmt(expectedEvents)} events stored and checked`);
   // Redis, PostgreSQL and the worker share this machine's cores; a loaded machine moves the figures.
   console.log(`  load average ${loadBefore.toFixed(1)} → ${(loadavg()[0] as number).toFixed(1)} on ${cpus().length} cores`);
   // Worker-process CPU per event is steadier than rates on a shared machine; Redis and
