@@ -23,10 +23,17 @@ import { webchatRoutes } from "../channels/webchat/plugin.ts";
 import { WEBCHAT_LIMITS, WebchatChannel } from "../channels/webchat/webchat-channel.ts";
 import { teamsRoutes } from "../channels/teams/plugin.ts";
 import { TEAMS_LIMITS, TeamsChannel } from "../channels/teams/teams-channel.ts";
+import { telegramRoutes } from "../channels/telegram/plugin.ts";
+import { TELEGRAM_LIMITS, TelegramChannel } from "../channels/telegram/telegram-channel.ts";
 import type { Channel } from "../channels/port.ts";
 import { whatsappCloudRoutes } from "../channels/whatsapp-cloud/plugin.ts";
 import { WHATSAPP_CLOUD_LIMITS } from "../channels/whatsapp-cloud/render.ts";
 import { WhatsappCloudChannel } from "../channels/whatsapp-cloud/whatsapp-cloud-channel.ts";
+import { whatsappWebRoutes } from "../channels/whatsapp/plugin.ts";
+import { loadWhatsappWebClientFactory, qrForTerminal } from "../channels/whatsapp/real-client.ts";
+import { WHATSAPP_WEB_LIMITS } from "../channels/whatsapp/render.ts";
+import type { WebClientFactory } from "../channels/whatsapp/web-client-port.ts";
+import { WhatsappWebChannel } from "../channels/whatsapp/whatsapp-web-channel.ts";
 import { createAppMetrics } from "./app-metrics.ts";
 import { createAuth, requireAuth } from "./auth.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
@@ -49,6 +56,8 @@ export interface ComposeOptions {
   clock?: Clock;
   /** An open, migrated statistics store to use instead of opening one (tests); the caller closes it. */
   surveyStore?: SurveyStore;
+  /** WhatsApp Web clients to use instead of whatsapp-web.js's (tests: a fake; nothing launches a browser). */
+  whatsappWebClient?: WebClientFactory;
 }
 
 export interface ListenResult {
@@ -101,7 +110,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     });
     const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);
     const actions = new ActionRegistry().register(statisticSetAction(surveys));
-    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: [WEBCHAT_LIMITS, ...(config.teams ? [TEAMS_LIMITS] : []), ...(config.whatsappCloud ? [WHATSAPP_CLOUD_LIMITS] : [])] });
+    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: [WEBCHAT_LIMITS, ...(config.teams ? [TEAMS_LIMITS] : []), ...(config.telegram ? [TELEGRAM_LIMITS] : []), ...(config.whatsappCloud ? [WHATSAPP_CLOUD_LIMITS] : []), ...(config.whatsappWeb ? [WHATSAPP_WEB_LIMITS] : [])] });
     await loadScenarios(scenarios, config, logger);
 
     services = await openServices(config, { clock, logger, ...(options.surveyStore ? { surveyStore: options.surveyStore } : {}) });
@@ -117,8 +126,21 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     webchatSockets = () => webchat.socketCount();
     await webchat.start();
     const channels: Channel[] = [webchat];
+    const telegram = config.telegram
+      ? new TelegramChannel({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, mode: config.telegram.mode, logger })
+      : undefined;
+    if (telegram) channels.push(telegram);
     const whatsappCloud = config.whatsappCloud ? new WhatsappCloudChannel({ ...config.whatsappCloud, logger }) : undefined;
     if (whatsappCloud) channels.push(whatsappCloud);
+    const whatsappWeb = config.whatsappWeb
+      ? new WhatsappWebChannel({
+          createClient: options.whatsappWebClient ?? (await loadWhatsappWebClientFactory(config.whatsappWeb)),
+          polls: config.whatsappWeb.polls,
+          logger,
+          ...(options.whatsappWebClient ? {} : { printQr: (qr: string) => void process.stderr.write(`${qrForTerminal(qr)}\n`) }),
+        })
+      : undefined;
+    if (whatsappWeb) channels.push(whatsappWeb);
     const teams = config.teams
       ? new TeamsChannel({
           credentials: config.teams,
@@ -141,6 +163,17 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       clock,
       logger,
     });
+    if (whatsappWeb) {
+      closers.push(() => whatsappWeb.close());
+      // Starts the client (and its Chromium) without waiting for the login: the QR comes later.
+      await whatsappWeb.start(instrumentedHandler((e) => runtime.handle(e), metrics));
+    }
+    if (telegram) {
+      // getMe checks the token before the server listens; polling mode starts fetching here.
+      telegram.onEvent(instrumentedHandler((e) => runtime.handle(e), metrics));
+      closers.push(() => telegram.close());
+      await telegram.start();
+    }
 
     let shuttingDown = false;
     const readiness = async (): Promise<ReadinessReport> => {
@@ -175,10 +208,16 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           }),
         (app) => dashboardRoutes(app, { auth }),
         async (app) => {
+          if (telegram?.mode === "webhook") await telegramRoutes(app, { channel: telegram, secret: config.telegram?.webhookSecret, logger });
+        },
+        async (app) => {
           if (teams) await teamsRoutes(app, { channel: teams, handle: instrumentedHandler((e) => runtime.handle(e), metrics) });
         },
         async (app) => {
           if (whatsappCloud) await whatsappCloudRoutes(app, { channel: whatsappCloud, handle: instrumentedHandler((e) => runtime.handle(e), metrics), logger });
+        },
+        async (app) => {
+          if (whatsappWeb) await whatsappWebRoutes(app, { channel: whatsappWeb, guard: requireAuth(auth, "/dashboard/login") });
         },
         (app) => queueRoutes(app, { services: opened, auth, mode: config.mode === "production" ? "BullMQ" : "in-process", logger }),
       ],

@@ -14,6 +14,7 @@ import { durationMs } from "../engine/scenario.ts";
 import { DEFAULT_SURVEY_QUEUE } from "../stats/queue/survey-queue-settings.ts";
 import type { ConfigFile } from "./config-file.ts";
 import { parseTeamsConfig, TEAMS_VARIABLES, type TeamsConfig } from "../channels/teams/teams-config.ts";
+import { parseTelegramConfig, TELEGRAM_VARIABLES, type TelegramConfig } from "../channels/telegram/telegram-config.ts";
 import { parseWhatsappCloudConfig, WHATSAPP_CLOUD_VARIABLES, type WhatsappCloudConfig } from "../channels/whatsapp-cloud/cloud-config.ts";
 import { parseWhatsappWebConfig, WHATSAPP_WEB_VARIABLES, type WhatsappWebConfig } from "../channels/whatsapp/web-config.ts";
 
@@ -58,6 +59,8 @@ export interface AppConfig {
   whatsappCloud?: WhatsappCloudConfig;
   /** The whatsapp-web.js channel, when WHATSAPP_WEB_ENABLED is on. */
   whatsappWeb?: WhatsappWebConfig;
+  /** The Telegram channel, when TELEGRAM_BOT_TOKEN is set. Holds secrets: never log it. */
+  telegram?: TelegramConfig;
   /** The Teams channel, when MICROSOFT_APP_ID (or BOTFLOW_TEAMS_EMULATOR) is set. Holds secrets: never log it. */
   teams?: TeamsConfig;
   /** Problems that do not stop the start (a variable that looks like a typo of a known one). */
@@ -103,6 +106,7 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_DEBUG: "set to print stack traces of unexpected CLI errors",
   BOTFLOW_CONFIG: "a file of NAME=value lines with these variables (the environment wins); like --config",
   BOTFLOW_TOKEN: "access token for the dashboard, the statistics API and /metrics (Bearer header or the dashboard login); at least 16 characters; unset: open",
+  ...TELEGRAM_VARIABLES,
   ...TEAMS_VARIABLES,
   ...WHATSAPP_CLOUD_VARIABLES,
   ...WHATSAPP_WEB_VARIABLES,
@@ -185,6 +189,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   const dataDirForChannels = path.resolve(options.cwd, o.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data");
   const whatsappWeb = parseWhatsappWebConfig(get, problems, { cwd: options.cwd, dataDir: dataDirForChannels });
 
+  const telegram = parseTelegramConfig(get, problems);
+
   const teams = parseTeamsConfig(get, problems);
 
   const channelScenarios: Record<string, string> = {};
@@ -215,6 +221,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     statePrefix,
     ...(dbSchema !== undefined ? { dbSchema } : {}),
     ...(token !== undefined ? { token } : {}),
+    ...(telegram !== undefined ? { telegram } : {}),
     ...(teams !== undefined ? { teams } : {}),
     ...(whatsappCloud !== undefined ? { whatsappCloud } : {}),
     ...(whatsappWeb !== undefined ? { whatsappWeb } : {}),

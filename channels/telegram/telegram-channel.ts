@@ -1,0 +1,285 @@
+/**
+ * The Telegram channel on grammY. Updates come in through `bot.handleUpdate` (from the webhook
+ * route, or from @grammyjs/runner in polling mode) and become InboundEvents for the runtime;
+ * the runtime's effects go out as Bot API calls: `sendMessage` with an inline keyboard,
+ * `answerCallbackQuery` first on a tap, then `editMessageReplyMarkup` to close the keyboard.
+ * Outgoing calls retry on 429 (`retry_after`) and 5xx through @grammyjs/auto-retry, per call, so a
+ * rate-limited chat never holds up another one.
+ *
+ * @example
+ * const telegram = new TelegramChannel({ token, mode: "webhook" });
+ * telegram.onEvent((event) => runtime.handle(event));
+ * await telegram.start();            // getMe; in polling mode also starts the runner
+ * await telegram.handleUpdate(update); // from POST /telegram/webhook
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { autoRetry } from "@grammyjs/auto-retry";
+import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
+import { Bot, GrammyError, type Context } from "grammy";
+import type { Update, UserFromGetMe } from "grammy/types";
+import type { ChannelLimits } from "../../engine/catalog.ts";
+import { ChannelError, ConfigError } from "../../engine/errors.ts";
+import { silentLogger, type Logger } from "../../engine/ports.ts";
+import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
+import type { Channel, ParseResult } from "../port.ts";
+import { decodeCallbackData } from "./callback-data.ts";
+import { describeError, isPermanent, unwrap } from "./errors.ts";
+import { parseUpdate, TELEGRAM, type ParseOptions } from "./inbound.ts";
+import { PromptMessages } from "./prompt-messages.ts";
+import { DEFAULT_TELEGRAM_API_ROOT } from "./telegram-config.ts";
+import { closedKeyboard, inlineKeyboard, labelsOf, telegramText } from "./render.ts";
+
+export { TELEGRAM } from "./inbound.ts";
+
+
+
+/** Inline keyboards take up to 100 buttons; labels longer than this are cut off on phones. */
+export const TELEGRAM_LIMITS: ChannelLimits = { channel: TELEGRAM, maxLabelLength: 64, maxButtons: 100, maxTextLength: 4096 };
+
+/** What a tap on a keyboard whose question is over is answered. */
+export const CLOSED_NOTICE = "This survey is closed";
+const UNKNOWN_BUTTON_NOTICE = "This button is not part of the question";
+const IDLE_HINT = "Send /start to begin.";
+
+export type TelegramEventHandler = (event: InboundEvent) => Promise<{ status: "processed" | "duplicate" }>;
+
+export interface TelegramOptions {
+  /** The BotFather token. Secret: never logged, never put in an error. */
+  token: string;
+  /** Bot API root; default Telegram's own. A local Bot API server, or a test's fake one, works the same. */
+  apiRoot?: string;
+  mode: "webhook" | "polling";
+  logger?: Logger;
+  /** The scenario a plain `/start` runs on this channel; default the runtime's. */
+  scenarioId?: string;
+  /** The bot's getMe answer, when known: `start` then makes no call (benchmarks). */
+  botInfo?: UserFromGetMe;
+  /** Replaces the HTTP client's fetch (benchmarks mock the Bot API there). */
+  fetch?: unknown;
+  /** Longest `retry_after` honoured, and retries per call, before a call fails (the update is then redelivered). */
+  maxRetryDelaySeconds?: number;
+  maxRetryAttempts?: number;
+  /** Polling mode: attempts per update before it is logged and dropped (a webhook is redelivered instead). */
+  pollingAttempts?: number;
+}
+
+/** The tap being handled, so `deliver` answers its query first and edits the message it came from. */
+interface Turn {
+  chatId: string;
+  queryId: string;
+  promptId: string | undefined;
+  messageId: number | undefined;
+  labels: string[];
+  answered: boolean;
+}
+
+export class TelegramChannel implements Channel<Update> {
+  readonly name = TELEGRAM;
+  readonly limits = TELEGRAM_LIMITS;
+  readonly mode: "webhook" | "polling";
+  private readonly bot: Bot;
+  private readonly log: Logger;
+  private readonly prompts = new PromptMessages();
+  private readonly turns = new AsyncLocalStorage<Turn>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly parseOptions: ParseOptions;
+  private readonly pollingAttempts: number;
+  private handler: TelegramEventHandler | undefined;
+  private runner: RunnerHandle | undefined;
+  private closing = false;
+
+  constructor(options: TelegramOptions) {
+    this.mode = options.mode;
+    this.log = options.logger ?? silentLogger;
+    this.pollingAttempts = options.pollingAttempts ?? 5;
+    const client: NonNullable<ConstructorParameters<typeof Bot>[1]>["client"] = { apiRoot: options.apiRoot ?? DEFAULT_TELEGRAM_API_ROOT };
+    if (options.fetch !== undefined) (client as { fetch?: unknown }).fetch = options.fetch;
+    this.bot = new Bot(options.token, { client, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
+    this.bot.api.config.use(autoRetry({ maxRetryAttempts: options.maxRetryAttempts ?? 4, maxDelaySeconds: options.maxRetryDelaySeconds ?? 30 }));
+    // The token's numeric prefix is the bot's user id (public): conversations are kept per bot.
+    const botId = /^([0-9]+):/.exec(options.token)?.[1];
+    this.parseOptions = { ...(botId ? { botId } : {}), ...(options.scenarioId ? { scenarioId: options.scenarioId } : {}) };
+    if (this.mode === "polling") {
+      // The runner fetches in batches and runs updates concurrently: one chat's updates stay in order.
+      this.bot.use(sequentialize((ctx: Context) => (ctx.chat ? String(ctx.chat.id) : undefined)));
+      this.bot.catch((err) => this.log.error({ channel: TELEGRAM, err: describeError(err.error) }, "telegram update failed after retries; it is dropped"));
+    }
+    this.bot.use((ctx) => this.onUpdate(ctx));
+  }
+
+  /** Who handles the events (the runtime); set before `start`. */
+  onEvent(handler: TelegramEventHandler): void {
+    this.handler = handler;
+  }
+
+  /** Checks the token with getMe (unless botInfo was given) and, in polling mode, starts the runner. */
+  async start(): Promise<void> {
+    if (!this.handler) throw new Error("TelegramChannel.onEvent must be called before start");
+    try {
+      await this.bot.init();
+    } catch (err) {
+      const e = describeError(err);
+      if (e.status === 401 || e.status === 404) {
+        throw new ConfigError(`the Telegram Bot API refused TELEGRAM_BOT_TOKEN (${e.status} ${e.message}): copy the token again from @BotFather, or check TELEGRAM_API_ROOT`);
+      }
+      throw new ConfigError(`cannot reach the Telegram Bot API to check the bot (${e.message}): check TELEGRAM_API_ROOT and the network`);
+    }
+    this.parseOptions.username = this.bot.botInfo.username;
+    if (this.mode === "polling") {
+      // getUpdates is refused (409) while a webhook is set; polling is what this process was asked to do.
+      await this.bot.api.deleteWebhook();
+      this.runner = run(this.bot, { runner: { fetch: { allowed_updates: ["message", "callback_query"] } } });
+    }
+    this.log.info({ channel: TELEGRAM, mode: this.mode, bot: this.bot.botInfo.username }, "telegram channel started");
+  }
+
+  parseInbound(input: Update): ParseResult {
+    return parseUpdate(input, this.parseOptions);
+  }
+
+  /**
+   * Processes one webhook Update through grammY; resolves once its events are saved. Rejects when
+   * they could not be (busy conversation, store down, Bot API failing): answer non-2xx so Telegram
+   * redelivers; the update_id dedupe makes the redelivery count once.
+   */
+  async handleUpdate(update: Update): Promise<void> {
+    if (this.closing) throw new ChannelError(TELEGRAM, "webhook", "the process is shutting down; Telegram will redeliver", 503, true);
+    const work = this.bot.handleUpdate(update);
+    this.inflight.add(work);
+    try {
+      await work;
+    } catch (err) {
+      throw unwrap(err);
+    } finally {
+      this.inflight.delete(work);
+    }
+  }
+
+  private async onUpdate(ctx: Context): Promise<void> {
+    const handler = this.handler;
+    if (!handler) throw new Error("TelegramChannel has no event handler");
+    const parsed = parseUpdate(ctx.update, this.parseOptions);
+    const events = parsed.ok ? parsed.events : [];
+    const cb = ctx.callbackQuery;
+    let processed = 0;
+    const process = async () => {
+      for (const event of events) if ((await this.withAttempts(() => handler(event))).status === "processed") processed++;
+    };
+    if (!cb) return process();
+    const turn: Turn = {
+      chatId: String(cb.message?.chat.id ?? ""),
+      queryId: cb.id,
+      promptId: decodeCallbackData(cb.data)?.promptId,
+      messageId: cb.message?.message_id,
+      labels: labelsOf(cb.message?.reply_markup),
+      answered: false,
+    };
+    await this.turns.run(turn, process);
+    // A button this channel did not write (or an answer's inert one): closed. A redelivered tap was answered the first time.
+    if (!turn.answered && (events.length === 0 || processed > 0)) await this.answer(turn, events.length === 0 ? CLOSED_NOTICE : undefined);
+  }
+
+  /** Webhook mode: one attempt (Telegram redelivers). Polling mode: a few, since nobody else will. */
+  private async withAttempts<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (this.mode === "webhook" || attempt >= this.pollingAttempts || this.closing) throw err;
+        this.log.warn({ channel: TELEGRAM, attempt, err: describeError(err) }, "telegram update failed; retrying");
+        await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+    const chatId = ref.conversationId;
+    const current = this.turns.getStore();
+    const turn = current && current.chatId === chatId ? current : undefined;
+    // The client shows a spinner on the tapped button until the query is answered: answer first.
+    if (turn && !turn.answered) await this.answer(turn, noticeFor(effects));
+    for (const e of effects) {
+      switch (e.type) {
+        case "send":
+          await this.send(chatId, e.message);
+          break;
+        case "close":
+          await this.closeKeyboard(chatId, e.promptId, e.answer?.label, turn);
+          break;
+        case "ignored":
+          if (!turn && e.reason === "no_dialogue" && e.promptId === undefined) await this.send(chatId, { text: IDLE_HINT });
+          break;
+        case "track":
+        case "runAction":
+          break;
+      }
+    }
+  }
+
+  private async send(chatId: string, message: { text: string } & Parameters<typeof inlineKeyboard>[0]): Promise<void> {
+    const keyboard = inlineKeyboard(message);
+    try {
+      // Plain text, no parse_mode: nothing in a scenario's text can break the message.
+      const sent = await this.bot.api.sendMessage(toChatId(chatId), telegramText(message.text), keyboard ? { reply_markup: keyboard } : {});
+      if (keyboard && message.promptId !== undefined) {
+        this.prompts.remember(chatId, { promptId: message.promptId, messageId: sent.message_id, labels: (message.buttons ?? []).map((b) => b.label) });
+      }
+    } catch (err) {
+      // A chat that blocked the bot or no longer exists will not become reachable by redelivery.
+      if (!isPermanent(err)) throw new ChannelError(TELEGRAM, "sendMessage", describeError(err).message, describeError(err).status, true, { cause: err });
+      this.log.warn({ channel: TELEGRAM, conversation: chatId, err: describeError(err) }, "telegram refused a message to this chat; it was not sent");
+    }
+  }
+
+  private async closeKeyboard(chatId: string, promptId: string, answerLabel: string | undefined, turn: Turn | undefined): Promise<void> {
+    const stored = this.prompts.take(chatId, promptId);
+    const fromTap = turn && turn.promptId === promptId && turn.messageId !== undefined ? turn : undefined;
+    const messageId = fromTap?.messageId ?? stored?.messageId;
+    if (messageId === undefined) return;
+    const markup = closedKeyboard(answerLabel, fromTap ? fromTap.labels : (stored?.labels ?? []));
+    try {
+      await this.bot.api.editMessageReplyMarkup(toChatId(chatId), messageId, { reply_markup: markup });
+    } catch (err) {
+      // "message is not modified" or "message to edit not found": the keyboard is gone either way.
+      if (!isPermanent(err)) throw new ChannelError(TELEGRAM, "editMessageReplyMarkup", describeError(err).message, describeError(err).status, true, { cause: err });
+      this.log.debug({ channel: TELEGRAM, conversation: chatId, err: describeError(err) }, "telegram did not edit a closed prompt's keyboard");
+    }
+  }
+
+  private async answer(turn: Turn, text: string | undefined): Promise<void> {
+    turn.answered = true;
+    try {
+      await this.bot.api.answerCallbackQuery(turn.queryId, text !== undefined ? { text } : {});
+    } catch (err) {
+      // A query older than ~15 minutes cannot be answered any more; the tap itself still counts.
+      if (!(unwrap(err) instanceof GrammyError)) throw err;
+      this.log.debug({ channel: TELEGRAM, err: describeError(err) }, "telegram callback query could not be answered");
+    }
+  }
+
+  /** Stops polling, waits for the updates in flight. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.runner?.isRunning()) await this.runner.stop();
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    this.log.info({ channel: TELEGRAM }, "telegram channel closed");
+  }
+
+  /** Open prompts whose message this process remembers (metrics, tests). */
+  get openPrompts(): number {
+    return this.prompts.size;
+  }
+}
+
+/** What a tap is answered with: the closed notice for a stale tap, nothing (just stop the spinner) otherwise. */
+function noticeFor(effects: readonly Effect[]): string | undefined {
+  for (const e of effects) {
+    if (e.type === "ignored") return e.reason === "unknown_button" ? UNKNOWN_BUTTON_NOTICE : CLOSED_NOTICE;
+  }
+  return undefined;
+}
+
+/** Chat ids are integers up to 52 bits; sent as numbers, as Telegram documents them. */
+function toChatId(id: string): number | string {
+  return /^-?[0-9]{1,16}$/.test(id) ? Number(id) : id;
+}

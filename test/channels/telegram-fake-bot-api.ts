@@ -1,0 +1,187 @@
+/**
+ * A local fake of the Telegram Bot API on 127.0.0.1: answers getMe, sendMessage,
+ * answerCallbackQuery, editMessageReplyMarkup, deleteWebhook and getUpdates (long polling from
+ * a queue the test fills) like Telegram does, records every call, and fails the calls a test
+ * queues failures for (429 with retry_after, 5xx).
+ */
+import { EventEmitter } from "node:events";
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Update } from "grammy/types";
+
+export interface RecordedCall {
+  method: string;
+  payload: Record<string, unknown>;
+  /** ms since the fake started, to check retry_after was waited out. */
+  at: number;
+  /** What the fake answered: 200, or the queued failure's status. */
+  status: number;
+}
+
+export interface QueuedFailure {
+  status: number;
+  description: string;
+  retryAfter?: number;
+}
+
+export const BOT_USER = { id: 7012345678, is_bot: true, first_name: "Botflow Test", username: "botflow_test_bot", can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
+
+export class FakeBotApi {
+  readonly calls: RecordedCall[] = [];
+  /** Per method: failures answered before the next successes. */
+  readonly failures = new Map<string, QueuedFailure[]>();
+  private readonly updates: Update[] = [];
+  private readonly events = new EventEmitter();
+  private readonly started = Date.now();
+  private server: Server | undefined;
+  private messageId = 5000;
+  apiRoot = "";
+
+  constructor(readonly token: string) {
+    this.events.setMaxListeners(100);
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url ?? "");
+        const send = (status: number, body: unknown) => {
+          if (res.destroyed) return;
+          res.writeHead(status, { "content-type": "application/json" });
+          res.end(JSON.stringify(body));
+        };
+        if (!m || m[1] !== this.token) return send(401, { ok: false, error_code: 401, description: "Unauthorized" });
+        const method = m[2] as string;
+        const raw = Buffer.concat(chunks).toString("utf8");
+        const payload = raw === "" ? {} : (JSON.parse(raw) as Record<string, unknown>);
+        const failure = this.failures.get(method)?.shift();
+        const at = Date.now() - this.started;
+        if (failure) {
+          this.record({ method, payload, at, status: failure.status });
+          return send(failure.status, {
+            ok: false,
+            error_code: failure.status,
+            description: failure.description,
+            ...(failure.retryAfter !== undefined ? { parameters: { retry_after: failure.retryAfter } } : {}),
+          });
+        }
+        if (method === "getUpdates") return void this.getUpdates(payload, res, (body) => send(200, body));
+        this.record({ method, payload, at, status: 200 });
+        send(200, { ok: true, result: this.result(method, payload) });
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    this.apiRoot = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  /** Queues `failure` for the next call of `method`. */
+  fail(method: string, failure: QueuedFailure): void {
+    const list = this.failures.get(method) ?? [];
+    list.push(failure);
+    this.failures.set(method, list);
+  }
+
+  /** Makes `update` available to getUpdates (polling mode). */
+  pushUpdate(update: Update): void {
+    this.updates.push(update);
+    this.events.emit("update");
+  }
+
+  /** Successful calls of `method`, in order. */
+  payloads(method: string): Record<string, unknown>[] {
+    return this.calls.filter((c) => c.method === method && c.status === 200).map((c) => c.payload);
+  }
+
+  /** Resolves once `count` successful calls of `method` were recorded (no sleeping: woken by each call). */
+  async waitFor(method: string, count: number, timeoutMs = 10_000): Promise<Record<string, unknown>[]> {
+    const done = () => this.payloads(method).length >= count;
+    if (!done()) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.events.off("call", check);
+          reject(new Error(`fake Bot API: ${this.payloads(method).length} of ${count} ${method} calls after ${timeoutMs} ms`));
+        }, timeoutMs);
+        const check = () => {
+          if (!done()) return;
+          clearTimeout(timer);
+          this.events.off("call", check);
+          resolve();
+        };
+        this.events.on("call", check);
+      });
+    }
+    return this.payloads(method);
+  }
+
+  /** Method names of the successful calls, in order (getUpdates and getMe left out). */
+  sequence(): string[] {
+    return this.calls.filter((c) => c.status === 200 && c.method !== "getUpdates" && c.method !== "getMe").map((c) => c.method);
+  }
+
+  async stop(): Promise<void> {
+    this.events.emit("stop");
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+
+  private record(call: RecordedCall): void {
+    this.calls.push(call);
+    this.events.emit("call");
+  }
+
+  private result(method: string, payload: Record<string, unknown>): unknown {
+    switch (method) {
+      case "getMe":
+        return BOT_USER;
+      case "sendMessage":
+        return {
+          message_id: ++this.messageId,
+          from: BOT_USER,
+          chat: { id: payload.chat_id, type: "private" },
+          date: Math.floor(Date.now() / 1000),
+          text: payload.text,
+          ...(payload.reply_markup ? { reply_markup: payload.reply_markup } : {}),
+        };
+      case "editMessageReplyMarkup":
+        return { message_id: payload.message_id, from: BOT_USER, chat: { id: payload.chat_id, type: "private" }, date: Math.floor(Date.now() / 1000), text: "…" };
+      default:
+        return true;
+    }
+  }
+
+  /** Long polling: answers at once when updates are waiting, else when one arrives or after a short hold. */
+  private getUpdates(payload: Record<string, unknown>, res: NodeJS.EventEmitter, reply: (body: unknown) => void): void {
+    const offset = typeof payload.offset === "number" ? payload.offset : 0;
+    const pending = () => this.updates.filter((u) => u.update_id >= offset);
+    const answer = () => {
+      this.events.off("update", answer);
+      this.events.off("stop", answer);
+      clearTimeout(hold);
+      this.record({ method: "getUpdates", payload, at: Date.now() - this.started, status: 200 });
+      reply({ ok: true, result: pending() });
+    };
+    const hold = setTimeout(answer, 500);
+    res.on("close", () => {
+      clearTimeout(hold);
+      this.events.off("update", answer);
+      this.events.off("stop", answer);
+    });
+    if (pending().length > 0) return answer();
+    this.events.on("update", answer);
+    this.events.on("stop", answer);
+  }
+}
+
+/** A fixture Update from test/fixtures/telegram/ (a fresh copy), changed by `edit`. */
+export function fixture(name: string, edit: (u: Update) => void = () => {}): Update {
+  const update = JSON.parse(readFileSync(new URL(`../fixtures/telegram/${name}.json`, import.meta.url), "utf8")) as Update;
+  edit(update);
+  return update;
+}
