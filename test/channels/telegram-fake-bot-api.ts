@@ -23,6 +23,8 @@ export interface QueuedFailure {
   status: number;
   description: string;
   retryAfter?: number;
+  /** Only calls whose payload this accepts fail (default every call of the method). */
+  when?: (payload: Record<string, unknown>) => boolean;
 }
 
 export const BOT_USER = { id: 7012345678, is_bot: true, first_name: "Botflow Test", username: "botflow_test_bot", can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
@@ -57,7 +59,9 @@ export class FakeBotApi {
         const method = m[2] as string;
         const raw = Buffer.concat(chunks).toString("utf8");
         const payload = raw === "" ? {} : (JSON.parse(raw) as Record<string, unknown>);
-        const failure = this.failures.get(method)?.shift();
+        const queued = this.failures.get(method) ?? [];
+        const at_ = queued.findIndex((f) => !f.when || f.when(payload));
+        const failure = at_ >= 0 ? queued.splice(at_, 1)[0] : undefined;
         const at = Date.now() - this.started;
         if (failure) {
           this.record({ method, payload, at, status: failure.status });
@@ -98,12 +102,17 @@ export class FakeBotApi {
 
   /** Resolves once `count` successful calls of `method` were recorded (no sleeping: woken by each call). */
   async waitFor(method: string, count: number, timeoutMs = 10_000): Promise<Record<string, unknown>[]> {
-    const done = () => this.payloads(method).length >= count;
+    await this.waitUntil(() => this.payloads(method).length >= count, `${count} ${method} calls`, timeoutMs);
+    return this.payloads(method);
+  }
+
+  /** Resolves once `done()` holds, checked after every recorded call. */
+  async waitUntil(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     if (!done()) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.events.off("call", check);
-          reject(new Error(`fake Bot API: ${this.payloads(method).length} of ${count} ${method} calls after ${timeoutMs} ms`));
+          reject(new Error(`fake Bot API: no ${what} after ${timeoutMs} ms`));
         }, timeoutMs);
         const check = () => {
           if (!done()) return;
@@ -114,7 +123,6 @@ export class FakeBotApi {
         this.events.on("call", check);
       });
     }
-    return this.payloads(method);
   }
 
   /** Method names of the successful calls, in order (getUpdates and getMe left out). */
