@@ -3,6 +3,9 @@
  * POST /api/messages, the real CloudAdapter (Emulator mode: no App ID), and a fake connector
  * on 127.0.0.1 as every activity's serviceUrl, recording what the bot sends and updates.
  */
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
 import { openSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
@@ -109,5 +112,158 @@ describe("Teams channel over the Bot Framework protocol", () => {
     const logs = (t as TestApp).logs.join("\n");
     expect(logs).toContain("TEAMS AUTHENTICATION IS OFF");
     expect(logs).not.toContain(COMMENT);
+  });
+});
+
+describe("Teams channel delivery rules", () => {
+  it("processes a redelivered activity once (dedupe on activity.id)", async () => {
+    const url = await start();
+    const conv = newConversationId();
+    const hello = activity("message-personal", conv, connector.url);
+    expect(await send(url, hello)).toHaveLength(1);
+    expect(await send(url, hello)).toEqual([]);
+    const tap = submit(conv, "any", "p1", 4, 5);
+    expect((await send(url, tap)).map((c) => c.method)).toEqual(["PUT", "POST"]);
+    expect(await send(url, tap)).toEqual([]);
+  });
+
+  it("answers a tap on a stale card with 'This survey is closed' and changes nothing", async () => {
+    const url = await start();
+    const conv = newConversationId();
+    const [cardCall] = await send(url, activity("message-personal", conv, connector.url));
+    const cardId = cardCall?.answeredId as string;
+    await send(url, submit(conv, cardId, "p1", 1, 2));
+    // A second tap on the rating card (double tap, or a tap after the answer): only the notice.
+    const stale = await send(url, submit(conv, cardId, "p1", 4, 5));
+    expect(stale.map((c) => [c.method, c.body.text])).toEqual([["POST", "This survey is closed"]]);
+    // The comment question is still the one waiting.
+    const next = await send(url, activity("message-personal", conv, connector.url, { text: "ok" }));
+    expect(next.map((c) => c.method)).toEqual(["PUT", "POST"]);
+    expect(next[1]?.body.text).toBe("Thank you for your feedback!");
+    expect(await storedDialogue(store, conv)).toMatchObject({ score: 2, comment: "ok" });
+  });
+
+  it("takes a typed digit as the answer and still updates the card in place", async () => {
+    const url = await start();
+    const conv = newConversationId();
+    const [cardCall] = await send(url, activity("message-personal", conv, connector.url));
+    const typed = await send(url, activity("message-personal", conv, connector.url, { text: "5" }));
+    expect(typed.map((c) => c.method)).toEqual(["PUT", "POST"]);
+    expect(typed[0]?.activityId).toBe(cardCall?.answeredId);
+    expect(textsOf(cardOf(typed[0]))).toEqual([RATING_TEXT, "Your answer: 5"]);
+    // A mention of the bot in a group chat is not part of the answer.
+    const mention = await send(url, activity("message-personal", conv, connector.url, { text: "<at>botflow</at> fine" }));
+    expect(mention[1]?.body.text).toBe("Thank you for your feedback!");
+    expect(await storedDialogue(store, conv)).toMatchObject({ score: 5, comment: "fine" });
+  });
+
+  it("picks the translation from activity.locale", async () => {
+    const url = await start();
+    const conv = newConversationId();
+    const [call] = await send(url, activity("message-personal", conv, connector.url, { locale: "uk-UA" }));
+    expect(textsOf(cardOf(call))[0]).toMatch(/^Будь ласка, оцініть якість обслуговування/);
+    expect(rowsOf(cardOf(call))).toEqual([["1", "2", "3", "4", "5"], ["Пропустити"]]);
+  });
+
+  it("retries 429 and 5xx answers of the connector with backoff, and delivers", async () => {
+    const url = await start();
+    const conv = newConversationId();
+    connector.failures.push({ status: 429, retryAfter: "0" }, { status: 503 });
+    const calls = await send(url, activity("message-personal", conv, connector.url));
+    expect(calls.map((c) => c.method)).toEqual(["POST", "POST", "POST"]);
+    expect(new Set(calls.map((c) => c.path)).size).toBe(1);
+    expect(cardOf(calls[2])).toMatchObject({ version: "1.2" });
+  });
+
+  it("answers 500 when the connector refuses, saves nothing, and takes the redelivery", async () => {
+    const url = await start();
+    const conv = newConversationId();
+    const hello = activity("message-personal", conv, connector.url);
+    connector.failures.push({ status: 400 });
+    const res = await post(url, hello);
+    expect(res.status).toBe(500);
+    expect(connector.calls).toHaveLength(1);
+    // The Bot Framework redelivers the same activity: it is processed (not a duplicate).
+    const again = await send(url, hello);
+    expect(again).toHaveLength(1);
+    expect(cardOf(again[0])).toMatchObject({ version: "1.2" });
+    expect((t as TestApp).logs.join("\n")).toContain("answered 500 so the Bot Framework redelivers it");
+  });
+
+  it("replies on each conversation's own serviceUrl, and a timeout closes the card there through the stored reference", async () => {
+    const clock = new ManualClock();
+    const url = await start({}, clock);
+    const other = await FakeConnector.start();
+    try {
+      const a = newConversationId();
+      const b = newConversationId();
+      const [cardA] = await send(url, activity("message-personal", a, connector.url));
+      const before = other.calls.length;
+      expect((await post(url, activity("message-personal", b, other.url))).status).toBe(200);
+      expect(other.calls.slice(before).map((c) => c.conversationId)).toEqual([b]);
+      expect(connector.calls.map((c) => c.conversationId)).toEqual([a]);
+
+      // No answer for a day: the sweeper fires the timeout, with no inbound request to reply to.
+      clock.advance(25 * 3_600_000);
+      expect(await (t as TestApp).app.sweep()).toBe(2);
+      const closedA = connector.calls.slice(1);
+      expect(closedA.map((c) => [c.method, c.activityId])).toEqual([["PUT", cardA?.answeredId]]);
+      expect(textsOf(cardOf(closedA[0]))).toEqual([RATING_TEXT, "This survey is closed"]);
+      expect(rowsOf(cardOf(closedA[0]))).toEqual([]);
+      expect(other.calls.filter((c) => c.method === "PUT").map((c) => c.conversationId)).toEqual([b]);
+      expect(await storedDialogue(store, a)).toMatchObject({ offered: true, denied: true });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("starts the scenario when the bot is added, only when configured", async () => {
+    let url = await start();
+    const conv = newConversationId();
+    expect(await send(url, activity("conversation-update-bot-added", conv, connector.url))).toEqual([]);
+    await t?.dispose();
+    t = undefined;
+    url = await start({ BOTFLOW_TEAMS_START_ON_INSTALL: "true" });
+    const [greeting, ...rest] = await send(url, activity("conversation-update-bot-added", conv, connector.url));
+    expect(rest).toEqual([]);
+    expect(textsOf(cardOf(greeting))).toEqual([RATING_TEXT]);
+  });
+
+  it("starts BOTFLOW_TEAMS_SCENARIO instead of BOTFLOW_SCENARIO, wrapping a long row of buttons", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "botflow-teams-scenarios-"));
+    try {
+      await copyFile(new URL("../../scenarios/csat.yaml", import.meta.url), path.join(dir, "csat.yaml"));
+      await copyFile(new URL("../fixtures/teams/scenarios/nps.yaml", import.meta.url), path.join(dir, "nps.yaml"));
+      const url = await start({ BOTFLOW_SCENARIOS_DIR: dir, BOTFLOW_TEAMS_SCENARIO: "nps" });
+      const conv = newConversationId();
+      const [call] = await send(url, activity("message-personal", conv, connector.url));
+      expect(textsOf(cardOf(call))).toEqual(["How likely are you to recommend us to a friend?"]);
+      expect(rowsOf(cardOf(call))).toEqual([["0", "1", "2", "3", "4"], ["5", "6", "7", "8", "9"], ["10"]]);
+      const tap = await send(url, submit(conv, call?.answeredId as string, "p1", 10, 10));
+      expect(tap.map((c) => c.method)).toEqual(["PUT", "POST"]);
+      expect(tap[1]?.body.text).toBe("Thanks!");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an activity without an id with 400, and ignores activities it has nothing to do with", async () => {
+    const url = await start();
+    const conv = newConversationId();
+    const noId = activity("message-personal", conv, connector.url);
+    delete noId.id;
+    expect((await post(url, noId)).status).toBe(400);
+    expect(await send(url, activity("message-personal", conv, connector.url, { type: "typing" }))).toEqual([]);
+    expect(await send(url, activity("card-submit", conv, connector.url, { value: { action: "someone else's card" } }))).toEqual([]);
+    expect(connector.calls).toEqual([]);
+  });
+
+  it("runs the Bot Framework Emulator's own message shape", async () => {
+    const url = await start();
+    const conv = newConversationId();
+    const [call] = await send(url, activity("emulator-message", conv, connector.url));
+    expect(call?.conversationId).toBe(conv);
+    expect(call?.headers.authorization).toBeUndefined();
+    expect(textsOf(cardOf(call))).toEqual([RATING_TEXT]);
   });
 });
