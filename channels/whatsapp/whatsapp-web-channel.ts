@@ -1,0 +1,268 @@
+/**
+ * The WhatsApp Web channel on whatsapp-web.js: a logged-in WhatsApp account (a phone's, linked
+ * as a device by scanning a QR) receives messages and poll votes, and the runtime's effects go
+ * back as numbered text prompts and, when enabled, polls.
+ *
+ * The client lives behind WebClientPort; after a disconnect or a failed login it is replaced by
+ * a fresh one with exponential backoff. Unlike a webhook, nothing redelivers a message this
+ * process failed to save, so a failed `handle` is retried a few times here before it is logged
+ * as lost. Which prompt a poll stands for is kept in this process's memory: after a restart,
+ * votes on older polls are ignored (typed answers still work).
+ */
+import { silentLogger, type Logger } from "../../engine/ports.ts";
+import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
+import type { Channel, ParseResult } from "../port.ts";
+import { renderEffects, WHATSAPP_WEB, WHATSAPP_WEB_LIMITS } from "./render.ts";
+import type { WebClientFactory, WebClientPort, WebMessage, WebPollVote } from "./web-client-port.ts";
+
+/** One event of the client, as the channel parses it. */
+export type WebInbound = { kind: "message"; message: WebMessage } | { kind: "vote"; vote: WebPollVote };
+
+export type WebLoginState = "starting" | "qr" | "ready" | "disconnected" | "auth_failure" | "closed";
+
+export interface WhatsappWebOptions {
+  createClient: WebClientFactory;
+  /** Also send each question as a poll. */
+  polls?: boolean;
+  logger?: Logger;
+  /** Shows a login QR to whoever watches the terminal (real wiring: qrcode-terminal on stderr). */
+  printQr?: (qr: string) => void;
+  /** First reconnect pause, doubling up to `maxReconnectMs` (defaults 2 s and 5 min). */
+  reconnectMs?: number;
+  maxReconnectMs?: number;
+  /** Attempts at processing one inbound event (default 3). */
+  handleAttempts?: number;
+  /** Injected so tests control reconnects and retries without waiting. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type Handler = (event: InboundEvent) => Promise<unknown>;
+
+/** Message types that carry an answer (text) or at least stand for one (media: no answer). */
+const MEDIA_TYPES = new Set(["image", "video", "audio", "ptt", "document", "sticker", "location", "vcard", "multi_vcard"]);
+/** Polls remembered for votes; the oldest are forgotten past this. */
+const MAX_POLLS = 10_000;
+
+interface PollRef {
+  conversationId: string;
+  promptId: string;
+  /** localId (the option's position) → button index. */
+  buttonIndexes: number[];
+}
+
+export class WhatsappWebChannel implements Channel<WebInbound> {
+  readonly name = WHATSAPP_WEB;
+  readonly limits = WHATSAPP_WEB_LIMITS;
+  private client: WebClientPort | undefined;
+  private handle: Handler | undefined;
+  private state: WebLoginState = "starting";
+  private qr: string | undefined;
+  private failures = 0;
+  private closing = false;
+  private readonly polls = new Map<string, PollRef>();
+  private readonly turns = new Map<string, Promise<void>>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly log: Logger;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly o: WhatsappWebOptions) {
+    this.log = o.logger ?? silentLogger;
+    this.sleep = o.sleep ?? ((ms) => new Promise((res) => setTimeout(res, ms).unref()));
+  }
+
+  /** The login state, and the QR to scan while it is `qr`. */
+  status(): { state: WebLoginState; qr?: string } {
+    return this.state === "qr" && this.qr !== undefined ? { state: this.state, qr: this.qr } : { state: this.state };
+  }
+
+  /** Makes the client and starts it; events go to `handle` (the runtime). Does not wait for the login. */
+  async start(handle: Handler): Promise<void> {
+    this.handle = handle;
+    this.connect();
+  }
+
+  parseInbound(input: WebInbound): ParseResult {
+    const event = input.kind === "message" ? this.fromMessage(input.message) : this.fromVote(input.vote);
+    return typeof event === "string" ? { ok: false, reason: event } : { ok: true, events: [event] };
+  }
+
+  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+    const out = renderEffects(effects, { polls: this.o.polls === true });
+    if (out.length === 0) return;
+    const chatId = ref.conversationId;
+    await this.turn(chatId, async () => {
+      const client = this.client;
+      if (!client || this.state !== "ready") {
+        throw new Error(`WhatsApp Web is not logged in (state ${this.state}); the message to a conversation could not be sent. Scan the QR (GET /ops/whatsapp/qr)`);
+      }
+      for (const m of out) {
+        if (m.kind === "text") {
+          await client.sendMessage(chatId, m.text);
+          continue;
+        }
+        const sent = await client.sendMessage(chatId, { poll: { name: m.name, options: m.options } });
+        this.rememberPoll(sent.id._serialized, { conversationId: chatId, promptId: m.promptId, buttonIndexes: m.buttonIndexes });
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    const client = this.client;
+    this.client = undefined;
+    this.state = "closed";
+    await client?.destroy().catch((err: unknown) => this.log.warn({ channel: WHATSAPP_WEB, err: summary(err) }, "WhatsApp Web client did not close cleanly"));
+    this.log.info({ channel: WHATSAPP_WEB }, "WhatsApp Web channel closed");
+  }
+
+  private connect(): void {
+    if (this.closing) return;
+    const client = this.o.createClient();
+    this.client = client;
+    this.state = "starting";
+    const current = () => this.client === client && !this.closing;
+    client.on("qr", (qr) => {
+      if (!current()) return;
+      this.state = "qr";
+      this.qr = qr;
+      // The QR itself stays out of the logs: whoever scans it links their account to this bot.
+      this.log.warn({ channel: WHATSAPP_WEB }, "WhatsApp Web needs a login: scan the QR printed on the terminal or served at GET /ops/whatsapp/qr with WhatsApp → Linked devices");
+      this.o.printQr?.(qr);
+    });
+    client.on("ready", () => {
+      if (!current()) return;
+      this.state = "ready";
+      this.qr = undefined;
+      this.failures = 0;
+      this.log.info({ channel: WHATSAPP_WEB }, "WhatsApp Web is logged in and ready");
+    });
+    client.on("auth_failure", () => {
+      if (!current()) return;
+      this.state = "auth_failure";
+      this.log.error({ channel: WHATSAPP_WEB }, "WhatsApp Web could not restore the saved session; reconnecting to show a new QR (if it keeps failing, delete WHATSAPP_WEB_AUTH_DIR and log in again)");
+      this.replace(client);
+    });
+    client.on("disconnected", (reason) => {
+      if (!current()) return;
+      this.state = "disconnected";
+      const why = String(reason).slice(0, 64);
+      const hint = why === "LOGOUT" ? "the device was logged out from the phone; a new QR follows" : "reconnecting";
+      this.log.warn({ channel: WHATSAPP_WEB, reason: why }, `WhatsApp Web disconnected: ${hint}`);
+      this.replace(client);
+    });
+    client.on("message", (message) => {
+      if (current()) this.receive({ kind: "message", message });
+    });
+    client.on("vote_update", (vote) => {
+      if (current()) this.receive({ kind: "vote", vote });
+    });
+    client.initialize().catch((err: unknown) => {
+      if (!current()) return;
+      this.state = "disconnected";
+      this.log.error({ channel: WHATSAPP_WEB, err: summary(err) }, "WhatsApp Web client did not start (is PUPPETEER_EXECUTABLE_PATH a working Chromium?); retrying");
+      this.replace(client);
+    });
+  }
+
+  /** Destroys `old` and connects a new client after the backoff pause. */
+  private replace(old: WebClientPort): void {
+    const pause = Math.min((this.o.reconnectMs ?? 2_000) * 2 ** this.failures, this.o.maxReconnectMs ?? 300_000);
+    this.failures++;
+    this.client = undefined;
+    // Not tracked as in flight: shutdown must not wait out a long pause (connect() checks closing).
+    void (async () => {
+      await old.destroy().catch(() => {});
+      await this.sleep(pause);
+      this.connect();
+    })();
+  }
+
+  /** Processes one client event; the conversation's events run one at a time, in arrival order. */
+  private receive(input: WebInbound): void {
+    const parsed = this.parseInbound(input);
+    if (!parsed.ok) {
+      this.log.debug({ channel: WHATSAPP_WEB, reason: parsed.reason }, "WhatsApp Web event skipped");
+      return;
+    }
+    for (const event of parsed.events) {
+      void this.track(this.turn(`in:${event.conversationId}`, () => this.process(event))).catch(() => {});
+    }
+  }
+
+  private async process(event: InboundEvent): Promise<void> {
+    const attempts = this.o.handleAttempts ?? 3;
+    for (let n = 1; ; n++) {
+      try {
+        await (this.handle as Handler)(event);
+        return;
+      } catch (err) {
+        if (n >= attempts || this.closing) {
+          this.log.error({ channel: WHATSAPP_WEB, conversation: event.conversationId, err: summary(err) }, `WhatsApp Web ${event.kind} not processed after ${n} attempts; the user has to send it again`);
+          return;
+        }
+        await this.sleep(500 * 2 ** (n - 1));
+      }
+    }
+  }
+
+  private fromMessage(m: WebMessage): InboundEvent | string {
+    if (m.fromMe || m.id?.fromMe) return "sent by this account";
+    if (typeof m.from !== "string" || typeof m.id?._serialized !== "string") return "not a message";
+    if (m.isStatus || m.broadcast || m.from === "status@broadcast" || m.from.endsWith("@broadcast")) return "a status or broadcast";
+    if (m.from.endsWith("@g.us")) return "a group message: surveys run in direct chats only";
+    const base = { channel: WHATSAPP_WEB, conversationId: m.from, userId: m.from, dedupeKey: m.id._serialized, startIfIdle: true };
+    if (m.type === "chat") return { ...base, kind: "text", text: typeof m.body === "string" ? m.body : "" };
+    // A photo or a voice note answers no question, but a first message still opens the survey.
+    if (MEDIA_TYPES.has(m.type)) return { ...base, kind: "text", text: "" };
+    return `message type ${String(m.type).slice(0, 32)} carries no answer`;
+  }
+
+  private fromVote(v: WebPollVote): InboundEvent | string {
+    const pollId = v.parentMessage?.id?._serialized;
+    const poll = pollId !== undefined ? this.polls.get(pollId) : undefined;
+    if (!poll || pollId === undefined) return "a vote on a poll this process did not send (or has forgotten)";
+    if (v.parentMessage.from !== undefined && v.voter === v.parentMessage.from) return "a vote by this account";
+    if (!Array.isArray(v.selectedOptions) || v.selectedOptions.length !== 1) return "a vote taken back, or more than one option";
+    const option = v.selectedOptions[0] as NonNullable<WebPollVote["selectedOptions"][number]>;
+    const localId = option.localId ?? option.id;
+    const buttonIndex = localId !== undefined ? poll.buttonIndexes[localId] : undefined;
+    if (buttonIndex === undefined) return "a vote for an option the poll does not have";
+    return {
+      channel: WHATSAPP_WEB,
+      conversationId: poll.conversationId,
+      userId: poll.conversationId,
+      kind: "choice",
+      promptId: poll.promptId,
+      buttonIndex,
+      dedupeKey: `vote:${pollId}:${localId}:${v.interractedAtTs}`,
+    };
+  }
+
+  private rememberPoll(id: string, ref: PollRef): void {
+    this.polls.set(id, ref);
+    if (this.polls.size > MAX_POLLS) this.polls.delete(this.polls.keys().next().value as string);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    const done = () => this.inflight.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  /** Runs `fn` after the earlier work queued under `key` in this process. */
+  private turn(key: string, fn: () => Promise<void>): Promise<void> {
+    const run = (this.turns.get(key) ?? Promise.resolve()).then(fn);
+    const tail = run.catch(() => {});
+    this.turns.set(key, tail);
+    void tail.then(() => {
+      if (this.turns.get(key) === tail) this.turns.delete(key);
+    });
+    return run;
+  }
+}
+
+function summary(err: unknown): { name: string; message: string } {
+  return err instanceof Error ? { name: err.name, message: err.message.slice(0, 300) } : { name: "Error", message: String(err).slice(0, 300) };
+}

@@ -1,0 +1,171 @@
+/**
+ * The WhatsApp Web channel on its own, with a fake client and a recording handler: login
+ * lifecycle and reconnects (sleep injected, nothing waits), vote mapping and message filtering.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { CHROMIUM_ARGS, loadWhatsappWebClientFactory } from "../../channels/whatsapp/real-client.ts";
+import { WhatsappWebChannel } from "../../channels/whatsapp/whatsapp-web-channel.ts";
+import type { InboundEvent } from "../../engine/types.ts";
+import type { Logger } from "../../engine/ports.ts";
+import { BOT_ID, fakeFactory, type FakeWebClient } from "./whatsapp-web-fake-client.ts";
+
+const CHAT = "380501234567@c.us";
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const rec = (level: string) => (obj: object, msg?: string) => void lines.push(`${level} ${msg ?? ""} ${JSON.stringify(obj)}`);
+  return { lines, debug: rec("debug"), info: rec("info"), warn: rec("warn"), error: rec("error") };
+}
+
+function setup(o: { polls?: boolean; handle?: (e: InboundEvent) => Promise<unknown> } = {}) {
+  const factory = fakeFactory();
+  const pauses: number[] = [];
+  const events: InboundEvent[] = [];
+  const logger = recordingLogger();
+  const channel = new WhatsappWebChannel({
+    createClient: factory.create,
+    polls: o.polls ?? true,
+    logger,
+    reconnectMs: 100,
+    maxReconnectMs: 350,
+    sleep: async (ms) => void pauses.push(ms),
+  });
+  const handle = o.handle ?? (async (e: InboundEvent) => void events.push(e));
+  return { factory, pauses, events, logger, channel, start: () => channel.start(handle) };
+}
+
+const keyboard = {
+  type: "send" as const,
+  message: {
+    text: "Rate us",
+    promptId: "p7",
+    buttons: [
+      { label: "1", value: 1, index: 0 },
+      { label: "2", value: 2, index: 1 },
+      { label: "Skip", value: "", index: 2, skip: true },
+    ],
+  },
+};
+
+describe("WhatsappWebChannel login lifecycle", () => {
+  it("replaces the client after a disconnect or an auth failure, backing off, and resets after ready", async () => {
+    const s = setup();
+    await s.start();
+    const first = s.factory.clients[0] as FakeWebClient;
+    first.emit("qr", "2@abc");
+    expect(s.channel.status()).toEqual({ state: "qr", qr: "2@abc" });
+    first.emit("ready");
+    expect(s.channel.status()).toEqual({ state: "ready" });
+
+    first.emit("disconnected", "LOGOUT");
+    await vi.waitFor(() => expect(s.factory.clients).toHaveLength(2));
+    expect(first.destroyed).toBe(true);
+    expect(s.logger.lines.join("\n")).toContain("logged out from the phone");
+    const second = s.factory.clients[1] as FakeWebClient;
+    expect(second.initialized).toBe(true);
+    // Events of the old client no longer count.
+    first.emit("ready");
+    expect(s.channel.status().state).toBe("starting");
+
+    second.emit("auth_failure", "restore failed");
+    await vi.waitFor(() => expect(s.factory.clients).toHaveLength(3));
+    (s.factory.clients[2] as FakeWebClient).emit("disconnected", "CONFLICT");
+    await vi.waitFor(() => expect(s.factory.clients).toHaveLength(4));
+    expect(s.pauses).toEqual([100, 200, 350]);
+    (s.factory.clients[3] as FakeWebClient).emit("ready");
+    (s.factory.clients[3] as FakeWebClient).emit("disconnected", "TIMEOUT");
+    await vi.waitFor(() => expect(s.factory.clients).toHaveLength(5));
+    expect(s.pauses).toEqual([100, 200, 350, 100]);
+    await s.channel.close();
+    expect((s.factory.clients[4] as FakeWebClient).destroyed).toBe(true);
+    expect(s.channel.status().state).toBe("closed");
+  });
+
+  it("retries a client that fails to start, saying to check Chromium", async () => {
+    const s = setup();
+    let calls = 0;
+    const create = s.factory.create;
+    const channel = new WhatsappWebChannel({
+      createClient: () => {
+        const c = create();
+        if (calls++ === 0) c.initialize = async () => Promise.reject(new Error("Failed to launch the browser process!"));
+        return c;
+      },
+      logger: s.logger,
+      sleep: async (ms) => void s.pauses.push(ms),
+    });
+    await channel.start(async () => {});
+    await vi.waitFor(() => expect(s.factory.clients).toHaveLength(2));
+    expect(s.logger.lines.join("\n")).toContain("PUPPETEER_EXECUTABLE_PATH");
+    await channel.close();
+  });
+
+  it("refuses to deliver while not logged in, so the step is not saved", async () => {
+    const s = setup();
+    await s.start();
+    await expect(s.channel.deliver({ channel: "whatsapp", conversationId: CHAT, userId: CHAT }, [keyboard])).rejects.toThrow(/not logged in/);
+  });
+});
+
+describe("WhatsappWebChannel events", () => {
+  it("maps a vote on its own poll to a choice of that prompt, and ignores others", async () => {
+    const s = setup();
+    await s.start();
+    const client = s.factory.clients[0] as FakeWebClient;
+    client.emit("ready");
+    await s.channel.deliver({ channel: "whatsapp", conversationId: CHAT, userId: CHAT }, [keyboard]);
+    expect(client.sent.map((m) => m.text ?? m.poll)).toEqual(['Rate us\n\nReply 1 / 2, or "Skip".', { name: "Rate us", options: ["1", "2", "Skip"] }]);
+    const poll = client.sent[1] as NonNullable<(typeof client.sent)[number]>;
+
+    client.vote(poll, 2);
+    await vi.waitFor(() => expect(s.events).toHaveLength(1));
+    expect(s.events[0]).toMatchObject({ channel: "whatsapp", conversationId: CHAT, userId: CHAT, kind: "choice", promptId: "p7", buttonIndex: 2 });
+    expect(s.events[0]?.dedupeKey).toMatch(/^vote:true_380501234567@c\.us_/);
+
+    client.vote(poll, undefined); // taken back
+    client.vote({ ...poll, id: { ...poll.id, _serialized: "true_x_unknown" } }, 0); // a poll we did not send
+    client.vote({ ...poll, chatId: BOT_ID }, 0); // our own vote
+    client.text(CHAT, "after");
+    await vi.waitFor(() => expect(s.events).toHaveLength(2));
+    expect(s.events[1]).toMatchObject({ kind: "text", text: "after", startIfIdle: true });
+    await s.channel.close();
+  });
+
+  it("turns media into an empty answer, skips other message types, and retries a failed handle", async () => {
+    let failures = 2;
+    const seen: InboundEvent[] = [];
+    const s = setup({
+      handle: async (e) => {
+        if (failures-- > 0) throw new Error("conversation busy");
+        seen.push(e);
+      },
+    });
+    await s.start();
+    const client = s.factory.clients[0] as FakeWebClient;
+    client.text(CHAT, "", { type: "e2e_notification" });
+    client.text(CHAT, "caption", { type: "image" });
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    expect(seen[0]).toMatchObject({ kind: "text", text: "", startIfIdle: true });
+    expect(s.pauses).toEqual([500, 1000]);
+    await s.channel.close();
+  });
+});
+
+describe("real whatsapp-web.js wiring", () => {
+  it("builds a Client with LocalAuth that launches the configured Chromium (a missing one here, so no browser runs)", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "botflow-wweb-"));
+    try {
+      const create = await loadWhatsappWebClientFactory({ authDir: path.join(dir, "auth"), executablePath: "/nonexistent/chromium-for-botflow-test", polls: false });
+      const client = create();
+      client.on("qr", () => {});
+      const err = await client.initialize().then(() => undefined, (e: unknown) => e);
+      expect(String(err)).toContain("/nonexistent/chromium-for-botflow-test");
+      expect(CHROMIUM_ARGS).toContain("--no-sandbox");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
