@@ -145,6 +145,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       ? new TeamsChannel({
           credentials: config.teams,
           logger,
+          conversations: services.teamsConversations,
           startOnInstall: config.teams.startOnInstall,
           ...(config.channelScenarios.teams ? { scenarioId: config.channelScenarios.teams } : {}),
         })

@@ -13,6 +13,8 @@
 import { Redis } from "ioredis";
 import { MemoryWebchatHistory, type WebchatHistory } from "../channels/webchat/history.ts";
 import { RedisWebchatHistory } from "../channels/webchat/redis-history.ts";
+import { MemoryTeamsConversationStore, type TeamsConversationStore } from "../channels/teams/conversation-store.ts";
+import { RedisTeamsConversationStore } from "../channels/teams/redis-conversation-store.ts";
 import { ConfigError } from "../engine/errors.ts";
 import type { Clock, Logger, StateStore } from "../engine/ports.ts";
 import { MemoryStateStore } from "../engine/state/memory-store.ts";
@@ -37,6 +39,8 @@ export interface Services {
   surveyStore: SurveyStore;
   /** Where the web chat keeps delivered frames for resuming (shared by every web process in production). */
   webchatHistory: WebchatHistory;
+  /** Teams conversation references and question cards (shared by every web process in production). */
+  teamsConversations: TeamsConversationStore;
   /** For the start log: what is wired. */
   description: string;
   checks: ReadinessCheck[];
@@ -101,6 +105,7 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
   return {
     state: new MemoryStateStore(o.clock),
     webchatHistory: new MemoryWebchatHistory(),
+    teamsConversations: new MemoryTeamsConversationStore(),
     surveys: queue,
     surveyStore: reader,
     description,
@@ -153,6 +158,7 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
   return {
     state,
     webchatHistory,
+    teamsConversations: new RedisTeamsConversationStore(redis, { keyPrefix: `${config.statePrefix}teams:` }),
     surveys: queue,
     surveyStore,
     description: `BullMQ on ${redactUrl(redisUrl)}, PostgreSQL at ${redactUrl(databaseUrl)}`,

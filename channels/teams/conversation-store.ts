@@ -3,10 +3,10 @@
  * it (the conversation reference: serviceUrl, tenant, bot and user) and which activity carries
  * each question card, so that closing a prompt can update that card in place.
  *
- * Deliberately in this process's memory, bounded: every inbound activity refreshes the
- * reference, and a card submit names its card (`replyToId`), so answering works on any web
- * process. What a second process cannot do without the first one's memory is update a card
- * answered by typing, or reach a conversation whose timeout fires there before any message.
+ * Two implementations pass the same contract (test/channels/teams-conversation-store.test.ts):
+ * this process's memory, bounded (the embedded default), and Redis, shared by every web
+ * process (production). Even with memory alone, every inbound activity refreshes the reference
+ * and a card submit names its card (`replyToId`), so answering by tapping works anywhere.
  */
 
 /** A Bot Framework conversation reference, as plain data (no SDK type crosses the port). */
@@ -38,7 +38,7 @@ interface Entry {
 }
 
 /** Cards remembered per conversation: prompts are answered in order, old ones are only ever stale. */
-const CARDS_PER_CONVERSATION = 8;
+export const CARDS_PER_CONVERSATION = 8;
 
 /** The in-memory store: least recently used conversations are forgotten beyond `maxConversations`. */
 export class MemoryTeamsConversationStore implements TeamsConversationStore {
