@@ -1,23 +1,35 @@
 /**
  * Production wiring of the WhatsApp Web channel: whatsapp-web.js's `Client` with `LocalAuth`
- * (the session saved under WHATSAPP_WEB_AUTH_DIR) and puppeteer on the system Chromium,
+ * (the session saved under WHATSAPP_WEB_AUTH_DIR) or `RemoteAuth` on Redis (WHATSAPP_WEB_AUTH=redis),
+ * and puppeteer on the system Chromium,
  * adapted to WebClientPort. Loaded only when WHATSAPP_WEB_ENABLED is on, so neither the
  * library nor a browser is touched by default; tests use a fake client instead.
  */
 import type { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
+import { RedisAuthStore } from "./redis-auth-store.ts";
 import type { WebClientFactory, WebClientPort, WebMessageId } from "./web-client-port.ts";
 import type { WhatsappWebConfig } from "./web-config.ts";
 
 /** Chromium flags for a server: containers have no user namespaces for the sandbox and a small /dev/shm. */
 export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-setuid-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run", "--no-zygote"];
 
+/** How often RemoteAuth backs the session up to Redis (its minimum is one minute). */
+export const REMOTE_BACKUP_MS = 5 * 60_000;
+
 /** Loads whatsapp-web.js and returns a factory of real clients. */
 export async function loadWhatsappWebClientFactory(config: WhatsappWebConfig): Promise<WebClientFactory> {
   const wweb = (await import("whatsapp-web.js")).default;
   return (): WebClientPort => {
     const client = new wweb.Client({
-      authStrategy: new wweb.LocalAuth({ dataPath: config.authDir }),
+      authStrategy:
+        config.auth.kind === "redis"
+          ? new wweb.RemoteAuth({
+              store: new RedisAuthStore({ redisUrl: config.auth.redisUrl, keyPrefix: config.auth.keyPrefix, dataPath: config.authDir }),
+              dataPath: config.authDir,
+              backupSyncIntervalMs: REMOTE_BACKUP_MS,
+            })
+          : new wweb.LocalAuth({ dataPath: config.authDir }),
       puppeteer: { headless: true, executablePath: config.executablePath, args: CHROMIUM_ARGS },
     });
     const port: WebClientPort = {

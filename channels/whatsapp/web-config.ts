@@ -11,6 +11,8 @@ export interface WhatsappWebConfig {
   executablePath: string;
   /** Also send each question as a WhatsApp poll (the numbered text prompt always goes). */
   polls: boolean;
+  /** Where the login lives: this host's authDir (LocalAuth), or Redis too (RemoteAuth) so another host can restore it. */
+  auth: { kind: "local" } | { kind: "redis"; redisUrl: string; keyPrefix: string };
 }
 
 export const DEFAULT_CHROMIUM = "/usr/bin/chromium";
@@ -18,6 +20,7 @@ export const DEFAULT_CHROMIUM = "/usr/bin/chromium";
 export const WHATSAPP_WEB_VARIABLES: Readonly<Record<string, string>> = {
   WHATSAPP_WEB_ENABLED: "WhatsApp Web (whatsapp-web.js): 1 starts the client and its Chromium; log in by scanning the QR (default off)",
   WHATSAPP_WEB_AUTH_DIR: "WhatsApp Web: folder of the saved login session (LocalAuth; default BOTFLOW_DATA_DIR/whatsapp-web)",
+  WHATSAPP_WEB_AUTH: "WhatsApp Web: where the login is kept: local (WHATSAPP_WEB_AUTH_DIR) or redis (backed up to REDIS_URL every 5 minutes, so another host can restore it) (default local)",
   WHATSAPP_WEB_POLLS: "WhatsApp Web: true also sends each question as a poll beside the numbered text prompt (default false)",
   PUPPETEER_EXECUTABLE_PATH: `WhatsApp Web: the system Chromium to run (default ${DEFAULT_CHROMIUM}); never downloaded`,
 };
@@ -33,8 +36,18 @@ export function parseWhatsappWebConfig(
   if (!enabled) return undefined;
   const executablePath = get("PUPPETEER_EXECUTABLE_PATH") ?? DEFAULT_CHROMIUM;
   if (!path.isAbsolute(executablePath)) problems.push(`PUPPETEER_EXECUTABLE_PATH "${executablePath}" is not an absolute path: point it at the system Chromium, e.g. ${DEFAULT_CHROMIUM}`);
-  const auth = get("WHATSAPP_WEB_AUTH_DIR");
-  return { authDir: auth !== undefined ? path.resolve(o.cwd, auth) : path.join(o.dataDir, "whatsapp-web"), executablePath, polls };
+  const dir = get("WHATSAPP_WEB_AUTH_DIR");
+  const authDir = dir !== undefined ? path.resolve(o.cwd, dir) : path.join(o.dataDir, "whatsapp-web");
+  const kind = (get("WHATSAPP_WEB_AUTH") ?? "local").toLowerCase();
+  let auth: WhatsappWebConfig["auth"] = { kind: "local" };
+  if (kind === "redis") {
+    const redisUrl = get("REDIS_URL");
+    if (redisUrl === undefined) problems.push("WHATSAPP_WEB_AUTH=redis keeps the WhatsApp Web login in Redis, but REDIS_URL is not set: set it, or use WHATSAPP_WEB_AUTH=local");
+    else auth = { kind: "redis", redisUrl, keyPrefix: `${get("BOTFLOW_STATE_PREFIX") ?? "botflow:"}whatsapp-web:` };
+  } else if (kind !== "local") {
+    problems.push(`WHATSAPP_WEB_AUTH "${kind}" is not a login store: use local or redis`);
+  }
+  return { authDir, executablePath, polls, auth };
 }
 
 function parseBool(name: string, raw: string | undefined, fallback: boolean, problems: string[]): boolean {

@@ -2,11 +2,16 @@
  * The WhatsApp Web channel on its own, with a fake client and a recording handler: login
  * lifecycle and reconnects (sleep injected, nothing waits), vote mapping and message filtering.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { randomUUID } from "node:crypto";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { Redis } from "ioredis";
+import { loadConfig } from "../../app/config.ts";
 import { CHROMIUM_ARGS, loadWhatsappWebClientFactory } from "../../channels/whatsapp/real-client.ts";
+import { RedisAuthStore } from "../../channels/whatsapp/redis-auth-store.ts";
 import { WhatsappWebChannel } from "../../channels/whatsapp/whatsapp-web-channel.ts";
 import type { InboundEvent } from "../../engine/types.ts";
 import type { Logger } from "../../engine/ports.ts";
@@ -158,12 +163,67 @@ describe("real whatsapp-web.js wiring", () => {
   it("builds a Client with LocalAuth that launches the configured Chromium (a missing one here, so no browser runs)", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "botflow-wweb-"));
     try {
-      const create = await loadWhatsappWebClientFactory({ authDir: path.join(dir, "auth"), executablePath: "/nonexistent/chromium-for-botflow-test", polls: false });
+      const create = await loadWhatsappWebClientFactory({ authDir: path.join(dir, "auth"), executablePath: "/nonexistent/chromium-for-botflow-test", polls: false, auth: { kind: "local" } });
       const client = create();
       client.on("qr", () => {});
       const err = await client.initialize().then(() => undefined, (e: unknown) => e);
       expect(String(err)).toContain("/nonexistent/chromium-for-botflow-test");
       expect(CHROMIUM_ARGS).toContain("--no-sandbox");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("WhatsApp Web login on Redis (RemoteAuth store)", () => {
+  const REDIS_URL = "redis://127.0.0.1:6379";
+
+  it("saves the session zip RemoteAuth leaves, restores it elsewhere, and deletes it", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "botflow-wweb-remote-"));
+    const keyPrefix = `test-${randomUUID()}:whatsapp-web:`;
+    const redis = new Redis(REDIS_URL);
+    try {
+      const store = new RedisAuthStore({ redisUrl: REDIS_URL, keyPrefix, dataPath: dir });
+      const zip = Buffer.from([0x50, 0x4b, 0x03, 0x04, ...Array.from({ length: 4096 }, (_, i) => i % 251)]);
+      await writeFile(path.join(dir, "RemoteAuth.zip"), zip);
+      expect(await store.sessionExists({ session: "RemoteAuth" })).toBe(false);
+      await store.save({ session: "RemoteAuth" });
+      expect(await store.sessionExists({ session: "RemoteAuth" })).toBe(true);
+      expect(await redis.getBuffer(`${keyPrefix}RemoteAuth`)).toEqual(zip);
+
+      // Another host: a fresh store with its own folder gets the same bytes back.
+      const other = path.join(dir, "other-host");
+      await mkdir(other);
+      await new RedisAuthStore({ redisUrl: REDIS_URL, keyPrefix, dataPath: other }).extract({ session: "RemoteAuth", path: path.join(other, "RemoteAuth.zip") });
+      expect(await readFile(path.join(other, "RemoteAuth.zip"))).toEqual(zip);
+
+      await store.delete({ session: "RemoteAuth" });
+      expect(await store.sessionExists({ session: "RemoteAuth" })).toBe(false);
+    } finally {
+      await redis.del(`${keyPrefix}RemoteAuth`);
+      redis.disconnect();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("wires whatsapp-web.js's RemoteAuth to it when WHATSAPP_WEB_AUTH=redis", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "botflow-wweb-remote-"));
+    try {
+      const config = loadConfig(
+        { WHATSAPP_WEB_ENABLED: "1", WHATSAPP_WEB_AUTH: "redis", REDIS_URL, DATABASE_URL: "postgres://postgres@127.0.0.1:5432/test", BOTFLOW_STATE_PREFIX: `test-${randomUUID()}:`, WHATSAPP_WEB_AUTH_DIR: "auth" },
+        { cwd: dir },
+      );
+      expect(config.whatsappWeb?.auth).toMatchObject({ kind: "redis", redisUrl: REDIS_URL });
+      expect(config.whatsappWeb?.authDir).toBe(path.join(dir, "auth"));
+      const web = { ...(config.whatsappWeb as NonNullable<typeof config.whatsappWeb>), executablePath: "/nonexistent/chromium-for-botflow-test" };
+      const client = (await loadWhatsappWebClientFactory(web))();
+      // RemoteAuth asks the store for a saved session (none) and prepares the folder before the launch fails.
+      const err = await client.initialize().then(() => undefined, (e: unknown) => e);
+      expect(String(err)).toContain("/nonexistent/chromium-for-botflow-test");
+      expect((await stat(path.join(dir, "auth", "RemoteAuth"))).isDirectory()).toBe(true);
+
+      expect(() => loadConfig({ WHATSAPP_WEB_ENABLED: "1", WHATSAPP_WEB_AUTH: "redis" }, { cwd: dir })).toThrow(/REDIS_URL is not set/);
+      expect(() => loadConfig({ WHATSAPP_WEB_ENABLED: "1", WHATSAPP_WEB_AUTH: "mongo" }, { cwd: dir })).toThrow(/use local or redis/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
