@@ -195,9 +195,17 @@ export class TeamsChannel implements Channel<TeamsActivity> {
       this.log.warn({ channel: TEAMS, conversation: ref.conversationId }, "no Teams conversation reference is known in this process (restarted since its last message?); the messages were dropped");
       return;
     }
-    await this.adapter.continueConversationAsync(this.appId, reference as Partial<ConversationReference>, (context) =>
-      this.perform(context, ref.conversationId, ops, undefined),
-    );
+    try {
+      await this.adapter.continueConversationAsync(this.appId, reference as Partial<ConversationReference>, (context) =>
+        this.perform(context, ref.conversationId, ops, undefined),
+      );
+    } catch (err) {
+      // Nothing redelivers a message the bot starts (a timeout's): a refusal that a retry cannot
+      // change (403: the bot was removed; 404: the conversation is gone) is logged and dropped,
+      // or the sweeper would try the conversation again every few seconds forever.
+      if (!(err instanceof ChannelError) || err.retryable) throw err;
+      this.log.warn({ channel: TEAMS, conversation: ref.conversationId, status: err.status }, "Teams refused a message to a conversation outside a turn; it was dropped");
+    }
   }
 
   private async perform(context: TurnContext, conversationId: string, ops: readonly TeamsOp[], inbound: TeamsActivity | undefined): Promise<void> {

@@ -217,6 +217,24 @@ describe("Teams channel delivery rules", () => {
     }
   });
 
+  it("drops a timeout's message that the connector refuses for good (403), instead of retrying it forever", async () => {
+    const clock = new ManualClock();
+    const url = await start({}, clock);
+    const conv = newConversationId();
+    await send(url, activity("message-personal", conv, connector.url));
+    await send(url, submit(conv, "any", "p1", 2, 3));
+    const before = connector.calls.length;
+    // No comment within the hour: the timeout closes the comment card and sends the thanks; both refused.
+    clock.advance(2 * 3_600_000);
+    connector.failures.push({ status: 403 }, { status: 403 });
+    expect(await (t as TestApp).app.sweep()).toBe(1);
+    expect(connector.calls.slice(before).map((c) => c.method)).toEqual(["PUT", "POST"]);
+    expect(await (t as TestApp).app.sweep()).toBe(0);
+    expect(connector.calls.length).toBe(before + 2);
+    expect(await storedDialogue(store, conv)).toMatchObject({ score: 3, completed: true });
+    expect((t as TestApp).logs.join("\n")).toContain("it was dropped");
+  });
+
   it("starts the scenario when the bot is added, only when configured", async () => {
     let url = await start();
     const conv = newConversationId();
