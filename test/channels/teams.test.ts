@@ -37,7 +37,8 @@ afterEach(async () => {
 });
 
 async function start(env: Record<string, string> = {}, clock?: ManualClock): Promise<string> {
-  t = await startTestApp({ BOTFLOW_TEAMS_EMULATOR: "true", ...env }, { surveyStore: store, ...(clock ? { clock } : {}) });
+  // Timeouts are fired by the tests' own sweep() calls, never by the interval.
+  t = await startTestApp({ BOTFLOW_TEAMS_EMULATOR: "true", BOTFLOW_SWEEP_INTERVAL: "1h", ...env }, { surveyStore: store, ...(clock ? { clock } : {}) });
   return (await t.app.listen()).url;
 }
 
