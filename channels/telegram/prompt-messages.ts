@@ -10,8 +10,8 @@
 export interface PromptMessage {
   promptId: string;
   messageId: number;
-  /** The keyboard's button labels, to show the answer when it was one of them. */
-  labels: string[];
+  /** The prompt takes free text (wait_for_response): a typed answer is not echoed into its keyboard. */
+  freeText: boolean;
 }
 
 export class PromptMessages {

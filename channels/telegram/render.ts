@@ -29,10 +29,12 @@ export function inlineKeyboard(message: OutMessage): InlineKeyboardMarkup | unde
   };
 }
 
-/** What a closed prompt's keyboard becomes: one inert button showing the answer, or nothing. */
-export function closedKeyboard(answerLabel: string | undefined, buttonLabels: readonly string[]): InlineKeyboardMarkup {
-  // A typed comment is not a button: it is not echoed back into the keyboard.
-  if (answerLabel === undefined || !buttonLabels.includes(answerLabel)) return { inline_keyboard: [] };
+/**
+ * What a closed prompt's keyboard becomes: one inert button showing the answer when it was a
+ * button, nothing otherwise (timeouts, re-asks, and a typed comment, which is never echoed).
+ */
+export function closedKeyboard(answerLabel: string | undefined, isButton: boolean): InlineKeyboardMarkup {
+  if (answerLabel === undefined || !isButton) return { inline_keyboard: [] };
   return { inline_keyboard: [[{ text: `✓ ${answerLabel}`, callback_data: CLOSED_CALLBACK_DATA }]] };
 }
 

@@ -222,7 +222,7 @@ export class TelegramChannel implements Channel<Update> {
       // Plain text, no parse_mode: nothing in a scenario's text can break the message.
       const sent = await this.bot.api.sendMessage(toChatId(chatId), telegramText(message.text), keyboard ? { reply_markup: keyboard } : {});
       if (keyboard && message.promptId !== undefined) {
-        this.prompts.remember(chatId, { promptId: message.promptId, messageId: sent.message_id, labels: (message.buttons ?? []).map((b) => b.label) });
+        this.prompts.remember(chatId, { promptId: message.promptId, messageId: sent.message_id, freeText: message.expectsText === true });
       }
     } catch (err) {
       // A chat that blocked the bot or no longer exists will not become reachable by redelivery.
@@ -236,7 +236,10 @@ export class TelegramChannel implements Channel<Update> {
     const fromTap = turn && turn.promptId === promptId && turn.messageId !== undefined ? turn : undefined;
     const messageId = fromTap?.messageId ?? stored?.messageId;
     if (messageId === undefined) return;
-    const markup = closedKeyboard(answerLabel, fromTap ? fromTap.labels : (stored?.labels ?? []));
+    // A tap's answer is one of its message's buttons; a typed one is a button unless the prompt takes free text
+    // (where typing the skip button's label also lands here: shown as plain removal, which is fine).
+    const isButton = fromTap ? answerLabel !== undefined && fromTap.labels.includes(answerLabel) : stored?.freeText === false;
+    const markup = closedKeyboard(answerLabel, isButton);
     try {
       await this.bot.api.editMessageReplyMarkup(toChatId(chatId), messageId, { reply_markup: markup });
     } catch (err) {
