@@ -37,6 +37,7 @@ export { TEAMS } from "./parse-activity.ts";
 /** Teams cuts long button titles and a message above ~28 KB is refused. */
 export const TEAMS_LIMITS: ChannelLimits = { channel: TEAMS, maxLabelLength: 40, maxButtons: 20, maxTextLength: 25_000 };
 
+/** How the bot is registered in Azure (the SDK's MicrosoftAppType). */
 export type TeamsAppType = "MultiTenant" | "SingleTenant" | "UserAssignedMSI";
 
 /** The bot's Azure registration. No `appId`: authentication is off (Emulator only). Secrets: never log them. */
@@ -47,6 +48,7 @@ export interface TeamsCredentials {
   appType?: TeamsAppType;
 }
 
+/** What the composition root gives the channel. */
 export interface TeamsOptions {
   credentials: TeamsCredentials;
   logger?: Logger;
@@ -64,11 +66,13 @@ export interface TeamsHttpRequest {
   body: unknown;
 }
 
+/** What to answer the Bot Framework. */
 export interface TeamsHttpResponse {
   status: number;
   body?: unknown;
 }
 
+/** Processes one event (the runtime's `handle`); throws when it could not be saved. */
 export type EventHandler = (event: InboundEvent) => Promise<unknown>;
 
 /** The turn being answered, so effects of its events go out through its connector. */
@@ -78,6 +82,13 @@ interface Turn {
   activity: TeamsActivity;
 }
 
+/**
+ * The Teams channel. `process` takes the HTTP requests, `deliver` the runtime's effects.
+ *
+ * @example
+ * const teams = new TeamsChannel({ credentials: { appId, appPassword }, logger });
+ * const { status, body } = await teams.process({ method: "POST", headers, body: activity }, (e) => runtime.handle(e));
+ */
 export class TeamsChannel implements Channel<TeamsActivity> {
   readonly name = TEAMS;
   readonly limits = TEAMS_LIMITS;
