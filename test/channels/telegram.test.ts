@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
 import { openSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
+import { ManualClock } from "../helpers/manual-clock.ts";
 import { FakeBotApi } from "./telegram-fake-bot-api.ts";
 import { newChat, startUpdate, tapUpdate, textUpdate } from "./telegram-updates.ts";
 
@@ -45,9 +46,12 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function start(env: Record<string, string> = {}): Promise<{ api: FakeBotApi; url: string; app: TestApp }> {
+async function start(env: Record<string, string> = {}, clock?: ManualClock): Promise<{ api: FakeBotApi; url: string; app: TestApp }> {
   fake = await new FakeBotApi(TOKEN).start();
-  t = await startTestApp({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: fake.apiRoot, TELEGRAM_WEBHOOK_SECRET: SECRET, ...env }, { surveyStore: store });
+  t = await startTestApp(
+    { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: fake.apiRoot, TELEGRAM_WEBHOOK_SECRET: SECRET, ...env },
+    { surveyStore: store, ...(clock ? { clock } : {}) },
+  );
   const { url } = await t.app.listen();
   return { api: fake, url, app: t };
 }
@@ -238,5 +242,29 @@ describe("Telegram webhook through the real grammY stack", () => {
     const { fixture } = await import("./telegram-fake-bot-api.ts");
     expect(await post(url, fixture("message-sticker"))).toBe(200);
     expect(api.payloads("sendMessage")).toHaveLength(1);
+  });
+
+  it("closes the keyboard of a question that timed out (sweeper), and a late tap on it is answered as closed", async () => {
+    const clock = new ManualClock();
+    const { api, url, app } = await start({}, clock);
+    const chat = newChat();
+    await post(url, startUpdate(chat));
+    clock.advance(25 * 3_600_000);
+    expect(await app.app.sweep()).toBeGreaterThanOrEqual(1);
+    expect(api.payloads("editMessageReplyMarkup")).toEqual([{ chat_id: chat, message_id: messageIdOf(api, 0), reply_markup: { inline_keyboard: [] } }]);
+    expect(api.payloads("sendMessage")).toHaveLength(1); // the CSAT scenario closes quietly
+    const late = tapUpdate(chat, "p1:4", messageIdOf(api, 0), RATING_KEYBOARD);
+    expect(await post(url, late)).toBe(200);
+    expect(api.payloads("answerCallbackQuery")).toEqual([{ callback_query_id: late.callback_query?.id, text: "This survey is closed" }]);
+    expect(await storedDialogue(store, String(chat))).toMatchObject({ offered: true, accepted: false, score: null });
+  });
+
+  it("refuses to start webhook mode without a secret, and starts with TELEGRAM_WEBHOOK_INSECURE for local use", async () => {
+    fake = await new FakeBotApi(TOKEN).start();
+    await expect(startTestApp({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: fake.apiRoot }, { surveyStore: store })).rejects.toThrow(/TELEGRAM_WEBHOOK_SECRET is not set/);
+    t = await startTestApp({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: fake.apiRoot, TELEGRAM_WEBHOOK_INSECURE: "true" }, { surveyStore: store });
+    const { url } = await t.app.listen();
+    expect(await post(url, startUpdate(newChat()), null)).toBe(200);
+    expect(fake.payloads("sendMessage")).toHaveLength(1);
   });
 });
