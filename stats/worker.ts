@@ -42,10 +42,10 @@ export interface SurveyWorkerOptions {
 /**
  * Jobs in flight per worker. The batch writer can only group what is in flight, and a job
  * waits for Redis on both sides of its transaction, so throughput is about concurrency /
- * (Redis round trips + transaction time): with 1000, batches of about 300 events; with 300,
- * batches of about 90 and about 0.55 of a no-op BullMQ worker instead of about 0.64
- * (bench/stats-pipeline.ts). A worker killed with 1000 jobs in flight costs 1000 harmless
- * redeliveries.
+ * (Redis round trips + transaction time): with 1000, batches of about 300 events and 0.67–0.77
+ * of a no-op BullMQ worker at the same concurrency; with 300, batches of about 90 and 0.53–0.55
+ * (bench/stats-pipeline.ts, bench/README.md). A worker killed with 1000 jobs in flight costs
+ * up to 1000 harmless redeliveries.
  */
 export const DEFAULT_WORKER_CONCURRENCY = 1000;
 
