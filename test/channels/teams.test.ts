@@ -3,7 +3,7 @@
  * POST /api/messages, the real CloudAdapter (Emulator mode: no App ID), and a fake connector
  * on 127.0.0.1 as every activity's serviceUrl, recording what the bot sends and updates.
  */
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -261,6 +261,23 @@ describe("Teams channel delivery rules", () => {
       const tap = await send(url, submit(conv, call?.answeredId as string, "p1", 10, 10));
       expect(tap.map((c) => c.method)).toEqual(["PUT", "POST"]);
       expect(tap[1]?.body.text).toBe("Thanks!");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start with a scenario whose button labels are too long for Teams", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "botflow-teams-scenarios-"));
+    try {
+      const csat = await readFile(new URL("../../scenarios/csat.yaml", import.meta.url), "utf8");
+      const long = "Extremely satisfied with everything today";
+      await writeFile(path.join(dir, "csat.yaml"), csat.replace('{ label: "5", value: 5 }', `{ label: "${long}", value: 5 }`));
+      // The web chat alone takes it; with Teams enabled the same file is a load error.
+      const plain = await startTestApp({ BOTFLOW_SCENARIOS_DIR: dir }, { surveyStore: store });
+      await plain.dispose();
+      await expect(startTestApp({ BOTFLOW_SCENARIOS_DIR: dir, BOTFLOW_TEAMS_EMULATOR: "true" }, { surveyStore: store })).rejects.toThrow(
+        /csat.yaml:21:18: error: block "ask_rating": label "Extremely satisfied with everything toda…" is 41 characters; teams allows 40/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
