@@ -46,6 +46,7 @@ interface HandState {
   attempts: number;
   locale: Locale;
   startedAt: number;
+  startKey: string;
   rating?: number;
   comment?: string;
 }
@@ -75,7 +76,7 @@ export class HandCodedCsat {
       case "start": {
         if (s && s.step !== "done") effects.push({ type: "close", promptId: s.promptId, reason: "restart" });
         const locale: Locale = event.locale?.startsWith("uk") ? "uk" : (s?.locale ?? "en");
-        s = { step: "rating", promptId: "", seq: s?.seq ?? 0, dialogue: (s?.dialogue ?? 0) + 1, attempts: 0, locale, startedAt: at };
+        s = { step: "rating", promptId: "", seq: s?.seq ?? 0, dialogue: (s?.dialogue ?? 0) + 1, attempts: 0, locale, startedAt: at, startKey: event.dedupeKey };
         this.askRating(s, effects, TEXTS[locale].rating);
         break;
       }

@@ -131,6 +131,7 @@ function startDialogue(
     locale: event.locale ?? prev?.locale ?? scenario.locale,
     ended: false,
     startedAt: event.at,
+    startKey: event.dedupeKey,
     updatedAt: event.at,
   };
   effects.push({ type: "track", event: { type: "dialogue_started" } });

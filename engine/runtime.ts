@@ -293,8 +293,9 @@ export function conversationKey(ref: ConversationRef): string {
 }
 
 /** A survey (dialogue) id that is the same for every redelivery of the same dialogue. */
-export function surveyId(ref: ConversationRef, state: Pick<ConversationState, "dialogue" | "startedAt">): string {
-  const input = `${conversationKey(ref)}|${state.dialogue}|${state.startedAt}`;
+export function surveyId(ref: ConversationRef, state: Pick<ConversationState, "dialogue" | "startedAt" | "startKey">): string {
+  // The start's dedupe key, not its time: a redelivered start (the first try was not saved) is the same survey.
+  const input = `${conversationKey(ref)}|${state.dialogue}|${state.startKey ?? state.startedAt}`;
   // One event asks for the same id once per track effect and action: hash it once.
   if (input === lastSurvey.input) return lastSurvey.id;
   const id = createHash("sha256").update(input).digest("base64url").slice(0, 22);

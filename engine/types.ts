@@ -67,6 +67,12 @@ export interface ConversationState {
   locale: string;
   ended: boolean;
   startedAt: number;
+  /**
+   * Dedupe key of the event that started this dialogue. A start redelivered because its step
+   * could not be saved starts the "same" dialogue again: the survey id derives from this key, not
+   * from the clock, so the statistics see one survey, not a stray second one.
+   */
+  startKey?: string;
   updatedAt: number;
 }
 

@@ -191,6 +191,22 @@ describe("Runtime", () => {
       expect(new Set(t.queue.events.map(surveyJobId)).size).toBe(1);
     });
 
+    it("a start whose first prompt could not be delivered is the same survey when it comes again later", async () => {
+      const t = setup();
+      const start = t.event("start");
+      t.delivery.failures = 1;
+      await expect(t.runtime.handle(start)).rejects.toThrow("channel unavailable");
+      t.clock.advance(30_000); // the messenger redelivers half a minute later
+      expect((await t.runtime.handle({ ...start })).status).toBe("processed");
+      const started = t.tracker.events.filter((x) => x.event.type === "dialogue_started");
+      expect(started).toHaveLength(2); // tracked on both attempts...
+      expect(new Set(started.map((x) => x.ctx.surveyId)).size).toBe(1); // ...as one survey
+      // A genuinely new dialogue is another survey.
+      await t.runtime.handle(t.event("start"));
+      const all = t.tracker.events.filter((x) => x.event.type === "dialogue_started");
+      expect(new Set(all.map((x) => x.ctx.surveyId)).size).toBe(2);
+    });
+
     it("a tracker that throws fails the event without saving it; the redelivery works", async () => {
       const t = setup();
       let failures = 1;
