@@ -11,7 +11,8 @@
  *    processed-event record, keyed by survey id + kind = the job id) and derive the row.
  * 4. Update the changed rows from arrays (`unnest`).
  * 5. Add to the rollups the difference between each survey's new and old contribution,
- *    aggregated per rollup key (zero deltas dropped), upserted in key order.
+ *    summed per survey key, then expanded to the 8 groupings and summed per rollup key (zero
+ *    deltas dropped at both steps), upserted in key order.
  *
  * No deadlocks: inserts take their ids in order and wait only on another transaction's
  * uncommitted insert of the same id (which that transaction made in its own step 1, in the
@@ -73,7 +74,7 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, events: read
   }
   // Code-unit order, the same in every process; PostgreSQL's lock order below is its own ORDER BY.
   const ids = [...bySurvey.keys()].sort();
-  const deltas = new Map<string, RollupDelta>();
+  const sums = new Map<string, RollupDelta>();
 
   const fresh: { id: string; first: SurveyEvent; events: StoredEvents }[] = [];
   for (const id of ids) {
@@ -84,7 +85,7 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, events: read
   for (const f of fresh) {
     if (!inserted.has(f.id)) continue;
     const key: SurveyKey = { scenario_id: f.first.scenarioId, channel: f.first.channel, bot_id: f.first.botId, started_ms: f.first.dialogueStartedAt };
-    addContribution(deltas, key, contributionOf(f.events), +1);
+    addContribution(sums, key, contributionOf(f.events), +1);
   }
 
   const existing = inserted.size === ids.length ? [] : ids.filter((id) => !inserted.has(id));
@@ -101,34 +102,57 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, events: read
       const after = mergeEvents(before, bySurvey.get(row.survey_id) ?? []);
       if (!after) continue; // every event of this survey was applied before
       updates.push({ id: row.survey_id, events: after });
-      addContribution(deltas, row, contributionOf(before), -1);
-      addContribution(deltas, row, contributionOf(after), +1);
+      addContribution(sums, row, contributionOf(before), -1);
+      addContribution(sums, row, contributionOf(after), +1);
     }
     if (updates.length > 0) await updateSurveys(q, s, updates);
   }
 
-  const changed = [...deltas.values()].filter((d) => d.counts.some((n) => n !== 0));
+  const changed = rollupDeltas(sums);
   if (changed.length > 0) await upsertRollups(q, s, changed);
 }
 
-function addContribution(deltas: Map<string, RollupDelta>, row: SurveyKey, c: Contribution, sign: 1 | -1): void {
+/**
+ * Adds a survey's contribution (sign -1: its old one) to the batch's per-survey-key sums.
+ * Only the net sums are expanded into the 8 groupings (rollupDeltas): an old and a new
+ * contribution on one key cancel out before they cost 8 keys each.
+ */
+function addContribution(sums: Map<string, RollupDelta>, row: SurveyKey, c: Contribution, sign: 1 | -1): void {
   if (c.dialogues === 0) return;
   const hour = Math.floor(Number(row.started_ms) / HOUR_MS) * HOUR_MS;
-  const counts = [c.dialogues, c.offered, c.answered, c.declined, c.surveys, c.commented] as const;
   const rated = c.score !== null;
   const score = c.score ?? 0;
   // NUL cannot occur in PostgreSQL text, so NUL-joined parts are an unambiguous key (cheaper
   // than JSON.stringify on the hot path); a value with a NUL fails the statement anyway.
-  const rest = `${hour}\0${c.scale}\0${rated}\0${score}`;
-  for (const dims of GROUPINGS) {
-    const scenarioId = dims & 1 ? row.scenario_id : "";
-    const channel = dims & 2 ? row.channel : "";
-    const botId = dims & 4 ? row.bot_id : "";
-    const key = `${dims}\0${scenarioId}\0${channel}\0${botId}\0${rest}`;
-    let d = deltas.get(key);
-    if (!d) deltas.set(key, (d = { dims, scenarioId, channel, botId, hour, scale: c.scale, rated, score, counts: [0, 0, 0, 0, 0, 0] }));
-    for (let i = 0; i < counts.length; i++) d.counts[i]! += sign * counts[i]!;
+  const key = `${row.scenario_id}\0${row.channel}\0${row.bot_id}\0${hour}\0${c.scale}\0${rated}\0${score}`;
+  let d = sums.get(key);
+  if (!d) sums.set(key, (d = { dims: 7, scenarioId: row.scenario_id, channel: row.channel, botId: row.bot_id, hour, scale: c.scale, rated, score, counts: [0, 0, 0, 0, 0, 0] }));
+  const counts = d.counts;
+  counts[0] += sign * c.dialogues;
+  counts[1] += sign * c.offered;
+  counts[2] += sign * c.answered;
+  counts[3] += sign * c.declined;
+  counts[4] += sign * c.surveys;
+  counts[5] += sign * c.commented;
+}
+
+/** Expands the non-zero per-survey-key sums into the rollup rows of every grouping, summed per row. */
+function rollupDeltas(sums: Map<string, RollupDelta>): RollupDelta[] {
+  const rows = new Map<string, RollupDelta>();
+  for (const sum of sums.values()) {
+    if (sum.counts.every((n) => n === 0)) continue;
+    const rest = `${sum.hour}\0${sum.scale}\0${sum.rated}\0${sum.score}`;
+    for (const dims of GROUPINGS) {
+      const scenarioId = dims & 1 ? sum.scenarioId : "";
+      const channel = dims & 2 ? sum.channel : "";
+      const botId = dims & 4 ? sum.botId : "";
+      const key = `${dims}\0${scenarioId}\0${channel}\0${botId}\0${rest}`;
+      const d = rows.get(key);
+      if (!d) rows.set(key, { ...sum, dims, scenarioId, channel, botId, counts: [...sum.counts] });
+      else for (let i = 0; i < 6; i++) d.counts[i]! += sum.counts[i]!;
+    }
   }
+  return [...rows.values()].filter((d) => d.counts.some((n) => n !== 0));
 }
 
 /** Epoch ms as float8 for `to_timestamp(ms / 1000)`: cheaper to send than ISO strings. */
