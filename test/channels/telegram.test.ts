@@ -267,4 +267,19 @@ describe("Telegram webhook through the real grammY stack", () => {
     expect(await post(url, startUpdate(newChat()), null)).toBe(200);
     expect(fake.payloads("sendMessage")).toHaveLength(1);
   });
+
+  it("closes the open keyboard when /start restarts the survey, and goes on when the user blocked the bot", async () => {
+    const { api, url } = await start();
+    const chat = newChat();
+    await post(url, startUpdate(chat));
+    expect(await post(url, startUpdate(chat))).toBe(200);
+    expect(api.payloads("editMessageReplyMarkup")).toEqual([{ chat_id: chat, message_id: messageIdOf(api, 0), reply_markup: { inline_keyboard: [] } }]);
+    expect(api.payloads("sendMessage")[1]).toMatchObject({ chat_id: chat, text: RATING_TEXT, reply_markup: { inline_keyboard: [[{ callback_data: "p2:0" }, {}, {}, {}, {}], [{ callback_data: "p2:5" }]] } });
+
+    // 403 cannot be fixed by redelivery: the step is saved (200) and the survey goes on.
+    api.fail("sendMessage", { status: 403, description: "Forbidden: bot was blocked by the user" });
+    expect(await post(url, tapUpdate(chat, "p2:4", messageIdOf(api, 1), api.payloads("sendMessage")[1]?.reply_markup))).toBe(200);
+    expect(await post(url, textUpdate(chat, "ok then"))).toBe(200);
+    expect(await storedDialogue(store, String(chat))).toMatchObject({ score: 5, completed: true });
+  });
 });
