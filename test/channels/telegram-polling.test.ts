@@ -67,4 +67,20 @@ describe("Telegram long polling with @grammyjs/runner", () => {
     const res = await fetch(`${url}/telegram/webhook`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(res.status).toBe(404);
   });
+
+  it("tries an update again when a Bot API call fails for good, since nobody redelivers in polling mode", async () => {
+    fake = await new FakeBotApi(TOKEN).start();
+    const api = fake;
+    t = await startTestApp({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_MODE: "polling" }, { surveyStore: store });
+    await t.app.listen();
+    const chat = newChat();
+    // Longer than the channel waits: the call fails, the step is not saved, the channel tries the update again.
+    api.fail("sendMessage", { status: 429, description: "Too Many Requests: retry after 600", retryAfter: 600 });
+    api.pushUpdate(startUpdate(chat));
+    const [sent] = await api.waitFor("sendMessage", 1);
+    expect(sent).toMatchObject({ chat_id: chat, text: "Please rate the quality of service from 1 (very dissatisfied) to 5 (very satisfied)." });
+    expect(api.calls.filter((c) => c.method === "sendMessage").map((c) => c.status)).toEqual([429, 200]);
+    expect(t.logs.join("\n")).toContain("telegram update failed; retrying");
+    expect(t.logs.join("\n")).not.toContain(TOKEN.split(":")[1]);
+  });
 });
