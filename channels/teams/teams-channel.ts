@@ -31,6 +31,7 @@ import { ADAPTIVE_CARD_CONTENT_TYPE, closedCard } from "./adaptive-card.ts";
 import { MemoryTeamsConversationStore, type StoredReference, type TeamsConversationStore } from "./conversation-store.ts";
 import { TEAMS, parseActivity, type TeamsActivity } from "./parse-activity.ts";
 import { planEffects, type TeamsOp } from "./render.ts";
+import { InFlight } from "../in-flight.ts";
 
 export { TEAMS } from "./parse-activity.ts";
 
@@ -98,7 +99,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
   private readonly log: Logger;
   private readonly store: TeamsConversationStore;
   private readonly turns = new AsyncLocalStorage<Turn>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly inflight = new InFlight();
   private closing = false;
 
   constructor(private readonly o: TeamsOptions) {
@@ -137,11 +138,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
    */
   async process(req: TeamsHttpRequest, handle: EventHandler): Promise<TeamsHttpResponse> {
     if (this.closing) return { status: 503, body: { error: "shutting down; retry" } };
-    const work = this.run(req, handle);
-    this.inflight.add(work);
-    const done = () => this.inflight.delete(work);
-    work.then(done, done);
-    return work;
+    return this.inflight.track(this.run(req, handle));
   }
 
   private async run(req: TeamsHttpRequest, handle: EventHandler): Promise<TeamsHttpResponse> {
@@ -278,7 +275,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
   /** Stops taking activities (503) and waits for the ones being processed. */
   async close(): Promise<void> {
     this.closing = true;
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.inflight.drain();
     this.log.info({ channel: TEAMS }, "Teams channel closed");
   }
 }

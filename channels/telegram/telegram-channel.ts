@@ -28,6 +28,7 @@ import { parseUpdate, TELEGRAM, type ParseOptions } from "./inbound.ts";
 import { PromptMessages } from "./prompt-messages.ts";
 import { DEFAULT_TELEGRAM_API_ROOT } from "./telegram-config.ts";
 import { closedKeyboard, inlineKeyboard, labelsOf, telegramText } from "./render.ts";
+import { InFlight } from "../in-flight.ts";
 
 export { TELEGRAM } from "./inbound.ts";
 
@@ -81,7 +82,7 @@ export class TelegramChannel implements Channel<Update> {
   private readonly log: Logger;
   private readonly prompts = new PromptMessages();
   private readonly turns = new AsyncLocalStorage<Turn>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly inflight = new InFlight();
   private readonly parseOptions: ParseOptions;
   private readonly pollingAttempts: number;
   private handler: TelegramEventHandler | undefined;
@@ -144,14 +145,10 @@ export class TelegramChannel implements Channel<Update> {
    */
   async handleUpdate(update: Update): Promise<void> {
     if (this.closing) throw new ChannelError(TELEGRAM, "webhook", "the process is shutting down; Telegram will redeliver", 503, true);
-    const work = this.bot.handleUpdate(update);
-    this.inflight.add(work);
     try {
-      await work;
+      await this.inflight.track(this.bot.handleUpdate(update));
     } catch (err) {
       throw unwrap(err);
-    } finally {
-      this.inflight.delete(work);
     }
   }
 
@@ -264,7 +261,7 @@ export class TelegramChannel implements Channel<Update> {
   async close(): Promise<void> {
     this.closing = true;
     if (this.runner?.isRunning()) await this.runner.stop();
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.inflight.drain();
     this.log.info({ channel: TELEGRAM }, "telegram channel closed");
   }
 

@@ -15,6 +15,7 @@ import type { Channel, ParseResult } from "../port.ts";
 import { MemoryWebchatHistory, type HistoryEntry, type WebchatHistory } from "./history.ts";
 import { parseClientFrame, type ClientFrame, type ServerFrame } from "./protocol.ts";
 import { renderEffects } from "./render.ts";
+import { InFlight } from "../in-flight.ts";
 
 export const WEBCHAT = "webchat";
 
@@ -50,7 +51,7 @@ export class WebchatChannel implements Channel<WebchatInbound> {
   private readonly sinks = new Map<string, Map<FrameSink, number>>();
   /** Per conversation: the tail of its delivery/attach chain, so a socket never misses or doubles a frame. */
   private readonly turns = new Map<string, Promise<void>>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly inflight = new InFlight();
   private readonly history: WebchatHistory;
   private readonly log: Logger;
   private readonly scenarioId: string | undefined;
@@ -158,16 +159,13 @@ export class WebchatChannel implements Channel<WebchatInbound> {
 
   /** Counts `work` as in flight until it settles, so shutdown can wait for it. */
   track<T>(work: Promise<T>): Promise<T> {
-    this.inflight.add(work);
-    const done = () => this.inflight.delete(work);
-    work.then(done, done);
-    return work;
+    return this.inflight.track(work);
   }
 
   /** Stops taking frames, waits for the ones being processed, then closes every socket (1012: come back soon). */
   async close(): Promise<void> {
     this.closing = true;
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.inflight.drain();
     let sockets = 0;
     for (const set of this.sinks.values()) {
       for (const sink of set.keys()) {

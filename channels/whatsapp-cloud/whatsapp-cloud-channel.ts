@@ -11,6 +11,7 @@ import type { Channel, ParseResult } from "../port.ts";
 import { GraphClient, WHATSAPP_CLOUD, type GraphClientOptions } from "./graph-client.ts";
 import { renderEffects, WHATSAPP_CLOUD_LIMITS } from "./render.ts";
 import { parseWebhook } from "./webhook.ts";
+import { InFlight } from "../in-flight.ts";
 
 export interface WhatsappCloudOptions {
   /** Graph API base URL with its version (WHATSAPP_CLOUD_API_ROOT). */
@@ -34,7 +35,7 @@ export class WhatsappCloudChannel implements Channel<unknown> {
   private readonly phoneNumberId: string;
   private readonly log: Logger;
   private readonly turns = new Map<string, Promise<void>>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly inflight = new InFlight();
   private closing = false;
 
   constructor(o: WhatsappCloudOptions) {
@@ -71,15 +72,12 @@ export class WhatsappCloudChannel implements Channel<unknown> {
 
   /** Counts `work` as in flight until it settles, so shutdown can wait for it. */
   track<T>(work: Promise<T>): Promise<T> {
-    this.inflight.add(work);
-    const done = () => this.inflight.delete(work);
-    work.then(done, done);
-    return work;
+    return this.inflight.track(work);
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.inflight.drain();
     this.log.info({ channel: WHATSAPP_CLOUD }, "WhatsApp Cloud API channel closed");
   }
 }

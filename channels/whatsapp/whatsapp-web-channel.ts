@@ -14,6 +14,7 @@ import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.t
 import type { Channel, ParseResult } from "../port.ts";
 import { renderEffects, WHATSAPP_WEB, WHATSAPP_WEB_LIMITS } from "./render.ts";
 import type { WebClientFactory, WebClientPort, WebMessage, WebPollVote } from "./web-client-port.ts";
+import { InFlight } from "../in-flight.ts";
 
 /** One event of the client, as the channel parses it. */
 export type WebInbound = { kind: "message"; message: WebMessage } | { kind: "vote"; vote: WebPollVote };
@@ -61,7 +62,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   private closing = false;
   private readonly polls = new Map<string, PollRef>();
   private readonly turns = new Map<string, Promise<void>>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly inflight = new InFlight();
   private readonly log: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -108,7 +109,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
 
   async close(): Promise<void> {
     this.closing = true;
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.inflight.drain();
     const client = this.client;
     this.client = undefined;
     this.state = "closed";
@@ -245,10 +246,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
-    this.inflight.add(work);
-    const done = () => this.inflight.delete(work);
-    work.then(done, done);
-    return work;
+    return this.inflight.track(work);
   }
 
   /** Runs `fn` after the earlier work queued under `key` in this process. */
