@@ -3,11 +3,13 @@
  * through grammY's `bot.handleUpdate` with the Bot API mocked at the HTTP client's `fetch`:
  * - **botflow**: the real TelegramChannel (grammY + auto-retry) and Runtime (MemoryStateStore,
  *   statistic__set queuing to a counting queue);
- * - **session**: a hand-written grammY handler keeping each chat's step in `session()`.
- * (`@grammyjs/conversations` is not installed in this project, so its variant is not here.)
- * Both make exactly the same Bot API calls; `telegram-bench.test.ts` checks it.
+ * - **session**: a hand-written grammY handler keeping each chat's step in `session()`;
+ * - **conversations**: the same survey as one `@grammyjs/conversations` function (replayed on
+ *   every update), what a grammY user would pick instead.
+ * All make exactly the same Bot API calls; `telegram-bench.test.ts` checks it.
  */
 import { autoRetry } from "@grammyjs/auto-retry";
+import { conversations, createConversation, type Conversation, type ConversationFlavor } from "@grammyjs/conversations";
 import { Bot, session, type Context, type SessionFlavor } from "grammy";
 import type { InlineKeyboardMarkup, Update, UserFromGetMe } from "grammy/types";
 import { ActionRegistry } from "../actions/registry.ts";
@@ -37,6 +39,7 @@ const RATING = (step: number, steps: number) =>
 const COMMENT = "Thank you! Would you like to add a comment to your rating?";
 const THANKS = "Thank you for your feedback!";
 const LABELS = ["1", "2", "3", "4", "5", "Skip"];
+const RETRY = { maxRetryAttempts: 4, maxDelaySeconds: 30 };
 
 /** The survey as a scenario: `steps` rating questions (1–5 and Skip), a comment, statistic__set, thanks. */
 export function surveyScenario(steps: number): LoadedScenario {
@@ -101,7 +104,7 @@ export class MockBotApi {
 }
 
 export interface SurveyBot {
-  readonly name: "botflow" | "session";
+  readonly name: "botflow" | "session" | "conversations";
   handleUpdate(update: Update): Promise<void>;
   readonly api: MockBotApi;
   /** Surveys finished (queued for statistics). */
@@ -136,16 +139,13 @@ export function createSessionBot(steps: number, record = false): SurveyBot {
   const api = new MockBotApi(record);
   let surveys = 0;
   const bot = new Bot<Ctx>(BENCH_TOKEN, { botInfo: BOT_INFO, client: { fetch: api.fetch as never } });
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 4, maxDelaySeconds: 30 }));
+  bot.api.config.use(autoRetry(RETRY));
   bot.use(session({ initial: (): SurveySession => ({ seq: 0, step: -1, promptId: "", messageId: 0, answers: [] }) }));
 
   const ask = async (ctx: Ctx, chat: number, step: number) => {
     const s = ctx.session;
     const promptId = `p${++s.seq}`;
-    const labels = step < steps ? LABELS : ["No comment"];
-    const buttons = labels.map((text, i) => ({ text, callback_data: `${promptId}:${i}` }));
-    const reply_markup = { inline_keyboard: step < steps ? [buttons.slice(0, 5), buttons.slice(5)] : [buttons] };
-    const sent = await ctx.api.sendMessage(chat, step < steps ? RATING(step, steps) : COMMENT, { reply_markup });
+    const sent = await ctx.api.sendMessage(chat, step < steps ? RATING(step, steps) : COMMENT, { reply_markup: surveyKeyboard(promptId, step, steps) });
     Object.assign(s, { step, promptId, messageId: sent.message_id });
   };
   const finish = async (ctx: Ctx, chat: number) => {
@@ -181,6 +181,70 @@ export function createSessionBot(steps: number, record = false): SurveyBot {
     await finish(ctx, ctx.chat.id);
   });
   return { name: "session", api, handleUpdate: (u) => bot.handleUpdate(u), surveys: () => surveys };
+}
+
+/** The survey's inline keyboard for question `step` (`steps` = the comment prompt), as the other variants send it. */
+function surveyKeyboard(promptId: string, step: number, steps: number): InlineKeyboardMarkup {
+  const labels = step < steps ? LABELS : ["No comment"];
+  const buttons = labels.map((text, i) => ({ text, callback_data: `${promptId}:${i}` }));
+  return { inline_keyboard: step < steps ? [buttons.slice(0, 5), buttons.slice(5)] : [buttons] };
+}
+
+/**
+ * `@grammyjs/conversations`: the survey as one function the plugin replays on every update of the
+ * chat. Calls made inside it go through the conversation's own Api, which does not carry
+ * `bot.api.config.use` transformers: auto-retry is installed there with the `plugins` option.
+ */
+export function createConversationsBot(steps: number, record = false): SurveyBot {
+  type Outer = ConversationFlavor<Context>;
+  const api = new MockBotApi(record);
+  let surveys = 0;
+  const bot = new Bot<Outer>(BENCH_TOKEN, { botInfo: BOT_INFO, client: { fetch: api.fetch as never } });
+  bot.api.config.use(autoRetry(RETRY));
+  const withRetry = async (ctx: Context, next: () => Promise<void>) => {
+    ctx.api.config.use(autoRetry(RETRY));
+    await next();
+  };
+  bot.use(conversations<Outer, Context>({ plugins: [withRetry] }));
+
+  async function survey(conversation: Conversation<Outer, Context>, ctx: Context): Promise<void> {
+    const chat = ctx.chat?.id;
+    if (chat === undefined) return;
+    let seq = 0;
+    for (let step = 0; step <= steps; step++) {
+      const promptId = `p${++seq}`;
+      const sent = await ctx.api.sendMessage(chat, step < steps ? RATING(step, steps) : COMMENT, { reply_markup: surveyKeyboard(promptId, step, steps) });
+      for (;;) {
+        const reply = await conversation.waitFor(step < steps ? "callback_query:data" : ["callback_query:data", "message:text"]);
+        const data = reply.callbackQuery?.data;
+        if (data === undefined) {
+          // A typed comment: the "No comment" keyboard goes away.
+          await reply.api.editMessageReplyMarkup(chat, sent.message_id, { reply_markup: { inline_keyboard: [] } });
+          break;
+        }
+        const [tapped, index] = data.split(":");
+        const i = Number(index);
+        if (tapped !== promptId || !(i < (step < steps ? LABELS.length : 1))) {
+          await reply.answerCallbackQuery({ text: "This survey is closed" });
+          continue;
+        }
+        await reply.answerCallbackQuery();
+        const label = step < steps ? (LABELS[i] as string) : "No comment";
+        await reply.api.editMessageReplyMarkup(chat, sent.message_id, { reply_markup: { inline_keyboard: [[{ text: `✓ ${label}`, callback_data: "-" }]] } });
+        break;
+      }
+    }
+    await conversation.external(() => void surveys++);
+    await ctx.api.sendMessage(chat, THANKS);
+  }
+  bot.use(createConversation(survey, "survey"));
+  bot.command("start", async (ctx) => {
+    await ctx.conversation.exitAll();
+    await ctx.conversation.enter("survey");
+  });
+  // A tap on a keyboard no running survey owns (the survey ended, the process restarted).
+  bot.on("callback_query:data", (ctx) => ctx.answerCallbackQuery({ text: "This survey is closed" }));
+  return { name: "conversations", api, handleUpdate: (u) => bot.handleUpdate(u), surveys: () => surveys };
 }
 
 /** The Updates of one chat's survey, built from what the bot sent it (taps need the keyboard's message). */
