@@ -190,8 +190,8 @@ export async function main(argv: string[]): Promise<void> {
   const { calls, measures: m, heap } = await runTelegramBench({ chats, pluginChats, rounds });
   console.log(`Telegram CSAT through bot.handleUpdate, Bot API mocked at fetch, each variant in its own process`);
   console.log(`${chats} chats (conversations plugin: ${pluginChats}), median of ${rounds} rounds; Bot API calls identical (${calls[1]} for 20 chats × 1 question, ${calls[10]} × 10)`);
-  const head = ["questions", "in flight", "botflow upd/s", "conv. upd/s", "session upd/s", "bf/conv", "bf/session", "bf CPU µs", "conv CPU µs", "session CPU µs"];
-  console.log(head.map((h) => h.padStart(14)).join(""));
+  const head = ["questions", "in flight", "botflow upd/s", "conv. upd/s", "session upd/s", "bf/conv", "bf/session", "bf CPU µs", "conv. CPU µs", "session CPU µs"];
+  console.log(head.map((h) => h.padStart(16)).join(""));
   for (const steps of DEPTHS) {
     for (const inFlight of IN_FLIGHT) {
       const k = `${steps}x${inFlight}`;
@@ -199,7 +199,7 @@ export async function main(argv: string[]): Promise<void> {
       const cells = [String(steps), String(inFlight), n0(b.updatesPerSec), n0(c.updatesPerSec), n0(s.updatesPerSec)];
       cells.push((b.updatesPerSec / c.updatesPerSec).toFixed(1) + "×", (b.updatesPerSec / s.updatesPerSec).toFixed(2) + "×");
       cells.push(b.cpuUsPerUpdate.toFixed(1), c.cpuUsPerUpdate.toFixed(1), s.cpuUsPerUpdate.toFixed(1));
-      console.log(cells.map((x) => x.padStart(14)).join(""));
+      console.log(cells.map((x) => x.padStart(16)).join(""));
     }
   }
   const depth = (v: Variant, f: number) => ((m[v][`10x${f}`] as Measure).cpuUsPerUpdate / (m[v][`1x${f}`] as Measure).cpuUsPerUpdate).toFixed(2);
