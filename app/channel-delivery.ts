@@ -2,7 +2,7 @@
  * The runtime's Delivery: hands each conversation's effects to the channel it lives on.
  */
 import type { Delivery, Logger } from "../engine/ports.ts";
-import type { ConversationRef, Effect } from "../engine/types.ts";
+import type { ConversationRef, Effect, InboundEvent } from "../engine/types.ts";
 import type { Channel } from "../channels/port.ts";
 
 export class ChannelDelivery implements Delivery {
@@ -17,7 +17,7 @@ export class ChannelDelivery implements Delivery {
     for (const c of channels) this.byName.set(c.name, c);
   }
 
-  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+  async deliver(ref: ConversationRef, effects: readonly Effect[], cause?: InboundEvent): Promise<void> {
     const channel = this.byName.get(ref.channel);
     if (!channel) {
       // A conversation of a channel that is no longer enabled (a timeout firing after a config
@@ -25,7 +25,7 @@ export class ChannelDelivery implements Delivery {
       this.log.warn({ channel: ref.channel, conversation: ref.conversationId }, "effects for a channel that is not enabled were dropped");
       return;
     }
-    await channel.deliver(ref, effects);
+    await channel.deliver(ref, effects, cause);
     this.onDelivered(ref.channel, effects);
   }
 }

@@ -2,7 +2,7 @@
  * The ports the runtime talks through. Adapters live outside engine/ (channels/, actions/,
  * stats/) or beside it (state stores); the engine never imports them.
  */
-import type { ConversationRef, ConversationState, Effect, TrackEvent, VarValue } from "./types.ts";
+import type { ConversationRef, ConversationState, Effect, TrackEvent, VarValue, InboundEvent } from "./types.ts";
 
 /** Injected time, so timeouts are tested with a simulated clock and never with sleeps. */
 export interface Clock {
@@ -83,9 +83,13 @@ export interface Tracker {
 /**
  * Delivers user-visible effects (send, close, ignored) of one event to the conversation's channel.
  * Throwing makes the runtime give up the step without saving it; the delivery comes again.
+ *
+ * `cause` is the inbound event object the channel handed to the runtime, so a channel can tie
+ * the effects to the payload behind them (answer Telegram's callback query, reply in the Teams
+ * turn) by identity, without ambient async context.
  */
 export interface Delivery {
-  deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void>;
+  deliver(ref: ConversationRef, effects: readonly Effect[], cause?: InboundEvent): Promise<void>;
 }
 
 export class LockLostError extends Error {

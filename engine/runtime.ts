@@ -95,7 +95,7 @@ export class Runtime {
     try {
       const processed = this.process(ref, key, begun.state, event);
       const { state, effects } = processed instanceof Promise ? await processed : processed;
-      await this.o.delivery.deliver(ref, effects);
+      await this.o.delivery.deliver(ref, effects, input);
       await this.o.store.commit(key, token, state, event.dedupeKey, this.commitOptions);
       return { status: "processed", effects, state };
     } catch (err) {

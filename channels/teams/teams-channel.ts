@@ -13,7 +13,6 @@
  * multiply the attempts. A call that still fails throws a ChannelError, the request is answered
  * 500 and Teams redelivers the activity (deduplicated on its id by the runtime).
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import {
   CardFactory,
   CloudAdapter,
@@ -98,7 +97,8 @@ export class TeamsChannel implements Channel<TeamsActivity> {
   private readonly appId: string;
   private readonly log: Logger;
   private readonly store: TeamsConversationStore;
-  private readonly turns = new AsyncLocalStorage<Turn>();
+  // The turn behind each event (by identity), for `deliver`: reply and update cards in it.
+  private readonly turns = new WeakMap<InboundEvent, Turn>();
   private readonly inflight = new InFlight();
   private closing = false;
 
@@ -168,7 +168,8 @@ export class TeamsChannel implements Channel<TeamsActivity> {
         const conversationId = activity.conversation?.id as string;
         await this.store.saveReference(conversationId, referenceOf(context.activity));
         for (const event of parsed.events) {
-          await this.turns.run({ conversationId, context, activity }, () => handle(event));
+          this.turns.set(event, { conversationId, context, activity });
+          await handle(event);
         }
       } catch (err) {
         failed = err;
@@ -189,10 +190,10 @@ export class TeamsChannel implements Channel<TeamsActivity> {
     return out;
   }
 
-  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+  async deliver(ref: ConversationRef, effects: readonly Effect[], cause?: InboundEvent): Promise<void> {
     const ops = planEffects(effects);
     if (ops.length === 0) return;
-    const turn = this.turns.getStore();
+    const turn = cause ? this.turns.get(cause) : undefined;
     if (turn && turn.conversationId === ref.conversationId) {
       await this.perform(turn.context, ref.conversationId, ops, turn.activity);
       return;

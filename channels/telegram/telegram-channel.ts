@@ -12,7 +12,6 @@
  * await telegram.start();            // getMe; in polling mode also starts the runner
  * await telegram.handleUpdate(update); // from POST /telegram/webhook
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
 import { Bot, GrammyError, type Context } from "grammy";
@@ -81,7 +80,8 @@ export class TelegramChannel implements Channel<Update> {
   private readonly bot: Bot;
   private readonly log: Logger;
   private readonly prompts = new PromptMessages();
-  private readonly turns = new AsyncLocalStorage<Turn>();
+  // The tap behind each event (by identity), for `deliver`: answer its query, edit its message.
+  private readonly turns = new WeakMap<InboundEvent, Turn>();
   private readonly inflight = new InFlight();
   private readonly parseOptions: ParseOptions;
   private readonly pollingAttempts: number;
@@ -171,7 +171,8 @@ export class TelegramChannel implements Channel<Update> {
       labels: labelsOf(cb.message?.reply_markup),
       answered: false,
     };
-    await this.turns.run(turn, process);
+    for (const e of events) this.turns.set(e, turn);
+    await process();
     // A button this channel did not write (or an answer's inert one): closed. A redelivered tap was answered the first time.
     if (!turn.answered && (events.length === 0 || processed > 0)) await this.answer(turn, events.length === 0 ? CLOSED_NOTICE : undefined);
   }
@@ -189,9 +190,9 @@ export class TelegramChannel implements Channel<Update> {
     }
   }
 
-  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+  async deliver(ref: ConversationRef, effects: readonly Effect[], cause?: InboundEvent): Promise<void> {
     const chatId = ref.conversationId;
-    const current = this.turns.getStore();
+    const current = cause ? this.turns.get(cause) : undefined;
     const turn = current && current.chatId === chatId ? current : undefined;
     // The client shows a spinner on the tapped button until the query is answered: answer first.
     if (turn && !turn.answered) await this.answer(turn, noticeFor(effects));
