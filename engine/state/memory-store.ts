@@ -9,6 +9,33 @@ interface Entry {
   expires: number;
 }
 
+/**
+ * The delivery keys a conversation has seen: most conversations hold one (a survey offered and not
+ * answered yet), so that case is a small object; a Map only once a second key is live.
+ */
+type Seen = { key: string; expires: number } | Map<string, number>;
+
+function seenExpiry(seen: Seen | undefined, dedupeKey: string): number | undefined {
+  if (seen === undefined) return undefined;
+  if (seen instanceof Map) return seen.get(dedupeKey);
+  return seen.key === dedupeKey ? seen.expires : undefined;
+}
+
+/** `seen` with `dedupeKey` remembered until `expires` and keys expired by `now` forgotten. */
+function remember(seen: Seen | undefined, dedupeKey: string, expires: number, now: number): Seen {
+  if (seen === undefined || (!(seen instanceof Map) && (seen.key === dedupeKey || seen.expires <= now))) {
+    return { key: dedupeKey, expires };
+  }
+  const map = seen instanceof Map ? seen : new Map([[seen.key, seen.expires]]);
+  map.delete(dedupeKey);
+  map.set(dedupeKey, expires);
+  for (const [k, e] of map) {
+    if (e > now) break;
+    map.delete(k);
+  }
+  return map;
+}
+
 export class MemoryStateStore implements StateStore {
   private readonly states = new Map<string, Entry>();
   private readonly locks = new Map<string, { token: string; expires: number }>();
@@ -18,7 +45,7 @@ export class MemoryStateStore implements StateStore {
    * string was built, flattened and hashed twice per event, about a fifth of the engine's time in
    * bench/engine-throughput; both keys here are strings the caller already has (hashes cached).
    */
-  private readonly dedupe = new Map<string, Map<string, number>>();
+  private readonly dedupe = new Map<string, Seen>();
   private commits = 0;
   private readonly deadlines = new Map<string, { deadline: number; ref: ConversationRef }>();
 
@@ -28,7 +55,7 @@ export class MemoryStateStore implements StateStore {
 
   async begin(key: string, dedupeKey: string, lockMs: number): Promise<BeginResult> {
     const now = this.clock.now();
-    const seen = this.dedupe.get(key)?.get(dedupeKey);
+    const seen = seenExpiry(this.dedupe.get(key), dedupeKey);
     if (seen !== undefined && seen > now) return { status: "duplicate" };
     const lock = this.locks.get(key);
     if (lock && lock.expires > now) return { status: "locked" };
@@ -50,16 +77,9 @@ export class MemoryStateStore implements StateStore {
     const deadline = state && !state.ended ? state.prompt?.deadline : undefined;
     if (deadline !== undefined && state?.ref) this.deadlines.set(key, { deadline, ref: state.ref });
     else this.deadlines.delete(key);
-    let seen = this.dedupe.get(key);
+    const seen = this.dedupe.get(key);
     if (seen) this.dedupe.delete(key); // re-inserted last: the map stays ordered by last commit
-    else seen = new Map();
-    this.dedupe.set(key, seen);
-    seen.delete(dedupeKey);
-    seen.set(dedupeKey, now + options.dedupeTtlMs);
-    for (const [k, expires] of seen) {
-      if (expires > now) break;
-      seen.delete(k);
-    }
+    this.dedupe.set(key, remember(seen, dedupeKey, now + options.dedupeTtlMs, now));
     if (++this.commits % 256 === 0) this.prune(now);
     this.locks.delete(key);
   }
@@ -102,7 +122,8 @@ export class MemoryStateStore implements StateStore {
     }
     for (const [conversation, seen] of this.dedupe) {
       let newest = 0;
-      for (const expires of seen.values()) newest = expires;
+      if (seen instanceof Map) for (const expires of seen.values()) newest = expires;
+      else newest = seen.expires;
       if (newest > now) break;
       this.dedupe.delete(conversation);
     }

@@ -60,3 +60,32 @@ describe("MemoryStateStore housekeeping", () => {
     expect(begun.status === "acquired" && begun.state?.ref?.conversationId).toBe("c0");
   });
 });
+
+describe("MemoryStateStore dedupe", () => {
+  async function commit(store: MemoryStateStore, key: string, dedupeKey: string, clock: ManualClock): Promise<string> {
+    const begun = await store.begin(key, dedupeKey, 10_000);
+    if (begun.status !== "acquired") return begun.status;
+    await store.commit(key, begun.token, state(1, clock.now()), dedupeKey, options);
+    return "committed";
+  }
+
+  it("remembers every delivery of a conversation within the TTL and forgets expired ones", async () => {
+    const clock = new ManualClock();
+    const store = new MemoryStateStore(clock);
+    expect(await commit(store, "k", "a", clock)).toBe("committed");
+    expect(await commit(store, "k", "a", clock)).toBe("duplicate");
+    clock.advance(400);
+    expect(await commit(store, "k", "b", clock)).toBe("committed");
+    clock.advance(400);
+    expect(await commit(store, "k", "c", clock)).toBe("committed");
+    for (const key of ["a", "b", "c"]) expect(await commit(store, "k", key, clock)).toBe("duplicate");
+    clock.advance(300); // "a" (t=0) is past its 1 s; "b" and "c" are not
+    expect(await commit(store, "k", "d", clock)).toBe("committed");
+    expect(await commit(store, "k", "a", clock)).toBe("committed"); // forgotten, so taken again
+    for (const key of ["b", "c", "d", "a"]) expect(await commit(store, "k", key, clock)).toBe("duplicate");
+    clock.advance(5_000);
+    expect(await commit(store, "k", "e", clock)).toBe("committed"); // all old ones gone: back to one key
+    for (const key of ["a", "b", "c", "d"]) expect(await commit(store, "k", key, clock)).toBe("committed");
+    expect(await commit(store, "other", "e", clock)).toBe("committed"); // per conversation
+  });
+});
