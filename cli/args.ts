@@ -4,6 +4,7 @@
  * stderr (exit 2).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { LOCALE_PATTERN } from "../engine/schema/scenario-schema.ts";
 import { EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { println, type CliIo } from "./io.ts";
 
@@ -29,6 +30,29 @@ export function parseCommandArgs<const T extends ParseArgsConfig>(config: T, io:
     return EXIT_OK;
   }
   return parsed;
+}
+
+const LOCALE = new RegExp(LOCALE_PATTERN);
+
+/** Whether `value` is a locale code (en, uk, pt-BR), as scenarios write them. */
+export function isLocale(value: string): boolean {
+  return LOCALE.test(value);
+}
+
+/**
+ * The one scenario file `chat` and `run` work on, and the `--locale` they were given; or the
+ * exit code after a usage error was printed.
+ */
+export function scenarioArgs(positionals: readonly string[], locale: string | undefined, io: CliIo, usage: string): { file: string; locale?: string } | number {
+  if (positionals.length !== 1) {
+    printUsageError(io, usage, positionals.length === 0 ? "no scenario file given" : `one scenario file at a time; got ${positionals.length}`);
+    return EXIT_USAGE;
+  }
+  if (locale !== undefined && !isLocale(locale)) {
+    printUsageError(io, usage, `--locale must look like en, uk or pt-BR; got "${locale}"`);
+    return EXIT_USAGE;
+  }
+  return { file: positionals[0] as string, ...(locale !== undefined ? { locale } : {}) };
 }
 
 /** Prints a usage error (what was wrong, then how to call the command) to stderr. */

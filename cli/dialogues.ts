@@ -13,6 +13,7 @@
  * A dialogue may also be `{"name": "...", "locale": "uk", "turns": [...]}`; its locale overrides `--locale`.
  */
 import { durationMs } from "../engine/scenario.ts";
+import { isLocale } from "./args.ts";
 
 export type TapTarget = "current" | "previous" | number;
 
@@ -29,7 +30,6 @@ export interface Dialogue {
 
 export type ParsedDialogues = { ok: true; dialogues: Dialogue[] } | { ok: false; errors: string[] };
 
-const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 const DURATION = /^[0-9]+(ms|s|m|h|d)$/;
 const TURN_FORMS = 'a turn is typed text ("4"), {"tap": "<label or value>"} (optionally with "prompt": "previous" or N) or {"wait": "24h"}';
 
@@ -61,7 +61,7 @@ function parseDialogue(raw: unknown, where: string, errors: string[]): Dialogue 
       else errors.push(`${where}: "name" must be a string`);
     }
     if (raw.locale !== undefined) {
-      if (typeof raw.locale === "string" && LOCALE.test(raw.locale)) dialogue.locale = raw.locale;
+      if (typeof raw.locale === "string" && isLocale(raw.locale)) dialogue.locale = raw.locale;
       else errors.push(`${where}: "locale" must be a locale such as "en", "uk" or "pt-BR"; got ${show(raw.locale)}`);
     }
     turnsRaw = raw.turns;

@@ -9,7 +9,7 @@
  * names the forms the value may take.
  */
 import type { ErrorObject } from "ajv";
-import { BLOCK_SCHEMAS, ID_PATTERN } from "./schema/scenario-schema.ts";
+import { BLOCK_SCHEMAS, ID_PATTERN, LOCALE_PATTERN } from "./schema/scenario-schema.ts";
 import { suggest } from "./suggest.ts";
 import type { PathSeg } from "./yaml-source.ts";
 
@@ -39,7 +39,7 @@ const HINTS: Record<string, string> = {
 const PATTERNS: Record<string, string> = {
   [ID_PATTERN]: "an id has letters, digits, '_', '.' or '-', starts with a letter or '_', and is at most 64 characters",
   "^[A-Za-z_][A-Za-z0-9_]{0,63}$": "a variable name has letters, digits and '_', and starts with a letter or '_'",
-  "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$": "use a locale code such as en, uk or pt-BR",
+  [LOCALE_PATTERN]: "use a locale code such as en, uk or pt-BR",
   "^[0-9]+(ms|s|m|h|d)$": "write a number of seconds or a duration such as 90s, 10m, 24h",
   "^[a-z][a-z0-9_]*$": "an action name has lowercase letters, digits and '_', e.g. statistic__set",
 };

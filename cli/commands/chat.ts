@@ -7,8 +7,8 @@
  */
 import { createInterface } from "node:readline";
 import { durationMs } from "../../engine/scenario.ts";
-import { parseCommandArgs, printUsageError } from "../args.ts";
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
+import { parseCommandArgs, scenarioArgs } from "../args.ts";
+import { EXIT_FAILED, EXIT_OK } from "../command.ts";
 import { println, type CliIo } from "../io.ts";
 import { LocalConversation } from "../local-conversation.ts";
 import { loadScenarioForCli } from "../load-scenario.ts";
@@ -24,7 +24,6 @@ Runs the scenario as if you had opened a chat with the bot. Type answers as you 
 messenger (a digit or a button's label answers a keyboard). Chat commands:
 ${commandHelp()}`;
 
-const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 function commandHelp(): string {
   return [
@@ -45,15 +44,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   );
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) {
-    printUsageError(io, USAGE, positionals.length === 0 ? "no scenario file given" : `one scenario file at a time; got ${positionals.length}`);
-    return EXIT_USAGE;
-  }
-  if (values.locale !== undefined && !LOCALE.test(values.locale)) {
-    printUsageError(io, USAGE, `--locale must look like en, uk or pt-BR; got "${values.locale}"`);
-    return EXIT_USAGE;
-  }
-  const file = positionals[0] as string;
+  const picked = scenarioArgs(positionals, values.locale, io, USAGE);
+  if (typeof picked === "number") return picked;
+  const { file } = picked;
   const kit = createScenarioKit();
   const scenario = await loadScenarioForCli(file, io, kit);
   if (!scenario) return EXIT_FAILED;

@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { lockDataDir } from "../../app/data-dir-lock.ts";
 import { InProcessSurveyQueue } from "../../stats/queue/in-process-survey-queue.ts";
 import { openSurveyStore } from "../../stats/store/open-survey-store.ts";
-import { parseCommandArgs, printUsageError } from "../args.ts";
+import { parseCommandArgs, printUsageError, scenarioArgs } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { parseDialogues, type Turn } from "../dialogues.ts";
 import { println, resolveArg, type CliIo } from "../io.ts";
@@ -43,7 +43,6 @@ or {"name": "...", "locale": "uk", "turns": [...]}.
 Exit 0 when every dialogue ran, 1 when the scenario or DIALOGUES.json is invalid or a turn
 could not be played, 2 on a usage error.`;
 
-const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(
@@ -62,20 +61,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   );
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) {
-    printUsageError(io, USAGE, positionals.length === 0 ? "no scenario file given" : `one scenario file at a time; got ${positionals.length}`);
-    return EXIT_USAGE;
-  }
+  const picked = scenarioArgs(positionals, values.locale, io, USAGE);
+  if (typeof picked === "number") return picked;
   if (values.dialogues === undefined) {
     printUsageError(io, USAGE, "--dialogues DIALOGUES.json is required");
     return EXIT_USAGE;
   }
-  if (values.locale !== undefined && !LOCALE.test(values.locale)) {
-    printUsageError(io, USAGE, `--locale must look like en, uk or pt-BR; got "${values.locale}"`);
-    return EXIT_USAGE;
-  }
 
-  const file = positionals[0] as string;
+  const { file } = picked;
   const dialoguesFile = values.dialogues;
   const dialoguesName = dialoguesFile === "-" ? "stdin" : dialoguesFile;
   const kit = createScenarioKit();

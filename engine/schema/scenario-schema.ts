@@ -8,6 +8,9 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 
 export const ID_PATTERN = "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$";
 
+/** A locale code: en, uk, pt-BR. Scenario translations, the default locale and the CLI's --locale use it. */
+export const LOCALE_PATTERN = "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$";
+
 const Id = Type.String({
   pattern: ID_PATTERN,
   description: "An identifier: letters, digits, '_', '.', '-'; starts with a letter or '_'.",
@@ -23,7 +26,7 @@ export const LocalizedText = Type.Union(
   [
     Type.String({ minLength: 1, maxLength: 4096 }),
     // additionalProperties: a key that is no locale code (`English:`) is an error, not silently ignored.
-    Type.Record(Type.String({ pattern: "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$" }), Type.String({ minLength: 1, maxLength: 4096 }), {
+    Type.Record(Type.String({ pattern: LOCALE_PATTERN }), Type.String({ minLength: 1, maxLength: 4096 }), {
       minProperties: 1,
       additionalProperties: false,
     }),
@@ -165,7 +168,7 @@ export const ScenarioSchema = Type.Object(
     id: Id,
     name: Type.Optional(Type.String()),
     version: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
-    locale: Type.Optional(Type.String({ pattern: "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description: "Default locale (en)." })),
+    locale: Type.Optional(Type.String({ pattern: LOCALE_PATTERN, description: "Default locale (en)." })),
     start: Id,
     on_update: Type.Optional(
       Type.Union([Type.Literal("finish"), Type.Literal("restart")], {
