@@ -4,6 +4,7 @@
  * mode (the default) refuses to start without TELEGRAM_WEBHOOK_SECRET unless
  * TELEGRAM_WEBHOOK_INSECURE says this is local use.
  */
+import { isHttpUrl } from "../http-url.ts";
 
 export interface TelegramConfig {
   /** Secret: never logged nor echoed in errors. */
@@ -38,13 +39,7 @@ export function parseTelegramConfig(get: (name: string) => string | undefined, p
     problems.push("TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then 20 or more of A-Z a-z 0-9 _ -): copy it again from @BotFather");
   }
   const apiRoot = (get("TELEGRAM_API_ROOT") ?? DEFAULT_TELEGRAM_API_ROOT).replace(/\/+$/, "");
-  let url: URL | undefined;
-  try {
-    url = new URL(apiRoot);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+  if (!isHttpUrl(apiRoot)) {
     problems.push(`TELEGRAM_API_ROOT is not an http(s) URL: use ${DEFAULT_TELEGRAM_API_ROOT} or your local Bot API server's address`);
   }
   const mode = (get("TELEGRAM_MODE") ?? "webhook").toLowerCase();

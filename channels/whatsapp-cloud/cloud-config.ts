@@ -3,6 +3,7 @@
  * sees the environment) through `get`. The channel is enabled when its four required
  * variables are set; some but not all of them is a mistake worth stopping for.
  */
+import { isHttpUrl } from "../http-url.ts";
 
 export interface WhatsappCloudConfig {
   /** Secrets: never logged nor echoed in errors. */
@@ -36,13 +37,7 @@ export function parseWhatsappCloudConfig(get: (name: string) => string | undefin
     problems.push(`the WhatsApp Cloud API channel needs all of ${REQUIRED.join(", ")}; ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set. Set ${missing.length === 1 ? "it" : "them"}, or unset the others to turn the channel off`);
     return undefined;
   }
-  let url: URL | undefined;
-  try {
-    url = new URL(apiRoot);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+  if (!isHttpUrl(apiRoot)) {
     problems.push(`WHATSAPP_CLOUD_API_ROOT is not an http(s) URL: use the Graph API base with its version, e.g. ${DEFAULT_GRAPH_API_ROOT}`);
     return undefined;
   }
