@@ -25,12 +25,8 @@ import type { StatsFilter } from "./figures-query.ts";
 
 export type { FiguresQuery } from "./figures-query.ts";
 
-/** One aggregated row: counters of one day × rated value. */
-export interface FiguresRow {
-  day: string;
-  scale: string;
-  rated: boolean;
-  score: number;
+/** The counters a rollup row (and a survey's contribution to it) carries. */
+export interface RollupCounters {
   dialogues: number;
   offered: number;
   answered: number;
@@ -39,14 +35,16 @@ export interface FiguresRow {
   commented: number;
 }
 
-export interface Counters {
-  dialogues: number;
-  offered: number;
-  answered: number;
-  declined: number;
-  surveys: number;
+/** One aggregated row: counters of one day × rated value. */
+export interface FiguresRow extends RollupCounters {
+  day: string;
+  scale: string;
+  rated: boolean;
+  score: number;
+}
+
+export interface Counters extends RollupCounters {
   rated: number;
-  commented: number;
 }
 
 export interface ScaleFigures {

@@ -10,6 +10,7 @@
  * - neither: nothing but the offered flag.
  */
 import { SURVEY_EVENT_KINDS, type SurveyEvent, type SurveyEventKind } from "../events.ts";
+import type { RollupCounters } from "../figures.ts";
 
 /** What the store keeps of one event (the survey's dimensions live in their own columns). */
 export interface StoredEvent {
@@ -46,17 +47,11 @@ export interface SurveyDerived {
  * What one survey adds to the rollups. Every survey adds exactly one rollup row per
  * grouping, so moving it between (scale, score) keys is a -1 on the old key and +1 on the new.
  */
-export interface Contribution {
+export interface Contribution extends RollupCounters {
   /** Scale of the rating counted in the figures; "" when the survey is not rated. */
   scale: string;
   /** The rating counted in the figures (completed with a score); null otherwise. */
   score: number | null;
-  dialogues: number;
-  offered: number;
-  answered: number;
-  declined: number;
-  surveys: number;
-  commented: number;
 }
 
 /** Keeps what the fold needs of an event: no ids (they are columns), no unknown fields. */

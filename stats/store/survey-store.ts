@@ -7,6 +7,7 @@
  * that the figures, the dialogue list and the export do not need.
  */
 import type { SurveyEvent } from "../events.ts";
+import type { SurveyDerived } from "./survey-state.ts";
 import type { Figures } from "../figures.ts";
 import type { FiguresQuery, PeriodBound, StatsFilter } from "../figures-query.ts";
 
@@ -28,28 +29,13 @@ export interface DialogueQuery extends StatsFilter {
   cursor?: string;
 }
 
-/** One dialogue in the list, with its CSAT and client-comment columns. */
-export interface DialogueRow {
-  surveyId: string;
-  scenarioId: string;
-  scenarioVersion: string;
-  channel: string;
-  botId: string;
-  conversationId: string;
-  dialogueStartedAt: number;
-  offered: boolean;
-  accepted: boolean;
-  denied: boolean;
-  deniedReason: string | null;
-  completed: boolean;
-  /** The CSAT column: the numeric rating, null when none was given. */
-  score: number | null;
-  /** "min-max" of the rating keyboard, "" when unknown. */
-  scale: string;
-  /** The client-comment column: "" for a rating without a comment, null when there is neither. Personal data. */
-  comment: string | null;
-  completedAt: number | null;
-}
+/**
+ * One dialogue in the list, with its CSAT and client-comment columns: the survey's identity and
+ * the derived columns of its row (`score` is the CSAT column; `comment` the client-comment one,
+ * "" for a rating without a comment, null when there is neither — personal data).
+ */
+export type DialogueRow = Pick<SurveyEvent, "surveyId" | "scenarioId" | "scenarioVersion" | "channel" | "botId" | "conversationId" | "dialogueStartedAt"> &
+  Pick<SurveyDerived, "offered" | "accepted" | "denied" | "deniedReason" | "completed" | "score" | "scale" | "comment" | "completedAt">;
 
 export interface DialoguePage {
   rows: DialogueRow[];
