@@ -16,6 +16,7 @@ import { MemoryWebchatHistory, type HistoryEntry, type WebchatHistory } from "./
 import { parseClientFrame, type ClientFrame, type ServerFrame } from "./protocol.ts";
 import { renderEffects } from "./render.ts";
 import { InFlight } from "../in-flight.ts";
+import { KeyedQueue } from "../keyed-queue.ts";
 
 export const WEBCHAT = "webchat";
 
@@ -50,7 +51,7 @@ export class WebchatChannel implements Channel<WebchatInbound> {
   /** This process's open sockets by conversation, each with the last history entry it was sent. */
   private readonly sinks = new Map<string, Map<FrameSink, number>>();
   /** Per conversation: the tail of its delivery/attach chain, so a socket never misses or doubles a frame. */
-  private readonly turns = new Map<string, Promise<void>>();
+  private readonly turns = new KeyedQueue();
   private readonly inflight = new InFlight();
   private readonly history: WebchatHistory;
   private readonly log: Logger;
@@ -179,12 +180,6 @@ export class WebchatChannel implements Channel<WebchatInbound> {
 
   /** Runs `fn` after every earlier delivery or attach of the conversation in this process. */
   private turn(conversationId: string, fn: () => Promise<void>): Promise<void> {
-    const run = (this.turns.get(conversationId) ?? Promise.resolve()).then(fn);
-    const tail = run.catch(() => {});
-    this.turns.set(conversationId, tail);
-    void tail.then(() => {
-      if (this.turns.get(conversationId) === tail) this.turns.delete(conversationId);
-    });
-    return run;
+    return this.turns.run(conversationId, fn);
   }
 }

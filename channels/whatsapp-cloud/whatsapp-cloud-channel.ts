@@ -12,6 +12,7 @@ import { GraphClient, WHATSAPP_CLOUD, type GraphClientOptions } from "./graph-cl
 import { renderEffects, WHATSAPP_CLOUD_LIMITS } from "./render.ts";
 import { parseWebhook } from "./webhook.ts";
 import { InFlight } from "../in-flight.ts";
+import { KeyedQueue } from "../keyed-queue.ts";
 
 export interface WhatsappCloudOptions {
   /** Graph API base URL with its version (WHATSAPP_CLOUD_API_ROOT). */
@@ -34,7 +35,7 @@ export class WhatsappCloudChannel implements Channel<unknown> {
   private readonly graph: GraphClient;
   private readonly phoneNumberId: string;
   private readonly log: Logger;
-  private readonly turns = new Map<string, Promise<void>>();
+  private readonly turns = new KeyedQueue();
   private readonly inflight = new InFlight();
   private closing = false;
 
@@ -58,16 +59,9 @@ export class WhatsappCloudChannel implements Channel<unknown> {
   async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
     const messages = renderEffects(ref.conversationId, effects);
     if (messages.length === 0) return;
-    const key = ref.conversationId;
-    const run = (this.turns.get(key) ?? Promise.resolve()).then(async () => {
+    await this.turns.run(ref.conversationId, async () => {
       for (const m of messages) await this.graph.send(m);
     });
-    const tail = run.catch(() => {});
-    this.turns.set(key, tail);
-    void tail.then(() => {
-      if (this.turns.get(key) === tail) this.turns.delete(key);
-    });
-    await run;
   }
 
   /** Counts `work` as in flight until it settles, so shutdown can wait for it. */

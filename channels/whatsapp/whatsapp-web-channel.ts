@@ -15,6 +15,7 @@ import type { Channel, ParseResult } from "../port.ts";
 import { renderEffects, WHATSAPP_WEB, WHATSAPP_WEB_LIMITS } from "./render.ts";
 import type { WebClientFactory, WebClientPort, WebMessage, WebPollVote } from "./web-client-port.ts";
 import { InFlight } from "../in-flight.ts";
+import { KeyedQueue } from "../keyed-queue.ts";
 
 /** One event of the client, as the channel parses it. */
 export type WebInbound = { kind: "message"; message: WebMessage } | { kind: "vote"; vote: WebPollVote };
@@ -61,7 +62,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   private failures = 0;
   private closing = false;
   private readonly polls = new Map<string, PollRef>();
-  private readonly turns = new Map<string, Promise<void>>();
+  private readonly turns = new KeyedQueue();
   private readonly inflight = new InFlight();
   private readonly log: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -251,13 +252,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
 
   /** Runs `fn` after the earlier work queued under `key` in this process. */
   private turn(key: string, fn: () => Promise<void>): Promise<void> {
-    const run = (this.turns.get(key) ?? Promise.resolve()).then(fn);
-    const tail = run.catch(() => {});
-    this.turns.set(key, tail);
-    void tail.then(() => {
-      if (this.turns.get(key) === tail) this.turns.delete(key);
-    });
-    return run;
+    return this.turns.run(key, fn);
   }
 }
 
