@@ -8,6 +8,7 @@ import path from "node:path";
 import { composeApp, type App, type ComposeOptions } from "../../app/compose.ts";
 import { loadConfig } from "../../app/config.ts";
 import { createLogger } from "../../app/logger.ts";
+import { afterAll, beforeAll } from "vitest";
 import { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
 import type { DialogueRow, SurveyStore } from "../../stats/store/survey-store.ts";
 
@@ -27,6 +28,24 @@ export async function openSharedStore(): Promise<PgliteSurveyStore> {
   const store = await PgliteSurveyStore.open();
   await store.migrate();
   return store;
+}
+
+/**
+ * Opens the file's shared store before its tests (`opened` receives it) and closes it after.
+ *
+ * @example
+ * let store: PgliteSurveyStore;
+ * useSharedStore((s) => (store = s));
+ */
+export function useSharedStore(opened: (store: PgliteSurveyStore) => void): void {
+  let store: PgliteSurveyStore | undefined;
+  beforeAll(async () => {
+    store = await openSharedStore();
+    opened(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
 }
 
 /** The stored dialogue of a conversation (undefined when none was stored). */

@@ -1,22 +1,17 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { composeApp } from "../../app/compose.ts";
 import { DEFAULT_SCENARIOS_DIR, loadConfig } from "../../app/config.ts";
 import { createLogger } from "../../app/logger.ts";
 import { ConfigError } from "../../engine/errors.ts";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
 import type { SurveyStore } from "../../stats/store/survey-store.ts";
-import { openSharedStore, startTestApp as startWith, type TestApp } from "./app-harness.ts";
+import { useSharedStore, startTestApp as startWith, type TestApp } from "./app-harness.ts";
 
 let store: PgliteSurveyStore;
-beforeAll(async () => {
-  store = await openSharedStore();
-});
-afterAll(async () => {
-  await store?.close();
-});
+useSharedStore((s) => (store = s));
 
 let t: TestApp | undefined;
 afterEach(async () => {

@@ -3,18 +3,13 @@
  * real web process with a PGlite store seeded with survey events.
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { SurveyEvent } from "../../stats/events.ts";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
-import { openSharedStore, startTestApp, type TestApp } from "./app-harness.ts";
+import { useSharedStore, startTestApp, type TestApp } from "./app-harness.ts";
 
 let store: PgliteSurveyStore;
-beforeAll(async () => {
-  store = await openSharedStore();
-});
-afterAll(async () => {
-  await store?.close();
-});
+useSharedStore((s) => (store = s));
 let t: TestApp | undefined;
 afterEach(async () => {
   await t?.dispose();

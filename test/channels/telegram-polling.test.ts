@@ -2,21 +2,16 @@
  * Telegram in long-polling mode: @grammyjs/runner fetches getUpdates from the local fake Bot API
  * (which the test fills with real Update fixtures) and the survey runs to the statistics store.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
-import { openSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
+import { useSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
 import { FakeBotApi } from "./telegram-fake-bot-api.ts";
 import { newChat, startUpdate, tapUpdate, textUpdate } from "./telegram-updates.ts";
 
 const TOKEN = "7012345678:AAE-polling_Token_0123456789abcdef";
 
 let store: PgliteSurveyStore;
-beforeAll(async () => {
-  store = await openSharedStore();
-});
-afterAll(async () => {
-  await store?.close();
-});
+useSharedStore((s) => (store = s));
 
 let t: TestApp | undefined;
 let fake: FakeBotApi | undefined;

@@ -3,9 +3,9 @@
  * real Update fixtures posted to POST /telegram/webhook, Bot API calls answered and recorded by a
  * local fake Bot API server, the survey read back from the embedded statistics store.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
-import { openSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
+import { useSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
 import { ManualClock } from "../helpers/manual-clock.ts";
 import { FakeBotApi } from "./telegram-fake-bot-api.ts";
 import { newChat, startUpdate, tapUpdate, textUpdate } from "./telegram-updates.ts";
@@ -30,12 +30,7 @@ const COMMENT_KEYBOARD = { inline_keyboard: [[{ text: "No comment", callback_dat
 const COMMENT = "Quick and friendly, thank you";
 
 let store: PgliteSurveyStore;
-beforeAll(async () => {
-  store = await openSharedStore();
-});
-afterAll(async () => {
-  await store?.close();
-});
+useSharedStore((s) => (store = s));
 
 let t: TestApp | undefined;
 let fake: FakeBotApi | undefined;

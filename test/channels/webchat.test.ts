@@ -2,9 +2,9 @@
  * The web chat over a real WebSocket on a real ephemeral port, through the whole web process
  * (composeApp): protocol frames exactly as a browser sees them.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
-import { openSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
+import { useSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
 import { ChatClient, conversationIdOf } from "../app/ws-client.ts";
 import { ManualClock } from "../helpers/manual-clock.ts";
 
@@ -34,12 +34,7 @@ const THANKS = { type: "message", text: "Thank you for your feedback!" };
 const COMMENT = "Quick and friendly, thank you";
 
 let store: PgliteSurveyStore;
-beforeAll(async () => {
-  store = await openSharedStore();
-});
-afterAll(async () => {
-  await store?.close();
-});
+useSharedStore((s) => (store = s));
 
 let t: TestApp | undefined;
 const clients: ChatClient[] = [];

@@ -4,9 +4,9 @@
  * The CSAT survey reaches the statistics store by typed numbers, by poll votes, and by an
  * invalid reply then a valid one.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
-import { openSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
+import { useSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
 import { fakeFactory, type FakeWebClient } from "./whatsapp-web-fake-client.ts";
 
 const TOKEN = "ops-token-0123456789abcdef";
@@ -17,12 +17,7 @@ const THANKS = "Thank you for your feedback!";
 const COMMENT = "Fast delivery, the box was a little damaged";
 
 let store: PgliteSurveyStore;
-beforeAll(async () => {
-  store = await openSharedStore();
-});
-afterAll(async () => {
-  await store?.close();
-});
+useSharedStore((s) => (store = s));
 
 let t: TestApp | undefined;
 afterEach(async () => {
