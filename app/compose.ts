@@ -212,7 +212,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           if (telegram?.mode === "webhook") await telegramRoutes(app, { channel: telegram, secret: config.telegram?.webhookSecret, logger });
         },
         async (app) => {
-          if (teams) await teamsRoutes(app, { channel: teams, handle: instrumentedHandler((e) => runtime.handle(e), metrics) });
+          if (teams) await teamsRoutes(app, { channel: teams, handle: instrumentedHandler((e) => runtime.handle(e), metrics), logger });
         },
         async (app) => {
           if (whatsappCloud) await whatsappCloudRoutes(app, { channel: whatsappCloud, handle: instrumentedHandler((e) => runtime.handle(e), metrics), logger });

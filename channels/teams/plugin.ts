@@ -1,20 +1,34 @@
 /**
  * Mounts the Teams channel on a fastify server: POST /api/messages, the messaging endpoint the
- * Azure Bot registration (or the Bot Framework Emulator) points at.
+ * Azure Bot registration (or the Bot Framework Emulator) points at, through the channels' one
+ * webhook route (channels/webhook-route.ts owns the status contract). The Bot Framework token
+ * is checked by botbuilder's own CloudAdapter, which needs the activity too (its serviceUrl and
+ * channel are part of the check), so authentication happens after the body is parsed.
  */
 import type { FastifyInstance } from "fastify";
+import type { Logger } from "../../engine/ports.ts";
+import { webhookRoute } from "../webhook-route.ts";
+import { TEAMS } from "./parse-activity.ts";
 import type { EventHandler, TeamsChannel } from "./teams-channel.ts";
+
+export const TEAMS_MESSAGES_PATH = "/api/messages";
 
 export interface TeamsRoutesOptions {
   channel: TeamsChannel;
   handle: EventHandler;
+  logger?: Logger;
 }
 
-/** Registers POST /api/messages; fastify has already parsed the JSON body the SDK expects. */
+/** Registers POST /api/messages. */
 export async function teamsRoutes(app: FastifyInstance, options: TeamsRoutesOptions): Promise<void> {
-  app.post("/api/messages", async (request, reply) => {
-    const result = await options.channel.process({ method: request.method, headers: request.headers, body: request.body }, options.handle);
-    reply.code(result.status);
-    return result.body === undefined ? reply.send() : reply.send(result.body);
+  await webhookRoute(app, {
+    channel: TEAMS,
+    path: TEAMS_MESSAGES_PATH,
+    redeliverer: "the Bot Framework",
+    parse: (body) => (typeof body === "object" && body !== null && !Array.isArray(body) ? { ok: true, payload: body } : { ok: false, reason: "the body is not a Bot Framework Activity" }),
+    handle: (activity, req) => options.channel.process({ method: req.method, headers: req.headers, body: activity }, options.handle),
+    closing: () => options.channel.isClosing,
+    inflight: options.channel.inflight,
+    ...(options.logger ? { logger: options.logger } : {}),
   });
 }

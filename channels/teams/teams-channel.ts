@@ -22,7 +22,7 @@ import {
   type ConversationReference,
 } from "botbuilder";
 import type { ChannelLimits } from "../../engine/catalog.ts";
-import { ChannelError } from "../../engine/errors.ts";
+import { ChannelError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
 import type { Channel, ParseResult } from "../port.ts";
@@ -31,6 +31,7 @@ import { MemoryTeamsConversationStore, type StoredReference, type TeamsConversat
 import { TEAMS, parseActivity, type TeamsActivity } from "./parse-activity.ts";
 import { planEffects, type TeamsOp } from "./render.ts";
 import { InFlight } from "../in-flight.ts";
+import type { WebhookOutcome } from "../webhook-route.ts";
 
 export { TEAMS } from "./parse-activity.ts";
 
@@ -66,12 +67,6 @@ export interface TeamsHttpRequest {
   body: unknown;
 }
 
-/** What to answer the Bot Framework. */
-export interface TeamsHttpResponse {
-  status: number;
-  body?: unknown;
-}
-
 /** Processes one event (the runtime's `handle`); throws when it could not be saved. */
 export type EventHandler = (event: InboundEvent) => Promise<unknown>;
 
@@ -99,7 +94,8 @@ export class TeamsChannel implements Channel<TeamsActivity> {
   private readonly store: TeamsConversationStore;
   // The turn behind each event (by identity), for `deliver`: reply and update cards in it.
   private readonly turns = new WeakMap<InboundEvent, Turn>();
-  private readonly inflight = new InFlight();
+  /** Activities being processed (the webhook route counts them), so close() can wait for them. */
+  readonly inflight = new InFlight();
   private closing = false;
 
   constructor(private readonly o: TeamsOptions) {
@@ -131,18 +127,18 @@ export class TeamsChannel implements Channel<TeamsActivity> {
     });
   }
 
-  /**
-   * Runs one POST /api/messages through the SDK: authentication (401 when it fails, before
-   * anything is read or stored), then each event of the activity through `handle`.
-   * Answers 500 when an event could not be saved, so the Bot Framework redelivers it.
-   */
-  async process(req: TeamsHttpRequest, handle: EventHandler): Promise<TeamsHttpResponse> {
-    if (this.closing) return { status: 503, body: { error: "shutting down; retry" } };
-    return this.inflight.track(this.run(req, handle));
+  get isClosing(): boolean {
+    return this.closing;
   }
 
-  private async run(req: TeamsHttpRequest, handle: EventHandler): Promise<TeamsHttpResponse> {
-    const out: TeamsHttpResponse = { status: 200 };
+  /**
+   * Runs one POST /api/messages through the SDK: authentication (401 when it fails, before
+   * anything is read or stored), then each event of the activity through `handle`. Rejects when
+   * an event could not be saved, so the webhook route answers 5xx and the Bot Framework
+   * redelivers it. The route (channels/webhook-route.ts) counts the call as in flight.
+   */
+  async process(req: TeamsHttpRequest, handle: EventHandler): Promise<WebhookOutcome> {
+    const out: { status: number; body?: unknown } = { status: 200 };
     const res = {
       socket: undefined,
       status(code: number) {
@@ -155,7 +151,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
       end() {},
     };
     let refused: string | undefined;
-    let failed: unknown;
+    let failed: { err: unknown } | undefined;
     const body = typeof req.body === "object" && req.body !== null && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : undefined;
     await this.adapter.process({ method: req.method, headers: req.headers, ...(body ? { body } : {}) }, res, async (context) => {
       const activity = context.activity as TeamsActivity;
@@ -172,22 +168,14 @@ export class TeamsChannel implements Channel<TeamsActivity> {
           await handle(event);
         }
       } catch (err) {
-        failed = err;
+        failed = { err };
       }
     });
-    if (out.status === 401) {
-      this.log.warn({ channel: TEAMS, status: 401 }, "a Teams request without a valid Bot Framework token was refused");
-      return { status: 401, body: { error: "unauthorized" } };
-    }
-    if (refused !== undefined) {
-      this.log.warn({ channel: TEAMS, reason: refused }, "a Teams activity was refused");
-      return { status: 400, body: { error: refused } };
-    }
-    if (failed !== undefined) {
-      this.log.error({ channel: TEAMS, err: summary(failed) }, "a Teams activity could not be processed; answered 500 so the Bot Framework redelivers it");
-      return { status: 500, body: { error: "the activity could not be processed; it will be taken on redelivery" } };
-    }
-    return out;
+    if (out.status === 401) return { status: 401, reason: "the request came without a valid Bot Framework token" };
+    if (refused !== undefined) return { status: 400, reason: refused };
+    if (failed !== undefined) throw failed.err;
+    if (out.status >= 400) return { status: 400, reason: `the Bot Framework SDK refused the request (${out.status})` };
+    return { status: 200, ...(out.body !== undefined ? { body: out.body } : {}) };
   }
 
   async deliver(ref: ConversationRef, effects: readonly Effect[], cause?: InboundEvent): Promise<void> {
@@ -253,7 +241,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
     try {
       await context.updateActivity({ type: "message", id: activityId, attachments: [{ ...CardFactory.adaptiveCard(card), contentType: ADAPTIVE_CARD_CONTENT_TYPE }] });
     } catch (err) {
-      this.log.warn({ channel: TEAMS, conversation: conversationId, err: summary(err) }, "a Teams question card could not be updated; it stays tappable and a tap is answered as closed");
+      this.log.warn({ channel: TEAMS, conversation: conversationId, err: errorSummary(err) }, "a Teams question card could not be updated; it stays tappable and a tap is answered as closed");
     }
   }
 
@@ -266,9 +254,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
         TEAMS,
         operation,
         `the Bot Framework connector ${status !== undefined ? `answered ${status}` : "could not be reached"} (after the SDK's retries); the activity is answered 500 so it is redelivered`,
-        status,
-        status === undefined || status === 429 || status >= 500,
-        { cause: err },
+        { ...(status !== undefined ? { status } : {}), retryable: status === undefined || status === 429 || status >= 500, cause: err },
       );
     }
   }
@@ -310,11 +296,4 @@ function isSubmitFor(value: unknown, promptId: string): boolean {
 function statusOf(err: unknown): number | undefined {
   const s = (err as { statusCode?: unknown } | null)?.statusCode;
   return typeof s === "number" ? s : undefined;
-}
-
-/** Name, code and message only: never the stack, the request, or the headers (they carry the token). */
-function summary(err: unknown): { name: string; message: string; code?: string } {
-  if (!(err instanceof Error)) return { name: "Error", message: String(err) };
-  const code = (err as { code?: unknown }).code;
-  return { name: err.name, message: err.message, ...(typeof code === "string" ? { code } : {}) };
 }

@@ -1,24 +1,14 @@
 /**
- * What the Telegram channel says of a failed Bot API call: the method, Telegram's error code and
- * description. Never the request URL (it holds the bot token) and never the payload (user text).
+ * How the Telegram channel reads grammY's errors: which refusals are permanent, and the status to
+ * put on a ChannelError. Logs use engine/errors.ts's errorSummary (Telegram's method, error code
+ * and description; never the request URL, which holds the bot token, nor the payload).
  */
-import { BotError, GrammyError, HttpError } from "grammy";
+import { BotError, GrammyError } from "grammy";
 
-export interface ApiFailure {
-  name: string;
-  message: string;
-  method?: string;
-  status?: number;
-}
-
-/** The loggable summary of an error thrown by grammY (or by the runtime, inside a BotError). */
-export function describeError(err: unknown): ApiFailure {
-  const e = err instanceof BotError ? err.error : err;
-  if (e instanceof GrammyError) return { name: "GrammyError", method: e.method, status: e.error_code, message: e.description };
-  // grammY leaves the cause's message (which may quote the URL, and so the token) out unless sensitiveLogs is on.
-  if (e instanceof HttpError) return { name: "HttpError", message: e.message };
-  if (e instanceof Error) return { name: e.name, message: e.message };
-  return { name: "Error", message: String(e) };
+/** The status Telegram answered a failed call with, for a ChannelError's options. */
+export function statusOf(err: unknown): { status?: number } {
+  const e = unwrap(err);
+  return e instanceof GrammyError ? { status: e.error_code } : {};
 }
 
 /** The error a BotError wraps (what the middleware threw), or the error itself. */

@@ -17,17 +17,18 @@ import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
 import { Bot, GrammyError, type Context } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import type { ChannelLimits } from "../../engine/catalog.ts";
-import { ChannelError, ConfigError } from "../../engine/errors.ts";
+import { ChannelError, ConfigError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
 import type { Channel, ParseResult } from "../port.ts";
 import { decodeCallbackData } from "./callback-data.ts";
-import { describeError, isPermanent, unwrap } from "./errors.ts";
+import { isPermanent, statusOf, unwrap } from "./errors.ts";
 import { parseUpdate, TELEGRAM, type ParseOptions } from "./inbound.ts";
 import { PromptMessages } from "./prompt-messages.ts";
 import { DEFAULT_TELEGRAM_API_ROOT } from "./telegram-config.ts";
 import { closedKeyboard, inlineKeyboard, labelsOf, telegramText } from "./render.ts";
 import { InFlight } from "../in-flight.ts";
+import { retry } from "../retry.ts";
 
 export { TELEGRAM } from "./inbound.ts";
 
@@ -61,6 +62,8 @@ export interface TelegramOptions {
   maxRetryAttempts?: number;
   /** Polling mode: attempts per update before it is logged and dropped (a webhook is redelivered instead). */
   pollingAttempts?: number;
+  /** Polling mode: the pause between attempts (tests inject one that does not wait). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The tap being handled, so `deliver` answers its query first and edits the message it came from. */
@@ -82,9 +85,11 @@ export class TelegramChannel implements Channel<Update> {
   private readonly prompts = new PromptMessages();
   // The tap behind each event (by identity), for `deliver`: answer its query, edit its message.
   private readonly turns = new WeakMap<InboundEvent, Turn>();
-  private readonly inflight = new InFlight();
+  /** Updates being processed, so close() can wait for them (the webhook route counts its calls here too). */
+  readonly inflight = new InFlight();
   private readonly parseOptions: ParseOptions;
   private readonly pollingAttempts: number;
+  private readonly sleep: ((ms: number) => Promise<void>) | undefined;
   private handler: TelegramEventHandler | undefined;
   private runner: RunnerHandle | undefined;
   private closing = false;
@@ -93,6 +98,7 @@ export class TelegramChannel implements Channel<Update> {
     this.mode = options.mode;
     this.log = options.logger ?? silentLogger;
     this.pollingAttempts = options.pollingAttempts ?? 5;
+    this.sleep = options.sleep;
     const client: NonNullable<ConstructorParameters<typeof Bot>[1]>["client"] = { apiRoot: options.apiRoot ?? DEFAULT_TELEGRAM_API_ROOT };
     if (options.fetch !== undefined) (client as { fetch?: unknown }).fetch = options.fetch;
     this.bot = new Bot(options.token, { client, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
@@ -103,7 +109,7 @@ export class TelegramChannel implements Channel<Update> {
     if (this.mode === "polling") {
       // The runner fetches in batches and runs updates concurrently: one chat's updates stay in order.
       this.bot.use(sequentialize((ctx: Context) => (ctx.chat ? String(ctx.chat.id) : undefined)));
-      this.bot.catch((err) => this.log.error({ channel: TELEGRAM, err: describeError(err.error) }, "telegram update failed after retries; it is dropped"));
+      this.bot.catch((err) => this.log.error({ channel: TELEGRAM, err: errorSummary(err.error) }, "telegram update failed after retries; it is dropped"));
     }
     this.bot.use((ctx) => this.onUpdate(ctx));
   }
@@ -119,7 +125,7 @@ export class TelegramChannel implements Channel<Update> {
     try {
       await this.bot.init();
     } catch (err) {
-      const e = describeError(err);
+      const e = errorSummary(err);
       if (e.status === 401 || e.status === 404) {
         throw new ConfigError(`the Telegram Bot API refused TELEGRAM_BOT_TOKEN (${e.status} ${e.message}): copy the token again from @BotFather, or check TELEGRAM_API_ROOT`);
       }
@@ -134,6 +140,10 @@ export class TelegramChannel implements Channel<Update> {
     this.log.info({ channel: TELEGRAM, mode: this.mode, bot: this.bot.botInfo.username }, "telegram channel started");
   }
 
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
   parseInbound(input: Update): ParseResult {
     return parseUpdate(input, this.parseOptions);
   }
@@ -144,7 +154,7 @@ export class TelegramChannel implements Channel<Update> {
    * redelivers; the update_id dedupe makes the redelivery count once.
    */
   async handleUpdate(update: Update): Promise<void> {
-    if (this.closing) throw new ChannelError(TELEGRAM, "webhook", "the process is shutting down; Telegram will redeliver", 503, true);
+    if (this.closing) throw new ChannelError(TELEGRAM, "webhook", "the process is shutting down; Telegram will redeliver", { status: 503, retryable: true });
     try {
       await this.inflight.track(this.bot.handleUpdate(update));
     } catch (err) {
@@ -178,16 +188,16 @@ export class TelegramChannel implements Channel<Update> {
   }
 
   /** Webhook mode: one attempt (Telegram redelivers). Polling mode: a few, since nobody else will. */
-  private async withAttempts<T>(fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (this.mode === "webhook" || attempt >= this.pollingAttempts || this.closing) throw err;
-        this.log.warn({ channel: TELEGRAM, attempt, err: describeError(err) }, "telegram update failed; retrying");
-        await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
-      }
-    }
+  private withAttempts<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.mode === "webhook") return fn();
+    return retry(fn, {
+      attempts: this.pollingAttempts,
+      baseMs: 250,
+      capMs: 4_000,
+      stopped: () => this.closing,
+      onRetry: (err, attempt) => this.log.warn({ channel: TELEGRAM, attempt, err: errorSummary(err) }, "telegram update failed; retrying"),
+      ...(this.sleep ? { sleep: this.sleep } : {}),
+    });
   }
 
   async deliver(ref: ConversationRef, effects: readonly Effect[], cause?: InboundEvent): Promise<void> {
@@ -224,8 +234,8 @@ export class TelegramChannel implements Channel<Update> {
       }
     } catch (err) {
       // A chat that blocked the bot or no longer exists will not become reachable by redelivery.
-      if (!isPermanent(err)) throw new ChannelError(TELEGRAM, "sendMessage", describeError(err).message, describeError(err).status, true, { cause: err });
-      this.log.warn({ channel: TELEGRAM, conversation: chatId, err: describeError(err) }, "telegram refused a message to this chat; it was not sent");
+      if (!isPermanent(err)) throw new ChannelError(TELEGRAM, "sendMessage", errorSummary(err).message, { ...statusOf(err), retryable: true, cause: err });
+      this.log.warn({ channel: TELEGRAM, conversation: chatId, err: errorSummary(err) }, "telegram refused a message to this chat; it was not sent");
     }
   }
 
@@ -242,8 +252,8 @@ export class TelegramChannel implements Channel<Update> {
       await this.bot.api.editMessageReplyMarkup(toChatId(chatId), messageId, { reply_markup: markup });
     } catch (err) {
       // "message is not modified" or "message to edit not found": the keyboard is gone either way.
-      if (!isPermanent(err)) throw new ChannelError(TELEGRAM, "editMessageReplyMarkup", describeError(err).message, describeError(err).status, true, { cause: err });
-      this.log.debug({ channel: TELEGRAM, conversation: chatId, err: describeError(err) }, "telegram did not edit a closed prompt's keyboard");
+      if (!isPermanent(err)) throw new ChannelError(TELEGRAM, "editMessageReplyMarkup", errorSummary(err).message, { ...statusOf(err), retryable: true, cause: err });
+      this.log.debug({ channel: TELEGRAM, conversation: chatId, err: errorSummary(err) }, "telegram did not edit a closed prompt's keyboard");
     }
   }
 
@@ -254,7 +264,7 @@ export class TelegramChannel implements Channel<Update> {
     } catch (err) {
       // A query older than ~15 minutes cannot be answered any more; the tap itself still counts.
       if (!(unwrap(err) instanceof GrammyError)) throw err;
-      this.log.debug({ channel: TELEGRAM, err: describeError(err) }, "telegram callback query could not be answered");
+      this.log.debug({ channel: TELEGRAM, err: errorSummary(err) }, "telegram callback query could not be answered");
     }
   }
 

@@ -2,6 +2,7 @@
  * One web chat socket: the hello handshake, then each frame checked, turned into an event
  * and handed to the runtime one at a time, in the order the socket sent them.
  */
+import { errorSummary, isRetryLater } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { InboundEvent } from "../../engine/types.ts";
 import { parseClientFrame, type ClientFrame } from "./protocol.ts";
@@ -83,7 +84,7 @@ export class WebchatConnection {
         if (this.isClosed) this.channel.detach(conversationId, this.sink); // closed while attaching
       })
       .catch((err: unknown) => {
-        this.log.error({ channel: "webchat", conversation: conversationId, err: err instanceof Error ? err.message : String(err) }, "web chat could not attach a socket");
+        this.log.error({ channel: "webchat", conversation: conversationId, err: errorSummary(err) }, "web chat could not attach a socket");
         this.sink.send({ type: "error", code: "internal", message: "the conversation could not be opened: reconnect and send hello again" });
         this.sink.close(1011, "conversation unavailable");
       });
@@ -99,9 +100,9 @@ export class WebchatConnection {
       this.log.debug({ channel: "webchat", conversation: conversationId, kind: event.kind, status: result.status }, "web chat event");
       if (frame.id !== undefined) this.sink.send({ type: "ack", id: frame.id, status: result.status });
     } catch (err) {
-      const busy = err instanceof Error && (err as { code?: unknown }).code === "CONVERSATION_BUSY";
+      const busy = isRetryLater(err);
       this.log.error(
-        { channel: "webchat", conversation: conversationId, kind: event.kind, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) },
+        { channel: "webchat", conversation: conversationId, kind: event.kind, err: errorSummary(err) },
         "web chat event failed; the client may resend it",
       );
       this.sink.send(

@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import type { WebSocket } from "ws";
+import { errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import { WebchatConnection, type EventHandler } from "./connection.ts";
 import type { ServerFrame } from "./protocol.ts";
@@ -76,6 +77,6 @@ export async function webchatRoutes(app: FastifyInstance, options: WebchatRoutes
       sockets.delete(socket);
       connection.closed();
     });
-    socket.on("error", (err) => log.warn({ channel: "webchat", err: { name: err.name, message: err.message } }, "web chat socket error"));
+    socket.on("error", (err) => log.warn({ channel: "webchat", err: errorSummary(err) }, "web chat socket error"));
   });
 }

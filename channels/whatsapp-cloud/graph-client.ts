@@ -1,7 +1,8 @@
 /**
  * The outgoing half of the WhatsApp Cloud API: POST {apiRoot}/{phone-number-id}/messages with
  * the access token as a Bearer header, over plain fetch (no SDK). Rate limits (429) and server
- * errors (5xx, network failures) are retried with exponential backoff; anything else is a
+ * errors (5xx, network failures) are retried through the channels' retry policy (full-jitter
+ * exponential backoff, Retry-After honoured; channels/retry.ts); anything else is a
  * ChannelError that says what the Graph API answered (never the token).
  *
  * @example
@@ -9,6 +10,7 @@
  * await graph.send({ messaging_product: "whatsapp", to: "15551234567", type: "text", text: { body: "Hi" } });
  */
 import { ChannelError } from "../../engine/errors.ts";
+import { defaultSleep, retry } from "../retry.ts";
 
 export const WHATSAPP_CLOUD = "whatsapp-cloud";
 
@@ -31,6 +33,8 @@ export interface GraphClientOptions {
   timeoutMs?: number;
   /** Injected so tests check the backoff without waiting. */
   sleep?: (ms: number) => Promise<void>;
+  /** The jitter's draw in [0, 1] (default Math.random); `() => 1` makes each pause its ceiling. */
+  random?: () => number;
   fetch?: typeof fetch;
 }
 
@@ -46,7 +50,8 @@ export class GraphClient {
       baseDelayMs: options.baseDelayMs ?? 500,
       maxDelayMs: options.maxDelayMs ?? 8_000,
       timeoutMs: options.timeoutMs ?? 10_000,
-      sleep: options.sleep ?? ((ms) => new Promise((res) => setTimeout(res, ms))),
+      sleep: options.sleep ?? defaultSleep,
+      random: options.random ?? Math.random,
       fetch: options.fetch ?? fetch,
     };
   }
@@ -54,29 +59,39 @@ export class GraphClient {
   /** Sends one message; resolves with the message id WhatsApp gave it. */
   async send(message: GraphMessage): Promise<string | undefined> {
     const body = JSON.stringify(message);
-    for (let attempt = 1; ; attempt++) {
-      let failure: ChannelError;
-      let retryAfterMs: number | undefined;
-      try {
-        const res = await this.o.fetch(this.url, {
-          method: "POST",
-          headers: { authorization: `Bearer ${this.o.accessToken}`, "content-type": "application/json" },
-          body,
-          signal: AbortSignal.timeout(this.o.timeoutMs),
-        });
-        const text = await res.text();
-        if (res.ok) return messageIdOf(text);
-        const retryable = res.status === 429 || res.status >= 500;
-        failure = new ChannelError(WHATSAPP_CLOUD, "send", `the Graph API answered ${res.status}: ${graphError(text)}${hint(res.status)}`, res.status, retryable);
-        retryAfterMs = retryAfter(res.headers.get("retry-after"));
-      } catch (err) {
-        const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        failure = new ChannelError(WHATSAPP_CLOUD, "send", `could not reach the Graph API (${what}); check WHATSAPP_CLOUD_API_ROOT and the network`, undefined, true, { cause: err });
-      }
-      if (!failure.retryable || attempt >= this.o.maxAttempts) throw failure;
-      const backoff = Math.min(this.o.baseDelayMs * 2 ** (attempt - 1), this.o.maxDelayMs);
-      await this.o.sleep(Math.min(Math.max(backoff, retryAfterMs ?? 0), this.o.maxDelayMs));
+    return retry(() => this.post(body), {
+      attempts: this.o.maxAttempts,
+      baseMs: this.o.baseDelayMs,
+      capMs: this.o.maxDelayMs,
+      retryable: (err) => err instanceof ChannelError && err.retryable,
+      retryAfterMs: (err) => (err instanceof ChannelError ? err.retryAfterMs : undefined),
+      sleep: this.o.sleep,
+      random: this.o.random,
+    });
+  }
+
+  private async post(body: string): Promise<string | undefined> {
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.o.fetch(this.url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.o.accessToken}`, "content-type": "application/json" },
+        body,
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+      });
+      text = await res.text();
+    } catch (err) {
+      const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      throw new ChannelError(WHATSAPP_CLOUD, "send", `could not reach the Graph API (${what}); check WHATSAPP_CLOUD_API_ROOT and the network`, { retryable: true, cause: err });
     }
+    if (res.ok) return messageIdOf(text);
+    const wait = retryAfter(res.headers.get("retry-after"));
+    throw new ChannelError(WHATSAPP_CLOUD, "send", `the Graph API answered ${res.status}: ${graphError(text)}${hint(res.status)}`, {
+      status: res.status,
+      retryable: res.status === 429 || res.status >= 500,
+      ...(wait !== undefined ? { retryAfterMs: wait } : {}),
+    });
   }
 }
 

@@ -5,7 +5,8 @@
  * Meta signs each POST with `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body,
  * keyed with the app secret>`; the check runs on the bytes as received, before any parsing.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { sameSecret } from "../secret.ts";
 import type { InboundEvent } from "../../engine/types.ts";
 import type { ParseResult } from "../port.ts";
 import { WHATSAPP_CLOUD } from "./graph-client.ts";
@@ -14,9 +15,8 @@ import { parseReplyId } from "./render.ts";
 /** Whether `header` is the app secret's signature of exactly `raw`; timing-safe. */
 export function verifySignature(raw: Buffer, header: string | undefined, appSecret: string): boolean {
   if (header === undefined || !header.startsWith("sha256=")) return false;
-  const given = Buffer.from(header.slice(7).trim(), "hex");
-  const expected = createHmac("sha256", appSecret).update(raw).digest();
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const expected = createHmac("sha256", appSecret).update(raw).digest("hex");
+  return sameSecret(header.slice(7).trim().toLowerCase(), expected);
 }
 
 /** The signature header value Meta would send for `raw` (tests and tools sign with it). */

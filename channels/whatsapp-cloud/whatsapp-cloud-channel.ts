@@ -24,7 +24,7 @@ export interface WhatsappCloudOptions {
   verifyToken: string;
   logger?: Logger;
   /** Backoff tuning and test seams of the Graph client. */
-  graph?: Pick<GraphClientOptions, "maxAttempts" | "baseDelayMs" | "maxDelayMs" | "timeoutMs" | "sleep" | "fetch">;
+  graph?: Pick<GraphClientOptions, "maxAttempts" | "baseDelayMs" | "maxDelayMs" | "timeoutMs" | "sleep" | "random" | "fetch">;
 }
 
 export class WhatsappCloudChannel implements Channel<unknown> {
@@ -36,7 +36,8 @@ export class WhatsappCloudChannel implements Channel<unknown> {
   private readonly phoneNumberId: string;
   private readonly log: Logger;
   private readonly turns = new KeyedQueue();
-  private readonly inflight = new InFlight();
+  /** Webhook calls being processed (the webhook route counts them), so close() can wait for them. */
+  readonly inflight = new InFlight();
   private closing = false;
 
   constructor(o: WhatsappCloudOptions) {
@@ -62,11 +63,6 @@ export class WhatsappCloudChannel implements Channel<unknown> {
     await this.turns.run(ref.conversationId, async () => {
       for (const m of messages) await this.graph.send(m);
     });
-  }
-
-  /** Counts `work` as in flight until it settles, so shutdown can wait for it. */
-  track<T>(work: Promise<T>): Promise<T> {
-    return this.inflight.track(work);
   }
 
   async close(): Promise<void> {

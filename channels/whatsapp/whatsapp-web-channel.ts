@@ -9,6 +9,7 @@
  * as lost. Which prompt a poll stands for is kept in this process's memory: after a restart,
  * votes on older polls are ignored (typed answers still work).
  */
+import { errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
 import type { Channel, ParseResult } from "../port.ts";
@@ -16,6 +17,7 @@ import { renderEffects, WHATSAPP_WEB, WHATSAPP_WEB_LIMITS } from "./render.ts";
 import type { WebClientFactory, WebClientPort, WebMessage, WebPollVote } from "./web-client-port.ts";
 import { InFlight } from "../in-flight.ts";
 import { KeyedQueue } from "../keyed-queue.ts";
+import { backoffMs, defaultSleep, retry } from "../retry.ts";
 
 /** One event of the client, as the channel parses it. */
 export type WebInbound = { kind: "message"; message: WebMessage } | { kind: "vote"; vote: WebPollVote };
@@ -36,6 +38,8 @@ export interface WhatsappWebOptions {
   handleAttempts?: number;
   /** Injected so tests control reconnects and retries without waiting. */
   sleep?: (ms: number) => Promise<void>;
+  /** The backoff's jitter draw in [0, 1] (default Math.random); `() => 1` makes each pause its ceiling. */
+  random?: () => number;
 }
 
 type Handler = (event: InboundEvent) => Promise<unknown>;
@@ -69,7 +73,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
 
   constructor(private readonly o: WhatsappWebOptions) {
     this.log = o.logger ?? silentLogger;
-    this.sleep = o.sleep ?? ((ms) => new Promise((res) => setTimeout(res, ms).unref()));
+    this.sleep = o.sleep ?? defaultSleep;
   }
 
   /** The login state, and the QR to scan while it is `qr`. */
@@ -114,7 +118,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
     const client = this.client;
     this.client = undefined;
     this.state = "closed";
-    await client?.destroy().catch((err: unknown) => this.log.warn({ channel: WHATSAPP_WEB, err: summary(err) }, "WhatsApp Web client did not close cleanly"));
+    await client?.destroy().catch((err: unknown) => this.log.warn({ channel: WHATSAPP_WEB, err: errorSummary(err) }, "WhatsApp Web client did not close cleanly"));
     this.log.info({ channel: WHATSAPP_WEB }, "WhatsApp Web channel closed");
   }
 
@@ -162,15 +166,15 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
     client.initialize().catch((err: unknown) => {
       if (!current()) return;
       this.state = "disconnected";
-      this.log.error({ channel: WHATSAPP_WEB, err: summary(err) }, "WhatsApp Web client did not start (is PUPPETEER_EXECUTABLE_PATH a working Chromium?); retrying");
+      this.log.error({ channel: WHATSAPP_WEB, err: errorSummary(err) }, "WhatsApp Web client did not start (is PUPPETEER_EXECUTABLE_PATH a working Chromium?); retrying");
       this.replace(client);
     });
   }
 
   /** Destroys `old` and connects a new client after the backoff pause. */
   private replace(old: WebClientPort): void {
-    const pause = Math.min((this.o.reconnectMs ?? 2_000) * 2 ** this.failures, this.o.maxReconnectMs ?? 300_000);
     this.failures++;
+    const pause = backoffMs(this.failures, { baseMs: this.o.reconnectMs ?? 2_000, capMs: this.o.maxReconnectMs ?? 300_000 }, this.o.random);
     this.client = undefined;
     // Not tracked as in flight: shutdown must not wait out a long pause (connect() checks closing).
     void (async () => {
@@ -194,17 +198,17 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
 
   private async process(event: InboundEvent): Promise<void> {
     const attempts = this.o.handleAttempts ?? 3;
-    for (let n = 1; ; n++) {
-      try {
-        await (this.handle as Handler)(event);
-        return;
-      } catch (err) {
-        if (n >= attempts || this.closing) {
-          this.log.error({ channel: WHATSAPP_WEB, conversation: event.conversationId, err: summary(err) }, `WhatsApp Web ${event.kind} not processed after ${n} attempts; the user has to send it again`);
-          return;
-        }
-        await this.sleep(500 * 2 ** (n - 1));
-      }
+    let made = 0;
+    try {
+      await retry(
+        async (n) => {
+          made = n;
+          await (this.handle as Handler)(event);
+        },
+        { attempts, baseMs: 500, capMs: 8_000, stopped: () => this.closing, sleep: this.sleep, ...(this.o.random ? { random: this.o.random } : {}) },
+      );
+    } catch (err) {
+      this.log.error({ channel: WHATSAPP_WEB, conversation: event.conversationId, err: errorSummary(err) }, `WhatsApp Web ${event.kind} not processed after ${made} attempts; the user has to send it again`);
     }
   }
 
@@ -254,8 +258,4 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   private turn(key: string, fn: () => Promise<void>): Promise<void> {
     return this.turns.run(key, fn);
   }
-}
-
-function summary(err: unknown): { name: string; message: string } {
-  return err instanceof Error ? { name: err.name, message: err.message.slice(0, 300) } : { name: "Error", message: String(err).slice(0, 300) };
 }

@@ -188,7 +188,7 @@ describe("Teams channel delivery rules", () => {
     const again = await send(url, hello);
     expect(again).toHaveLength(1);
     expect(cardOf(again[0])).toMatchObject({ version: "1.2" });
-    expect((t as TestApp).logs.join("\n")).toContain("answered 500 so the Bot Framework redelivers it");
+    expect((t as TestApp).logs.join("\n")).toContain("answered 500 so the Bot Framework delivers it again");
   });
 
   it("replies on each conversation's own serviceUrl, and a timeout closes the card there through the stored reference", async () => {

@@ -16,7 +16,8 @@ let client: GraphClient;
 beforeEach(async () => {
   graph = await new FakeGraph().start();
   pauses = [];
-  client = new GraphClient({ apiRoot: `${graph.apiRoot}/`, phoneNumberId: "106540352242922", accessToken: TOKEN, sleep: async (ms) => void pauses.push(ms) });
+  // random: 1 makes each full-jitter pause its ceiling, so the doubling is visible.
+  client = new GraphClient({ apiRoot: `${graph.apiRoot}/`, phoneNumberId: "106540352242922", accessToken: TOKEN, sleep: async (ms) => void pauses.push(ms), random: () => 1 });
 });
 afterEach(async () => {
   await graph.stop();

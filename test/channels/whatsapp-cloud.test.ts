@@ -290,7 +290,7 @@ describe("WhatsApp Cloud API webhook safety", () => {
     // Meta delivers it again; the step was not saved, so the survey starts now, once.
     expect((await post(payload)).status).toBe(200);
     expect(graph.sentTo(other)).toHaveLength(1);
-    expect(app.logs.join("\n")).toContain("answering 500 so Meta delivers it again");
+    expect(app.logs.join("\n")).toContain("answered 500 so Meta delivers it again");
   });
 });
 

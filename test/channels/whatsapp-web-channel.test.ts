@@ -37,6 +37,8 @@ function setup(o: { polls?: boolean; handle?: (e: InboundEvent) => Promise<unkno
     reconnectMs: 100,
     maxReconnectMs: 350,
     sleep: async (ms) => void pauses.push(ms),
+    // Each full-jitter pause at its ceiling, so the doubling is visible.
+    random: () => 1,
   });
   const handle = o.handle ?? (async (e: InboundEvent) => void events.push(e));
   return { factory, pauses, events, logger, channel, start: () => channel.start(handle) };
