@@ -31,7 +31,9 @@ export function statisticSetAction(queue: SurveyQueue): ActionDefinition {
       // Object.assign, not `{ ...base, kind }`: adding keys to a spread copy takes V8's slow path
       // (about 1 µs on Node 20; see bench/engine-throughput.ts). Same keys in the same order.
       const rest = score !== undefined ? { kind: "completed" as const, score, comment: comment ?? "" } : { kind: "completed" as const, comment: comment ?? "" };
-      await queue.add(Object.assign(surveyEventBase(ctx), rest));
+      const event = Object.assign(surveyEventBase(ctx), rest);
+      if (ctx.cleanedVars?.includes(QUALITY_COMMENT) && comment) event.commentSanitized = true;
+      await queue.add(event);
     },
   };
 }

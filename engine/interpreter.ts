@@ -18,6 +18,7 @@ import {
   type OutButton,
   type OutMessage,
   type PendingPrompt,
+  type TrackEvent,
   type VarValue,
 } from "./types.ts";
 
@@ -105,7 +106,7 @@ export function step(scenario: LoadedScenario, state: ConversationState | null, 
   const picked = matchTyped(buttons, text, block.type === "message_with_keyboard");
   if (picked) return { state: answer(scenario, s, block, picked, effects, event.at), effects };
   if (block.type === "wait_for_response" && fitsLength(block, text)) {
-    return { state: answer(scenario, s, block, { label: text, value: text.trim(), index: -1 }, effects, event.at), effects };
+    return { state: answer(scenario, s, block, { label: text, value: text.trim(), index: -1 }, effects, event.at, event.cleaned === true), effects };
   }
   return { state: invalidAnswer(scenario, s, block, effects, event.at), effects };
 }
@@ -335,6 +336,7 @@ function answer(
   button: OutButton,
   effects: Effect[],
   at: number,
+  cleaned = false,
 ): ConversationState {
   const prompt = s.prompt as NonNullable<ConversationState["prompt"]>;
   if (button.skip) {
@@ -344,8 +346,19 @@ function answer(
   }
   const vars = block.save_to ? withVar(s.vars, block.save_to, button.value) : s.vars;
   effects.push({ type: "close", promptId: prompt.id, reason: "answered", answer: { label: button.label, value: button.value } });
-  effects.push({ type: "track", event: { type: "prompt_answered", blockId: prompt.blockId, saveTo: block.save_to, value: button.value } });
-  return goTo(scenario, { ...s, vars, prompt: null, updatedAt: at }, block.next, effects, at);
+  const answered: TrackEvent = { type: "prompt_answered", blockId: prompt.blockId, saveTo: block.save_to, value: button.value };
+  if (cleaned) answered.cleaned = true;
+  effects.push({ type: "track", event: answered });
+  const next: ConversationState = { ...s, vars, prompt: null, updatedAt: at };
+  // Only dialogues that met unstorable text carry the list (no new key on every state).
+  if (block.save_to && (cleaned || s.cleanedVars)) next.cleanedVars = withCleaned(s.cleanedVars, block.save_to, cleaned);
+  return goTo(scenario, next, block.next, effects, at);
+}
+
+/** The cleaned-variable list after `name` was saved, cleaned or not. */
+function withCleaned(list: readonly string[] | undefined, name: string, cleaned: boolean): string[] {
+  const rest = (list ?? []).filter((n) => n !== name);
+  return cleaned ? [...rest, name] : rest;
 }
 
 /**

@@ -14,6 +14,7 @@ import { schemaProblems } from "./schema-problems.ts";
 import { BLOCK_SCHEMAS, ID_PATTERN, ScenarioSchema, type BlockType, type Scenario } from "./schema/scenario-schema.ts";
 import type { LoadedScenario } from "./scenario.ts";
 import { suggest } from "./suggest.ts";
+import { cleanText, needsCleaning } from "./text.ts";
 import { MAX_SCENARIO_BYTES, parseYamlSource, type PathSeg, type YamlSource } from "./yaml-source.ts";
 
 export interface LoadOptions {
@@ -103,6 +104,7 @@ export function loadScenarioText(text: string, file: string, options: LoadOption
     problems.push({ file, line: pos.line, col: pos.col, severity, message, ...(blockId !== undefined ? { blockId } : {}) });
   };
   const def = checkSchema(src, report);
+  if (def) cleanStrings(def, [], report);
   if (def) checkScenario(def, options, report);
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   const capped = capProblems(problems);
@@ -119,6 +121,23 @@ export function loadScenarioText(text: string, file: string, options: LoadOption
       source: file,
     },
   };
+}
+
+/**
+ * Cleans, in place, every string of the scenario that could not be stored or sent as it is
+ * (U+0000, lone surrogates: YAML's "\0" and "\ud800" escapes make them), with a warning where
+ * it stands: labels and values become variables and survey data, which must always be storable.
+ */
+function cleanStrings(node: unknown, path: PathSeg[], report: Report): void {
+  if (node === null || typeof node !== "object") return;
+  const entries: [PathSeg, unknown][] = Array.isArray(node) ? node.map((v, i) => [i, v]) : Object.entries(node);
+  for (const [key, value] of entries) {
+    if (typeof value === "string") {
+      if (!needsCleaning(value)) continue;
+      (node as Record<PathSeg, unknown>)[key] = cleanText(value);
+      report([...path, key], "text contains U+0000 or a lone UTF-16 surrogate, which no message or database can hold; U+0000 was removed and each lone surrogate replaced with U+FFFD", "warning");
+    } else cleanStrings(value, [...path, key], report);
+  }
 }
 
 /** Keeps the first MAX_PROBLEMS and says how many more there are, at the first one left out. */

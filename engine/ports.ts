@@ -67,6 +67,8 @@ export interface ActionContext {
   dialogueStartedAt: number;
   blockId: string;
   vars: Readonly<Record<string, VarValue>>;
+  /** Variables whose value had to be cleaned on the way in (ConversationState.cleanedVars). */
+  cleanedVars?: readonly string[];
   at: number;
 }
 

@@ -24,6 +24,7 @@ import type { ScenarioRegistry } from "./registry.ts";
 import type { LoadedScenario } from "./scenario.ts";
 import type { ConversationRef, ConversationState, Effect, InboundEvent, VarValue } from "./types.ts";
 import { BotflowError } from "./errors.ts";
+import { cleanText, needsCleaning } from "./text.ts";
 
 export interface RuntimeOptions {
   scenarios: ScenarioRegistry;
@@ -83,7 +84,9 @@ export class Runtime {
 
   /** Processes one inbound event exactly once per dedupe key; throws when it could not be saved. */
   async handle(input: InboundEvent): Promise<HandleResult> {
-    const event = input.at === undefined ? withTime(input, this.clock.now()) : (input as InboundEvent & { at: number });
+    const timed = input.at === undefined ? withTime(input, this.clock.now()) : (input as InboundEvent & { at: number });
+    // The boundary where text enters: what the user typed is stored, so it must be storable.
+    const event = timed.text !== undefined && needsCleaning(timed.text) ? { ...timed, text: cleanText(timed.text), cleaned: true } : timed;
     const ref: ConversationRef = { channel: event.channel, conversationId: event.conversationId, userId: event.userId };
     if (event.botId !== undefined) ref.botId = event.botId;
     const key = conversationKey(ref);
@@ -245,6 +248,7 @@ export class Runtime {
       surveyId: surveyId(ref, state),
       dialogueStartedAt: state.startedAt,
       vars: state.vars,
+      cleanedVars: state.cleanedVars,
       at,
     };
   }

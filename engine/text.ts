@@ -35,3 +35,30 @@ export function substitute(text: string, vars: Readonly<Record<string, VarValue>
 export function normalizeAnswer(text: string): string {
   return text.trim().replace(/[\uFE0E\uFE0F]/g, "").toLowerCase();
 }
+
+/**
+ * What PostgreSQL text and JSON (and any UTF-8 store) cannot hold: U+0000, and a UTF-16
+ * surrogate that is not half of a pair (valid in a JSON string as "\ud800", not in UTF-8).
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, "g");
+
+/**
+ * Text as botflow keeps it: U+0000 removed, each lone surrogate replaced by U+FFFD, everything
+ * else (emoji, RTL and zero-width marks, any length) untouched. Applied where text enters —
+ * every channel's inbound text, scenario strings, variables — so what is stored is always valid
+ * UTF-8 and valid JSON; the statistics store applies it again. Returns the same string when
+ * nothing had to change (the common case costs one regex test).
+ *
+ * @example
+ * cleanText("bad\u0000nul \ud800!"); // "badnul \uFFFD!"
+ */
+export function cleanText(text: string): string {
+  if (!UNSTORABLE.test(text)) return text;
+  return text.replace(UNSTORABLE_ALL, (c) => (c === "\u0000" ? "" : "\uFFFD"));
+}
+
+/** Whether {@link cleanText} would change `text`. */
+export function needsCleaning(text: string): boolean {
+  return UNSTORABLE.test(text);
+}

@@ -30,6 +30,11 @@ export interface InboundEvent {
   startIfIdle?: boolean;
   /** Event time in epoch ms; the runtime fills it from its Clock when missing. */
   at?: number;
+  /**
+   * Set by the runtime when `text` had to be cleaned on the way in (U+0000 removed, lone
+   * surrogates replaced; engine/text.ts `cleanText`). Channels never set it.
+   */
+  cleaned?: boolean;
 }
 
 /** The question a conversation is waiting on. */
@@ -74,6 +79,11 @@ export interface ConversationState {
    */
   startKey?: string;
   updatedAt: number;
+  /**
+   * Variables of this dialogue whose value had to be cleaned when it entered (see
+   * `InboundEvent.cleaned`); absent when none. The survey record says so for the comment.
+   */
+  cleanedVars?: string[];
 }
 
 export interface OutButton {
@@ -108,6 +118,8 @@ export interface TrackEvent {
   /** min/max of a keyboard's numeric values. */
   scale?: { min: number; max: number };
   reason?: CloseReason;
+  /** prompt_answered: the typed value had to be cleaned on the way in. */
+  cleaned?: boolean;
 }
 
 export type Effect =

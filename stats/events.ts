@@ -25,6 +25,12 @@ export interface SurveyEvent {
   scale?: { min: number; max: number };
   /** commented / completed: the client's comment. Personal data: never log it. */
   comment?: string;
+  /**
+   * commented / completed: the comment had to be cleaned to be stored (U+0000 removed, lone
+   * surrogates replaced by U+FFFD; engine/text.ts `cleanText`), so it is not byte for byte what
+   * the client sent.
+   */
+  commentSanitized?: boolean;
   /** declined: skipped, timeout, or invalid. */
   reason?: string;
 }

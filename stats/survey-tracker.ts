@@ -40,7 +40,7 @@ export function toSurveyEvent(event: TrackEvent, ctx: Omit<ActionContext, "block
       const score = event.saveTo === QUALITY_ANSWER ? toScore(event.value) : undefined;
       if (score !== undefined) return { ...base, kind: "answered", score, ...(event.scale ? { scale: event.scale } : {}) };
       if (event.saveTo === QUALITY_COMMENT && event.value !== undefined && String(event.value) !== "") {
-        return { ...base, kind: "commented", comment: String(event.value) };
+        return { ...base, kind: "commented", comment: String(event.value), ...(event.cleaned ? { commentSanitized: true } : {}) };
       }
       return undefined;
     }

@@ -40,7 +40,8 @@ export class SurveyBatchWriter {
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
   /** Transactions and events written so far: batches / events is the mean batch size. */
-  readonly stats = { batches: 0, events: 0 };
+  /** `salvaged`: events stored without their comment because the database refused it (see applyOne). */
+  readonly stats = { batches: 0, events: 0, salvaged: 0 };
 
   constructor(
     private readonly store: SurveyWriteStore,
@@ -87,11 +88,10 @@ export class SurveyBatchWriter {
   private async applyBatch(batch: Pending[]): Promise<void> {
     try {
       await this.store.apply(batch.map((p) => p.event));
-      this.stats.batches++;
-      this.stats.events += batch.length;
+      this.count(batch.length);
       for (const p of batch) p.resolve();
     } catch (err) {
-      if (batch.length === 1 || isTransient(err)) {
+      if (isTransient(err)) {
         // The database is away: every job retries on its own backoff; isolating would only hammer it.
         for (const p of batch) p.reject(err);
         return;
@@ -99,9 +99,7 @@ export class SurveyBatchWriter {
       // Something in the batch was refused: write one by one so only the offending event fails.
       for (const p of batch) {
         try {
-          await this.store.apply([p.event]);
-          this.stats.batches++;
-          this.stats.events++;
+          await this.applyOne(p.event, batch.length === 1 ? err : undefined);
           p.resolve();
         } catch (e) {
           p.reject(e);
@@ -109,6 +107,47 @@ export class SurveyBatchWriter {
       }
     }
   }
+
+  /**
+   * Stores one event. When the database refuses it for its data (SQLSTATE class 22) even after
+   * the store's own cleaning, the comment is the only free-form data an event carries: the event
+   * is stored without it (flagged as sanitized), so a comment never takes its rating with it.
+   * `failed` is the error a one-event batch already got (no need to try it again as it was).
+   */
+  private async applyOne(event: SurveyEvent, failed?: unknown): Promise<void> {
+    let err = failed;
+    if (err === undefined) {
+      try {
+        await this.store.apply([event]);
+        this.count(1);
+        return;
+      } catch (e) {
+        err = e;
+      }
+    }
+    const salvaged = isDataError(err) ? withoutComment(event) : undefined;
+    if (!salvaged) throw err;
+    await this.store.apply([salvaged]);
+    this.count(1);
+    this.stats.salvaged++;
+  }
+
+  private count(events: number): void {
+    this.stats.batches++;
+    this.stats.events += events;
+  }
+}
+
+/** Whether the database refused the data itself (SQLSTATE class 22: invalid text, JSON, numbers, ranges). */
+export function isDataError(err: unknown): boolean {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" && code.startsWith("22");
+}
+
+/** The event without its comment, or undefined when it has none to drop. */
+function withoutComment(event: SurveyEvent): SurveyEvent | undefined {
+  if (event.comment === undefined || event.comment === "") return undefined;
+  return { ...event, comment: "", commentSanitized: true };
 }
 
 const TRANSIENT_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);

@@ -5,6 +5,7 @@
  * without retries.
  */
 import { BotflowError } from "../../engine/errors.ts";
+import { cleanSurveyEvent } from "../clean-survey-event.ts";
 import { SURVEY_EVENT_KINDS, type SurveyEvent, type SurveyEventKind } from "../events.ts";
 
 /** A job payload that is not a survey event; retrying cannot fix it. */
@@ -61,7 +62,13 @@ export function parseSurveyEvent(data: unknown): SurveyEvent {
     if (typeof d.comment !== "string") throw new MalformedSurveyEventError("comment must be a string");
     event.comment = d.comment;
   }
+  if (d.commentSanitized !== undefined) {
+    if (typeof d.commentSanitized !== "boolean") throw new MalformedSurveyEventError("commentSanitized must be a boolean");
+    if (d.commentSanitized) event.commentSanitized = true;
+  }
   if (d.reason !== undefined) event.reason = text("reason", 50);
   if (kind === "answered" && event.score === undefined) throw new MalformedSurveyEventError("an answered event needs a score");
-  return event;
+  // Text the database cannot hold is cleaned, not refused: this is also what recovers jobs that
+  // were dead-lettered for it before botflow cleaned text where it enters (replay-dead).
+  return cleanSurveyEvent(event);
 }

@@ -21,6 +21,7 @@
  * row lock (or its uncommitted insert), so the rollups never count a survey twice, whatever
  * the interleaving or redelivery. Statements are prepared once per connection (`prepare`).
  */
+import { cleanSurveyEvent } from "../clean-survey-event.ts";
 import type { SurveyEvent } from "../events.ts";
 import type { SqlQueryable } from "./sql-client.ts";
 import { contributionOf, deriveSurvey, mergeEvents, type Contribution, type StoredEvents } from "./survey-state.ts";
@@ -63,11 +64,13 @@ function checkEvent(e: SurveyEvent): void {
 }
 
 /** Applies one batch inside the caller's transaction. */
-export async function applySurveyEvents(q: SqlQueryable, s: string, events: readonly SurveyEvent[]): Promise<void> {
-  if (events.length === 0) return;
+export async function applySurveyEvents(q: SqlQueryable, s: string, input: readonly SurveyEvent[]): Promise<void> {
+  if (input.length === 0) return;
   const bySurvey = new Map<string, SurveyEvent[]>();
-  for (const e of events) {
-    checkEvent(e);
+  for (const raw of input) {
+    checkEvent(raw);
+    // Defense in depth: a string the database cannot hold is cleaned here whoever produced it.
+    const e = cleanSurveyEvent(raw);
     const list = bySurvey.get(e.surveyId);
     if (list) list.push(e);
     else bySurvey.set(e.surveyId, [e]);
@@ -159,11 +162,13 @@ function rollupDeltas(sums: Map<string, RollupDelta>): RollupDelta[] {
 const DERIVED_COLUMNS = `events = u.events::jsonb, offered = u.offered, accepted = u.accepted, denied = u.denied, denied_reason = u.denied_reason,
        completed = u.completed, score = u.score, scale = u.scale, comment = u.comment, offered_at = to_timestamp(u.offered_at / 1000),
        answered_at = to_timestamp(u.answered_at / 1000), declined_at = to_timestamp(u.declined_at / 1000),
-       completed_at = to_timestamp(u.completed_at / 1000), updated_at = now()`;
+       completed_at = to_timestamp(u.completed_at / 1000), comment_sanitized = u.comment_sanitized, updated_at = now()`;
 const DERIVED_TYPES = `$2::text[], $3::bool[], $4::bool[], $5::bool[], $6::text[], $7::bool[], $8::float8[], $9::text[], $10::text[],
-                 $11::float8[], $12::float8[], $13::float8[], $14::float8[]`;
+                 $11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::bool[]`;
+const DERIVED_NAMES = `survey_id, events, offered, accepted, denied, denied_reason, completed, score, scale, comment, offered_at, answered_at, declined_at, completed_at,
+            comment_sanitized`;
 
-/** The parameters $1..$14 of the derived columns, in DERIVED_TYPES order. */
+/** The parameters $1..$15 of the derived columns, in DERIVED_TYPES order. */
 function derivedParams(rows: readonly { id: string; events: StoredEvents }[]): unknown[] {
   const derived = rows.map((r) => deriveSurvey(r.events));
   return [
@@ -181,6 +186,7 @@ function derivedParams(rows: readonly { id: string; events: StoredEvents }[]): u
     derived.map((d) => d.answeredAt),
     derived.map((d) => d.declinedAt),
     derived.map((d) => d.completedAt),
+    derived.map((d) => d.commentSanitized),
   ];
 }
 
@@ -188,13 +194,13 @@ function derivedParams(rows: readonly { id: string; events: StoredEvents }[]): u
 function insertSurveys(q: SqlQueryable, s: string, rows: readonly { id: string; first: SurveyEvent; events: StoredEvents }[]): Promise<{ survey_id: string }[]> {
   return q.query<{ survey_id: string }>(
     `INSERT INTO ${s}.survey (survey_id, events, offered, accepted, denied, denied_reason, completed, score, scale, comment,
-                              offered_at, answered_at, declined_at, completed_at,
+                              offered_at, answered_at, declined_at, completed_at, comment_sanitized,
                               scenario_id, scenario_version, channel, bot_id, conversation_id, dialogue_started_at)
      SELECT u.survey_id, u.events::jsonb, u.offered, u.accepted, u.denied, u.denied_reason, u.completed, u.score, u.scale, u.comment,
             to_timestamp(u.offered_at / 1000), to_timestamp(u.answered_at / 1000), to_timestamp(u.declined_at / 1000), to_timestamp(u.completed_at / 1000),
-            u.scenario_id, u.scenario_version, u.channel, u.bot_id, u.conversation_id, to_timestamp(u.started_ms / 1000)
-     FROM unnest($1::text[], ${DERIVED_TYPES}, $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::float8[])
-       AS u(survey_id, events, offered, accepted, denied, denied_reason, completed, score, scale, comment, offered_at, answered_at, declined_at, completed_at,
+            u.comment_sanitized, u.scenario_id, u.scenario_version, u.channel, u.bot_id, u.conversation_id, to_timestamp(u.started_ms / 1000)
+     FROM unnest($1::text[], ${DERIVED_TYPES}, $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::float8[])
+       AS u(${DERIVED_NAMES},
             scenario_id, scenario_version, channel, bot_id, conversation_id, started_ms)
      ORDER BY u.survey_id
      ON CONFLICT (survey_id) DO NOTHING
@@ -216,7 +222,7 @@ async function updateSurveys(q: SqlQueryable, s: string, updates: readonly { id:
   await q.query(
     `UPDATE ${s}.survey AS t SET ${DERIVED_COLUMNS}
      FROM unnest($1::text[], ${DERIVED_TYPES})
-       AS u(survey_id, events, offered, accepted, denied, denied_reason, completed, score, scale, comment, offered_at, answered_at, declined_at, completed_at)
+       AS u(${DERIVED_NAMES})
      WHERE t.survey_id = u.survey_id`,
     derivedParams(updates),
     PREPARED,

@@ -80,6 +80,11 @@ export const MIGRATIONS: readonly Migration[] = [
          INCLUDE (${COUNTERS.join(", ")})`,
     ],
   },
+  {
+    version: 3,
+    name: "survey says when its comment had to be cleaned to be stored",
+    statements: (s) => [`ALTER TABLE ${s}.survey ADD COLUMN comment_sanitized boolean NOT NULL DEFAULT false`],
+  },
 ];
 
 /** Applies the migrations `schema` lacks; call inside a transaction. */

@@ -201,6 +201,7 @@ interface ListRow {
   score: number | null;
   scale: string;
   comment: string | null;
+  comment_sanitized: boolean;
   completed_ms: number | null;
 }
 
@@ -244,7 +245,7 @@ export async function queryDialogues(q: SqlQueryable, ctx: FiguresContext, query
   const rows = await q.query<ListRow>(
     `SELECT survey_id, scenario_id, scenario_version, channel, bot_id, conversation_id,
             (extract(epoch FROM dialogue_started_at) * 1000)::float8 AS started_ms, offered, accepted, denied, denied_reason,
-            completed, score, scale, comment, (extract(epoch FROM completed_at) * 1000)::float8 AS completed_ms
+            completed, score, scale, comment, comment_sanitized, (extract(epoch FROM completed_at) * 1000)::float8 AS completed_ms
      FROM ${ctx.schema}.survey WHERE ${where}
      ORDER BY dialogue_started_at DESC, survey_id DESC LIMIT $${params.length}`,
     params,
@@ -271,6 +272,7 @@ function toDialogueRow(r: ListRow): DialogueRow {
     score: r.score === null ? null : Number(r.score),
     scale: r.scale,
     comment: r.comment,
+    commentSanitized: r.comment_sanitized,
     completedAt: r.completed_ms === null ? null : Number(r.completed_ms),
   };
 }

@@ -18,6 +18,8 @@ export interface StoredEvent {
   score?: number;
   scale?: { min: number; max: number };
   comment?: string;
+  /** The comment had to be cleaned to be stored (SurveyEvent.commentSanitized). */
+  sanitized?: true;
   reason?: string;
 }
 
@@ -37,6 +39,8 @@ export interface SurveyDerived {
   /** "min-max" of the rating keyboard, "" when no event said. */
   scale: string;
   comment: string | null;
+  /** The comment shown is not byte for byte what the client sent: it had to be cleaned to be stored. */
+  commentSanitized: boolean;
   offeredAt: number | null;
   answeredAt: number | null;
   declinedAt: number | null;
@@ -60,6 +64,7 @@ export function storedEvent(e: SurveyEvent): StoredEvent {
   if (typeof e.score === "number" && Number.isFinite(e.score)) s.score = e.score;
   if (e.scale && Number.isFinite(e.scale.min) && Number.isFinite(e.scale.max)) s.scale = { min: e.scale.min, max: e.scale.max };
   if (typeof e.comment === "string") s.comment = e.comment;
+  if (e.commentSanitized === true && typeof e.comment === "string") s.sanitized = true;
   if (typeof e.reason === "string") s.reason = e.reason;
   return s;
 }
@@ -91,9 +96,14 @@ export function deriveSurvey(ev: StoredEvents): SurveyDerived {
   const denied = ev.declined !== undefined && !accepted;
   const offered = ev.offered !== undefined || accepted || ev.declined !== undefined;
   let comment: string | null;
-  if (completed) comment = completed.comment ?? (score !== null ? "" : null);
-  else if (ev.commented?.comment !== undefined && ev.commented.comment !== "") comment = ev.commented.comment;
-  else comment = score !== null ? "" : null;
+  let commentSanitized = false;
+  if (completed) {
+    comment = completed.comment ?? (score !== null ? "" : null);
+    commentSanitized = completed.comment !== undefined && completed.sanitized === true;
+  } else if (ev.commented?.comment !== undefined && ev.commented.comment !== "") {
+    comment = ev.commented.comment;
+    commentSanitized = ev.commented.sanitized === true;
+  } else comment = score !== null ? "" : null;
   return {
     offered,
     accepted,
@@ -104,6 +114,7 @@ export function deriveSurvey(ev: StoredEvents): SurveyDerived {
     // The keyboard that was offered defines the scale; later events only fill a gap.
     scale: scaleKey(ev.offered?.scale ?? ev.answered?.scale ?? completed?.scale),
     comment,
+    commentSanitized,
     offeredAt: ev.offered?.at ?? null,
     answeredAt: ev.answered?.at ?? (completed?.score !== undefined ? completed.at : null),
     declinedAt: ev.declined?.at ?? null,

@@ -32,10 +32,11 @@ export interface DialogueQuery extends StatsFilter {
 /**
  * One dialogue in the list, with its CSAT and client-comment columns: the survey's identity and
  * the derived columns of its row (`score` is the CSAT column; `comment` the client-comment one,
- * "" for a rating without a comment, null when there is neither — personal data).
+ * "" for a rating without a comment, null when there is neither — personal data; `commentSanitized`
+ * when it had to be cleaned to be stored).
  */
 export type DialogueRow = Pick<SurveyEvent, "surveyId" | "scenarioId" | "scenarioVersion" | "channel" | "botId" | "conversationId" | "dialogueStartedAt"> &
-  Pick<SurveyDerived, "offered" | "accepted" | "denied" | "deniedReason" | "completed" | "score" | "scale" | "comment" | "completedAt">;
+  Pick<SurveyDerived, "offered" | "accepted" | "denied" | "deniedReason" | "completed" | "score" | "scale" | "comment" | "commentSanitized" | "completedAt">;
 
 export interface DialoguePage {
   rows: DialogueRow[];

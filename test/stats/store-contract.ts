@@ -108,6 +108,25 @@ export function describeSurveyStoreContract(backend: StoreBackend): void {
       expect(f).toMatchObject({ dialogues: 2, offered: 1, answered: 0, surveys: 1, rated: 0, commented: 1, average: null });
     });
 
+    it("stores a survey whose text the database cannot hold (U+0000, lone surrogates) cleaned, rating and all, and says so", async () => {
+      // As a producer that does not clean (an older web process, a hand-made job) would send them.
+      await store.apply([
+        ...fullSurvey("nul", 2, "bad\u0000nul", { conversationId: "c\u00001" }),
+        ...fullSurvey("sur", 4, "lone \ud800 high \udc00 low", { reason: "x\ud800" }),
+        ...fullSurvey("ok", 5, "👨‍👩‍👧 fine"),
+      ]);
+      const rows = (await store.listDialogues({})).rows.sort((a, b) => a.surveyId.localeCompare(b.surveyId));
+      expect(rows.map((r) => [r.surveyId, r.score, r.comment, r.commentSanitized])).toEqual([
+        ["nul", 2, "badnul", true],
+        ["ok", 5, "👨‍👩‍👧 fine", false],
+        ["sur", 4, "lone \uFFFD high \uFFFD low", true],
+      ]);
+      expect(rows[0]!.conversationId).toBe("c1");
+      const f = await store.figures(DAY);
+      expect(f).toMatchObject({ surveys: 3, rated: 3, commented: 3, distribution: { "2": 1, "4": 1, "5": 1 } });
+      expect(f.average).toBeCloseTo(11 / 3, 10);
+    });
+
     it("records a decline with its reason, and an answer overrides a decline", async () => {
       await store.apply([surveyEvent("offered", "d"), surveyEvent("declined", "d", { reason: "timeout" }), surveyEvent("declined", "e"), surveyEvent("answered", "e", { score: 2 })]);
       const rows = (await store.listDialogues({})).rows.sort((a, b) => a.surveyId.localeCompare(b.surveyId));

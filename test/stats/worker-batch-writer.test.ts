@@ -35,7 +35,7 @@ describe("SurveyBatchWriter", () => {
     await Promise.all([first, ...rest]);
     expect(store.calls.map((c) => c.length)).toEqual([1, 40]);
     expect(await base.count()).toBe(41);
-    expect(writer.stats).toEqual({ batches: 2, events: 41 });
+    expect(writer.stats).toEqual({ batches: 2, events: 41, salvaged: 0 });
   });
 
   it("runs up to maxInFlight transactions at once; later writes wait and go together", async () => {
