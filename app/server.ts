@@ -32,7 +32,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     if (QUIET.has(path)) req.log.debug(entry, "request");
     else req.log.info(entry, "request");
   });
-  await app.register(websocket, { options: { maxPayload: o.maxWebSocketBytes ?? 64 * 1024 } });
+  await app.register(websocket, { options: { maxPayload: o.maxWebSocketBytes ?? 384 * 1024 } });
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {

@@ -3,10 +3,14 @@
  * parser every inbound frame goes through before anything else sees it. See README.md.
  */
 
-/** Largest client frame accepted, in bytes; bigger ones get an error frame. */
-export const MAX_FRAME_BYTES = 16 * 1024;
-/** Longest typed text, in characters (the scenario's own max_length usually cuts earlier). */
-export const MAX_TEXT_CHARS = 4096;
+/** Largest client frame accepted, in bytes; bigger ones get an error frame. Room for MAX_TEXT_CHARS of any script as JSON. */
+export const MAX_FRAME_BYTES = 320 * 1024;
+/**
+ * Longest typed text, in characters: the longest a scenario's max_length may allow (a long
+ * complaint pasted into a comment box is kept, not lost); the scenario's own max_length
+ * usually cuts earlier.
+ */
+export const MAX_TEXT_CHARS = 65_536;
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 /** What the server issues: 18 random bytes, base64url. Only such ids can be resumed, so none is short or chosen. */
 const CONVERSATION = /^[A-Za-z0-9_-]{24}$/;

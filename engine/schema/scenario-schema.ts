@@ -124,7 +124,8 @@ export const WaitBlock = Type.Object(
     text: LocalizedText,
     save_to: Type.Optional(VarName),
     min_length: Type.Optional(Type.Integer({ minimum: 0 })),
-    max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+    // Up to 64 K characters for long comments; when unset, 4096 (the interpreter's default).
+    max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536 })),
     invalid: Type.Optional(Invalid),
     skip: Type.Optional(Skip),
     timeout: Type.Optional(Timeout),

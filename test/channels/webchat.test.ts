@@ -298,8 +298,8 @@ describe("web chat against hostile frames", () => {
       [{ type: "choice", id: "e5", promptId: "p1", index: 1.5 }, "bad_frame", "choice.index must be a button index"],
       [{ type: "choice", id: "e6", promptId: { $gt: "" }, index: 1 }, "bad_frame", "choice.promptId must be the promptId of a message"],
       [{ type: "start", scenarioId: "../secrets" }, "bad_frame", "start.scenarioId must be a scenario id"],
-      [{ type: "text", id: "e7", text: "x".repeat(5000) }, "bad_frame", "text.text is over 4096 characters"],
-      [JSON.stringify({ type: "text", id: "e8", text: "y".repeat(17_000) }), "too_large", "-byte limit"],
+      [{ type: "text", id: "e7", text: "x".repeat(70_000) }, "bad_frame", "text.text is over 65536 characters"],
+      [JSON.stringify({ type: "text", id: "e8", text: "y".repeat(330_000) }), "too_large", "-byte limit"],
     ];
     for (const [frame, code, message] of afterHello) {
       c.send(frame);
@@ -329,7 +329,7 @@ describe("web chat against hostile frames", () => {
   it("closes a socket that sends a frame over the transport limit (1009) and keeps serving others", async () => {
     const { url } = await start();
     const c = await connect(url);
-    c.send("z".repeat(100 * 1024));
+    c.send("z".repeat(400 * 1024));
     expect(await c.closed()).toBe(1009);
     const other = await connect(url);
     other.send({ type: "hello" });
