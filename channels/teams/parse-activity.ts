@@ -32,8 +32,11 @@ export interface ParseOptions {
   startOnInstall: boolean;
 }
 
-/** Longest text taken from one message; the scenario's own limits apply after this. */
-const MAX_TEXT = 10_000;
+/**
+ * Longest text taken from one message: the longest answer a scenario may accept (max_length is
+ * at most 65536), so a long comment is judged by the scenario, not cut here.
+ */
+const MAX_TEXT = 65_536;
 
 export function parseActivity(a: TeamsActivity, o: ParseOptions): ParseResult {
   const conversationId = a.conversation?.id;

@@ -19,17 +19,7 @@ import { SurveyBatchWriter, isDataError, type SurveyWriteStore } from "../../sta
 import { ManualClock } from "../helpers/manual-clock.ts";
 import { RecordingDelivery } from "../helpers/recorders.ts";
 import { loadTestScenario, RecordingQueue, testActions } from "../helpers/scenario.ts";
-
-/** The hostile texts of the reliability issue, with what must be stored of each. */
-export const HOSTILE_TEXTS: readonly { name: string; sent: string; stored: string; sanitized: boolean }[] = [
-  { name: "U+0000", sent: "bad\u0000nul and\u0000\u0000more", stored: "badnul andmore", sanitized: true },
-  { name: "a lone high surrogate", sent: "lone \ud800 high", stored: "lone \uFFFD high", sanitized: true },
-  { name: "a lone low surrogate", sent: "\udc00 lone low at the start", stored: "\uFFFD lone low at the start", sanitized: true },
-  { name: "a high surrogate at the very end", sent: "cut emoji \ud83d", stored: "cut emoji \uFFFD", sanitized: true },
-  { name: "64 KB of text", sent: "Довгий відгук. ".repeat(4370).slice(0, 65_536), stored: "Довгий відгук. ".repeat(4370).slice(0, 65_536).trim(), sanitized: false },
-  { name: "RTL and zero-width marks", sent: "\u202Eשירות מצוין\u202C \u200Bok\u200D\u200E\u2066x\u2069", stored: "\u202Eשירות מצוין\u202C \u200Bok\u200D\u200E\u2066x\u2069", sanitized: false },
-  { name: "emoji ZWJ sequences", sent: "👨‍👩‍👧‍👦 🏳️‍🌈 👍🏽 ❤️‍🔥", stored: "👨‍👩‍👧‍👦 🏳️‍🌈 👍🏽 ❤️‍🔥", sanitized: false },
-];
+import { HOSTILE_TEXTS } from "./hostile-texts.ts";
 
 describe("cleanText", () => {
   it("removes U+0000, replaces lone surrogates with U+FFFD and leaves everything else alone", () => {
