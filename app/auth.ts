@@ -42,9 +42,42 @@ export function createAuth(token: string | undefined): Auth {
   };
 }
 
-/** A preHandler that answers 401 (API) or redirects to the login page (a browser asking for HTML). */
+/**
+ * Whether a state-changing request comes from a page of this server. Browsers send `Origin` on
+ * every cross-site POST (and on same-origin fetch POSTs), so a request whose Origin names another
+ * host is a cross-site request forgery, whatever cookie it carries. A request without Origin is
+ * not from a browser page (curl, scripts with a Bearer token) or from a same-origin form in an old
+ * browser; `SameSite=Strict` covers those. Behind a proxy, the forwarded host counts too.
+ */
+export function sameOrigin(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return req.headers["sec-fetch-site"] !== "cross-site";
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return false; // "null" (sandboxed frames, file:) or garbage
+  }
+  const forwarded = req.headers["x-forwarded-host"];
+  const hosts = [req.headers.host, ...(typeof forwarded === "string" ? forwarded.split(",").map((h) => h.trim()) : [])];
+  return hosts.includes(host);
+}
+
+/** The 403 a cross-site state-changing request gets. */
+export function refuseCrossSite(reply: FastifyReply) {
+  return reply.code(403).send({ error: "cross_site", message: "state-changing requests are accepted from botflow's own pages (Origin must match the host) or with Authorization: Bearer" });
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * A preHandler that answers 401 (API) or redirects to the login page (a browser asking for HTML).
+ * Requests that change state (POST, …) must also come from this server's own pages (see
+ * `sameOrigin`), unless they carry the token as a Bearer header, which no other site can add.
+ */
 export function requireAuth(auth: Auth, loginPath: string) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!SAFE_METHODS.has(req.method) && !sameOrigin(req) && !hasBearer(auth, req)) return refuseCrossSite(reply);
     if (auth.allows(req)) return;
     if (req.method === "GET" && (req.headers.accept ?? "").includes("text/html")) return reply.redirect(loginPath, 303);
     return reply
@@ -52,6 +85,11 @@ export function requireAuth(auth: Auth, loginPath: string) {
       .header("www-authenticate", 'Bearer realm="botflow"')
       .send({ error: "unauthorized", message: "send Authorization: Bearer <BOTFLOW_TOKEN>, or log in at /dashboard/login" });
   };
+}
+
+function hasBearer(auth: Auth, req: FastifyRequest): boolean {
+  const header = req.headers.authorization;
+  return auth.enabled && header?.startsWith("Bearer ") === true && auth.matches(header.slice(7).trim());
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {

@@ -1,10 +1,12 @@
 /**
  * The CSAT dashboard page (GET /dashboard: plain HTML, CSS and JS in app/dashboard/, no build
- * step) and, when BOTFLOW_TOKEN is set, its login form that trades the token for a session cookie.
+ * step) and, when BOTFLOW_TOKEN is set, its login form that trades the token for a session cookie
+ * (rate-limited per client address: LoginLimiter; cross-site posts refused).
  */
 import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
-import { requireAuth, type Auth } from "./auth.ts";
+import { refuseCrossSite, requireAuth, sameOrigin, type Auth } from "./auth.ts";
+import { LoginLimiter } from "./login-limiter.ts";
 
 const HEADERS = {
   "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -18,7 +20,8 @@ async function asset(name: string): Promise<string> {
 }
 
 /** Registers /dashboard, its assets, and /dashboard/login. */
-export async function dashboardRoutes(app: FastifyInstance, o: { auth: Auth }): Promise<void> {
+export async function dashboardRoutes(app: FastifyInstance, o: { auth: Auth; loginLimiter?: LoginLimiter }): Promise<void> {
+  const limiter = o.loginLimiter ?? new LoginLimiter();
   const [page, js, css, login] = await Promise.all([asset("index.html"), asset("dashboard.js"), asset("dashboard.css"), asset("login.html")]);
   const loginPage = (error: string) => login.replace("<!--ERROR-->", error);
 
@@ -36,11 +39,25 @@ export async function dashboardRoutes(app: FastifyInstance, o: { auth: Auth }): 
     });
     scope.post("/dashboard/login", async (req, reply) => {
       if (!o.auth.enabled) return reply.redirect("/dashboard", 303);
+      // A login form posted from another site would log the victim into the attacker's session.
+      if (!sameOrigin(req)) return refuseCrossSite(reply);
+      const wait = limiter.blockedFor(req.ip);
+      if (wait > 0) {
+        const seconds = Math.ceil(wait / 1000);
+        return reply
+          .code(429)
+          .header("retry-after", String(seconds))
+          .headers(HEADERS)
+          .type("text/html; charset=utf-8")
+          .send(loginPage(`Too many wrong tokens from this address. Try again in ${Math.ceil(seconds / 60)} min.`));
+      }
       const token = (req.body as Record<string, unknown> | undefined)?.token;
       if (typeof token !== "string" || !o.auth.matches(token)) {
+        limiter.failed(req.ip);
         req.log.warn({ path: "/dashboard/login" }, "dashboard login with a wrong token");
         return reply.code(401).headers(HEADERS).type("text/html; charset=utf-8").send(loginPage("That is not the token. Ask whoever runs botflow for BOTFLOW_TOKEN."));
       }
+      limiter.succeeded(req.ip);
       const secure = req.protocol === "https";
       return reply.header("set-cookie", o.auth.sessionCookie(secure)).redirect("/dashboard", 303);
     });
