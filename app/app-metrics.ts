@@ -1,10 +1,11 @@
 /**
  * The web process's Prometheus metrics: inbound events by channel, effects delivered, action
  * failures, survey queue depth, failures and dead letters, survey queueing latency, survey
- * job latency (queue lag and queued-to-stored time), HTTP latency.
+ * job latency (queue lag and queued-to-stored time), HTTP latency, whether each store answers.
  */
 import { latencyQuantile, type SurveyJobLatency } from "../stats/queue/survey-job-latency.ts";
 import { LATENCY_BUCKETS, Metrics, type Counter, type Histogram } from "./metrics.ts";
+import type { ReadinessCheck } from "./readiness.ts";
 
 export interface AppMetricsSources {
   /** Survey queue job counts by state (waiting, active, delayed, failed, dead …), read at scrape. */
@@ -13,6 +14,8 @@ export interface AppMetricsSources {
   jobLatency(): Promise<SurveyJobLatency>;
   /** Open web chat sockets. */
   webchatSockets(): number;
+  /** Readiness checks; those naming a `store` are run at scrape for `botflow_store_up{store}`. */
+  storeChecks?(): readonly ReadinessCheck[];
 }
 
 export interface AppMetricsOptions {
@@ -86,6 +89,18 @@ export function createAppMetrics(sources: AppMetricsSources, o: AppMetricsOption
     async (scrape) => [[{}, (await scrape.once(jobLatency)).sorted.length]],
   );
   registry.gauge("botflow_webchat_sockets", "Open web chat WebSockets.", [], async () => [[{}, sources.webchatSockets()]]);
+  registry.gauge("botflow_store_up", "1 when the store answered its readiness check at this scrape (within the queue read timeout), 0 when not.", ["store"], async () =>
+    Promise.all(
+      (sources.storeChecks?.() ?? []).flatMap((c) =>
+        c.store === undefined
+          ? []
+          : [bounded(c.check(), timeoutMs, `${c.store} check`).then(
+              () => [{ store: c.store as string }, 1] as [Record<string, string>, number],
+              () => [{ store: c.store as string }, 0] as [Record<string, string>, number],
+            )],
+      ),
+    ),
+  );
   return metrics;
 }
 

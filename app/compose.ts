@@ -107,6 +107,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       queueCounts: () => (services ? services.queueCounts() : Promise.resolve({})),
       jobLatency: () => (services ? services.jobLatency() : Promise.resolve({ oldestWaitingSeconds: 0, recentSeconds: [] })),
       webchatSockets: () => webchatSockets(),
+      storeChecks: () => services?.checks ?? [],
     });
     const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);
     const actions = new ActionRegistry().register(statisticSetAction(surveys));

@@ -48,9 +48,18 @@ export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 export class Metrics {
   private readonly families: Family[] = [];
 
-  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+  /** A counter; with `collect`, its series are read at every scrape (a total another object keeps). */
+  counter(name: string, help: string, labelNames: readonly string[] = [], collect?: (scrape: Scrape) => Promise<[Labels, number][]>): Counter {
     const values = new Map<string, number>();
-    this.add({ name, help, type: "counter", lines: async () => [...values].map(([k, v]) => `${name}${k} ${v}`) });
+    this.add({
+      name,
+      help,
+      type: "counter",
+      lines: async (scrape) => {
+        const series = collect ? new Map((await collect(scrape)).map(([labels, v]) => [key(labelNames, labels), v] as const)) : values;
+        return [...series].map(([k, v]) => `${name}${k} ${v}`);
+      },
+    });
     return {
       inc: (labels = {}, by = 1) => {
         const k = key(labelNames, labels);

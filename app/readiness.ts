@@ -6,6 +6,8 @@
 /** One dependency; `check` rejects (or times out) when it is not usable. */
 export interface ReadinessCheck {
   name: string;
+  /** A store this check proves reachable ("postgres", "redis", "pglite"): /metrics reports it as `botflow_store_up{store}`. */
+  store?: string;
   check(): Promise<void>;
 }
 

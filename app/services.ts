@@ -109,7 +109,7 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
     surveys: queue,
     surveyStore: reader,
     description,
-    checks: [{ name: "statistics-store", check: () => pingStore(reader) }],
+    checks: [{ name: "statistics-store", store: "pglite", check: () => pingStore(reader) }],
     // In process an event is stored before `add` resolves: nothing waits; failures end in the dead letter.
     queueCounts: async () => ({ dead: queue.deadLetters().length }),
     jobLatency: async () => queue.jobLatency(),
@@ -163,9 +163,9 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
     surveyStore,
     description: `BullMQ on ${redactUrl(redisUrl)}, PostgreSQL at ${redactUrl(databaseUrl)}`,
     checks: [
-      { name: "redis", check: async () => void (await redis.ping()) },
+      { name: "redis", store: "redis", check: async () => void (await redis.ping()) },
       { name: "survey-queue", check: async () => void (await queue.counts()) },
-      { name: "database", check: () => pingStore(surveyStore) },
+      { name: "database", store: "postgres", check: () => pingStore(surveyStore) },
     ],
     queueCounts: async () => ({ ...(await queue.counts()) }),
     // While Redis is away a command would wait in ioredis's offline queue: answer at once instead.

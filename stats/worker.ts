@@ -4,24 +4,37 @@
  * database; the store's per-event idempotency makes redelivery harmless, so a worker
  * killed between committing and acknowledging costs a repeat, never a double count.
  *
+ * A store outage uses no attempts: the first write that fails because the store is away
+ * (`isTransient`) pauses taking jobs, holds the jobs in flight (their locks stay renewed) and
+ * leaves probing to StoreAvailability; when a probe answers, the held jobs are written at once
+ * and the worker takes jobs again. Closing during an outage hands the held jobs back to the
+ * queue, again without using an attempt. Only data errors count attempts and reach the dead letter.
+ *
  * @example
  * const worker = new SurveyWorker({ connection, store }); // concurrency DEFAULT_WORKER_CONCURRENCY
  * await worker.start();
  * process.once("SIGTERM", () => void worker.close()); // finishes in-flight jobs, then closes the store
  */
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { silentLogger, systemClock, type Clock, type Logger } from "../engine/ports.ts";
 import { parseSurveyEvent } from "./queue/parse-survey-event.ts";
 import { SurveyDeadLetters } from "./queue/survey-dead-letters.ts";
 import { DEFAULT_SURVEY_QUEUE, type SurveyQueueSettings } from "./queue/survey-queue-settings.ts";
-import { SurveyBatchWriter, type SurveyBatchWriterOptions, type SurveyWriteStore } from "./worker-batch-writer.ts";
+import type { RetryBackoff } from "./retry-backoff.ts";
+import { StoreAvailability } from "./store-availability.ts";
+import { StoreUnavailableError } from "./store/connect-backoff.ts";
+import { isTransient, SurveyBatchWriter, type SurveyBatchWriterOptions, type SurveyWriteStore } from "./worker-batch-writer.ts";
 
 export interface SurveyWorkerOptions {
   /** A connection with `maxRetriesPerRequest: null` (BullMQ requires it for workers). The caller closes it. */
   connection: Redis;
-  /** Closed by `close()`, after the last in-flight job. */
-  store: SurveyWriteStore;
+  /** Closed by `close()`, after the last in-flight job. `ping` (PgSurveyStore's) probes it during an outage. */
+  store: SurveyWriteStore & { ping?(): Promise<void> };
+  /** The store's name in logs and `botflow_store_up{store}`; default "postgres". */
+  storeName?: string;
+  /** Probes of a store that went away (default STORE_RETRY_BACKOFF: at most every 1–2 s). */
+  outageBackoff?: RetryBackoff;
   settings?: Partial<Pick<SurveyQueueSettings, "name" | "prefix">>;
   /** Jobs processed at once; also the largest batch one transaction can gather. */
   concurrency?: number;
@@ -52,6 +65,10 @@ export const DEFAULT_WORKER_CONCURRENCY = 1000;
 export class SurveyWorker {
   readonly worker: Worker<unknown, void>;
   readonly writer: SurveyBatchWriter;
+  /** Whether the store answers; `up` is `botflow_store_up`. */
+  readonly availability: StoreAvailability;
+  /** Jobs waiting in this worker for the store to come back. */
+  held = 0;
   private readonly dead: SurveyDeadLetters;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -62,8 +79,18 @@ export class SurveyWorker {
     this.log = o.logger ?? silentLogger;
     this.clock = o.clock ?? systemClock;
     this.writer = new SurveyBatchWriter(o.store, o.batch);
+    const store = o.store;
+    this.availability = new StoreAvailability({
+      store: o.storeName ?? "postgres",
+      probe: store.ping ? () => (store.ping as () => Promise<void>).call(store) : () => store.migrate(),
+      ...(o.outageBackoff ? { backoff: o.outageBackoff } : {}),
+      logger: this.log,
+      clock: this.clock,
+      // No new jobs while the store is away: they wait in the queue, for this worker or a luckier one.
+      onChange: (up) => void (up ? this.worker.resume() : this.worker.pause(true)),
+    });
     this.dead = new SurveyDeadLetters(o.connection, settings);
-    this.worker = new Worker<unknown, void>(settings.name, (job) => this.process(job), {
+    this.worker = new Worker<unknown, void>(settings.name, (job, token) => this.process(job, token), {
       connection: o.connection,
       prefix: settings.prefix,
       autorun: false,
@@ -85,6 +112,8 @@ export class SurveyWorker {
   /** Stops taking jobs, finishes those in flight, then closes the store. Safe to call twice. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Jobs held for an outage go back to the queue now instead of keeping the close waiting.
+      this.availability.close();
       await this.worker.close();
       await this.writer.drain();
       await this.dead.close();
@@ -93,7 +122,7 @@ export class SurveyWorker {
     return this.closing;
   }
 
-  private async process(job: Job<unknown, void>): Promise<void> {
+  private async process(job: Job<unknown, void>, token: string | undefined): Promise<void> {
     let event;
     try {
       event = parseSurveyEvent(job.data);
@@ -103,8 +132,21 @@ export class SurveyWorker {
       throw new UnrecoverableError(summary(err).message);
     }
     try {
-      await this.writer.write(event);
+      for (let tries = 1; ; tries++) {
+        await this.holdWhileDown(job, token);
+        try {
+          await this.writer.write(event);
+          return;
+        } catch (err) {
+          if (!isTransient(err)) throw err;
+          // One lost connection (a restart, a failover, a proxy dropping idle ones) is not yet an
+          // outage: try once more at once on a new one. Connection attempts already backing off are.
+          if (tries === 1 && !(err instanceof StoreUnavailableError)) continue;
+          this.availability.down(err);
+        }
+      }
     } catch (err) {
+      if (err instanceof DelayedError) throw err;
       const attempts = job.opts.attempts ?? 1;
       const final = job.attemptsMade + 1 >= attempts;
       // Dead-letter before BullMQ records the failure: a crash in between retries the job, never loses it.
@@ -114,6 +156,21 @@ export class SurveyWorker {
         final ? "survey event failed its last attempt; moved to the dead letter" : "survey event could not be stored; it will be retried",
       );
       throw err;
+    }
+  }
+
+  /** Waits while the store is away; when the worker closes first, hands the job back to the queue unused. */
+  private async holdWhileDown(job: Job<unknown, void>, token: string | undefined): Promise<void> {
+    if (this.availability.up) return;
+    this.held++;
+    try {
+      await this.availability.whenUp();
+    } catch {
+      // Back to the queue without an attempt: DelayedError is BullMQ's "moved, not failed".
+      await job.moveToDelayed(this.clock.now(), token);
+      throw new DelayedError();
+    } finally {
+      this.held--;
     }
   }
 

@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import { redactUrl } from "../../app/config.ts";
 import { pingPostgres, pingRedis } from "../../app/connectivity.ts";
 import { createLogger, type AppLogger } from "../../app/logger.ts";
+import { createWorkerMetrics, serveWorkerMetrics, type MetricsServer } from "../../app/worker-metrics.ts";
 import { durationMs } from "../../engine/scenario.ts";
 import { BullmqSurveyQueue } from "../../stats/queue/bullmq-survey-queue.ts";
 import { DEFAULT_SURVEY_QUEUE, deadQueueName, type SurveyQueueSettings } from "../../stats/queue/survey-queue-settings.ts";
@@ -30,6 +31,7 @@ export const WORKER_VARIABLES: Readonly<Record<string, string>> = {
 
 const USAGE = `usage: botflow worker [--concurrency N] [--queue NAME] [--prefix PREFIX] [--schema NAME]
                       [--lock-duration DUR] [--stalled-interval DUR] [--shutdown-timeout DUR]
+                      [--metrics-port PORT [--metrics-host HOST]]
        botflow worker --dead-letters | --replay-dead [--queue NAME] [--prefix PREFIX]
 
 Runs one statistics worker: survey events from the BullMQ queue at REDIS_URL are stored
@@ -42,11 +44,16 @@ in PostgreSQL at DATABASE_URL (schema migrated on start). Start as many as you n
   --stalled-interval DUR how often jobs of dead workers are looked for (default 30s); give every
                          worker of a queue the same value (BullMQ skips checks for the last one's)
   --shutdown-timeout DUR longest graceful shutdown before giving up, exit 1 (default 30s)
+  --metrics-port PORT    serve Prometheus metrics on GET /metrics at this port (0: any free one;
+                         default none): botflow_store_up, jobs held in an outage, events stored
+  --metrics-host HOST    address of the metrics listener (default 127.0.0.1; 0.0.0.0 in a container)
   --dead-letters         list the jobs in the dead letter (id, attempts, reason; never payloads) and exit
   --replay-dead          re-queue every dead-lettered job with fresh attempts and exit (needs only REDIS_URL)
 Logs are JSON lines on stdout (never comment text). SIGTERM/SIGINT finish the jobs in
 flight and exit 0; a second signal stops at once. Exit 1 when Redis or PostgreSQL cannot
-be reached at start.`;
+be reached at start. When PostgreSQL goes away later, the worker logs one warning, stops
+taking jobs, holds those in flight (no attempts used, nothing dead-lettered), probes it every
+1–2 s at most, and logs one line when it is back; then the backlog runs at full speed.`;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(
@@ -60,6 +67,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         "lock-duration": { type: "string" },
         "stalled-interval": { type: "string" },
         "shutdown-timeout": { type: "string" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string" },
         "dead-letters": { type: "boolean" },
         "replay-dead": { type: "boolean" },
       },
@@ -80,6 +89,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     concurrency = Number(v.concurrency);
     if (!/^[0-9]+$/.test(v.concurrency) || concurrency < 1 || concurrency > 10_000) {
       printUsageError(io, USAGE, `--concurrency "${v.concurrency}" must be a whole number from 1 to 10000`);
+      return EXIT_USAGE;
+    }
+  }
+  let metricsPort: number | undefined;
+  if (v["metrics-port"] !== undefined) {
+    metricsPort = Number(v["metrics-port"]);
+    if (!/^[0-9]+$/.test(v["metrics-port"]) || metricsPort > 65_535) {
+      printUsageError(io, USAGE, `--metrics-port "${v["metrics-port"]}" must be a port number from 0 to 65535`);
       return EXIT_USAGE;
     }
   }
@@ -146,8 +163,28 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     logger: log,
   });
   await worker.start();
-  log.info({ queue: settings.name, prefix: settings.prefix, concurrency, redis: redactUrl(redisUrl), database: redactUrl(databaseUrl) }, "survey worker started");
-  const progress = setInterval(() => logProgress(log, worker), 10_000);
+  let metricsServer: MetricsServer | undefined;
+  if (metricsPort !== undefined) {
+    try {
+      metricsServer = await serveWorkerMetrics(createWorkerMetrics(worker), { host: v["metrics-host"] ?? "127.0.0.1", port: metricsPort });
+    } catch (err) {
+      await worker.close().catch(() => {});
+      connection.disconnect();
+      println(io.stderr, `botflow worker: cannot serve metrics on ${v["metrics-host"] ?? "127.0.0.1"}:${metricsPort} (${err instanceof Error ? err.message : String(err)}): pick another --metrics-port`);
+      return EXIT_FAILED;
+    }
+  }
+  log.info(
+    { queue: settings.name, prefix: settings.prefix, concurrency, redis: redactUrl(redisUrl), database: redactUrl(databaseUrl), ...(metricsServer ? { metrics: metricsServer.url } : {}) },
+    "survey worker started",
+  );
+  // A progress line only when something was stored since the last one: an idle or held worker stays quiet.
+  let lastEvents = 0;
+  const progress = setInterval(() => {
+    if (worker.writer.stats.events === lastEvents) return;
+    lastEvents = worker.writer.stats.events;
+    logProgress(log, worker);
+  }, 10_000);
   progress.unref();
 
   const signal = await waitForSignal();
@@ -161,6 +198,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   ]);
   clearTimeout(timer);
   logProgress(log, worker);
+  await metricsServer?.close();
   connection.disconnect();
   if (!closed) {
     log.error({ timeoutMs }, "survey worker did not finish its jobs in time; they are retried by another worker once their locks expire");

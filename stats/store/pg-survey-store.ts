@@ -6,6 +6,9 @@
  * await store.migrate();
  */
 import pg from "pg";
+import { systemClock, type Clock } from "../../engine/ports.ts";
+import { STORE_RETRY_BACKOFF, type RetryBackoff } from "../retry-backoff.ts";
+import { ConnectBackoff } from "./connect-backoff.ts";
 import type { SqlClient, SqlQueryable, SqlQueryOptions } from "./sql-client.ts";
 import { SqlSurveyStore, type SqlSurveyStoreOptions } from "./sql-survey-store.ts";
 
@@ -18,6 +21,12 @@ export interface PgSurveyStoreOptions extends SqlSurveyStoreOptions {
   connectTimeoutMs?: number;
   /** Giving up on one query (the transaction then rolls back and the job retries); default 60 s. */
   queryTimeoutMs?: number;
+  /**
+   * After a failed connection attempt, further attempts wait this curve (default
+   * STORE_RETRY_BACKOFF: 100–200 ms, doubling, at most 1–2 s); meanwhile queries that need a
+   * new connection fail at once with StoreUnavailableError instead of knocking again.
+   */
+  connectBackoff?: RetryBackoff;
 }
 
 /**
@@ -35,15 +44,40 @@ function queryConfig(text: string, params: readonly unknown[] | undefined, optio
 }
 
 class PgClient implements SqlClient {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly connects: ConnectBackoff,
+  ) {}
+
+  /** A pooled connection: an idle one if any, else a new one unless connection attempts are backing off. */
+  private connect(): Promise<pg.PoolClient> {
+    return this.pool.idleCount > 0 ? this.pool.connect() : this.connects.attempt(() => this.pool.connect());
+  }
 
   async query<R>(text: string, params?: readonly unknown[], options?: SqlQueryOptions): Promise<R[]> {
-    const res = await this.pool.query(queryConfig(text, params, options));
-    return res.rows as R[];
+    const client = await this.connect();
+    let failed: Error | undefined;
+    // As pool.query does: a checked-out client has no pool listener, and a connection dropped
+    // mid-query must fail the query, not crash the process with an unhandled 'error' event.
+    const onError = (err: Error): void => {
+      failed = err;
+    };
+    client.on("error", onError);
+    try {
+      const res = await client.query(queryConfig(text, params, options));
+      return res.rows as R[];
+    } catch (err) {
+      // A client whose query failed is not handed out again.
+      failed = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      client.off("error", onError);
+      client.release(failed);
+    }
   }
 
   async transaction<T>(fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     let broken = false;
     // A checked-out client has no pool listener: a connection dropped mid-transaction (restart,
     // failover, network) would be an unhandled 'error' event and take the process down.
@@ -78,6 +112,9 @@ class PgClient implements SqlClient {
 }
 
 export class PgSurveyStore extends SqlSurveyStore {
+  /** Connection attempts and their backoff; `failures > 0` while PostgreSQL cannot be reached. */
+  readonly connects: ConnectBackoff;
+
   constructor(o: PgSurveyStoreOptions) {
     // Timeouts and TCP keepalive: a network that silently drops packets must fail the write (so
     // the job retries elsewhere) instead of hanging it while the worker keeps renewing its lock.
@@ -91,6 +128,13 @@ export class PgSurveyStore extends SqlSurveyStore {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on("error", () => {});
-    super(new PgClient(pool), o);
+    const connects = new ConnectBackoff({ backoff: o.connectBackoff ?? STORE_RETRY_BACKOFF, clock: o.clock ?? systemClock, what: "PostgreSQL" });
+    super(new PgClient(pool, connects), o);
+    this.connects = connects;
+  }
+
+  /** Resolves when PostgreSQL answers `select 1` (the worker's outage probe, readiness). */
+  async ping(): Promise<void> {
+    await this.db.query("select 1");
   }
 }

@@ -88,6 +88,36 @@ describe("createAppMetrics: survey job latency", () => {
     expect(sampleValue(samples, "botflow_inbound_events_total", { channel: "webchat", status: "processed" })).toBe(1);
     expect(sampleValue(samples, "botflow_webchat_sockets")).toBe(2);
   });
+
+  it("reports botflow_store_up per store from the readiness checks that name one: 1 answered, 0 failed or too slow", async () => {
+    let postgresUp = true;
+    const m = createAppMetrics(
+      {
+        queueCounts: async () => ({}),
+        jobLatency: async () => ({ oldestWaitingSeconds: 0, recentSeconds: [] }),
+        webchatSockets: () => 0,
+        storeChecks: () => [
+          {
+            name: "database",
+            store: "postgres",
+            check: async () => {
+              if (!postgresUp) throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
+            },
+          },
+          { name: "redis", store: "redis", check: () => new Promise(() => {}) }, // hangs: counted down after the timeout
+          { name: "survey-queue", check: () => Promise.reject(new Error("not a store")) },
+        ],
+      },
+      { queueReadTimeoutMs: 20 },
+    );
+    const up = (text: string, store: string) => sampleValue(parsePrometheus(text).samples, "botflow_store_up", { store });
+    const first = await m.registry.render();
+    expect(parsePrometheus(first).types.get("botflow_store_up")).toBe("gauge");
+    expect([up(first, "postgres"), up(first, "redis")]).toEqual([1, 0]);
+    expect(parsePrometheus(first).samples.filter((s) => s.name === "botflow_store_up")).toHaveLength(2);
+    postgresUp = false;
+    expect(up(await m.registry.render(), "postgres")).toBe(0);
+  });
 });
 
 describe("GET /metrics", () => {
@@ -131,6 +161,7 @@ describe("GET /metrics", () => {
     expect(sampleValue(samples, "botflow_survey_queue_add_seconds_count", { kind: "offered" })).toBe(1);
     expect(sampleValue(samples, "botflow_survey_queue_jobs", { state: "dead" })).toBe(0);
     expect(sampleValue(samples, "botflow_webchat_sockets")).toBe(1);
+    expect(sampleValue(samples, "botflow_store_up", { store: "pglite" })).toBe(1);
     expect(sampleValue(samples, "botflow_http_request_duration_seconds_count", { method: "GET", route: "/chat", status: "200" })).toBe(1);
     expect(sampleValue(samples, "process_resident_memory_bytes")).toBeGreaterThan(0);
 

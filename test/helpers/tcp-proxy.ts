@@ -18,6 +18,8 @@ export class TcpProxy {
   mode: ProxyMode = "forward";
   /** Connections accepted in forward mode so far. */
   forwarded = 0;
+  /** Connections accepted in any mode so far: in `reset` and `blackhole`, the client's connection attempts. */
+  accepted = 0;
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
 
@@ -72,6 +74,7 @@ export class TcpProxy {
   }
 
   private accept(client: net.Socket): void {
+    this.accepted++;
     if (this.mode === "reset") {
       client.resetAndDestroy();
       return;

@@ -19,6 +19,7 @@ describe("PgSurveyStore timeouts", () => {
       maxConnections: 2,
       connectTimeoutMs: 300,
       queryTimeoutMs: 2_000,
+      connectBackoff: { baseMs: 1_000, capMs: 1_000 }, // 0.5–1 s between attempts: the test's back-to-back calls fall inside
     });
     await store.migrate();
   });
@@ -39,8 +40,14 @@ describe("PgSurveyStore timeouts", () => {
     await expect(store.apply(events)).rejects.toThrow(/timeout/i);
     expect(Date.now() - started).toBeLessThan(10_000);
 
+    // Meanwhile further calls fail at once, without knocking: connection attempts back off.
+    const attempts = store.connects.attempts;
+    await expect(store.apply(events)).rejects.toMatchObject({ name: "StoreUnavailableError", message: expect.stringMatching(/timeout/i) });
+    expect(store.connects.attempts).toBe(attempts);
+
     await proxy.setMode("forward");
-    await store.apply(events);
+    // The first call after the backoff delay (at most 1 s here) reconnects and writes.
+    await expect.poll(() => store.apply(events).then(() => "stored", (e: Error) => e.message), { timeout: 5_000, interval: 100 }).toBe("stored");
     await store.apply(events); // a retry of the same events counts once
     const f = await store.figures({ from: T0 - 86_400_000, to: T0 + 86_400_000, timeZone: "UTC" });
     expect(f.surveys).toBe(1);

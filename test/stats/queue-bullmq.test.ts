@@ -76,21 +76,46 @@ describe("BullmqSurveyQueue and SurveyWorker on the real Redis", () => {
     expect((await producer.counts()).waiting).toBe(0);
   });
 
-  it("retries a failing event with backoff until it is stored", async () => {
-    store.failNext = 2;
+  it("holds an event while the store is away, using no attempts, and stores it once a probe answers", async () => {
+    store.failNext = 2; // the write and its immediate retry on a new connection
+    const logger = new RecordingLogger();
     await producer.add(testEvent(1));
-    const w = startWorker();
+    const w = startWorker({ logger });
     await w.start();
     await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(1), { timeout: 10_000, interval: 20 });
     const job = await producer.queue.getJob("s1.completed");
-    expect(job?.attemptsMade).toBe(3); // BullMQ counts every attempt, the successful one included
+    expect(job?.attemptsMade).toBe(1); // BullMQ counts the successful attempt; the outage used none
     expect(store.calls).toHaveLength(3);
     expect(await base.jobIds()).toEqual(["s1.completed"]);
-    expect((await producer.counts()).dead).toBe(0);
+    expect((await producer.counts())).toMatchObject({ dead: 0, failed: 0 });
+    expect(logger.lines.map((l) => [l.level, l.msg?.split(":")[0]])).toEqual([
+      ["warn", "statistics store unreachable"],
+      ["info", "statistics store is back"],
+    ]);
+    expect(w.availability).toMatchObject({ up: true, outages: 1 });
   });
 
-  it("moves an event that exhausted its attempts to the dead letter, and replay stores it", async () => {
+  it("hands the jobs it holds for an outage back to the queue on close, unused, for the next worker", async () => {
     store.down = true;
+    await producer.addBulk([testEvent(1), testEvent(2), testEvent(3)]);
+    const w = startWorker();
+    await w.start();
+    await vi.waitFor(() => expect(w.held).toBe(3), { timeout: 10_000, interval: 20 });
+    await w.close(); // does not wait for the store
+    const c = await producer.counts();
+    expect(c.waiting + c.delayed).toBe(3);
+    expect(c).toMatchObject({ active: 0, failed: 0, dead: 0, completed: 0 });
+    for (const j of await producer.queue.getJobs(["waiting", "delayed"])) expect(j?.attemptsMade).toBe(0);
+
+    store.down = false;
+    const next = startWorker();
+    await next.start();
+    await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(3), { timeout: 10_000, interval: 20 });
+    expect(await base.jobIds()).toEqual(["s1.completed", "s2.completed", "s3.completed"]);
+  });
+
+  it("moves an event whose row is refused on every attempt to the dead letter, and replay stores it", async () => {
+    store.refuse = (e) => e.surveyId === "s7";
     const logger = new RecordingLogger();
     await producer.add(testEvent(7, { comment: "my private words" }));
     const w = startWorker({ logger });
@@ -99,13 +124,13 @@ describe("BullmqSurveyQueue and SurveyWorker on the real Redis", () => {
     await vi.waitFor(async () => expect((await producer.counts()).failed).toBe(1), { timeout: 5_000, interval: 20 });
     const [dead] = await producer.deadLetters();
     expect(dead).toMatchObject({ jobId: "s7.completed", attemptsMade: 3, unrecoverable: false, event: { surveyId: "s7", comment: "my private words" } });
-    expect(dead?.failedReason).toMatch(/ECONNREFUSED/);
+    expect(dead?.failedReason).toMatch(/row refused/);
     expect(store.timesGiven("s7.completed")).toBe(3);
     expect(await base.count()).toBe(0);
     expect(JSON.stringify(logger.lines)).not.toContain("my private words");
     expect(logger.lines.some((l) => l.msg?.includes("dead letter"))).toBe(true);
 
-    store.down = false;
+    store.refuse = () => false;
     expect(await producer.replayDead()).toBe(1);
     await vi.waitFor(async () => expect(await base.jobIds()).toEqual(["s7.completed"]), { timeout: 10_000, interval: 20 });
     const counts = await producer.counts();

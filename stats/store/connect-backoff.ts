@@ -1,0 +1,75 @@
+/**
+ * Connection attempts to a server that may be away, spaced by a capped exponential backoff
+ * with jitter. While the last attempt failed and its delay has not passed, or one trial
+ * attempt is already on its way, `attempt` fails at once with StoreUnavailableError and the
+ * server sees nothing: a pool asked for 50 connections while PostgreSQL is down knocks once
+ * every second or two, not 50 times per job retry. The first success clears it.
+ *
+ * @example
+ * const connects = new ConnectBackoff({ backoff: STORE_RETRY_BACKOFF, clock: systemClock, what: "PostgreSQL" });
+ * const client = await connects.attempt(() => pool.connect());
+ */
+import type { Clock } from "../../engine/ports.ts";
+import { retryDelay, type RetryBackoff } from "../retry-backoff.ts";
+
+export interface ConnectBackoffOptions {
+  backoff: RetryBackoff;
+  clock: Clock;
+  /** Names the server in error messages. */
+  what: string;
+  random?: () => number;
+}
+
+/**
+ * A connection was not even attempted: the previous attempts failed and the next is not due.
+ * Carries the last attempt's error code (ECONNREFUSED, 57P03 …) so callers classify it as the
+ * underlying failure; `retryInMs` says when the next real attempt may go out.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+  readonly code: string;
+  constructor(
+    what: string,
+    cause: unknown,
+    readonly retryInMs: number,
+    readonly failures: number,
+  ) {
+    const reason = cause instanceof Error ? cause.message || cause.name : String(cause);
+    super(`${what} connection attempts are backing off after ${failures} failure(s) (last: ${reason}); next attempt in ${retryInMs} ms`, { cause });
+    const code = (cause as { code?: unknown } | null)?.code;
+    this.code = typeof code === "string" ? code : "ECONNREFUSED";
+  }
+}
+
+export class ConnectBackoff {
+  /** Failed attempts in a row; 0 while connecting works. */
+  failures = 0;
+  /** Attempts that reached the network (tests and metrics). */
+  attempts = 0;
+  private retryAt = 0;
+  private trial = false;
+  private lastError: unknown;
+
+  constructor(private readonly o: ConnectBackoffOptions) {}
+
+  async attempt<T>(connect: () => Promise<T>): Promise<T> {
+    if (this.failures > 0) {
+      const wait = this.retryAt - this.o.clock.now();
+      if (wait > 0 || this.trial) throw new StoreUnavailableError(this.o.what, this.lastError, Math.max(0, wait), this.failures);
+      this.trial = true; // half-open: one attempt tells whether the server is back
+    }
+    this.attempts++;
+    try {
+      const c = await connect();
+      this.failures = 0;
+      return c;
+    } catch (err) {
+      this.failures++;
+      this.lastError = err;
+      this.retryAt = this.o.clock.now() + retryDelay(this.failures, this.o.backoff, this.o.random);
+      throw err;
+    } finally {
+      this.trial = false;
+    }
+  }
+}
