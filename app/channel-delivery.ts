@@ -1,9 +1,9 @@
 /**
- * The runtime's Delivery: hands each conversation's effects to the channel it lives on.
+ * The runtime's Delivery: hands each conversation's user-visible effects to the channel it lives on.
  */
 import type { Delivery, Logger } from "../engine/ports.ts";
 import type { ConversationRef, Effect, InboundEvent } from "../engine/types.ts";
-import type { Channel } from "../channels/port.ts";
+import { visibleEffects, type Channel, type VisibleEffect } from "../channels/port.ts";
 
 export class ChannelDelivery implements Delivery {
   private readonly byName = new Map<string, Channel>();
@@ -12,7 +12,7 @@ export class ChannelDelivery implements Delivery {
     channels: readonly Channel[],
     private readonly log: Logger,
     /** Hears of every delivery that succeeded (metrics). */
-    private readonly onDelivered: (channel: string, effects: readonly Effect[]) => void = () => {},
+    private readonly onDelivered: (channel: string, effects: readonly VisibleEffect[]) => void = () => {},
   ) {
     for (const c of channels) this.byName.set(c.name, c);
   }
@@ -25,7 +25,9 @@ export class ChannelDelivery implements Delivery {
       this.log.warn({ channel: ref.channel, conversation: ref.conversationId }, "effects for a channel that is not enabled were dropped");
       return;
     }
-    await channel.deliver(ref, effects, cause);
-    this.onDelivered(ref.channel, effects);
+    // The one place statistics and action effects are left out: channels see only what users see.
+    const visible = visibleEffects(effects);
+    await channel.deliver(ref, visible, cause);
+    this.onDelivered(ref.channel, visible);
   }
 }

@@ -12,28 +12,14 @@
 import type { FSWatcher } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
-import { ActionRegistry } from "../actions/registry.ts";
-import { statisticSetAction } from "../actions/statistic-set.ts";
-import { ConfigError, formatProblem, type ScenarioProblem } from "../engine/errors.ts";
+import { createActionRegistry } from "../actions/index.ts";
+import { ConfigError, errorSummary, formatProblem, type ScenarioProblem } from "../engine/errors.ts";
 import { systemClock, type Clock } from "../engine/ports.ts";
 import { ScenarioRegistry } from "../engine/registry.ts";
 import { Runtime } from "../engine/runtime.ts";
 import { SurveyTracker } from "../stats/survey-tracker.ts";
-import { webchatRoutes } from "../channels/webchat/plugin.ts";
-import { WEBCHAT_LIMITS, WebchatChannel } from "../channels/webchat/webchat-channel.ts";
-import { teamsRoutes } from "../channels/teams/plugin.ts";
-import { TEAMS_LIMITS, TeamsChannel } from "../channels/teams/teams-channel.ts";
-import { telegramRoutes } from "../channels/telegram/plugin.ts";
-import { TELEGRAM_LIMITS, TelegramChannel } from "../channels/telegram/telegram-channel.ts";
+import { CHANNEL_MODULES, scenarioVariable, type ChannelInstance } from "../channels/index.ts";
 import type { Channel } from "../channels/port.ts";
-import { whatsappCloudRoutes } from "../channels/whatsapp-cloud/plugin.ts";
-import { WHATSAPP_CLOUD_LIMITS } from "../channels/whatsapp-cloud/render.ts";
-import { WhatsappCloudChannel } from "../channels/whatsapp-cloud/whatsapp-cloud-channel.ts";
-import { whatsappWebRoutes } from "../channels/whatsapp/plugin.ts";
-import { loadWhatsappWebClientFactory, qrForTerminal } from "../channels/whatsapp/real-client.ts";
-import { WHATSAPP_WEB_LIMITS } from "../channels/whatsapp/render.ts";
-import type { WebClientFactory } from "../channels/whatsapp/web-client-port.ts";
-import { WhatsappWebChannel } from "../channels/whatsapp/whatsapp-web-channel.ts";
 import { createAppMetrics } from "./app-metrics.ts";
 import { createAuth, requireAuth } from "./auth.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
@@ -56,8 +42,8 @@ export interface ComposeOptions {
   clock?: Clock;
   /** An open, migrated statistics store to use instead of opening one (tests); the caller closes it. */
   surveyStore?: SurveyStore;
-  /** WhatsApp Web clients to use instead of whatsapp-web.js's (tests: a fake; nothing launches a browser). */
-  whatsappWebClient?: WebClientFactory;
+  /** Test seams by channel name, handed to that channel's module (a fake client factory, so no browser launches). */
+  channelSeams?: Readonly<Record<string, unknown>>;
 }
 
 export interface ListenResult {
@@ -75,7 +61,8 @@ export interface App {
   server: FastifyInstance;
   runtime: Runtime;
   scenarios: ScenarioRegistry;
-  webchat: WebchatChannel;
+  /** The enabled channels, in channels/index.ts order. */
+  channels: readonly Channel[];
   services: Services;
   /** Binds HOST:PORT, starts the timeout sweeper and (in development) the scenario file watch. */
   listen(): Promise<ListenResult>;
@@ -102,16 +89,18 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     // Scenarios are checked before any service opens: a typo in a scenario costs no connection.
     // The action needs the queue only when it runs, so it reaches it through `surveys`.
     let services: Services | undefined;
-    let webchatSockets = () => 0;
+    let instances: ChannelInstance[] = [];
+    const gauge = (name: string) => instances.reduce((n, i) => n + (i.gauges?.()[name] ?? 0), 0);
     const metrics = createAppMetrics({
       queueCounts: () => (services ? services.queueCounts() : Promise.resolve({})),
       jobLatency: () => (services ? services.jobLatency() : Promise.resolve({ oldestWaitingSeconds: 0, recentSeconds: [] })),
-      webchatSockets: () => webchatSockets(),
+      webchatSockets: () => gauge("sockets"),
       storeChecks: () => services?.checks ?? [],
     });
     const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);
-    const actions = new ActionRegistry().register(statisticSetAction(surveys));
-    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: [WEBCHAT_LIMITS, ...(config.teams ? [TEAMS_LIMITS] : []), ...(config.telegram ? [TELEGRAM_LIMITS] : []), ...(config.whatsappCloud ? [WHATSAPP_CLOUD_LIMITS] : []), ...(config.whatsappWeb ? [WHATSAPP_WEB_LIMITS] : [])] });
+    const actions = createActionRegistry({ surveys });
+    const enabled = CHANNEL_MODULES.filter((m) => config.channels[m.name] !== undefined);
+    const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: enabled.map((m) => m.limits) });
     await loadScenarios(scenarios, config, logger);
 
     services = await openServices(config, { clock, logger, ...(options.surveyStore ? { surveyStore: options.surveyStore } : {}) });
@@ -119,45 +108,27 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     closers.push(() => opened.close());
     const checks: ReadinessCheck[] = services.checks;
 
-    const webchat = new WebchatChannel({
-      logger,
-      history: services.webchatHistory,
-      ...(config.channelScenarios.webchat ? { scenarioId: config.channelScenarios.webchat } : {}),
-    });
-    webchatSockets = () => webchat.socketCount();
-    await webchat.start();
-    const channels: Channel[] = [webchat];
-    const telegram = config.telegram
-      ? new TelegramChannel({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, mode: config.telegram.mode, logger })
-      : undefined;
-    if (telegram) channels.push(telegram);
-    const whatsappCloud = config.whatsappCloud ? new WhatsappCloudChannel({ ...config.whatsappCloud, logger }) : undefined;
-    if (whatsappCloud) channels.push(whatsappCloud);
-    const whatsappWeb = config.whatsappWeb
-      ? new WhatsappWebChannel({
-          createClient: options.whatsappWebClient ?? (await loadWhatsappWebClientFactory(config.whatsappWeb)),
-          polls: config.whatsappWeb.polls,
-          logger,
-          ...(options.whatsappWebClient ? {} : { printQr: (qr: string) => void process.stderr.write(`${qrForTerminal(qr)}\n`) }),
-        })
-      : undefined;
-    if (whatsappWeb) channels.push(whatsappWeb);
-    const teams = config.teams
-      ? new TeamsChannel({
-          credentials: config.teams,
-          logger,
-          conversations: services.teamsConversations,
-          startOnInstall: config.teams.startOnInstall,
-          ...(config.channelScenarios.teams ? { scenarioId: config.channelScenarios.teams } : {}),
-        })
-      : undefined;
-    if (teams) channels.push(teams);
+    for (const m of enabled) {
+      const scenarioId = config.channelScenarios[m.name];
+      const seams = options.channelSeams?.[m.name];
+      const instance = await m.create(config.channels[m.name], {
+        logger,
+        storage: opened.channelStorage.scope(`${m.name}:`),
+        ...(opened.redis ? { redis: opened.redis } : {}),
+        keyPrefix: `${config.statePrefix}${m.name}:`,
+        ...(scenarioId !== undefined ? { scenarioId } : {}),
+        ...(seams !== undefined ? { seams } : {}),
+      });
+      instances = [...instances, instance];
+      closers.push(() => instance.channel.close());
+    }
+    const channels = instances.map((i) => i.channel);
 
     const runtime = new Runtime({
       scenarios,
       store: services.state,
       delivery: new ChannelDelivery(channels, logger, (channel, effects) => {
-        for (const e of effects) if (e.type === "send" || e.type === "close" || e.type === "ignored") metrics.effects.inc({ channel, type: e.type });
+        for (const e of effects) metrics.effects.inc({ channel, type: e.type });
       }),
       actions: instrumentedActions(actions, metrics),
       tracker: new SurveyTracker(surveys),
@@ -165,17 +136,9 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       clock,
       logger,
     });
-    if (whatsappWeb) {
-      closers.push(() => whatsappWeb.close());
-      // Starts the client (and its Chromium) without waiting for the login: the QR comes later.
-      await whatsappWeb.start(instrumentedHandler((e) => runtime.handle(e), metrics));
-    }
-    if (telegram) {
-      // getMe checks the token before the server listens; polling mode starts fetching here.
-      telegram.onEvent(instrumentedHandler((e) => runtime.handle(e), metrics));
-      closers.push(() => telegram.close());
-      await telegram.start();
-    }
+    // Client channels start their client here (a login QR may come later); a channel may check its credentials before the server listens.
+    const handle = instrumentedHandler((e) => runtime.handle(e), metrics);
+    for (const channel of channels) await channel.start(handle);
 
     let shuttingDown = false;
     const readiness = async (): Promise<ReadinessReport> => {
@@ -192,7 +155,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       home: "/chat",
       onResponse: (r) => metrics.http.observe({ method: r.method, route: r.route, status: String(r.status) }, r.seconds),
       mounts: [
-        (app) => webchatRoutes(app, { channel: webchat, handle: instrumentedHandler((e) => runtime.handle(e), metrics), logger }),
+        ...instances.flatMap((i) => (i.routes ? [(app: FastifyInstance) => (i.routes as NonNullable<ChannelInstance["routes"]>)(app, { logger, guard: requireAuth(auth, "/dashboard/login") })] : [])),
         async (app) => {
           app.get("/metrics", { preHandler: requireAuth(auth, "/dashboard/login") }, async (_req, reply) =>
             reply.type(METRICS_CONTENT_TYPE).send(await metrics.registry.render()),
@@ -209,18 +172,6 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
             }),
           }),
         (app) => dashboardRoutes(app, { auth }),
-        async (app) => {
-          if (telegram?.mode === "webhook") await telegramRoutes(app, { channel: telegram, secret: config.telegram?.webhookSecret, logger });
-        },
-        async (app) => {
-          if (teams) await teamsRoutes(app, { channel: teams, handle: instrumentedHandler((e) => runtime.handle(e), metrics), logger });
-        },
-        async (app) => {
-          if (whatsappCloud) await whatsappCloudRoutes(app, { channel: whatsappCloud, handle: instrumentedHandler((e) => runtime.handle(e), metrics), logger });
-        },
-        async (app) => {
-          if (whatsappWeb) await whatsappWebRoutes(app, { channel: whatsappWeb, guard: requireAuth(auth, "/dashboard/login") });
-        },
         (app) => queueRoutes(app, { services: opened, auth, mode: config.mode === "production" ? "BullMQ" : "in-process", logger }),
       ],
     });
@@ -241,7 +192,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       server,
       runtime,
       scenarios,
-      webchat,
+      channels,
       services,
       readiness,
       sweep,
@@ -277,9 +228,8 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           clearInterval(sweeper);
           watcher?.close();
           await sweeping?.catch(() => 0);
-          await webchat.close();
-          await whatsappCloud?.close();
-          await teams?.close();
+          // Every channel refuses new input and drains before the stores it writes to close.
+          for (const channel of channels) await channel.close().catch((err: unknown) => logger.error({ err: errorSummary(err), channel: channel.name }, "a channel did not close cleanly"));
           await closeAll();
           logger.info({}, "shut down cleanly");
         })();
@@ -308,7 +258,7 @@ async function loadScenarios(scenarios: ScenarioRegistry, config: AppConfig, log
     throw new ConfigError(`BOTFLOW_SCENARIO "${config.scenarioId}" is not a loaded scenario: use one of ${ids.sort().join(", ")}`);
   }
   for (const [channel, id] of Object.entries(config.channelScenarios)) {
-    if (!scenarios.get(id)) throw new ConfigError(`BOTFLOW_${channel.toUpperCase()}_SCENARIO "${id}" is not a loaded scenario: use one of ${ids.sort().join(", ")}`);
+    if (!scenarios.get(id)) throw new ConfigError(`${scenarioVariable(channel)} "${id}" is not a loaded scenario: use one of ${ids.sort().join(", ")}`);
   }
 }
 

@@ -13,10 +13,8 @@ import { ConfigError } from "../engine/errors.ts";
 import { durationMs } from "../engine/scenario.ts";
 import { DEFAULT_SURVEY_QUEUE } from "../stats/queue/survey-queue-settings.ts";
 import type { ConfigFile } from "./config-file.ts";
-import { parseTeamsConfig, TEAMS_VARIABLES, type TeamsConfig } from "../channels/teams/teams-config.ts";
-import { parseTelegramConfig, TELEGRAM_VARIABLES, type TelegramConfig } from "../channels/telegram/telegram-config.ts";
-import { parseWhatsappCloudConfig, WHATSAPP_CLOUD_VARIABLES, type WhatsappCloudConfig } from "../channels/whatsapp-cloud/cloud-config.ts";
-import { parseWhatsappWebConfig, WHATSAPP_WEB_VARIABLES, type WhatsappWebConfig } from "../channels/whatsapp/web-config.ts";
+import { CHANNEL_MODULES, scenarioVariable } from "../channels/index.ts";
+import { isScenarioId, SCENARIO_ID_RULE } from "../engine/schema/scenario-schema.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -55,14 +53,11 @@ export interface AppConfig {
   dbSchema?: string;
   /** Guards the dashboard, the statistics API and /metrics when set. Secret: never log it. */
   token?: string;
-  /** The WhatsApp Cloud API channel, when its variables are set. Holds secrets: never log it. */
-  whatsappCloud?: WhatsappCloudConfig;
-  /** The whatsapp-web.js channel, when WHATSAPP_WEB_ENABLED is on. */
-  whatsappWeb?: WhatsappWebConfig;
-  /** The Telegram channel, when TELEGRAM_BOT_TOKEN is set. Holds secrets: never log it. */
-  telegram?: TelegramConfig;
-  /** The Teams channel, when MICROSOFT_APP_ID (or BOTFLOW_TEAMS_EMULATOR) is set. Holds secrets: never log it. */
-  teams?: TeamsConfig;
+  /**
+   * The settings of each enabled channel, by channel name (channels/index.ts; each module reads
+   * and types its own). A channel that is not here is off. Holds secrets: never log it.
+   */
+  channels: Readonly<Record<string, unknown>>;
   /** Problems that do not stop the start (a variable that looks like a typo of a known one). */
   warnings: string[];
 }
@@ -94,7 +89,6 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_DATA_DIR: "folder of the embedded statistics store (default ./data)",
   BOTFLOW_SCENARIOS_DIR: "folder of scenario files to load (default the bundled scenarios/)",
   BOTFLOW_SCENARIO: "scenario id a new conversation starts (default csat)",
-  BOTFLOW_WEBCHAT_SCENARIO: "scenario id a new web chat conversation starts (default BOTFLOW_SCENARIO)",
   BOTFLOW_LOG_LEVEL: `log level: ${LOG_LEVELS.join(", ")} (default info)`,
   BOTFLOW_WATCH: "reload scenario files when they change: true or false (default true unless NODE_ENV=production)",
   BOTFLOW_SWEEP_INTERVAL: "how often no-answer timeouts are checked, e.g. 5s (default 5s)",
@@ -106,10 +100,12 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_DEBUG: "set to print stack traces of unexpected CLI errors",
   BOTFLOW_CONFIG: "a file of NAME=value lines with these variables (the environment wins); like --config",
   BOTFLOW_TOKEN: "access token for the dashboard, the statistics API and /metrics (Bearer header or the dashboard login); at least 16 characters; unset: open",
-  ...TELEGRAM_VARIABLES,
-  ...TEAMS_VARIABLES,
-  ...WHATSAPP_CLOUD_VARIABLES,
-  ...WHATSAPP_WEB_VARIABLES,
+  ...Object.fromEntries(
+    CHANNEL_MODULES.flatMap((m) => [
+      [scenarioVariable(m.name), `${m.title}: scenario id a new ${m.title} conversation starts (default BOTFLOW_SCENARIO)`],
+      ...Object.entries(m.variables),
+    ]),
+  ),
 };
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -167,8 +163,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   }
 
   const scenarioId = o.scenario ?? get("BOTFLOW_SCENARIO") ?? "csat";
-  if (!/^[A-Za-z0-9_-]+$/.test(scenarioId)) {
-    problems.push(`${o.scenario !== undefined ? "--scenario" : "BOTFLOW_SCENARIO"} "${scenarioId}" is not a scenario id (letters, digits, _ and -)`);
+  if (!isScenarioId(scenarioId)) {
+    problems.push(`${o.scenario !== undefined ? "--scenario" : "BOTFLOW_SCENARIO"} "${scenarioId.slice(0, 80)}" is not a scenario id (${SCENARIO_ID_RULE})`);
   }
 
   const queueName = get("BOTFLOW_QUEUE") ?? DEFAULT_SURVEY_QUEUE.name;
@@ -185,27 +181,24 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   const token = get("BOTFLOW_TOKEN");
   if (token !== undefined && token.length < 16) problems.push("BOTFLOW_TOKEN is shorter than 16 characters: use a long random one, e.g. the output of `openssl rand -hex 24`");
 
-  const whatsappCloud = parseWhatsappCloudConfig(get, problems);
-  const dataDirForChannels = path.resolve(options.cwd, o.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data");
-  const whatsappWeb = parseWhatsappWebConfig(get, problems, { cwd: options.cwd, dataDir: dataDirForChannels });
-
-  const telegram = parseTelegramConfig(get, problems);
-
-  const teams = parseTeamsConfig(get, problems);
-
+  const dataDir = path.resolve(options.cwd, o.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data");
+  const channels: Record<string, unknown> = {};
   const channelScenarios: Record<string, string> = {};
-  for (const [name, channel] of [["BOTFLOW_WEBCHAT_SCENARIO", "webchat"], ["BOTFLOW_TEAMS_SCENARIO", "teams"]] as const) {
+  for (const m of CHANNEL_MODULES) {
+    const settings = m.parseConfig(get, problems, { cwd: options.cwd, dataDir });
+    if (settings !== undefined) channels[m.name] = settings;
+    const name = scenarioVariable(m.name);
     const id = get(name);
     if (id === undefined) continue;
-    if (/^[A-Za-z0-9_-]+$/.test(id)) channelScenarios[channel] = id;
-    else problems.push(`${name} "${id}" is not a scenario id (letters, digits, _ and -)`);
+    if (isScenarioId(id)) channelScenarios[m.name] = id;
+    else problems.push(`${name} "${id.slice(0, 80)}" is not a scenario id (${SCENARIO_ID_RULE})`);
   }
 
   const config: AppConfig = {
     mode: redisUrl !== undefined && databaseUrl !== undefined ? "production" : "embedded",
     host,
     port: port ?? 3000,
-    dataDir: path.resolve(options.cwd, o.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data"),
+    dataDir,
     scenariosDir: path.resolve(options.cwd, o.scenariosDir ?? get("BOTFLOW_SCENARIOS_DIR") ?? DEFAULT_SCENARIOS_DIR),
     scenarioId,
     channelScenarios,
@@ -221,10 +214,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     statePrefix,
     ...(dbSchema !== undefined ? { dbSchema } : {}),
     ...(token !== undefined ? { token } : {}),
-    ...(telegram !== undefined ? { telegram } : {}),
-    ...(teams !== undefined ? { teams } : {}),
-    ...(whatsappCloud !== undefined ? { whatsappCloud } : {}),
-    ...(whatsappWeb !== undefined ? { whatsappWeb } : {}),
+    channels,
     warnings,
   };
   if (problems.length > 0) {

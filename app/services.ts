@@ -6,15 +6,14 @@
  * | conversation state  | MemoryStateStore               | RedisStateStore                         |
  * | survey queue        | InProcessSurveyQueue           | BullmqSurveyQueue (`botflow worker`s consume it) |
  * | statistics store    | PGlite in BOTFLOW_DATA_DIR     | PostgreSQL (`pg`)                       |
- * | web chat history    | MemoryWebchatHistory           | RedisWebchatHistory                     |
+ * | channel memory      | MemoryChannelStorage           | RedisChannelStorage (and the connection, for channels' own stores) |
  *
  * Opening fails with a plain message, closing what was opened, so the process never half-starts.
  */
 import { Redis } from "ioredis";
-import { MemoryWebchatHistory, type WebchatHistory } from "../channels/webchat/history.ts";
-import { RedisWebchatHistory } from "../channels/webchat/redis-history.ts";
-import { MemoryTeamsConversationStore, type TeamsConversationStore } from "../channels/teams/conversation-store.ts";
-import { RedisTeamsConversationStore } from "../channels/teams/redis-conversation-store.ts";
+import type { ChannelStorage } from "../channels/storage/channel-storage.ts";
+import { MemoryChannelStorage } from "../channels/storage/memory-channel-storage.ts";
+import { RedisChannelStorage } from "../channels/storage/redis-channel-storage.ts";
 import { ConfigError } from "../engine/errors.ts";
 import type { Clock, Logger, StateStore } from "../engine/ports.ts";
 import { MemoryStateStore } from "../engine/state/memory-store.ts";
@@ -37,10 +36,10 @@ export interface Services {
   surveys: SurveyQueue;
   /** The statistics store, for reading figures (and, embedded, what the queue writes to). */
   surveyStore: SurveyStore;
-  /** Where the web chat keeps delivered frames for resuming (shared by every web process in production). */
-  webchatHistory: WebchatHistory;
-  /** Teams conversation references and question cards (shared by every web process in production). */
-  teamsConversations: TeamsConversationStore;
+  /** What channels remember beside conversation state (shared by every web process in production). */
+  channelStorage: ChannelStorage;
+  /** Production: the Redis connection channels open their own shared stores on; undefined embedded. */
+  redis?: Redis;
   /** For the start log: what is wired. */
   description: string;
   checks: ReadinessCheck[];
@@ -104,8 +103,7 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
   const reader = surveyStore;
   return {
     state: new MemoryStateStore(o.clock),
-    webchatHistory: new MemoryWebchatHistory(),
-    teamsConversations: new MemoryTeamsConversationStore(),
+    channelStorage: new MemoryChannelStorage(),
     surveys: queue,
     surveyStore: reader,
     description,
@@ -153,12 +151,10 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
   const surveyStore = o.surveyStore ?? new PgSurveyStore({ connectionString: databaseUrl, maxConnections: 4, ...schemaOf(config) });
   if (!o.surveyStore) closers.push(() => surveyStore.close());
   await surveyStore.migrate();
-  const webchatHistory = new RedisWebchatHistory(redis, { keyPrefix: `${config.statePrefix}webchat:` });
-  closers.push(() => webchatHistory.close());
   return {
     state,
-    webchatHistory,
-    teamsConversations: new RedisTeamsConversationStore(redis, { keyPrefix: `${config.statePrefix}teams:` }),
+    channelStorage: new RedisChannelStorage(redis, { keyPrefix: `${config.statePrefix}channel:` }),
+    redis,
     surveys: queue,
     surveyStore,
     description: `BullMQ on ${redactUrl(redisUrl)}, PostgreSQL at ${redactUrl(databaseUrl)}`,

@@ -14,12 +14,14 @@ import { Bot, session, type Context, type SessionFlavor } from "grammy";
 import type { InlineKeyboardMarkup, Update, UserFromGetMe } from "grammy/types";
 import { ActionRegistry } from "../actions/registry.ts";
 import { statisticSetAction } from "../actions/statistic-set.ts";
+import { visibleEffects } from "../channels/port.ts";
 import { TelegramChannel } from "../channels/telegram/telegram-channel.ts";
 import { loadScenarioText } from "../engine/loader.ts";
 import { ScenarioRegistry } from "../engine/registry.ts";
 import { Runtime } from "../engine/runtime.ts";
 import type { LoadedScenario } from "../engine/scenario.ts";
 import { MemoryStateStore } from "../engine/state/memory-store.ts";
+import type { ConversationRef, Effect, InboundEvent } from "../engine/types.ts";
 
 export const BENCH_TOKEN = "7012345678:AAE-bench_Token_0123456789abcdef";
 export const BOT_INFO: UserFromGetMe = {
@@ -119,8 +121,10 @@ export function createBotflowBot(scenario: LoadedScenario, record = false): Surv
   const scenarios = new ScenarioRegistry();
   scenarios.add(scenario);
   const channel = new TelegramChannel({ token: BENCH_TOKEN, mode: "webhook", botInfo: BOT_INFO, fetch: api.fetch });
-  const runtime = new Runtime({ scenarios, store: new MemoryStateStore(), delivery: channel, actions, defaultScenarioId: scenario.id });
-  channel.onEvent((event) => runtime.handle(event));
+  const delivery = { deliver: (ref: ConversationRef, effects: readonly Effect[], cause?: InboundEvent) => channel.deliver(ref, visibleEffects(effects), cause) };
+  const runtime = new Runtime({ scenarios, store: new MemoryStateStore(), delivery, actions, defaultScenarioId: scenario.id });
+  // botInfo is given, so start makes no call: it only takes the handler.
+  void channel.start((event) => runtime.handle(event));
   return { name: "botflow", api, handleUpdate: (u) => channel.handleUpdate(u), surveys: () => surveys };
 }
 

@@ -1,31 +1,40 @@
 /**
- * The Channel port: what every messenger adapter (web chat, Telegram, Teams, WhatsApp)
- * implements so the runtime and the composition root never see an SDK type.
+ * The Channel port: what every messenger adapter (web chat, Telegram, Teams, WhatsApp) implements
+ * so the runtime and the composition root never see an SDK type. Both halves are here:
  *
- * A channel does two things. Inbound, it turns one of its own payloads (a webhook body,
- * a WebSocket frame) into normalised {@link InboundEvent}s, or says why it refused the
- * payload. Outbound, it delivers the user-visible effects of one event to one conversation:
- * `send` (a message, perhaps with buttons), `close` (a prompt was answered or expired: disable
- * its buttons) and `ignored` (a stale or unknown tap: tell the user without changing anything).
+ * - inbound, `start(handle)` gives the channel the one {@link EventHandler} (the runtime's
+ *   `handle`): a client channel (WhatsApp Web, Telegram polling) starts its client and feeds it;
+ *   a webhook channel keeps it for the routes its module mounts (channels/index.ts). Pure payload
+ *   parsers stay module functions (`parseUpdate`, `parseActivity`, `parseWebhook`);
+ *   `parseInbound` is the channel's configured use of its parser.
+ * - outbound, `deliver` shows the user-visible effects of one event in one conversation:
+ *   `send` (a message, perhaps with buttons), `close` (a prompt was answered or expired: disable
+ *   its buttons) and `ignored` (a stale or unknown tap: tell the user without changing anything).
+ *   `track` and `runAction` never reach a channel: {@link visibleEffects} filters them, once.
+ * - `close()` refuses new input at once (webhooks answer 503, sockets an error frame) and
+ *   resolves when the work already accepted has finished; then it releases its connections.
  *
  * Deliberately left out, because the runtime or the composition root owns them:
  * - dedupe and per-conversation ordering: the channel puts a stable `dedupeKey` on each event
  *   and the runtime processes it once, one event at a time per conversation;
- * - HTTP mounting: each channel folder exports its own server plugin; the port names no web
- *   framework, so a channel can be driven by a test or a CLI without one;
- * - retries and backoff of outbound calls: a `deliver` that throws makes the runtime drop the
- *   step unsaved and the messenger redeliver the inbound payload;
- * - `track` and `runAction` effects: statistics and actions never reach a channel;
+ * - HTTP mounting and the webhook status contract: channels/webhook-route.ts, used by the
+ *   module's `routes`; the port names no web framework, so a test or a CLI drives it without one;
+ * - retries of outbound calls: channels/retry.ts (or the SDK's own, for grammY and botbuilder);
+ *   a `deliver` that still throws makes the runtime drop the step unsaved, and the messenger
+ *   redelivers (webhooks) or the client retries a bounded number of times;
+ * - what a channel remembers beside conversation state: {@link ChannelStorage}, given in its deps;
  * - media, typing indicators, user profiles and anything else the scenario language has no
  *   block for.
  *
  * @example
- * const parsed = channel.parseInbound(payload);
- * if (parsed.ok) for (const event of parsed.events) await runtime.handle(event);
+ * await channel.start((event) => runtime.handle(event));
+ * await channel.deliver(ref, visibleEffects(effects), cause);
+ * await channel.close();
  */
 import type { ChannelLimits } from "../engine/catalog.ts";
-import type { Delivery } from "../engine/ports.ts";
-import type { InboundEvent } from "../engine/types.ts";
+import type { ConversationRef, Effect, InboundEvent } from "../engine/types.ts";
+
+export type { ChannelStorage } from "./storage/channel-storage.ts";
 
 /** What a channel made of one inbound payload. */
 export type ParseResult =
@@ -33,17 +42,35 @@ export type ParseResult =
   /** `reason` is safe to show the sender and to log: it never echoes the payload. */
   | { ok: false; reason: string };
 
+/** Processes one event (the runtime's `handle`); rejects when it could not be saved. */
+export type EventHandler = (event: InboundEvent) => Promise<{ status: "processed" | "duplicate" }>;
+
+/** The effects a user sees; statistics (`track`) and actions (`runAction`) are not among them. */
+export type VisibleEffect = Extract<Effect, { type: "send" | "close" | "ignored" }>;
+
+/** The user-visible effects of `effects`, in order: the one place `track` and `runAction` are dropped. */
+export function visibleEffects(effects: readonly Effect[]): VisibleEffect[] {
+  return effects.filter((e): e is VisibleEffect => e.type === "send" || e.type === "close" || e.type === "ignored");
+}
+
 /**
  * One messenger adapter. `Inbound` is the channel's own payload type (a parsed webhook body,
  * a frame with the socket's conversation); it never leaves the channel's folder.
  */
-export interface Channel<Inbound = unknown> extends Delivery {
+export interface Channel<Inbound = unknown> {
   /** The name events and conversation refs carry (`webchat`, `telegram`). */
   readonly name: string;
   /** Rendering limits the loader checks every scenario against when this channel is enabled. */
   readonly limits: ChannelLimits;
   /** Turns a payload into events; never throws on hostile input. */
   parseInbound(input: Inbound): ParseResult;
-  /** Stops taking inbound payloads and waits for the ones in flight; then releases connections. */
+  /** Takes the handler every event goes to; client channels start their client here. */
+  start(handle: EventHandler): Promise<void>;
+  /**
+   * Shows `effects` in the conversation. `cause` is the inbound event behind them (by identity),
+   * so a channel can answer the tap or reply in the turn it came from; undefined for timeouts.
+   */
+  deliver(ref: ConversationRef, effects: readonly VisibleEffect[], cause?: InboundEvent): Promise<void>;
+  /** Refuses new input, waits for the work in flight, then releases connections. */
   close(): Promise<void>;
 }

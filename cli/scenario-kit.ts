@@ -1,13 +1,14 @@
 /**
- * What CLI commands need around the engine: the action registry (statistic__set over a survey
- * queue), the survey tracker on the same queue, and the loader options derived from them.
+ * What CLI commands need around the engine: the action registry (the built-in actions of
+ * actions/index.ts, the same as `botflow serve`'s, over a survey queue), the survey tracker on
+ * the same queue, and the loader options derived from them.
  *
  * @example
  * const kit = createScenarioKit();
  * const scenario = await loadScenarioFile(file, kit.loadOptions);
  */
-import { ActionRegistry } from "../actions/registry.ts";
-import { statisticSetAction } from "../actions/statistic-set.ts";
+import { createActionRegistry } from "../actions/index.ts";
+import type { ActionRegistry } from "../actions/registry.ts";
 import type { LoadOptions } from "../engine/loader.ts";
 import type { Tracker } from "../engine/ports.ts";
 import type { SurveyQueue } from "../stats/events.ts";
@@ -29,6 +30,6 @@ export interface ScenarioKitOptions {
 
 export function createScenarioKit(options: ScenarioKitOptions = {}): ScenarioKit {
   const queue = new RecordingSurveyQueue(options.queue);
-  const actions = new ActionRegistry().register(statisticSetAction(queue));
+  const actions = createActionRegistry({ surveys: queue });
   return { actions, tracker: new SurveyTracker(queue), queue, loadOptions: { actions: actions.specs() } };
 }

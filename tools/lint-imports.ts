@@ -6,7 +6,7 @@
  * - engine/   → channels, actions, stats, app, cli, bench  (the engine knows nothing outside itself)
  * - actions/  → channels, app, cli
  * - stats/    → channels, actions, app, cli
- * - channels/ → app, cli, another channel's folder (channels share only channels/port.ts and helpers at channels/ top level)
+ * - channels/ → app, cli, another channel's folder (channels share only channels/port.ts, helpers at channels/ top level and channels/storage/)
  * - app/      → cli
  * `process.env` may be read only in app/config.ts, cli/main.ts and cli/io.ts (the default CliIo), bin/, tools/, test/ and bench/.
  */
@@ -29,6 +29,8 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   app: ["cli", "bench", "test"],
   cli: ["bench", "test"],
 };
+/** Folders under channels/ that hold shared policies, not a channel: every channel may import them. */
+const SHARED_CHANNEL_FOLDERS: readonly string[] = ["storage"];
 const ENV_ALLOWED = [/^app\/config\.ts$/, /^cli\/main\.ts$/, /^cli\/io\.ts$/];
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'"`;]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
@@ -53,7 +55,7 @@ export function lintImports(root: string): LintProblem[] {
       if (top === "channels" && targetTop === "channels") {
         const own = file.split("/")[1];
         const parts = target.split("/");
-        if (parts.length > 2 && parts[1] !== own && file.split("/").length > 2) {
+        if (parts.length > 2 && parts[1] !== own && !SHARED_CHANNEL_FOLDERS.includes(parts[1] as string) && file.split("/").length > 2) {
           problems.push({ file, line, message: `channel "${own}" must not import another channel's code ("${spec}"); share it through channels/ top-level modules` });
         }
       }

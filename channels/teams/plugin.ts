@@ -9,13 +9,12 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "../../engine/ports.ts";
 import { webhookRoute } from "../webhook-route.ts";
 import { TEAMS } from "./parse-activity.ts";
-import type { EventHandler, TeamsChannel } from "./teams-channel.ts";
+import type { TeamsChannel } from "./teams-channel.ts";
 
 export const TEAMS_MESSAGES_PATH = "/api/messages";
 
 export interface TeamsRoutesOptions {
   channel: TeamsChannel;
-  handle: EventHandler;
   logger?: Logger;
 }
 
@@ -26,7 +25,7 @@ export async function teamsRoutes(app: FastifyInstance, options: TeamsRoutesOpti
     path: TEAMS_MESSAGES_PATH,
     redeliverer: "the Bot Framework",
     parse: (body) => (typeof body === "object" && body !== null && !Array.isArray(body) ? { ok: true, payload: body } : { ok: false, reason: "the body is not a Bot Framework Activity" }),
-    handle: (activity, req) => options.channel.process({ method: req.method, headers: req.headers, body: activity }, options.handle),
+    handle: (activity, req) => options.channel.process({ method: req.method, headers: req.headers, body: activity }),
     closing: () => options.channel.isClosing,
     inflight: options.channel.inflight,
     ...(options.logger ? { logger: options.logger } : {}),

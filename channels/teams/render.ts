@@ -1,9 +1,10 @@
 /**
  * Turns the runtime's user-visible effects into what the Teams channel does with the connector:
  * send a text or a question card, close (update in place) the card of a prompt, or send a notice.
- * Statistics and action effects never reach Teams.
+ * Statistics and action effects never reach Teams (channels/port.ts filters them).
  */
-import { assertNever, type CloseReason, type Effect } from "../../engine/types.ts";
+import { assertNever, type CloseReason } from "../../engine/types.ts";
+import type { VisibleEffect } from "../port.ts";
 import { questionCard, type AdaptiveCard } from "./adaptive-card.ts";
 
 export type TeamsOp =
@@ -28,7 +29,7 @@ const CLOSED_STATUS: Record<CloseReason, string | undefined> = {
 const MAX_ECHO = 80;
 
 /** What Teams should do for `effects`, in order. */
-export function planEffects(effects: readonly Effect[]): TeamsOp[] {
+export function planEffects(effects: readonly VisibleEffect[]): TeamsOp[] {
   const ops: TeamsOp[] = [];
   for (const e of effects) {
     switch (e.type) {
@@ -49,9 +50,6 @@ export function planEffects(effects: readonly Effect[]): TeamsOp[] {
       }
       case "ignored":
         ops.push({ kind: "notice", text: e.reason === "unknown_button" ? UNKNOWN_BUTTON_NOTICE : STALE_NOTICE });
-        break;
-      case "track":
-      case "runAction":
         break;
       default:
         assertNever(e, "effect");

@@ -24,8 +24,8 @@ import {
 import type { ChannelLimits } from "../../engine/catalog.ts";
 import { ChannelError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
-import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
-import type { Channel, ParseResult } from "../port.ts";
+import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
+import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
 import { ADAPTIVE_CARD_CONTENT_TYPE, closedCard } from "./adaptive-card.ts";
 import { MemoryTeamsConversationStore, type StoredReference, type TeamsConversationStore } from "./conversation-store.ts";
 import { TEAMS, parseActivity, type TeamsActivity } from "./parse-activity.ts";
@@ -67,9 +67,6 @@ export interface TeamsHttpRequest {
   body: unknown;
 }
 
-/** Processes one event (the runtime's `handle`); throws when it could not be saved. */
-export type EventHandler = (event: InboundEvent) => Promise<unknown>;
-
 /** The turn being answered, so effects of its events go out through its connector. */
 interface Turn {
   conversationId: string;
@@ -82,7 +79,8 @@ interface Turn {
  *
  * @example
  * const teams = new TeamsChannel({ credentials: { appId, appPassword }, logger });
- * const { status, body } = await teams.process({ method: "POST", headers, body: activity }, (e) => runtime.handle(e));
+ * await teams.start((e) => runtime.handle(e));
+ * const outcome = await teams.process({ method: "POST", headers, body: activity }); // from POST /api/messages
  */
 export class TeamsChannel implements Channel<TeamsActivity> {
   readonly name = TEAMS;
@@ -97,6 +95,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
   /** Activities being processed (the webhook route counts them), so close() can wait for them. */
   readonly inflight = new InFlight();
   private closing = false;
+  private handler: EventHandler | undefined;
 
   constructor(private readonly o: TeamsOptions) {
     this.log = o.logger ?? silentLogger;
@@ -131,13 +130,20 @@ export class TeamsChannel implements Channel<TeamsActivity> {
     return this.closing;
   }
 
+  /** Takes the handler (the runtime) the activities' events go to; POST /api/messages brings them. */
+  async start(handle: EventHandler): Promise<void> {
+    this.handler = handle;
+  }
+
   /**
    * Runs one POST /api/messages through the SDK: authentication (401 when it fails, before
    * anything is read or stored), then each event of the activity through `handle`. Rejects when
    * an event could not be saved, so the webhook route answers 5xx and the Bot Framework
    * redelivers it. The route (channels/webhook-route.ts) counts the call as in flight.
    */
-  async process(req: TeamsHttpRequest, handle: EventHandler): Promise<WebhookOutcome> {
+  async process(req: TeamsHttpRequest): Promise<WebhookOutcome> {
+    const handle = this.handler;
+    if (!handle) throw new Error("TeamsChannel.start(handle) must be called before activities arrive");
     const out: { status: number; body?: unknown } = { status: 200 };
     const res = {
       socket: undefined,
@@ -178,7 +184,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
     return { status: 200, ...(out.body !== undefined ? { body: out.body } : {}) };
   }
 
-  async deliver(ref: ConversationRef, effects: readonly Effect[], cause?: InboundEvent): Promise<void> {
+  async deliver(ref: ConversationRef, effects: readonly VisibleEffect[], cause?: InboundEvent): Promise<void> {
     const ops = planEffects(effects);
     if (ops.length === 0) return;
     const turn = cause ? this.turns.get(cause) : undefined;

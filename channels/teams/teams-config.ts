@@ -23,7 +23,6 @@ export const TEAMS_VARIABLES: Readonly<Record<string, string>> = {
   MICROSOFT_APP_TENANT_ID: "Teams: the Microsoft Entra tenant id (required for SingleTenant and UserAssignedMSI bots)",
   MICROSOFT_APP_TYPE: "Teams: MultiTenant (default), SingleTenant or UserAssignedMSI, as registered in Azure",
   BOTFLOW_TEAMS_EMULATOR: "Teams: `true` serves /api/messages without MICROSOFT_APP_ID, authentication OFF, for the Bot Framework Emulator (local use only)",
-  BOTFLOW_TEAMS_SCENARIO: "Teams: scenario id a new Teams conversation starts (default BOTFLOW_SCENARIO)",
   BOTFLOW_TEAMS_START_ON_INSTALL: "Teams: `true` starts the scenario when the bot is added to a conversation (default false: the user's first message starts it)",
 };
 

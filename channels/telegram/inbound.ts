@@ -7,6 +7,7 @@ import type { Update } from "grammy/types";
 import type { InboundEvent } from "../../engine/types.ts";
 import type { ParseResult } from "../port.ts";
 import { decodeCallbackData } from "./callback-data.ts";
+import { isScenarioId } from "../../engine/schema/scenario-schema.ts";
 
 export const TELEGRAM = "telegram";
 
@@ -19,7 +20,7 @@ export interface ParseOptions {
   scenarioId?: string;
 }
 
-const SCENARIO_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 const START = /^\/start(?:@([A-Za-z0-9_]+))?(?:\s+(\S+))?\s*$/;
 
 /** Whether `body` looks like an Update (an object with a numeric update_id); the rest is read defensively. */
@@ -66,7 +67,7 @@ export function parseUpdate(update: Update, options: ParseOptions = {}): ParseRe
   };
   const start = START.exec(msg.text.trim());
   if (start && (start[1] === undefined || options.username === undefined || start[1].toLowerCase() === options.username.toLowerCase())) {
-    const requested = start[2] !== undefined && SCENARIO_ID.test(start[2]) ? start[2] : options.scenarioId;
+    const requested = start[2] !== undefined && isScenarioId(start[2]) ? start[2] : options.scenarioId;
     const event: InboundEvent = { ...base, kind: "start" };
     if (requested !== undefined) event.scenarioId = requested;
     return { ok: true, events: [event] };

@@ -1,11 +1,14 @@
 /**
- * Which Telegram message carries each chat's open prompt, so its keyboard can be closed when the
- * prompt is answered by typing, times out or is re-asked (a tap carries its own message).
+ * Which Telegram message carries each open prompt's keyboard, so the keyboard can be closed when
+ * the prompt is answered by typing, times out or is re-asked (a tap carries its own message).
  *
- * Kept in this process's memory, bounded: after a restart, or on another web process, a prompt's
- * keyboard is not removed by a typed answer or a timeout; a later tap on it is still only answered
- * "This survey is closed" by the runtime's stale-prompt check, so nothing can be answered twice.
+ * Kept in ChannelStorage: in production that is Redis, so a keyboard sent by one web process is
+ * closed when the typed answer reaches another, or the same one after a restart. One key per
+ * prompt, `<chat>:<prompt>`, taken once (a prompt closes once). Were an entry lost (memory past
+ * its bound), a later tap on the keyboard is still only answered "This survey is closed" by the
+ * runtime's stale-prompt check, so nothing can be answered twice.
  */
+import { DEFAULT_CHANNEL_TTL_MS, type ChannelStorage } from "../storage/channel-storage.ts";
 
 export interface PromptMessage {
   promptId: string;
@@ -15,29 +18,20 @@ export interface PromptMessage {
 }
 
 export class PromptMessages {
-  /** chat id → its open prompt; Map order is insertion order, so the oldest is dropped first. */
-  private readonly byChat = new Map<string, PromptMessage>();
+  constructor(
+    private readonly storage: ChannelStorage,
+    private readonly ttlMs = DEFAULT_CHANNEL_TTL_MS,
+  ) {}
 
-  constructor(private readonly capacity = 100_000) {}
-
-  remember(chatId: string, entry: PromptMessage): void {
-    this.byChat.delete(chatId);
-    this.byChat.set(chatId, entry);
-    if (this.byChat.size > this.capacity) {
-      const oldest = this.byChat.keys().next();
-      if (!oldest.done) this.byChat.delete(oldest.value);
-    }
+  async remember(chatId: string, entry: PromptMessage): Promise<void> {
+    await this.storage.set(`${chatId}:${entry.promptId}`, { messageId: entry.messageId, freeText: entry.freeText }, this.ttlMs);
   }
 
   /** The message of `promptId` in the chat, forgotten as it is returned (a prompt closes once). */
-  take(chatId: string, promptId: string): PromptMessage | undefined {
-    const entry = this.byChat.get(chatId);
-    if (!entry || entry.promptId !== promptId) return undefined;
-    this.byChat.delete(chatId);
-    return entry;
-  }
-
-  get size(): number {
-    return this.byChat.size;
+  async take(chatId: string, promptId: string): Promise<PromptMessage | undefined> {
+    const v = await this.storage.take(`${chatId}:${promptId}`);
+    if (typeof v !== "object" || v === null) return undefined;
+    const { messageId, freeText } = v as { messageId?: unknown; freeText?: unknown };
+    return typeof messageId === "number" ? { promptId, messageId, freeText: freeText === true } : undefined;
   }
 }

@@ -8,8 +8,7 @@
  *
  * @example
  * const telegram = new TelegramChannel({ token, mode: "webhook" });
- * telegram.onEvent((event) => runtime.handle(event));
- * await telegram.start();            // getMe; in polling mode also starts the runner
+ * await telegram.start((event) => runtime.handle(event)); // getMe; in polling mode also starts the runner
  * await telegram.handleUpdate(update); // from POST /telegram/webhook
  */
 import { autoRetry } from "@grammyjs/auto-retry";
@@ -19,12 +18,14 @@ import type { Update, UserFromGetMe } from "grammy/types";
 import type { ChannelLimits } from "../../engine/catalog.ts";
 import { ChannelError, ConfigError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
-import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
-import type { Channel, ParseResult } from "../port.ts";
+import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
+import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
 import { decodeCallbackData } from "./callback-data.ts";
 import { isPermanent, statusOf, unwrap } from "./errors.ts";
 import { parseUpdate, TELEGRAM, type ParseOptions } from "./inbound.ts";
 import { PromptMessages } from "./prompt-messages.ts";
+import type { ChannelStorage } from "../storage/channel-storage.ts";
+import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
 import { DEFAULT_TELEGRAM_API_ROOT } from "./telegram-config.ts";
 import { closedKeyboard, inlineKeyboard, labelsOf, telegramText } from "./render.ts";
 import { InFlight } from "../in-flight.ts";
@@ -41,8 +42,6 @@ export const TELEGRAM_LIMITS: ChannelLimits = { channel: TELEGRAM, maxLabelLengt
 export const CLOSED_NOTICE = "This survey is closed";
 const UNKNOWN_BUTTON_NOTICE = "This button is not part of the question";
 const IDLE_HINT = "Send /start to begin.";
-
-export type TelegramEventHandler = (event: InboundEvent) => Promise<{ status: "processed" | "duplicate" }>;
 
 export interface TelegramOptions {
   /** The BotFather token. Secret: never logged, never put in an error. */
@@ -62,6 +61,8 @@ export interface TelegramOptions {
   maxRetryAttempts?: number;
   /** Polling mode: attempts per update before it is logged and dropped (a webhook is redelivered instead). */
   pollingAttempts?: number;
+  /** Where the message of each open keyboard is kept (Redis in production: any process can close it); default this process's memory. */
+  storage?: ChannelStorage;
   /** Polling mode: the pause between attempts (tests inject one that does not wait). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -82,7 +83,7 @@ export class TelegramChannel implements Channel<Update> {
   readonly mode: "webhook" | "polling";
   private readonly bot: Bot;
   private readonly log: Logger;
-  private readonly prompts = new PromptMessages();
+  private readonly prompts: PromptMessages;
   // The tap behind each event (by identity), for `deliver`: answer its query, edit its message.
   private readonly turns = new WeakMap<InboundEvent, Turn>();
   /** Updates being processed, so close() can wait for them (the webhook route counts its calls here too). */
@@ -90,7 +91,7 @@ export class TelegramChannel implements Channel<Update> {
   private readonly parseOptions: ParseOptions;
   private readonly pollingAttempts: number;
   private readonly sleep: ((ms: number) => Promise<void>) | undefined;
-  private handler: TelegramEventHandler | undefined;
+  private handler: EventHandler | undefined;
   private runner: RunnerHandle | undefined;
   private closing = false;
 
@@ -99,6 +100,7 @@ export class TelegramChannel implements Channel<Update> {
     this.log = options.logger ?? silentLogger;
     this.pollingAttempts = options.pollingAttempts ?? 5;
     this.sleep = options.sleep;
+    this.prompts = new PromptMessages((options.storage ?? new MemoryChannelStorage()).scope("prompt:"));
     const client: NonNullable<ConstructorParameters<typeof Bot>[1]>["client"] = { apiRoot: options.apiRoot ?? DEFAULT_TELEGRAM_API_ROOT };
     if (options.fetch !== undefined) (client as { fetch?: unknown }).fetch = options.fetch;
     this.bot = new Bot(options.token, { client, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
@@ -114,14 +116,12 @@ export class TelegramChannel implements Channel<Update> {
     this.bot.use((ctx) => this.onUpdate(ctx));
   }
 
-  /** Who handles the events (the runtime); set before `start`. */
-  onEvent(handler: TelegramEventHandler): void {
-    this.handler = handler;
-  }
-
-  /** Checks the token with getMe (unless botInfo was given) and, in polling mode, starts the runner. */
-  async start(): Promise<void> {
-    if (!this.handler) throw new Error("TelegramChannel.onEvent must be called before start");
+  /**
+   * Takes the handler (the runtime), checks the token with getMe (unless botInfo was given) and,
+   * in polling mode, starts the runner. In webhook mode updates come through `handleUpdate`.
+   */
+  async start(handle: EventHandler): Promise<void> {
+    this.handler = handle;
     try {
       await this.bot.init();
     } catch (err) {
@@ -164,7 +164,7 @@ export class TelegramChannel implements Channel<Update> {
 
   private async onUpdate(ctx: Context): Promise<void> {
     const handler = this.handler;
-    if (!handler) throw new Error("TelegramChannel has no event handler");
+    if (!handler) throw new Error("TelegramChannel.start(handle) must be called before updates arrive");
     const parsed = parseUpdate(ctx.update, this.parseOptions);
     const events = parsed.ok ? parsed.events : [];
     const cb = ctx.callbackQuery;
@@ -200,7 +200,7 @@ export class TelegramChannel implements Channel<Update> {
     });
   }
 
-  async deliver(ref: ConversationRef, effects: readonly Effect[], cause?: InboundEvent): Promise<void> {
+  async deliver(ref: ConversationRef, effects: readonly VisibleEffect[], cause?: InboundEvent): Promise<void> {
     const chatId = ref.conversationId;
     const current = cause ? this.turns.get(cause) : undefined;
     const turn = current && current.chatId === chatId ? current : undefined;
@@ -217,9 +217,6 @@ export class TelegramChannel implements Channel<Update> {
         case "ignored":
           if (!turn && e.reason === "no_dialogue" && e.promptId === undefined) await this.send(chatId, { text: IDLE_HINT });
           break;
-        case "track":
-        case "runAction":
-          break;
       }
     }
   }
@@ -230,7 +227,7 @@ export class TelegramChannel implements Channel<Update> {
       // Plain text, no parse_mode: nothing in a scenario's text can break the message.
       const sent = await this.bot.api.sendMessage(toChatId(chatId), telegramText(message.text), keyboard ? { reply_markup: keyboard } : {});
       if (keyboard && message.promptId !== undefined) {
-        this.prompts.remember(chatId, { promptId: message.promptId, messageId: sent.message_id, freeText: message.expectsText === true });
+        await this.prompts.remember(chatId, { promptId: message.promptId, messageId: sent.message_id, freeText: message.expectsText === true });
       }
     } catch (err) {
       // A chat that blocked the bot or no longer exists will not become reachable by redelivery.
@@ -240,7 +237,7 @@ export class TelegramChannel implements Channel<Update> {
   }
 
   private async closeKeyboard(chatId: string, promptId: string, answerLabel: string | undefined, turn: Turn | undefined): Promise<void> {
-    const stored = this.prompts.take(chatId, promptId);
+    const stored = await this.prompts.take(chatId, promptId);
     const fromTap = turn && turn.promptId === promptId && turn.messageId !== undefined ? turn : undefined;
     const messageId = fromTap?.messageId ?? stored?.messageId;
     if (messageId === undefined) return;
@@ -275,15 +272,10 @@ export class TelegramChannel implements Channel<Update> {
     await this.inflight.drain();
     this.log.info({ channel: TELEGRAM }, "telegram channel closed");
   }
-
-  /** Open prompts whose message this process remembers (metrics, tests). */
-  get openPrompts(): number {
-    return this.prompts.size;
-  }
 }
 
 /** What a tap is answered with: the closed notice for a stale tap, nothing (just stop the spinner) otherwise. */
-function noticeFor(effects: readonly Effect[]): string | undefined {
+function noticeFor(effects: readonly VisibleEffect[]): string | undefined {
   for (const e of effects) {
     if (e.type === "ignored") return e.reason === "unknown_button" ? UNKNOWN_BUTTON_NOTICE : CLOSED_NOTICE;
   }

@@ -4,12 +4,11 @@
  */
 import { errorSummary, isRetryLater } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
-import type { InboundEvent } from "../../engine/types.ts";
+import type { EventHandler } from "../port.ts";
 import { parseClientFrame, type ClientFrame } from "./protocol.ts";
 import type { FrameSink, WebchatChannel } from "./webchat-channel.ts";
 
-/** Processes one event (the runtime's `handle`); rejects when it could not be saved. */
-export type EventHandler = (event: InboundEvent) => Promise<{ status: "processed" | "duplicate" }>;
+export type { EventHandler } from "../port.ts";
 
 /** Frames one socket may have queued before it is told to slow down. */
 export const MAX_QUEUED_FRAMES = 32;

@@ -13,7 +13,8 @@ import type { FrameSink, WebchatChannel } from "./webchat-channel.ts";
 
 export interface WebchatRoutesOptions {
   channel: WebchatChannel;
-  handle: EventHandler;
+  /** Where the frames' events go; default the handler given to the channel's `start`. */
+  handle?: EventHandler;
   logger?: Logger;
   /** How often sockets are pinged; one that has not answered the previous ping is dropped. */
   heartbeatMs?: number;
@@ -35,6 +36,7 @@ const SECURITY_HEADERS = {
 /** Registers the web chat's page and socket routes. */
 export async function webchatRoutes(app: FastifyInstance, options: WebchatRoutesOptions): Promise<void> {
   const log = options.logger ?? silentLogger;
+  const handle: EventHandler = options.handle ?? ((event) => options.channel.handle(event));
   for (const [url, asset] of Object.entries(ASSETS)) {
     const body = await readFile(new URL(`./public/${asset.file}`, import.meta.url));
     app.get(url, async (_req, reply) => reply.headers(SECURITY_HEADERS).type(asset.type).send(body));
@@ -68,7 +70,7 @@ export async function webchatRoutes(app: FastifyInstance, options: WebchatRoutes
         socket.close(code, reason);
       },
     };
-    const connection = new WebchatConnection(options.channel, options.handle, sink, log);
+    const connection = new WebchatConnection(options.channel, handle, sink, log);
     socket.on("message", (data, isBinary) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       connection.receive(isBinary ? bytes : bytes.toString("utf8"), isBinary);

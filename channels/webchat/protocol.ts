@@ -2,6 +2,7 @@
  * The web chat's WebSocket JSON protocol: the frames each side may send, and the strict
  * parser every inbound frame goes through before anything else sees it. See README.md.
  */
+import { isScenarioId } from "../../engine/schema/scenario-schema.ts";
 
 /** Largest client frame accepted, in bytes; bigger ones get an error frame. Room for MAX_TEXT_CHARS of any script as JSON. */
 export const MAX_FRAME_BYTES = 320 * 1024;
@@ -15,7 +16,6 @@ const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 /** What the server issues: 18 random bytes, base64url. Only such ids can be resumed, so none is short or chosen. */
 const CONVERSATION = /^[A-Za-z0-9_-]{24}$/;
 const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$/;
-const SCENARIO = /^[A-Za-z0-9_-]{1,64}$/;
 const PROMPT = /^[A-Za-z0-9_-]{1,32}$/;
 
 export type ClientFrame =
@@ -70,7 +70,7 @@ export function parseClientFrame(data: string | Buffer, isBinary: boolean): Pars
     case "start":
       if (!only(f, ["type", "id", "scenarioId"])) return bad("start takes only id and scenarioId");
       if (f.id !== undefined && id === undefined) return bad("start.id must be 1-64 letters, digits, _ . : or -");
-      if (f.scenarioId !== undefined && !(typeof f.scenarioId === "string" && SCENARIO.test(f.scenarioId))) return bad("start.scenarioId must be a scenario id");
+      if (f.scenarioId !== undefined && !(typeof f.scenarioId === "string" && isScenarioId(f.scenarioId))) return bad("start.scenarioId must be a scenario id");
       return { ok: true, frame: { type: "start", ...pick(f, "id"), ...pick(f, "scenarioId") } };
     case "text":
       if (!only(f, ["type", "id", "text"])) return bad("text takes only id and text");

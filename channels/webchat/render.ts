@@ -2,11 +2,12 @@
  * Turns the runtime's user-visible effects into web chat server frames. Statistics and
  * action effects never reach the page.
  */
-import { assertNever, type Effect } from "../../engine/types.ts";
+import { assertNever } from "../../engine/types.ts";
+import type { VisibleEffect } from "../port.ts";
 import type { ServerFrame } from "./protocol.ts";
 
 /** The frames that show `effects` in the chat page, in order. */
-export function renderEffects(effects: readonly Effect[]): ServerFrame[] {
+export function renderEffects(effects: readonly VisibleEffect[]): ServerFrame[] {
   const frames: ServerFrame[] = [];
   for (const e of effects) {
     switch (e.type) {
@@ -30,9 +31,6 @@ export function renderEffects(effects: readonly Effect[]): ServerFrame[] {
         if (e.reason === "stale_prompt" && e.promptId !== undefined) frames.push({ type: "edit", promptId: e.promptId, reason: "stale" });
         else if (e.reason === "unknown_button") frames.push({ type: "error", code: "unknown_button", message: "that button is not part of the question" });
         else frames.push({ type: "error", code: "no_dialogue", message: "no conversation is in progress: send a start frame to begin one" });
-        break;
-      case "track":
-      case "runAction":
         break;
       default:
         assertNever(e, "effect");

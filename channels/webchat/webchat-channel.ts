@@ -10,8 +10,8 @@
 import { randomBytes } from "node:crypto";
 import type { ChannelLimits } from "../../engine/catalog.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
-import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
-import type { Channel, ParseResult } from "../port.ts";
+import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
+import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
 import { MemoryWebchatHistory, type HistoryEntry, type WebchatHistory } from "./history.ts";
 import { parseClientFrame, type ClientFrame, type ServerFrame } from "./protocol.ts";
 import { renderEffects } from "./render.ts";
@@ -57,6 +57,7 @@ export class WebchatChannel implements Channel<WebchatInbound> {
   private readonly log: Logger;
   private readonly scenarioId: string | undefined;
   private closing = false;
+  private handler: EventHandler | undefined;
 
   constructor(options: WebchatOptions = {}) {
     this.log = options.logger ?? silentLogger;
@@ -102,14 +103,24 @@ export class WebchatChannel implements Channel<WebchatInbound> {
     }
   }
 
-  /** Listens for frames other web processes deliver (shared history), so this process's sockets get them live. */
-  async start(): Promise<void> {
+  /**
+   * Takes the handler (the runtime) the sockets' frames go to, and listens for frames other web
+   * processes deliver (shared history), so this process's sockets get them live.
+   */
+  async start(handle: EventHandler): Promise<void> {
+    this.handler = handle;
     await this.history.subscribe((conversationId, entries) => {
       if (this.sinks.has(conversationId)) void this.turn(conversationId, () => this.send(conversationId, entries)).catch(() => {});
     });
   }
 
-  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+  /** Processes one event through the handler given to `start` (the socket routes call it). */
+  handle(event: InboundEvent): Promise<{ status: "processed" | "duplicate" }> {
+    if (!this.handler) return Promise.reject(new Error("WebchatChannel.start(handle) must be called before frames arrive"));
+    return this.handler(event);
+  }
+
+  async deliver(ref: ConversationRef, effects: readonly VisibleEffect[]): Promise<void> {
     const frames = renderEffects(effects);
     if (frames.length === 0) return;
     const id = ref.conversationId;
@@ -175,6 +186,7 @@ export class WebchatChannel implements Channel<WebchatInbound> {
       }
     }
     this.sinks.clear();
+    await this.history.close();
     this.log.info({ channel: WEBCHAT, sockets }, "web chat closed");
   }
 

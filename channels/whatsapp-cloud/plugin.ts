@@ -12,7 +12,6 @@
 import type { FastifyInstance } from "fastify";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import { sameSecret } from "../secret.ts";
-import type { InboundEvent } from "../../engine/types.ts";
 import { webhookRoute } from "../webhook-route.ts";
 import { WHATSAPP_CLOUD } from "./graph-client.ts";
 import { verifySignature } from "./webhook.ts";
@@ -22,7 +21,6 @@ export const WEBHOOK_PATH = "/whatsapp/webhook";
 
 export interface WhatsappCloudRoutesOptions {
   channel: WhatsappCloudChannel;
-  handle: (event: InboundEvent) => Promise<{ status: "processed" | "duplicate" }>;
   logger?: Logger;
   /** Largest webhook body accepted (default 1 MiB). */
   bodyLimit?: number;
@@ -59,7 +57,7 @@ export async function whatsappCloudRoutes(app: FastifyInstance, o: WhatsappCloud
         log.warn({ channel: WHATSAPP_CLOUD, reason: parsed.reason }, "WhatsApp webhook body skipped");
         return { status: 200, body: { ok: true, events: 0 } };
       }
-      for (const event of parsed.events) await o.handle(event);
+      await channel.process(parsed);
       return { status: 200, body: { ok: true, events: parsed.events.length } };
     },
     closing: () => channel.isClosing,

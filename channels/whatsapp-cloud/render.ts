@@ -8,7 +8,8 @@
  * `close` effects send nothing: the user's own reply already shows what they chose.
  */
 import type { ChannelLimits } from "../../engine/catalog.ts";
-import { assertNever, type Effect, type OutButton } from "../../engine/types.ts";
+import { assertNever, type OutButton } from "../../engine/types.ts";
+import type { VisibleEffect } from "../port.ts";
 import { WHATSAPP_CLOUD, type GraphMessage } from "./graph-client.ts";
 
 /** WhatsApp's own limits: reply buttons, list rows and interactive bodies. */
@@ -48,7 +49,7 @@ export function parseReplyId(id: string): { promptId: string; buttonIndex: numbe
 }
 
 /** The message bodies that show `effects` to `to`, in order. */
-export function renderEffects(to: string, effects: readonly Effect[]): GraphMessage[] {
+export function renderEffects(to: string, effects: readonly VisibleEffect[]): GraphMessage[] {
   const out: GraphMessage[] = [];
   for (const e of effects) {
     switch (e.type) {
@@ -65,8 +66,6 @@ export function renderEffects(to: string, effects: readonly Effect[]): GraphMess
         // no_dialogue: a tap on a survey that is over; a reply would only puzzle.
         break;
       case "close":
-      case "track":
-      case "runAction":
         break;
       default:
         assertNever(e, "effect");

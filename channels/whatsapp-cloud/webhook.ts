@@ -30,6 +30,8 @@ const IGNORED_TYPES = new Set(["reaction", "unsupported", "system", "ephemeral",
 export interface ParseWebhookOptions {
   /** Only messages to this number are taken; others of the same business account are skipped. */
   phoneNumberId: string;
+  /** The scenario a first message starts on this channel (BOTFLOW_WHATSAPP_CLOUD_SCENARIO); default the runtime's. */
+  scenarioId?: string;
 }
 
 /**
@@ -49,7 +51,7 @@ export function parseWebhook(body: unknown, o: ParseWebhookOptions): ParseResult
       const metadata = isObject(value.metadata) ? value.metadata : {};
       if (metadata.phone_number_id !== o.phoneNumberId || !Array.isArray(value.messages)) continue;
       for (const m of value.messages) {
-        const event = toEvent(m);
+        const event = toEvent(m, o.scenarioId !== undefined ? { scenarioId: o.scenarioId } : {});
         if (event) events.push(event);
       }
     }
@@ -57,13 +59,13 @@ export function parseWebhook(body: unknown, o: ParseWebhookOptions): ParseResult
   return { ok: true, events };
 }
 
-function toEvent(m: unknown): InboundEvent | undefined {
+function toEvent(m: unknown, scenario: { scenarioId?: string }): InboundEvent | undefined {
   if (!isObject(m) || typeof m.from !== "string" || typeof m.id !== "string" || typeof m.type !== "string") return undefined;
   if (m.from === "" || m.id === "" || IGNORED_TYPES.has(m.type)) return undefined;
   const base = { channel: WHATSAPP_CLOUD, conversationId: m.from, userId: m.from, dedupeKey: m.id };
   if (m.type === "text") {
     const text = isObject(m.text) && typeof m.text.body === "string" ? m.text.body : "";
-    return { ...base, kind: "text", text, startIfIdle: true };
+    return { ...base, kind: "text", text, startIfIdle: true, ...scenario };
   }
   if (m.type === "interactive" && isObject(m.interactive)) {
     const i = m.interactive;
@@ -76,10 +78,10 @@ function toEvent(m: unknown): InboundEvent | undefined {
   }
   if (m.type === "button" && isObject(m.button) && typeof m.button.text === "string") {
     // A template's quick-reply button: its text answers like a typed one.
-    return { ...base, kind: "text", text: m.button.text, startIfIdle: true };
+    return { ...base, kind: "text", text: m.button.text, startIfIdle: true, ...scenario };
   }
   // Media, locations, contacts: no answer to a question, but a first message still opens the survey.
-  return { ...base, kind: "text", text: "", startIfIdle: true };
+  return { ...base, kind: "text", text: "", startIfIdle: true, ...scenario };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

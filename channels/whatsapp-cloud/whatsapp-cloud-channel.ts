@@ -6,8 +6,8 @@
  * overtakes the message before it.
  */
 import { silentLogger, type Logger } from "../../engine/ports.ts";
-import type { ConversationRef, Effect } from "../../engine/types.ts";
-import type { Channel, ParseResult } from "../port.ts";
+import type { ConversationRef } from "../../engine/types.ts";
+import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
 import { GraphClient, WHATSAPP_CLOUD, type GraphClientOptions } from "./graph-client.ts";
 import { renderEffects, WHATSAPP_CLOUD_LIMITS } from "./render.ts";
 import { parseWebhook } from "./webhook.ts";
@@ -23,6 +23,8 @@ export interface WhatsappCloudOptions {
   appSecret: string;
   verifyToken: string;
   logger?: Logger;
+  /** The scenario a first message starts on this channel; default the runtime's. */
+  scenarioId?: string;
   /** Backoff tuning and test seams of the Graph client. */
   graph?: Pick<GraphClientOptions, "maxAttempts" | "baseDelayMs" | "maxDelayMs" | "timeoutMs" | "sleep" | "random" | "fetch">;
 }
@@ -34,16 +36,19 @@ export class WhatsappCloudChannel implements Channel<unknown> {
   readonly verifyToken: string;
   private readonly graph: GraphClient;
   private readonly phoneNumberId: string;
+  private readonly scenarioId: string | undefined;
   private readonly log: Logger;
   private readonly turns = new KeyedQueue();
   /** Webhook calls being processed (the webhook route counts them), so close() can wait for them. */
   readonly inflight = new InFlight();
   private closing = false;
+  private handler: EventHandler | undefined;
 
   constructor(o: WhatsappCloudOptions) {
     this.appSecret = o.appSecret;
     this.verifyToken = o.verifyToken;
     this.phoneNumberId = o.phoneNumberId;
+    this.scenarioId = o.scenarioId;
     this.log = o.logger ?? silentLogger;
     this.graph = new GraphClient({ apiRoot: o.apiRoot, phoneNumberId: o.phoneNumberId, accessToken: o.accessToken, ...o.graph });
   }
@@ -54,10 +59,22 @@ export class WhatsappCloudChannel implements Channel<unknown> {
 
   /** A parsed (and already signature-checked) webhook body. */
   parseInbound(body: unknown): ParseResult {
-    return parseWebhook(body, { phoneNumberId: this.phoneNumberId });
+    return parseWebhook(body, { phoneNumberId: this.phoneNumberId, ...(this.scenarioId !== undefined ? { scenarioId: this.scenarioId } : {}) });
   }
 
-  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+  /** Takes the handler (the runtime) the notifications' events go to; POST /whatsapp/webhook brings them. */
+  async start(handle: EventHandler): Promise<void> {
+    this.handler = handle;
+  }
+
+  /** Runs the events of one signed notification through the handler; resolves once all are saved. */
+  async process(parsed: Extract<ParseResult, { ok: true }>): Promise<void> {
+    const handle = this.handler;
+    if (!handle) throw new Error("WhatsappCloudChannel.start(handle) must be called before notifications arrive");
+    for (const event of parsed.events) await handle(event);
+  }
+
+  async deliver(ref: ConversationRef, effects: readonly VisibleEffect[]): Promise<void> {
     const messages = renderEffects(ref.conversationId, effects);
     if (messages.length === 0) return;
     await this.turns.run(ref.conversationId, async () => {

@@ -9,7 +9,8 @@
  * (a vote changed after the survey moved on) is dropped silently rather than puzzling the user.
  */
 import type { ChannelLimits } from "../../engine/catalog.ts";
-import { assertNever, type Effect, type OutButton } from "../../engine/types.ts";
+import { assertNever, type OutButton } from "../../engine/types.ts";
+import type { VisibleEffect } from "../port.ts";
 
 export const WHATSAPP_WEB = "whatsapp";
 
@@ -23,7 +24,7 @@ export type WebOutgoing =
   | { kind: "poll"; name: string; options: string[]; promptId: string; buttonIndexes: number[] };
 
 /** The messages that show `effects`, in order; polls only when `polls` is on. */
-export function renderEffects(effects: readonly Effect[], o: { polls: boolean }): WebOutgoing[] {
+export function renderEffects(effects: readonly VisibleEffect[], o: { polls: boolean }): WebOutgoing[] {
   const out: WebOutgoing[] = [];
   for (const e of effects) {
     switch (e.type) {
@@ -42,8 +43,6 @@ export function renderEffects(effects: readonly Effect[], o: { polls: boolean })
       }
       case "close":
       case "ignored":
-      case "track":
-      case "runAction":
         break;
       default:
         assertNever(e, "effect");

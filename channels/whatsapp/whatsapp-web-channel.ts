@@ -6,21 +6,23 @@
  * The client lives behind WebClientPort; after a disconnect or a failed login it is replaced by
  * a fresh one with exponential backoff. Unlike a webhook, nothing redelivers a message this
  * process failed to save, so a failed `handle` is retried a few times here before it is logged
- * as lost. Which prompt a poll stands for is kept in this process's memory: after a restart,
- * votes on older polls are ignored (typed answers still work).
+ * as lost. Which prompt a poll stands for is kept in ChannelStorage (Redis in production), so a
+ * vote maps to its prompt whichever client instance hears it, and after a restart.
  */
 import { errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
-import type { ConversationRef, Effect, InboundEvent } from "../../engine/types.ts";
-import type { Channel, ParseResult } from "../port.ts";
+import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
+import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
 import { renderEffects, WHATSAPP_WEB, WHATSAPP_WEB_LIMITS } from "./render.ts";
 import type { WebClientFactory, WebClientPort, WebMessage, WebPollVote } from "./web-client-port.ts";
 import { InFlight } from "../in-flight.ts";
 import { KeyedQueue } from "../keyed-queue.ts";
 import { backoffMs, defaultSleep, retry } from "../retry.ts";
+import { DEFAULT_CHANNEL_TTL_MS, type ChannelStorage } from "../storage/channel-storage.ts";
+import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
 
-/** One event of the client, as the channel parses it. */
-export type WebInbound = { kind: "message"; message: WebMessage } | { kind: "vote"; vote: WebPollVote };
+/** One event of the client, as the channel parses it; a vote comes with the poll it is for, when that is known. */
+export type WebInbound = { kind: "message"; message: WebMessage } | { kind: "vote"; vote: WebPollVote; poll?: PollRef };
 
 export type WebLoginState = "starting" | "qr" | "ready" | "disconnected" | "auth_failure" | "closed";
 
@@ -28,6 +30,10 @@ export interface WhatsappWebOptions {
   createClient: WebClientFactory;
   /** Also send each question as a poll. */
   polls?: boolean;
+  /** The scenario a first message starts on this channel; default the runtime's. */
+  scenarioId?: string;
+  /** Where the prompt of each poll is kept (Redis in production: a vote counts whichever client instance hears it); default this process's memory. */
+  storage?: ChannelStorage;
   logger?: Logger;
   /** Shows a login QR to whoever watches the terminal (real wiring: qrcode-terminal on stderr). */
   printQr?: (qr: string) => void;
@@ -42,14 +48,10 @@ export interface WhatsappWebOptions {
   random?: () => number;
 }
 
-type Handler = (event: InboundEvent) => Promise<unknown>;
-
 /** Message types that carry an answer (text) or at least stand for one (media: no answer). */
 const MEDIA_TYPES = new Set(["image", "video", "audio", "ptt", "document", "sticker", "location", "vcard", "multi_vcard"]);
-/** Polls remembered for votes; the oldest are forgotten past this. */
-const MAX_POLLS = 10_000;
-
-interface PollRef {
+/** Which prompt a poll stands for, as kept in ChannelStorage under the poll message's id. */
+export interface PollRef {
   conversationId: string;
   promptId: string;
   /** localId (the option's position) → button index. */
@@ -60,12 +62,12 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   readonly name = WHATSAPP_WEB;
   readonly limits = WHATSAPP_WEB_LIMITS;
   private client: WebClientPort | undefined;
-  private handle: Handler | undefined;
+  private handle: EventHandler | undefined;
   private state: WebLoginState = "starting";
   private qr: string | undefined;
   private failures = 0;
   private closing = false;
-  private readonly polls = new Map<string, PollRef>();
+  private readonly polls: ChannelStorage;
   private readonly turns = new KeyedQueue();
   private readonly inflight = new InFlight();
   private readonly log: Logger;
@@ -74,6 +76,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   constructor(private readonly o: WhatsappWebOptions) {
     this.log = o.logger ?? silentLogger;
     this.sleep = o.sleep ?? defaultSleep;
+    this.polls = (o.storage ?? new MemoryChannelStorage({ maxEntries: 10_000 })).scope("poll:");
   }
 
   /** The login state, and the QR to scan while it is `qr`. */
@@ -82,17 +85,17 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   }
 
   /** Makes the client and starts it; events go to `handle` (the runtime). Does not wait for the login. */
-  async start(handle: Handler): Promise<void> {
+  async start(handle: EventHandler): Promise<void> {
     this.handle = handle;
     this.connect();
   }
 
   parseInbound(input: WebInbound): ParseResult {
-    const event = input.kind === "message" ? this.fromMessage(input.message) : this.fromVote(input.vote);
+    const event = input.kind === "message" ? this.fromMessage(input.message) : this.fromVote(input.vote, input.poll);
     return typeof event === "string" ? { ok: false, reason: event } : { ok: true, events: [event] };
   }
 
-  async deliver(ref: ConversationRef, effects: readonly Effect[]): Promise<void> {
+  async deliver(ref: ConversationRef, effects: readonly VisibleEffect[]): Promise<void> {
     const out = renderEffects(effects, { polls: this.o.polls === true });
     if (out.length === 0) return;
     const chatId = ref.conversationId;
@@ -107,7 +110,8 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
           continue;
         }
         const sent = await client.sendMessage(chatId, { poll: { name: m.name, options: m.options } });
-        this.rememberPoll(sent.id._serialized, { conversationId: chatId, promptId: m.promptId, buttonIndexes: m.buttonIndexes });
+        const poll: PollRef = { conversationId: chatId, promptId: m.promptId, buttonIndexes: m.buttonIndexes };
+        await this.polls.set(sent.id._serialized, { ...poll, buttonIndexes: [...poll.buttonIndexes] }, DEFAULT_CHANNEL_TTL_MS);
       }
     });
   }
@@ -186,6 +190,20 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
 
   /** Processes one client event; the conversation's events run one at a time, in arrival order. */
   private receive(input: WebInbound): void {
+    if (input.kind === "vote") {
+      // The poll may have been sent by another client instance (or before a restart): look it up first.
+      void this.track(
+        this.pollOf(input.vote).then(
+          (poll) => this.receiveParsed({ ...input, ...(poll ? { poll } : {}) }),
+          (err: unknown) => this.log.error({ channel: WHATSAPP_WEB, err: errorSummary(err) }, "WhatsApp Web vote not processed: the channel storage is not reachable"),
+        ),
+      );
+      return;
+    }
+    this.receiveParsed(input);
+  }
+
+  private receiveParsed(input: WebInbound): void {
     const parsed = this.parseInbound(input);
     if (!parsed.ok) {
       this.log.debug({ channel: WHATSAPP_WEB, reason: parsed.reason }, "WhatsApp Web event skipped");
@@ -203,7 +221,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
       await retry(
         async (n) => {
           made = n;
-          await (this.handle as Handler)(event);
+          await (this.handle as EventHandler)(event);
         },
         { attempts, baseMs: 500, capMs: 8_000, stopped: () => this.closing, sleep: this.sleep, ...(this.o.random ? { random: this.o.random } : {}) },
       );
@@ -217,17 +235,26 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
     if (typeof m.from !== "string" || typeof m.id?._serialized !== "string") return "not a message";
     if (m.isStatus || m.broadcast || m.from === "status@broadcast" || m.from.endsWith("@broadcast")) return "a status or broadcast";
     if (m.from.endsWith("@g.us")) return "a group message: surveys run in direct chats only";
-    const base = { channel: WHATSAPP_WEB, conversationId: m.from, userId: m.from, dedupeKey: m.id._serialized, startIfIdle: true };
+    const base = { channel: WHATSAPP_WEB, conversationId: m.from, userId: m.from, dedupeKey: m.id._serialized, startIfIdle: true, ...(this.o.scenarioId !== undefined ? { scenarioId: this.o.scenarioId } : {}) };
     if (m.type === "chat") return { ...base, kind: "text", text: typeof m.body === "string" ? m.body : "" };
     // A photo or a voice note answers no question, but a first message still opens the survey.
     if (MEDIA_TYPES.has(m.type)) return { ...base, kind: "text", text: "" };
     return `message type ${String(m.type).slice(0, 32)} carries no answer`;
   }
 
-  private fromVote(v: WebPollVote): InboundEvent | string {
+  private async pollOf(v: WebPollVote): Promise<PollRef | undefined> {
     const pollId = v.parentMessage?.id?._serialized;
-    const poll = pollId !== undefined ? this.polls.get(pollId) : undefined;
-    if (!poll || pollId === undefined) return "a vote on a poll this process did not send (or has forgotten)";
+    if (typeof pollId !== "string") return undefined;
+    const raw = await this.polls.get(pollId);
+    if (typeof raw !== "object" || raw === null) return undefined;
+    const { conversationId, promptId, buttonIndexes } = raw as Partial<Record<keyof PollRef, unknown>>;
+    if (typeof conversationId !== "string" || typeof promptId !== "string" || !Array.isArray(buttonIndexes) || !buttonIndexes.every((i) => typeof i === "number")) return undefined;
+    return { conversationId, promptId, buttonIndexes: buttonIndexes as number[] };
+  }
+
+  private fromVote(v: WebPollVote, poll: PollRef | undefined): InboundEvent | string {
+    const pollId = v.parentMessage?.id?._serialized;
+    if (!poll || pollId === undefined) return "a vote on a poll this channel did not send (or has forgotten)";
     if (v.parentMessage.from !== undefined && v.voter === v.parentMessage.from) return "a vote by this account";
     if (!Array.isArray(v.selectedOptions) || v.selectedOptions.length !== 1) return "a vote taken back, or more than one option";
     const option = v.selectedOptions[0] as NonNullable<WebPollVote["selectedOptions"][number]>;
@@ -243,11 +270,6 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
       buttonIndex,
       dedupeKey: `vote:${pollId}:${localId}:${v.interractedAtTs}`,
     };
-  }
-
-  private rememberPoll(id: string, ref: PollRef): void {
-    this.polls.set(id, ref);
-    if (this.polls.size > MAX_POLLS) this.polls.delete(this.polls.keys().next().value as string);
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

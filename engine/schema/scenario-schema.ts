@@ -8,6 +8,22 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 
 export const ID_PATTERN = "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$";
 
+/**
+ * What a scenario id looks like (`csat`, `csat.v2`): the schema's `id` pattern, which BOTFLOW_SCENARIO,
+ * BOTFLOW_<CHANNEL>_SCENARIO, web chat start frames and Telegram deep links check against too,
+ * so an id that loads is an id that can be asked for.
+ */
+export const SCENARIO_ID_PATTERN = ID_PATTERN;
+const SCENARIO_ID = new RegExp(SCENARIO_ID_PATTERN);
+
+/** Whether `s` is a scenario id by {@link SCENARIO_ID_PATTERN}. */
+export function isScenarioId(s: string): boolean {
+  return SCENARIO_ID.test(s);
+}
+
+/** How an id that fails {@link isScenarioId} is explained in messages. */
+export const SCENARIO_ID_RULE = "letters, digits, _ . and -, starting with a letter or _, at most 64";
+
 /** A locale code: en, uk, pt-BR. Scenario translations, the default locale and the CLI's --locale use it. */
 export const LOCALE_PATTERN = "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$";
 

@@ -6,6 +6,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { composeApp, type App, type ComposeOptions } from "../../app/compose.ts";
+import { WHATSAPP_WEB } from "../../channels/whatsapp/render.ts";
+import type { WebClientFactory } from "../../channels/whatsapp/web-client-port.ts";
 import { loadConfig } from "../../app/config.ts";
 import { createLogger } from "../../app/logger.ts";
 import { afterAll, beforeAll } from "vitest";
@@ -54,8 +56,15 @@ export async function storedDialogue(store: SurveyStore, conversationId: string)
   return page.rows.find((r) => r.conversationId === conversationId);
 }
 
+export interface TestAppOptions extends Omit<ComposeOptions, "logger"> {
+  /** Shorthand for `channelSeams: { whatsapp: { createClient } }`: a fake WhatsApp Web client, so no browser launches. */
+  whatsappWebClient?: WebClientFactory;
+}
+
 /** `surveyStore` is the file's shared store (opened by `openSharedStore`). */
-export async function startTestApp(env: Record<string, string> = {}, options: Omit<ComposeOptions, "logger"> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, testOptions: TestAppOptions = {}): Promise<TestApp> {
+  const { whatsappWebClient, ...options } = testOptions;
+  if (whatsappWebClient) options.channelSeams = { ...options.channelSeams, [WHATSAPP_WEB]: { createClient: whatsappWebClient } };
   const dir = await mkdtemp(path.join(tmpdir(), "botflow-app-"));
   const logs: string[] = [];
   const config = loadConfig({ PORT: "0", BOTFLOW_WATCH: "false", BOTFLOW_DATA_DIR: path.join(dir, "data"), ...env }, { cwd: dir });

@@ -2,6 +2,7 @@
  * The Teams channel's pure parts: reading Activities into events, planning cards from
  * effects, and reading its configuration.
  */
+import { visibleEffects } from "../../channels/port.ts";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../app/config.ts";
 import { closedCard, questionCard } from "../../channels/teams/adaptive-card.ts";
@@ -88,7 +89,7 @@ describe("Adaptive Cards", () => {
   it("plans cards for keyboards, plain messages for texts, closing lines per reason, notices for ignored taps", () => {
     const b = buttons(2);
     expect(
-      planEffects([
+      planEffects(visibleEffects([
         { type: "close", promptId: "p1", reason: "answered", answer: { label: "x".repeat(200), value: "x" } },
         { type: "close", promptId: "p2", reason: "timeout" },
         { type: "close", promptId: "p3", reason: "reprompt" },
@@ -97,7 +98,7 @@ describe("Adaptive Cards", () => {
         { type: "ignored", reason: "stale_prompt", promptId: "p1" },
         { type: "ignored", reason: "unknown_button", promptId: "p5" },
         { type: "track", event: { type: "dialogue_started" } },
-      ]),
+      ])),
     ).toEqual([
       { kind: "close", promptId: "p1", status: `Your answer: ${"x".repeat(79)}…` },
       { kind: "close", promptId: "p2", status: "This survey is closed" },
@@ -124,14 +125,14 @@ describe("Teams configuration", () => {
   };
 
   it("is off without its variables, on with an App ID and password, or in Emulator mode", () => {
-    expect(load({}).teams).toBeUndefined();
-    expect(load({ MICROSOFT_APP_ID: ID, MICROSOFT_APP_PASSWORD: SECRET }).teams).toEqual({ appId: ID, appPassword: SECRET, startOnInstall: false });
-    expect(load({ BOTFLOW_TEAMS_EMULATOR: "true", BOTFLOW_TEAMS_START_ON_INSTALL: "yes" }).teams).toEqual({ startOnInstall: true });
-    expect(load({ MICROSOFT_APP_ID: ID, MICROSOFT_APP_TYPE: "singletenant", MICROSOFT_APP_TENANT_ID: "contoso.onmicrosoft.com", MICROSOFT_APP_PASSWORD: SECRET }).teams).toMatchObject({
+    expect(load({}).channels.teams).toBeUndefined();
+    expect(load({ MICROSOFT_APP_ID: ID, MICROSOFT_APP_PASSWORD: SECRET }).channels.teams).toEqual({ appId: ID, appPassword: SECRET, startOnInstall: false });
+    expect(load({ BOTFLOW_TEAMS_EMULATOR: "true", BOTFLOW_TEAMS_START_ON_INSTALL: "yes" }).channels.teams).toEqual({ startOnInstall: true });
+    expect(load({ MICROSOFT_APP_ID: ID, MICROSOFT_APP_TYPE: "singletenant", MICROSOFT_APP_TENANT_ID: "contoso.onmicrosoft.com", MICROSOFT_APP_PASSWORD: SECRET }).channels.teams).toMatchObject({
       appType: "SingleTenant",
       tenantId: "contoso.onmicrosoft.com",
     });
-    expect(load({ MICROSOFT_APP_ID: ID, MICROSOFT_APP_TYPE: "UserAssignedMSI", MICROSOFT_APP_TENANT_ID: ID }).teams).toMatchObject({ appType: "UserAssignedMSI" });
+    expect(load({ MICROSOFT_APP_ID: ID, MICROSOFT_APP_TYPE: "UserAssignedMSI", MICROSOFT_APP_TENANT_ID: ID }).channels.teams).toMatchObject({ appType: "UserAssignedMSI" });
     expect(load({ BOTFLOW_TEAMS_EMULATOR: "true", BOTFLOW_TEAMS_SCENARIO: "nps" }).channelScenarios).toEqual({ teams: "nps" });
   });
 

@@ -130,8 +130,7 @@ describe("TelegramChannel against the fake Bot API", () => {
     const wrong = "7012345678:AAE-wrong_Token_0123456789abcdefghij";
     const log = new RecordingLogger();
     channel = new TelegramChannel({ token: wrong, apiRoot: fake.apiRoot, mode: "webhook", logger: log });
-    channel.onEvent(async () => ({ status: "processed" }));
-    const err = await channel.start().then(() => undefined, (e: unknown) => e as Error);
+    const err = await channel.start(async () => ({ status: "processed" })).then(() => undefined, (e: unknown) => e as Error);
     expect(err?.message).toMatch(/refused TELEGRAM_BOT_TOKEN \(401 Unauthorized\)/);
     expect(err?.message).not.toContain(wrong.split(":")[1]);
     expect(log.serialized().join("\n")).not.toContain(wrong.split(":")[1]);
@@ -146,11 +145,10 @@ describe("TelegramChannel against the fake Bot API", () => {
     const log = new RecordingLogger();
     channel = new TelegramChannel({ token: TOKEN, apiRoot: api.apiRoot, mode: "webhook", logger: log });
     const ch = channel;
-    ch.onEvent(async (event) => {
+    await ch.start(async (event) => {
       await ch.deliver(event, [{ type: "send", message: { text: `hello ${event.conversationId}` } }]);
       return { status: "processed" };
     });
-    await ch.start();
     const first = ch.handleUpdate(startUpdate(slow));
     await api.waitUntil(() => api.calls.some((c) => c.status === 429), "429");
     const second = ch.handleUpdate(startUpdate(quick));

@@ -2,6 +2,7 @@
  * The web chat channel and its per-socket connection without a network: ordering, draining
  * on shutdown, failures, the Channel port's parseInbound, and the bounded history.
  */
+import { visibleEffects } from "../../channels/port.ts";
 import { describe, expect, it } from "vitest";
 import { WebchatConnection, MAX_QUEUED_FRAMES } from "../../channels/webchat/connection.ts";
 import type { ServerFrame } from "../../channels/webchat/protocol.ts";
@@ -138,7 +139,7 @@ describe("WebchatChannel", () => {
       { type: "send", message: { text: "two" } },
       { type: "send", message: { text: "three" } },
     ];
-    await channel.deliver(ref, effects);
+    await channel.deliver(ref, visibleEffects(effects));
     const sink = new Sink();
     const known: boolean[] = [];
     await channel.attach("c1", sink, (k) => known.push(k));
@@ -198,7 +199,7 @@ describe("WebchatChannel", () => {
       close: async () => {},
     };
     const channel = new WebchatChannel({ history: shared });
-    await channel.start();
+    await channel.start(async () => ({ status: "processed" }));
     const sink = new Sink();
     await channel.attach("c1", sink, () => {});
     await channel.deliver({ channel: "webchat", conversationId: "c1", userId: "c1" }, [{ type: "send", message: { text: "one (here)" } }]);

@@ -334,6 +334,6 @@ describe("WhatsApp Cloud API limits and configuration", () => {
     expect(message).toContain("WHATSAPP_CLOUD_PHONE_NUMBER_ID, WHATSAPP_CLOUD_VERIFY_TOKEN are not set");
     expect(message).not.toContain(ACCESS_TOKEN);
     expect(message).not.toContain(APP_SECRET);
-    expect(loadConfig({}, { cwd: tmpdir() }).whatsappCloud).toBeUndefined();
+    expect(loadConfig({}, { cwd: tmpdir() }).channels["whatsapp-cloud"]).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@
  * The WhatsApp Web channel on its own, with a fake client and a recording handler: login
  * lifecycle and reconnects (sleep injected, nothing waits), vote mapping and message filtering.
  */
+import type { WhatsappWebConfig } from "../../channels/whatsapp/web-config.ts";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -41,7 +42,7 @@ function setup(o: { polls?: boolean; handle?: (e: InboundEvent) => Promise<unkno
     random: () => 1,
   });
   const handle = o.handle ?? (async (e: InboundEvent) => void events.push(e));
-  return { factory, pauses, events, logger, channel, start: () => channel.start(handle) };
+  return { factory, pauses, events, logger, channel, start: () => channel.start(async (e) => (await handle(e), { status: "processed" as const })) };
 }
 
 const keyboard = {
@@ -104,7 +105,7 @@ describe("WhatsappWebChannel login lifecycle", () => {
       logger: s.logger,
       sleep: async (ms) => void s.pauses.push(ms),
     });
-    await channel.start(async () => {});
+    await channel.start(async () => ({ status: "processed" }));
     await vi.waitFor(() => expect(s.factory.clients).toHaveLength(2));
     expect(s.logger.lines.join("\n")).toContain("PUPPETEER_EXECUTABLE_PATH");
     await channel.close();
@@ -215,9 +216,10 @@ describe("WhatsApp Web login on Redis (RemoteAuth store)", () => {
         { WHATSAPP_WEB_ENABLED: "1", WHATSAPP_WEB_AUTH: "redis", REDIS_URL, DATABASE_URL: "postgres://postgres@127.0.0.1:5432/test", BOTFLOW_STATE_PREFIX: `test-${randomUUID()}:`, WHATSAPP_WEB_AUTH_DIR: "auth" },
         { cwd: dir },
       );
-      expect(config.whatsappWeb?.auth).toMatchObject({ kind: "redis", redisUrl: REDIS_URL });
-      expect(config.whatsappWeb?.authDir).toBe(path.join(dir, "auth"));
-      const web = { ...(config.whatsappWeb as NonNullable<typeof config.whatsappWeb>), executablePath: "/nonexistent/chromium-for-botflow-test" };
+      const configured = config.channels.whatsapp as WhatsappWebConfig | undefined;
+      expect(configured?.auth).toMatchObject({ kind: "redis", redisUrl: REDIS_URL });
+      expect(configured?.authDir).toBe(path.join(dir, "auth"));
+      const web = { ...(configured as WhatsappWebConfig), executablePath: "/nonexistent/chromium-for-botflow-test" };
       const client = (await loadWhatsappWebClientFactory(web))();
       // RemoteAuth asks the store for a saved session (none) and prepares the folder before the launch fails.
       const err = await client.initialize().then(() => undefined, (e: unknown) => e);

@@ -2,6 +2,7 @@
  * What a WhatsApp Web question says to reply: the numbers shown must be the ones the engine
  * accepts (labels, or positions when no label is a number).
  */
+import { visibleEffects } from "../../channels/port.ts";
 import { describe, expect, it } from "vitest";
 import { instructions, renderEffects } from "../../channels/whatsapp/render.ts";
 import type { OutButton } from "../../engine/types.ts";
@@ -40,12 +41,12 @@ describe("renderEffects", () => {
   it("sends nothing for closes, stale answers and bookkeeping", () => {
     expect(
       renderEffects(
-        [
+        visibleEffects([
           { type: "close", promptId: "p3", reason: "answered", answer: { label: "2", value: 2 } },
           { type: "ignored", reason: "stale_prompt", promptId: "p1" },
           { type: "track", event: { type: "dialogue_started" } },
           { type: "send", message: { text: "Thanks!" } },
-        ],
+        ]),
         { polls: true },
       ),
     ).toEqual([{ kind: "text", text: "Thanks!" }]);

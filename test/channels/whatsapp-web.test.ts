@@ -182,7 +182,7 @@ describe("WhatsApp Web login", () => {
     t = await startTestApp({ BOTFLOW_TOKEN: TOKEN }, { surveyStore: store, whatsappWebClient: () => ((made++, undefined) as never) });
     const { url } = await t.app.listen();
     expect(made).toBe(0);
-    expect(t.app.config.whatsappWeb).toBeUndefined();
+    expect(t.app.config.channels.whatsapp).toBeUndefined();
     expect((await fetch(`${url}/ops/whatsapp/qr`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
   });
 });

@@ -1,0 +1,26 @@
+/** Teams' entry in channels/index.ts: on with MICROSOFT_APP_ID (or the Emulator switch); POST /api/messages. */
+import { defineChannel } from "../module.ts";
+import { MemoryTeamsConversationStore } from "./conversation-store.ts";
+import { teamsRoutes } from "./plugin.ts";
+import { RedisTeamsConversationStore } from "./redis-conversation-store.ts";
+import { parseTeamsConfig, TEAMS_VARIABLES, type TeamsConfig } from "./teams-config.ts";
+import { TEAMS, TEAMS_LIMITS, TeamsChannel } from "./teams-channel.ts";
+
+export const teamsModule = defineChannel<TeamsConfig>({
+  name: TEAMS,
+  title: "Teams",
+  variables: TEAMS_VARIABLES,
+  limits: TEAMS_LIMITS,
+  parseConfig: (get, problems) => parseTeamsConfig(get, problems),
+  async create(config, deps) {
+    const conversations = deps.redis ? new RedisTeamsConversationStore(deps.redis, { keyPrefix: deps.keyPrefix }) : new MemoryTeamsConversationStore();
+    const channel = new TeamsChannel({
+      credentials: config,
+      logger: deps.logger,
+      conversations,
+      startOnInstall: config.startOnInstall,
+      ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}),
+    });
+    return { channel, routes: (app, context) => teamsRoutes(app, { channel, logger: context.logger }) };
+  },
+});

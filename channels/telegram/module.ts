@@ -1,0 +1,27 @@
+/** Telegram's entry in channels/index.ts: on with TELEGRAM_BOT_TOKEN; webhook routes unless polling. */
+import { defineChannel } from "../module.ts";
+import { telegramRoutes } from "./plugin.ts";
+import { parseTelegramConfig, TELEGRAM_VARIABLES, type TelegramConfig } from "./telegram-config.ts";
+import { TELEGRAM, TELEGRAM_LIMITS, TelegramChannel, type TelegramOptions } from "./telegram-channel.ts";
+
+export const telegramModule = defineChannel<TelegramConfig>({
+  name: TELEGRAM,
+  title: "Telegram",
+  variables: TELEGRAM_VARIABLES,
+  limits: TELEGRAM_LIMITS,
+  parseConfig: (get, problems) => parseTelegramConfig(get, problems),
+  async create(config, deps) {
+    const seams = (deps.seams ?? {}) as Partial<Pick<TelegramOptions, "sleep" | "pollingAttempts">>;
+    const channel = new TelegramChannel({
+      token: config.token,
+      apiRoot: config.apiRoot,
+      mode: config.mode,
+      logger: deps.logger,
+      storage: deps.storage,
+      ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}),
+      ...seams,
+    });
+    if (config.mode !== "webhook") return { channel };
+    return { channel, routes: (app, context) => telegramRoutes(app, { channel, secret: config.webhookSecret, logger: context.logger }) };
+  },
+});

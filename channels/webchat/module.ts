@@ -1,0 +1,23 @@
+/** The web chat's entry in channels/index.ts: always on; its history in Redis in production, else in memory. */
+import { defineChannel } from "../module.ts";
+import { MemoryWebchatHistory } from "./history.ts";
+import { webchatRoutes } from "./plugin.ts";
+import { RedisWebchatHistory } from "./redis-history.ts";
+import { WEBCHAT, WEBCHAT_LIMITS, WebchatChannel } from "./webchat-channel.ts";
+
+export const webchatModule = defineChannel<Record<string, never>>({
+  name: WEBCHAT,
+  title: "web chat",
+  variables: {},
+  limits: WEBCHAT_LIMITS,
+  parseConfig: () => ({}),
+  async create(_config, deps) {
+    const history = deps.redis ? new RedisWebchatHistory(deps.redis, { keyPrefix: deps.keyPrefix }) : new MemoryWebchatHistory();
+    const channel = new WebchatChannel({ logger: deps.logger, history, ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}) });
+    return {
+      channel,
+      routes: (app, context) => webchatRoutes(app, { channel, logger: context.logger }),
+      gauges: () => ({ sockets: channel.socketCount() }),
+    };
+  },
+});

@@ -1,0 +1,20 @@
+/** The WhatsApp Cloud API's entry in channels/index.ts: on with its four WHATSAPP_CLOUD_* variables; GET/POST /whatsapp/webhook. */
+import { defineChannel } from "../module.ts";
+import { parseWhatsappCloudConfig, WHATSAPP_CLOUD_VARIABLES, type WhatsappCloudConfig } from "./cloud-config.ts";
+import { WHATSAPP_CLOUD } from "./graph-client.ts";
+import { whatsappCloudRoutes } from "./plugin.ts";
+import { WHATSAPP_CLOUD_LIMITS } from "./render.ts";
+import { WhatsappCloudChannel, type WhatsappCloudOptions } from "./whatsapp-cloud-channel.ts";
+
+export const whatsappCloudModule = defineChannel<WhatsappCloudConfig>({
+  name: WHATSAPP_CLOUD,
+  title: "WhatsApp Cloud API",
+  variables: WHATSAPP_CLOUD_VARIABLES,
+  limits: WHATSAPP_CLOUD_LIMITS,
+  parseConfig: (get, problems) => parseWhatsappCloudConfig(get, problems),
+  async create(config, deps) {
+    const seams = (deps.seams ?? {}) as Pick<WhatsappCloudOptions, "graph">;
+    const channel = new WhatsappCloudChannel({ ...config, logger: deps.logger, ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}), ...seams });
+    return { channel, routes: (app, context) => whatsappCloudRoutes(app, { channel, logger: context.logger }) };
+  },
+});
