@@ -8,6 +8,10 @@
  *   GET /api/stats/options                                     scenarios and channels to filter by
  *
  * `from`/`to` are days (YYYY-MM-DD, `to` included) or ISO timestamps, as in `botflow stats`.
+ * Every parameter is checked (stats/query-params.ts): a bad one, or an unknown one, is answered
+ * 400 `{error: "bad_request", parameter, message}` — never 503, which means the store is down.
+ * The figures cover at most ten years with a trend of at most ~120 points; a dialogue page
+ * holds at most 500 rows; the export is read and sent 1,000 rows at a time.
  */
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
@@ -15,7 +19,7 @@ import type { Logger } from "../engine/ports.ts";
 import type { DialogueQuery, SurveyStore } from "../stats/store/survey-store.ts";
 import { requireAuth, type Auth } from "./auth.ts";
 import { DIALOGUE_CSV_HEADER, dialogueCsvLine } from "./dialogue-csv.ts";
-import { dialogueQuery, figuresQuery, type QueryParams } from "../stats/query-params.ts";
+import { dialogueQuery, exportQuery, figuresQuery, type ParsedQuery, type QueryParams } from "../stats/query-params.ts";
 
 export interface StatsRoutesOptions {
   store: SurveyStore;
@@ -36,24 +40,25 @@ export async function statsRoutes(app: FastifyInstance, o: StatsRoutesOptions): 
 
     scope.get("/api/stats/figures", async (req, reply) => {
       const q = figuresQuery(req.query as QueryParams);
-      if (typeof q === "string") return badRequest(reply, q);
-      return run(reply, () => o.store.figures(q));
+      if (!q.ok) return badRequest(reply, q);
+      return run(reply, () => o.store.figures(q.query));
     });
 
     scope.get("/api/stats/dialogues", async (req, reply) => {
       const q = dialogueQuery(req.query as QueryParams);
-      if (typeof q === "string") return badRequest(reply, q);
-      return run(reply, () => o.store.listDialogues({ limit: 50, ...q }));
+      if (!q.ok) return badRequest(reply, q);
+      return run(reply, () => o.store.listDialogues(q.query));
     });
 
     scope.get("/api/stats/export.csv", async (req, reply) => {
-      const q = dialogueQuery(req.query as QueryParams);
-      if (typeof q === "string") return badRequest(reply, q);
+      const q = exportQuery(req.query as QueryParams);
+      if (!q.ok) return badRequest(reply, q);
       const store = o.store;
-      const query: DialogueQuery = q;
+      const query: DialogueQuery = q.query;
       // The first page is read before answering, so a bad query or a down store is a clean error.
-      const first = await run(reply, () => store.listDialogues({ ...q, limit: EXPORT_PAGE }));
+      const first = await run(reply, () => store.listDialogues({ ...query, limit: EXPORT_PAGE }));
       if (reply.sent || !first || !("rows" in first)) return first;
+      // Pulled by the response stream: the next page is read only when the client took the last.
       async function* lines() {
         yield `${DIALOGUE_CSV_HEADER}\r\n`;
         let page = first as Awaited<ReturnType<SurveyStore["listDialogues"]>>;
@@ -75,15 +80,18 @@ export async function statsRoutes(app: FastifyInstance, o: StatsRoutesOptions): 
     try {
       return await fn();
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
       const message = err instanceof Error ? err.message : String(err);
-      if (code === "STATS_QUERY_INVALID") return badRequest(reply, message);
+      const { code, parameter } = err as { code?: unknown; parameter?: unknown };
+      if (code === "STATS_QUERY_INVALID") return badRequest(reply, { parameter: typeof parameter === "string" ? parameter : "query", message });
+      // SQLSTATE class 22 (data exception): the store refused a value the checks let through.
+      // Still the caller's input, not an outage.
+      if (typeof code === "string" && code.startsWith("22")) return badRequest(reply, { parameter: "query", message: `the statistics store refused a value: ${message}` });
       o.logger.error({ err: message }, "statistics query failed");
       return reply.code(503).send({ error: "unavailable", message: "the statistics store did not answer; see the server log and /readyz" });
     }
   }
 }
 
-function badRequest(reply: FastifyReply, message: string) {
-  return reply.code(400).send({ error: "bad_request", message });
+function badRequest(reply: FastifyReply, problem: Extract<ParsedQuery<unknown>, { ok: false }> | { parameter: string; message: string }) {
+  return reply.code(400).send({ error: "bad_request", parameter: problem.parameter, message: problem.message });
 }

@@ -18,12 +18,14 @@
  * - `distribution`: recorded value → number of completed surveys rated with it.
  * - `responseRate` = answered / offered; `surveyPercentage` = surveys / dialogues
  *   (fractions; null when the divisor is 0).
- * - `trend`: the same counters per day and per ISO week (weeks start on Monday; the first
- *   and last week hold only the period's days).
+ * - `trend`: the same counters per day, per ISO week (starting Monday) or per month, whichever
+ *   keeps the points few (`trendGranularity`: days up to 92 days, weeks up to 735, then
+ *   months; at most 121 points as periods are at most ten years). The first and last week or
+ *   month hold only the period's days; a point's `date` is the day, Monday or first of month.
  */
-import type { StatsFilter } from "./figures-query.ts";
+import type { StatsFilter, TrendGranularity } from "./figures-query.ts";
 
-export type { FiguresQuery } from "./figures-query.ts";
+export type { FiguresQuery, TrendGranularity } from "./figures-query.ts";
 
 /** The counters a rollup row (and a survey's contribution to it) carries. */
 export interface RollupCounters {
@@ -35,9 +37,10 @@ export interface RollupCounters {
   commented: number;
 }
 
-/** One aggregated row: counters of one day × rated value. */
+/** One aggregated row: counters of one trend point (a local day, week or month) × rated value. */
 export interface FiguresRow extends RollupCounters {
-  day: string;
+  /** The point's first local day, "YYYY-MM-DD". */
+  bucket: string;
   scale: string;
   rated: boolean;
   score: number;
@@ -56,7 +59,7 @@ export interface ScaleFigures {
 }
 
 export interface TrendPoint extends Counters {
-  /** The day, or the Monday that starts the week, "YYYY-MM-DD". */
+  /** The day, the Monday that starts the week, or the first of the month, "YYYY-MM-DD". */
   date: string;
   average: number | null;
   cdsat: number | null;
@@ -79,7 +82,7 @@ export interface Figures extends Counters {
   /** The ratings' scale: "1-5", another "min-max", "mixed", or null when nothing was rated. */
   scale: string | null;
   scales: ScaleFigures[];
-  trend: { days: TrendPoint[]; weeks: TrendPoint[] };
+  trend: { granularity: TrendGranularity; points: TrendPoint[] };
   /** Why a figure is null or what it leaves out. */
   notes: string[];
   /** Where the figures came from: hourly rollups, or a scan of the survey rows. */
@@ -167,22 +170,49 @@ function toRecord(m: Map<number, number>): Record<string, number> {
   return out;
 }
 
+/**
+ * One trend point: the same counters and figures as `summarise`, without the per-scale detail
+ * and notes, in one pass (a long period has ~120 points; this runs on the event loop).
+ */
 function point(date: string, rows: readonly FiguresRow[]): TrendPoint {
-  const s = summarise(rows);
+  let dialogues = 0, offered = 0, answered = 0, declined = 0, surveys = 0, commented = 0;
+  let rated = 0, sum = 0, five = 0, low = 0, high = 0;
+  let known: string | null = null;
+  let mixed = false;
+  for (const r of rows) {
+    dialogues += r.dialogues;
+    offered += r.offered;
+    answered += r.answered;
+    declined += r.declined;
+    surveys += r.surveys;
+    commented += r.commented;
+    if (!r.rated || r.surveys === 0) continue;
+    rated += r.surveys;
+    sum += r.score * r.surveys;
+    if (r.scale !== "") {
+      if (known === null) known = r.scale;
+      else if (known !== r.scale) mixed = true;
+    }
+    if (r.scale === FIVE_POINT_SCALE) {
+      five += r.surveys;
+      if (r.score >= 1 && r.score <= 2) low += r.surveys;
+      else if (r.score >= 4 && r.score <= 5) high += r.surveys;
+    }
+  }
   return {
     date,
-    dialogues: s.dialogues,
-    offered: s.offered,
-    answered: s.answered,
-    declined: s.declined,
-    surveys: s.surveys,
-    rated: s.rated,
-    commented: s.commented,
-    average: s.average,
-    cdsat: s.cdsat,
-    nps: s.nps,
-    responseRate: ratio(s.answered, s.offered),
-    surveyPercentage: ratio(s.surveys, s.dialogues),
+    dialogues,
+    offered,
+    answered,
+    declined,
+    surveys,
+    rated,
+    commented,
+    average: mixed || rated === 0 ? null : sum / rated,
+    cdsat: five === 0 ? null : low / five,
+    nps: five === 0 ? null : (high - low) / five,
+    responseRate: ratio(answered, offered),
+    surveyPercentage: ratio(surveys, dialogues),
   };
 }
 
@@ -193,11 +223,16 @@ export function isoWeekStart(day: string): string {
   return new Date(d.getTime() - back * 86_400_000).toISOString().slice(0, 10);
 }
 
-/** Every day from `first` to `last` inclusive ("YYYY-MM-DD"). */
-export function daysBetween(first: string, last: string): string[] {
+/** The first day of every trend point from the one holding `first` to the one holding `last` ("YYYY-MM-DD"). */
+export function trendBuckets(first: string, last: string, granularity: TrendGranularity): string[] {
   const out: string[] = [];
   const end = Date.parse(`${last}T00:00:00Z`);
-  for (let t = Date.parse(`${first}T00:00:00Z`); t <= end; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  const start = granularity === "week" ? isoWeekStart(first) : granularity === "month" ? `${first.slice(0, 7)}-01` : first;
+  for (let d = new Date(`${start}T00:00:00Z`); d.getTime() <= end; ) {
+    out.push(d.toISOString().slice(0, 10));
+    if (granularity === "month") d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+    else d = new Date(d.getTime() + (granularity === "week" ? 7 : 1) * 86_400_000);
+  }
   return out;
 }
 
@@ -206,29 +241,22 @@ export interface FiguresMeta {
   to: number;
   timeZone: string;
   filter: StatsFilter;
-  /** Every local day the period touches, in order. */
-  days: string[];
+  granularity: TrendGranularity;
+  /** The first day of every trend point, in order (trendBuckets). */
+  buckets: string[];
   source: "rollups" | "surveys";
 }
 
 /** Computes every figure from aggregated rows; pure, shared by every store. */
 export function computeFigures(rows: readonly FiguresRow[], meta: FiguresMeta): Figures {
   const s = summarise(rows);
-  const byDay = new Map<string, FiguresRow[]>();
+  const byBucket = new Map<string, FiguresRow[]>();
   for (const r of rows) {
-    const list = byDay.get(r.day);
+    const list = byBucket.get(r.bucket);
     if (list) list.push(r);
-    else byDay.set(r.day, [r]);
+    else byBucket.set(r.bucket, [r]);
   }
-  const days = meta.days.map((d) => point(d, byDay.get(d) ?? []));
-  const weekRows = new Map<string, FiguresRow[]>();
-  for (const d of meta.days) {
-    const w = isoWeekStart(d);
-    const list = weekRows.get(w) ?? [];
-    list.push(...(byDay.get(d) ?? []));
-    weekRows.set(w, list);
-  }
-  const weeks = [...weekRows.entries()].map(([w, list]) => point(w, list));
+  const points = meta.buckets.map((b) => point(b, byBucket.get(b) ?? []));
   const known = s.scales.filter((x) => x.scale !== "");
   return {
     from: new Date(meta.from).toISOString(),
@@ -243,7 +271,7 @@ export function computeFigures(rows: readonly FiguresRow[], meta: FiguresMeta): 
     surveyPercentage: ratio(s.surveys, s.dialogues),
     declined: s.declined,
     nps: s.nps,
-    trend: { days, weeks },
+    trend: { granularity: meta.granularity, points },
     dialogues: s.dialogues,
     offered: s.offered,
     answered: s.answered,

@@ -1,67 +1,212 @@
 /**
  * Reads a period, filters and paging given as text — the statistics API's query string, or
  * the options of `botflow stats` / `botflow export` — into store queries, with one meaning
- * everywhere: `to` as a day is included.
+ * and one set of bounds everywhere: `to` as a day is included; days must exist; years fall in
+ * MIN_YEAR–MAX_YEAR; `from` comes before `to`; the figures cover at most MAX_PERIOD_DAYS;
+ * time zones are IANA names; unknown parameters are refused rather than silently ignored.
+ *
+ * @example
+ * const q = figuresQuery({ from: "2026-03-01", to: "2026-03-31", tz: "Europe/Kyiv" });
+ * if (!q.ok) reply.code(400).send({ error: "bad_request", parameter: q.parameter, message: q.message });
  */
-import type { FiguresQuery } from "./figures-query.ts";
+import { MAX_PERIOD_DAYS, MAX_YEAR, MIN_YEAR, StatsQueryError, type FiguresQuery, type PeriodBound } from "./figures-query.ts";
 import type { DialogueQuery } from "./store/survey-store.ts";
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** ISO 8601 extended date-time with an explicit offset: no expanded (±YYYYYY) years, no local time. */
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/i;
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 const CURSOR = /^[A-Za-z0-9_=.:-]{1,400}$/;
+const DAY_MS = 86_400_000;
+/** Dialogue-list page sizes the API allows (the CLI's export pages are its own). */
+export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 50;
 
-export type QueryParams = Readonly<Record<string, string | undefined>>;
+/** Query parameters as a web framework hands them over: a repeated key may come as an array. */
+export type QueryParams = Readonly<Record<string, unknown>>;
+
+/** A query ready for the store, or which parameter is wrong and why. */
+export type ParsedQuery<T> = { ok: true; query: T } | { ok: false; parameter: string; message: string };
+
+/** A checked period bound: an instant, or a local calendar day (cut in the query's zone). */
+export type CheckedBound = { ms: number; day?: undefined } | { day: string; ms?: undefined };
+
+function show(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function yearProblem(year: number): string | null {
+  return year < MIN_YEAR || year > MAX_YEAR ? `is outside the years ${MIN_YEAR}–${MAX_YEAR} the statistics cover` : null;
+}
 
 /**
- * The figures query of `params`; a string says what is wrong, naming each parameter as
- * `prefix` + its name (`--from` on the command line).
+ * Checks one period bound, as given by a caller (text) or by code (epoch ms); `name` is how
+ * the caller spells the parameter ("from", "--to"). Throws StatsQueryError naming it.
  */
-export function figuresQuery(params: QueryParams, prefix = ""): FiguresQuery | string {
+export function checkBound(b: PeriodBound, name: string): CheckedBound {
+  const parameter = name.replace(/^-+/, "");
+  const fail = (why: string): never => {
+    throw new StatsQueryError(`${name} ${typeof b === "number" ? String(b) : show(b)} ${why}`, parameter);
+  };
+  if (typeof b === "number") {
+    if (!Number.isFinite(b)) fail("must be a finite number of epoch milliseconds");
+    const problem = yearProblem(new Date(Math.max(-8.64e15, Math.min(8.64e15, b))).getUTCFullYear());
+    if (problem) fail(problem);
+    return { ms: b };
+  }
+  const day = DAY.exec(b);
+  const stamp = day ? null : TIMESTAMP.exec(b);
+  const m = day ?? stamp;
+  if (!m) return fail("must be a day (YYYY-MM-DD) or an ISO timestamp with an offset (2026-03-01T09:00:00Z)");
+  const [year, month, date] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const problem = yearProblem(year);
+  if (problem) fail(problem);
+  if (month < 1 || month > 12 || date < 1 || date > daysInMonth(year, month)) fail("is not a calendar day");
+  if (day) return { day: b };
+  const [hour, minute, second, offH, offM] = [4, 5, 6, 7, 8].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number];
+  if (hour > 23 || minute > 59 || second > 59 || offH > 23 || offM > 59) fail("is not a valid time of day or offset");
+  const ms = Date.parse(b);
+  if (Number.isNaN(ms)) fail("is not an ISO timestamp");
+  return { ms };
+}
+
+/** The bound as an approximate instant (a day as its UTC midnight): for checks in whole days. */
+function approxMs(b: CheckedBound): number {
+  return b.ms ?? Date.parse(`${b.day}T00:00:00Z`);
+}
+
+const FIGURES_PARAMS = ["from", "to", "tz", "scenario", "channel", "bot"] as const;
+const LIST_PARAMS = [...FIGURES_PARAMS, "surveysOnly", "limit", "cursor"] as const;
+const EXPORT_PARAMS = [...FIGURES_PARAMS, "surveysOnly"] as const;
+
+/** What `figuresQuery`, `dialogueQuery` and `exportQuery` accept besides the parameters. */
+export interface ParamOptions {
+  /** How parameter names are written in messages: "" for the API, "--" on the command line. */
+  prefix?: string;
+}
+
+class ParamError extends Error {
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function parse<T>(fn: () => T): ParsedQuery<T> {
+  try {
+    return { ok: true, query: fn() };
+  } catch (err) {
+    if (err instanceof ParamError) return { ok: false, parameter: err.parameter, message: err.message };
+    if (err instanceof StatsQueryError) return { ok: false, parameter: err.parameter ?? "query", message: err.message };
+    throw err;
+  }
+}
+
+/** Reads the string value of a parameter; refuses arrays (a key given twice) and non-strings. */
+function reader(params: QueryParams, allowed: readonly string[], prefix: string) {
+  for (const key of Object.keys(params)) {
+    if (!allowed.includes(key)) {
+      throw new ParamError(key, `unknown parameter ${show(key)}: this endpoint takes ${allowed.join(", ")}`);
+    }
+  }
+  return (name: string): string | undefined => {
+    const v = params[name];
+    if (v === undefined || v === "") return undefined;
+    if (typeof v !== "string") throw new ParamError(name, `${prefix}${name} must be given once`);
+    return v;
+  };
+}
+
+function readFigures(get: (name: string) => string | undefined, prefix: string, boundedPeriod: boolean): FiguresQuery {
   const q: FiguresQuery = {};
+  const bounds: Partial<Record<"from" | "to", CheckedBound>> = {};
   for (const name of ["from", "to"] as const) {
-    const value = params[name];
-    if (value === undefined || value === "") continue;
-    if (DAY.test(value)) {
-      const ms = Date.parse(`${value}T00:00:00Z`);
-      if (Number.isNaN(ms)) return `${prefix}${name} "${value}" is not a calendar day`;
-      q[name] = name === "to" ? new Date(ms + 86_400_000).toISOString().slice(0, 10) : value;
-    } else if (/T/.test(value) && !Number.isNaN(Date.parse(value))) q[name] = value;
-    else return `${prefix}${name} "${value.slice(0, 64)}" must be a day (YYYY-MM-DD) or an ISO timestamp`;
+    const value = get(name);
+    if (value === undefined) continue;
+    const b = checkBound(value, `${prefix}${name}`);
+    bounds[name] = b;
+    // A day as `to` is included: the store's end is exclusive, so it gets the next day.
+    q[name] = name === "to" && b.day !== undefined ? new Date(Date.parse(`${b.day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10) : value;
+  }
+  if (bounds.from && bounds.to) {
+    // Both days: `to` is included, so equal is fine. Otherwise compare instants (a day at UTC
+    // midnight: the store checks exactly once the zone is known).
+    const from = approxMs(bounds.from);
+    const to = approxMs(bounds.to) + (bounds.to.day !== undefined ? DAY_MS : 0);
+    const slack = (bounds.from.day === undefined) !== (bounds.to.day === undefined) ? DAY_MS : 0;
+    if (from >= to + slack) throw new ParamError("to", `${prefix}to ${show(get("to") ?? "")} is not after ${prefix}from ${show(get("from") ?? "")}: the period is empty`);
+    if (boundedPeriod && to - from > (MAX_PERIOD_DAYS + 1) * DAY_MS) {
+      throw new ParamError("from", `the period from ${get("from")} to ${get("to")} is longer than the ${MAX_PERIOD_DAYS} days (ten years) the figures cover: move ${prefix}from or ${prefix}to closer`);
+    }
   }
   for (const [param, key] of [["scenario", "scenarioId"], ["channel", "channel"], ["bot", "botId"]] as const) {
-    const value = params[param];
-    if (value === undefined || value === "") continue;
-    if (!ID.test(value)) return `${prefix}${param} must be an id (letters, digits, _ . : -)`;
+    const value = get(param);
+    if (value === undefined) continue;
+    if (!ID.test(value)) throw new ParamError(param, `${prefix}${param} must be an id (letters, digits, _ . : -)`);
     q[key] = value;
   }
-  const tz = params.tz;
-  if (tz !== undefined && tz !== "") {
-    if (!isTimeZone(tz)) return `${prefix}tz "${tz.slice(0, 64)}" is not an IANA time zone such as UTC or Europe/Kyiv`;
+  const tz = get("tz");
+  if (tz !== undefined) {
+    if (!isTimeZone(tz)) throw new ParamError("tz", `${prefix}tz ${show(tz)} is not an IANA time zone such as UTC or Europe/Kyiv`);
     q.timeZone = tz;
   }
   return q;
 }
 
-/** The dialogue-list query of `params` (figures query plus surveysOnly, limit, cursor). */
-export function dialogueQuery(params: QueryParams, maxLimit = 500): DialogueQuery | string {
-  const base = figuresQuery(params);
-  if (typeof base === "string") return base;
-  const { source: _source, ...q } = base as FiguresQuery & { source?: unknown };
-  const out: DialogueQuery = { ...q };
-  if (params.surveysOnly === "1" || params.surveysOnly === "true") out.surveysOnly = true;
-  if (params.limit !== undefined && params.limit !== "") {
-    const n = Number(params.limit);
-    if (!/^\d+$/.test(params.limit) || n < 1 || n > maxLimit) return `limit must be a whole number from 1 to ${maxLimit}`;
-    out.limit = n;
-  }
-  if (params.cursor !== undefined && params.cursor !== "") {
-    if (!CURSOR.test(params.cursor)) return "cursor must be the nextCursor of a previous page";
-    out.cursor = params.cursor;
-  }
-  return out;
+/** The figures query of `params` (from, to, tz, scenario, channel, bot), or what is wrong. */
+export function figuresQuery(params: QueryParams, o: ParamOptions = {}): ParsedQuery<FiguresQuery> {
+  const prefix = o.prefix ?? "";
+  return parse(() => readFigures(reader(params, FIGURES_PARAMS, prefix), prefix, true));
+}
+
+function readSurveysOnly(get: (name: string) => string | undefined, prefix: string): boolean {
+  const v = get("surveysOnly");
+  if (v === undefined || v === "0" || v === "false") return false;
+  if (v === "1" || v === "true") return true;
+  throw new ParamError("surveysOnly", `${prefix}surveysOnly must be 1, true, 0 or false`);
+}
+
+/** One page of the dialogue list: the figures' filters plus surveysOnly, limit (1–500, default 50) and cursor. */
+export function dialogueQuery(params: QueryParams, o: ParamOptions = {}): ParsedQuery<DialogueQuery> {
+  const prefix = o.prefix ?? "";
+  return parse(() => {
+    const get = reader(params, LIST_PARAMS, prefix);
+    const out: DialogueQuery = { ...readFigures(get, prefix, false), limit: DEFAULT_PAGE_SIZE };
+    if (readSurveysOnly(get, prefix)) out.surveysOnly = true;
+    const limit = get("limit");
+    if (limit !== undefined) {
+      const n = Number(limit);
+      if (!/^\d{1,6}$/.test(limit) || n < 1 || n > MAX_PAGE_SIZE) throw new ParamError("limit", `${prefix}limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+      out.limit = n;
+    }
+    const cursor = get("cursor");
+    if (cursor !== undefined) {
+      if (!CURSOR.test(cursor)) throw new ParamError("cursor", `${prefix}cursor must be the nextCursor of a previous page`);
+      out.cursor = cursor;
+    }
+    return out;
+  });
+}
+
+/** The whole dialogue list (an export): the figures' filters plus surveysOnly; any period length. */
+export function exportQuery(params: QueryParams, o: ParamOptions = {}): ParsedQuery<Omit<DialogueQuery, "limit" | "cursor">> {
+  const prefix = o.prefix ?? "";
+  return parse(() => {
+    const get = reader(params, EXPORT_PARAMS, prefix);
+    const out: DialogueQuery = readFigures(get, prefix, false);
+    if (readSurveysOnly(get, prefix)) out.surveysOnly = true;
+    return out;
+  });
 }
 
 function isTimeZone(tz: string): boolean {
+  if (tz.length > 64) return false;
   try {
     new Intl.DateTimeFormat("en", { timeZone: tz });
     return true;

@@ -82,7 +82,10 @@
 
   function renderTrend(f) {
     const box = document.getElementById("trend");
-    const days = f.trend.days;
+    // One point per day, ISO week or month: the API picks it from the period's length.
+    const days = f.trend.points;
+    const per = { day: "daily", week: "weekly", month: "monthly" }[f.trend.granularity] || "daily";
+    document.getElementById("trend-unit").textContent = "(" + per + " average)";
     box.replaceChildren();
     const points = days.map((d, i) => [i, d.average]).filter((p) => p[1] !== null);
     if (points.length === 0) { box.append(el("p", { class: "muted" }, "No ratings in this period.")); return; }
@@ -93,7 +96,7 @@
     const x = (i) => pad + ((W - pad * 2) * i) / Math.max(1, days.length - 1);
     const y = (v) => H - pad - ((H - pad * 2) * (v - lo)) / Math.max(1e-9, hi - lo);
     const label = points.map(([i, v]) => days[i].date + ": " + v.toFixed(2)).join(", ");
-    const svg = el("svg:svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Daily average — " + label });
+    const svg = el("svg:svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": per[0].toUpperCase() + per.slice(1) + " average — " + label });
     svg.append(el("svg:line", { class: "axis", x1: pad, x2: W - pad, y1: H - pad, y2: H - pad }));
     svg.append(el("svg:text", { x: 2, y: y(hi) + 4 }, String(hi)));
     svg.append(el("svg:text", { x: 2, y: y(lo) + 4 }, String(lo)));

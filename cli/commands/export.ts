@@ -11,7 +11,8 @@ import type { DialogueRow } from "../../stats/store/survey-store.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, resolveArg, type CliIo } from "../io.ts";
-import { QUERY_OPTIONS, QUERY_USAGE, toQuery, withStore } from "./stats.ts";
+import { exportQuery } from "../../stats/query-params.ts";
+import { isQueryError, QUERY_OPTIONS, QUERY_USAGE, queryParams, withStore } from "./stats.ts";
 
 export const summary = "Export the dialogue list with CSAT and client comments as CSV or JSON lines";
 
@@ -74,12 +75,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     printUsageError(io, USAGE, v.format === undefined ? "--format is required: csv or jsonl" : `--format "${v.format}" is not csv or jsonl`);
     return EXIT_USAGE;
   }
-  const query = toQuery(v);
-  if (typeof query === "string") {
-    printUsageError(io, USAGE, query);
+  const query = exportQuery({ ...queryParams(v), surveysOnly: v["surveys-only"] === true ? "1" : undefined }, { prefix: "--" });
+  if (!query.ok) {
+    printUsageError(io, USAGE, query.message);
     return EXIT_USAGE;
   }
-  const { source: _source, ...listQuery } = query;
+  const listQuery = query.query;
   const format = v.format;
   const target = v.out === undefined ? undefined : resolveArg(io, v.out);
   const partial = target === undefined ? undefined : `${target}.partial`;
@@ -92,7 +93,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         if (format === "csv") await out.write(`${DIALOGUE_CSV_HEADER}\r\n`);
         let cursor: string | undefined;
         do {
-          const page = await store.listDialogues({ ...listQuery, surveysOnly: v["surveys-only"] === true, limit: PAGE, ...(cursor ? { cursor } : {}) });
+          const page = await store.listDialogues({ ...listQuery, limit: PAGE, ...(cursor ? { cursor } : {}) });
           let chunk = "";
           for (const r of page.rows) chunk += format === "csv" ? `${dialogueCsvLine(r)}\r\n` : `${jsonLine(r)}\n`;
           if (chunk) await out.write(chunk);
@@ -108,6 +109,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } catch (err) {
     if (partial !== undefined) await unlink(partial).catch(() => {});
     if (progress) io.stderr.write("\n");
+    if (isQueryError(err)) {
+      printUsageError(io, USAGE, err.message);
+      return EXIT_USAGE;
+    }
     println(io.stderr, `botflow export: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT_FAILED;
   }

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { lockDataDir } from "../../app/data-dir-lock.ts";
 import type { Figures, TrendPoint } from "../../stats/figures.ts";
-import type { FiguresQuery } from "../../stats/figures-query.ts";
+import { MAX_YEAR, MIN_YEAR, type FiguresQuery } from "../../stats/figures-query.ts";
 import { figuresQuery } from "../../stats/query-params.ts";
 import { openSurveyStore } from "../../stats/store/open-survey-store.ts";
 import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
@@ -42,7 +42,9 @@ const USAGE = `usage: botflow stats [--from DATE] [--to DATE] [--scenario ID] [-
 Prints the CSAT figures of the dialogues started in the period.
 ${QUERY_USAGE}
   --json           one JSON object: surveys, average, cdsat, distribution, responseRate,
-                   surveyPercentage, declined, nps, trend (days and weeks), and more
+                   surveyPercentage, declined, nps, trend ({granularity, points}: per day up
+                   to 92 days, per week up to 735, else per month), and more
+The period is at most ten years; years ${MIN_YEAR}–${MAX_YEAR}.
 Rates are fractions in JSON and percentages in the table. "surveys" counts completed
 surveys: statistic__set recorded a rating, a comment or both.`;
 
@@ -55,9 +57,20 @@ export interface QueryValues {
   tz?: string | undefined;
 }
 
-/** Turns the shared options into a store query, as the HTTP API reads its parameters; a string says what is wrong. */
+/** The shared options as the HTTP API's parameters, so both are read by stats/query-params.ts. */
+export function queryParams(v: QueryValues): Record<string, string | undefined> {
+  return { from: v.from, to: v.to, scenario: v.scenario, channel: v.channel, bot: v.bot, tz: v.tz };
+}
+
+/** Turns the shared options into a figures query, as the HTTP API reads its parameters; a string says what is wrong. */
 export function toQuery(v: QueryValues): FiguresQuery | string {
-  return figuresQuery({ from: v.from, to: v.to, scenario: v.scenario, channel: v.channel, bot: v.bot, tz: v.tz }, "--");
+  const q = figuresQuery(queryParams(v), { prefix: "--" });
+  return q.ok ? q.query : q.message;
+}
+
+/** A query the store refused as asked (a period too long, an unknown zone): the caller's mistake, exit 2. */
+export function isQueryError(err: unknown): err is Error {
+  return err instanceof Error && (err as { code?: unknown }).code === "STATS_QUERY_INVALID";
 }
 
 /**
@@ -101,6 +114,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   try {
     figures = await withStore(io, v, (store) => store.figures(query));
   } catch (err) {
+    if (isQueryError(err)) {
+      printUsageError(io, USAGE, err.message);
+      return EXIT_USAGE;
+    }
     println(io.stderr, `botflow stats: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT_FAILED;
   }
@@ -113,13 +130,17 @@ const pct = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(1)}
 const num = (x: number | null, digits = 2) => (x === null ? "–" : x.toFixed(digits));
 const int = (x: number) => x.toLocaleString("en-US");
 
+/** The period's last local day: the day before `to` in the query's zone. */
 function lastDay(f: Figures): string {
-  return f.trend.days[f.trend.days.length - 1]?.date ?? f.to;
+  return new Date(Date.parse(f.to) - 1).toLocaleDateString("en-CA", { timeZone: f.timeZone });
 }
+
+const TREND_TITLE = { day: "day", week: "week (starting Monday)", month: "month" } as const;
 
 function printTable(out: NodeJS.WritableStream, f: Figures): void {
   const filter = [`scenario ${f.filter.scenarioId ?? "all"}`, `channel ${f.filter.channel ?? "all"}`, `bot ${f.filter.botId === undefined ? "all" : f.filter.botId || '""'}`].join(", ");
-  println(out, `CSAT statistics ${f.trend.days[0]?.date ?? f.from} .. ${lastDay(f)} (${f.timeZone}); ${filter}`);
+  const firstDay = new Date(Date.parse(f.from)).toLocaleDateString("en-CA", { timeZone: f.timeZone });
+  println(out, `CSAT statistics ${firstDay} .. ${lastDay(f)} (${f.timeZone}); ${filter}`);
   println(out);
   const rows: [string, string, string][] = [
     ["surveys", int(f.surveys), `completed; ${int(f.rated)} rated, ${int(f.commented)} with a comment`],
@@ -141,10 +162,9 @@ function printTable(out: NodeJS.WritableStream, f: Figures): void {
     }
     if (f.scales.length > 1) for (const s of f.scales) println(out, `  scale ${s.scale || "unknown"}: ${int(s.rated)} ratings, average ${num(s.average)}`);
   }
-  const weekly = f.trend.days.length > 31;
-  const points: TrendPoint[] = weekly ? f.trend.weeks : f.trend.days;
+  const points: TrendPoint[] = f.trend.points;
   println(out);
-  println(out, `trend per ${weekly ? "week (starting Monday)" : "day"}`);
+  println(out, `trend per ${TREND_TITLE[f.trend.granularity]}`);
   println(out, `  ${"date".padEnd(10)}  ${"dialogues".padStart(9)}  ${"surveys".padStart(7)}  ${"average".padStart(7)}  ${"CDSAT".padStart(6)}  ${"response".padStart(8)}`);
   for (const p of points) {
     println(out, `  ${p.date}  ${String(p.dialogues).padStart(9)}  ${String(p.surveys).padStart(7)}  ${num(p.average).padStart(7)}  ${pct(p.cdsat).padStart(6)}  ${pct(p.responseRate).padStart(8)}`);

@@ -6,6 +6,7 @@
  * @example
  * const store = await PgliteSurveyStore.open({ dataDir: "./data/stats" });
  */
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { PGlite } from "@electric-sql/pglite";
 import type { SqlClient, SqlQueryable } from "./sql-client.ts";
 import { SqlSurveyStore, type SqlSurveyStoreOptions } from "./sql-survey-store.ts";
@@ -17,18 +18,35 @@ export interface PgliteSurveyStoreOptions extends SqlSurveyStoreOptions {
   db?: PGlite;
 }
 
+/**
+ * PGlite runs every statement on this thread, one at a time. Statements queued behind each
+ * other would run back to back in one turn of the event loop (its lock hands over in a
+ * microtask), so ten concurrent requests would block /healthz and every webhook for all ten.
+ * This client takes statements (and whole transactions) in turn and lets the event loop run
+ * between any two: nothing is lost, as PGlite never ran two at once anyway.
+ */
 class PgliteClient implements SqlClient {
+  private tail: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly db: PGlite,
     private readonly owned: boolean,
   ) {}
 
-  async query<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
-    return (await this.db.query<R>(text, params as unknown[] | undefined)).rows;
+  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(() => yieldToLoop()).then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  query<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
+    return this.inTurn(async () => (await this.db.query<R>(text, params as unknown[] | undefined)).rows);
   }
 
   transaction<T>(fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn({ query: async <R>(text: string, params?: readonly unknown[]) => (await tx.query<R>(text, params as unknown[] | undefined)).rows }));
+    return this.inTurn(() =>
+      this.db.transaction((tx) => fn({ query: async <R>(text: string, params?: readonly unknown[]) => (await tx.query<R>(text, params as unknown[] | undefined)).rows })),
+    );
   }
 
   async close(): Promise<void> {

@@ -3,33 +3,50 @@
  * resolution, the figures' aggregate (from rollups, or naively from survey rows) and the
  * dialogue list with keyset pagination.
  */
-import { BotflowError } from "../../engine/errors.ts";
-import { computeFigures, daysBetween, type Figures, type FiguresQuery, type FiguresRow } from "../figures.ts";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { computeFigures, trendBuckets, type Figures, type FiguresQuery, type FiguresRow } from "../figures.ts";
+import { MAX_PERIOD_DAYS, StatsQueryError, trendGranularity, type TrendGranularity } from "../figures-query.ts";
+import { checkBound } from "../query-params.ts";
 import type { SqlQueryable } from "./sql-client.ts";
 import type { DialoguePage, DialogueQuery, DialogueRow, PeriodBound, StatsFilter } from "./survey-store.ts";
 
+export { StatsQueryError } from "../figures-query.ts";
+
 const HOUR_MS = 3_600_000;
-const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
+/** The figures read the store at most this much of the period at a time (whole hours). */
+const READ_CHUNK_MS = 62 * DAY_MS;
 export const DEFAULT_PERIOD_DAYS = 30;
 
-/** A figures or list query that cannot run as asked (bad zone, bad period, bad cursor). */
-export class StatsQueryError extends BotflowError {
-  constructor(message: string) {
-    super("STATS_QUERY_INVALID", message);
-  }
-}
+/** The store's zone list, loaded once per store (pg_timezone_names is slow to read: ~40 ms on PGlite). */
+const zoneLists = new WeakMap<Map<string, string>, Promise<void>>();
 
-/** Returns the canonical spelling of an IANA zone name, or throws saying how to fix it. */
+/**
+ * Returns the canonical spelling of an IANA zone name, or throws saying how to fix it.
+ * `cache` maps lower-case names to PostgreSQL's spelling; it is filled with every zone the
+ * store knows on first use (so it stays bounded, and concurrent callers share one read).
+ */
 export async function checkTimeZone(q: SqlQueryable, zone: string, cache: Map<string, string>): Promise<string> {
-  const hit = cache.get(zone);
+  const key = zone.toLowerCase();
+  if (key === "utc") return "UTC";
+  let hit = cache.get(key);
   if (hit) return hit;
-  const rows = await q.query<{ name: string }>("SELECT name FROM pg_timezone_names WHERE lower(name) = lower($1) ORDER BY name LIMIT 1", [zone]);
-  const name = rows[0]?.name;
-  if (!name) {
-    throw new StatsQueryError(`unknown time zone "${zone}": use an IANA zone name such as UTC, Europe/Kyiv or America/New_York`);
+  let loading = zoneLists.get(cache);
+  if (!loading) {
+    loading = q.query<{ name: string }>("SELECT name FROM pg_timezone_names").then((rows) => {
+      for (const { name } of rows) {
+        const k = name.toLowerCase();
+        const prev = cache.get(k);
+        if (prev === undefined || name < prev) cache.set(k, name);
+      }
+    });
+    zoneLists.set(cache, loading);
+    loading.catch(() => zoneLists.delete(cache));
   }
-  cache.set(zone, name);
-  return name;
+  await loading;
+  hit = cache.get(key);
+  if (!hit) throw new StatsQueryError(`unknown time zone "${zone}": use an IANA zone name such as UTC, Europe/Kyiv or America/New_York`, "tz");
+  return hit;
 }
 
 async function localMidnight(q: SqlQueryable, day: string, tz: string): Promise<number> {
@@ -40,17 +57,8 @@ async function localMidnight(q: SqlQueryable, day: string, tz: string): Promise<
 /** A bound as (epoch ms, local day): exactly one is set, or neither for the default. */
 function splitBound(b: PeriodBound | undefined, what: string): [number | null, string | null] {
   if (b === undefined) return [null, null];
-  if (typeof b === "number") {
-    if (!Number.isFinite(b)) throw new StatsQueryError(`${what} must be a finite epoch-milliseconds number`);
-    return [b, null];
-  }
-  if (DAY_RE.test(b)) {
-    if (Number.isNaN(Date.parse(`${b}T00:00:00Z`))) throw new StatsQueryError(`${what} "${b}" is not a calendar day; write YYYY-MM-DD`);
-    return [null, b];
-  }
-  const ms = Date.parse(b);
-  if (Number.isNaN(ms)) throw new StatsQueryError(`${what} "${b}" is neither a day (YYYY-MM-DD) nor an ISO timestamp with an offset`);
-  return [ms, null];
+  const c = checkBound(b, what);
+  return c.day !== undefined ? [null, c.day] : [c.ms, null];
 }
 
 interface PeriodRow {
@@ -58,13 +66,12 @@ interface PeriodRow {
   to_ms: number;
   first_day: string;
   last_day: string;
-  aligned: boolean | null;
 }
 
 /**
  * Resolves the period in one round trip: [from, to) in epoch ms (defaults: the last
- * DEFAULT_PERIOD_DAYS local days, today included), its first and last local day, and
- * whether every day cut falls on a whole UTC hour (then hourly rollups are exact).
+ * DEFAULT_PERIOD_DAYS local days, today included) and its first and last local day. Refuses
+ * an empty period and one longer than MAX_PERIOD_DAYS.
  */
 export async function resolvePeriod(q: SqlQueryable, query: { from?: PeriodBound; to?: PeriodBound }, tz: string, now: number): Promise<PeriodRow> {
   const [fromMs, fromDay] = splitBound(query.from, "from");
@@ -79,32 +86,49 @@ export async function resolvePeriod(q: SqlQueryable, query: { from?: PeriodBound
               (SELECT t FROM t) AS t
      )
      SELECT (extract(epoch FROM f) * 1000)::float8 AS from_ms, (extract(epoch FROM t) * 1000)::float8 AS to_ms,
-            (f AT TIME ZONE $1)::date::text AS first_day, ((t - interval '1 microsecond') AT TIME ZONE $1)::date::text AS last_day,
-            (SELECT bool_and(mod((extract(epoch FROM (d::date::timestamp AT TIME ZONE $1)) * 1000)::bigint, ${HOUR_MS}) = 0)
-             FROM generate_series((f AT TIME ZONE $1)::date, ((t - interval '1 microsecond') AT TIME ZONE $1)::date, interval '1 day') AS d) AS aligned
+            (f AT TIME ZONE $1)::date::text AS first_day, ((t - interval '1 microsecond') AT TIME ZONE $1)::date::text AS last_day
      FROM b`,
     [tz, now, fromDay, fromMs, toDay, toMs, DEFAULT_PERIOD_DAYS],
   );
   const r = rows[0]!;
   const period = { ...r, from_ms: Number(r.from_ms), to_ms: Number(r.to_ms) };
+  const iso = (ms: number) => new Date(ms).toISOString();
   if (!(period.from_ms < period.to_ms)) {
-    throw new StatsQueryError(`empty period: from (${new Date(period.from_ms).toISOString()}) must be before to (${new Date(period.to_ms).toISOString()})`);
+    throw new StatsQueryError(`empty period: from (${iso(period.from_ms)}) must be before to (${iso(period.to_ms)})`, "to");
+  }
+  if (localDays(period.first_day, period.last_day) > MAX_PERIOD_DAYS) {
+    throw new StatsQueryError(
+      `the period from ${period.first_day} to ${period.last_day} is longer than the ${MAX_PERIOD_DAYS} days (ten years) the figures cover: move from or to closer`,
+      "from",
+    );
   }
   return period;
 }
 
+/** Local days from `first` to `last`, both included. */
+function localDays(first: string, last: string): number {
+  return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / DAY_MS) + 1;
+}
+
+/** Whether every cut between trend points (local midnights) falls on a whole UTC hour. */
+async function cutsOnWholeHours(q: SqlQueryable, tz: string, buckets: readonly string[], unit: TrendGranularity): Promise<boolean> {
+  if (buckets.length < 2) return true;
+  const rows = await q.query<{ aligned: boolean | null }>(
+    `SELECT bool_and(mod((extract(epoch FROM (d::date::timestamp AT TIME ZONE $1)) * 1000)::bigint, ${HOUR_MS}) = 0) AS aligned
+     FROM generate_series($2::date, $3::date, $4::interval) AS d`,
+    [tz, buckets[1], buckets[buckets.length - 1], `1 ${unit}`],
+  );
+  return rows[0]?.aligned !== false;
+}
+
 async function resolveBound(q: SqlQueryable, b: PeriodBound, tz: string, what: string): Promise<number> {
-  if (typeof b === "number") {
-    if (!Number.isFinite(b)) throw new StatsQueryError(`${what} must be a finite epoch-milliseconds number`);
-    return b;
-  }
-  if (DAY_RE.test(b)) {
-    if (Number.isNaN(Date.parse(`${b}T00:00:00Z`))) throw new StatsQueryError(`${what} "${b}" is not a calendar day; write YYYY-MM-DD`);
-    return localMidnight(q, b, tz);
-  }
-  const ms = Date.parse(b);
-  if (Number.isNaN(ms)) throw new StatsQueryError(`${what} "${b}" is neither a day (YYYY-MM-DD) nor an ISO timestamp with an offset`);
-  return ms;
+  const c = checkBound(b, what);
+  return c.day !== undefined ? localMidnight(q, c.day, tz) : c.ms;
+}
+
+/** SQL for the first local day of the trend point holding the timestamptz `col`, in zone $1. */
+function bucketSql(col: string, unit: TrendGranularity): string {
+  return unit === "day" ? `(${col} AT TIME ZONE $1)::date` : `date_trunc('${unit}', ${col} AT TIME ZONE $1)::date`;
 }
 
 /** Appends `col = $n` conditions for the filter's present fields. */
@@ -123,11 +147,11 @@ function filterSql(f: StatsFilter, params: unknown[]): string {
 
 const SUMS = ["dialogues", "offered", "answered", "declined", "surveys", "commented"].map((c) => `sum(${c})::float8 AS ${c}`).join(", ");
 
-async function rollupRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string, from: number, to: number): Promise<FiguresRow[]> {
+async function rollupRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string, from: number, to: number, unit: TrendGranularity): Promise<FiguresRow[]> {
   const dims = (f.scenarioId !== undefined ? 1 : 0) | (f.channel !== undefined ? 2 : 0) | (f.botId !== undefined ? 4 : 0);
   return q.query<FiguresRow>(
-    `SELECT day::text AS day, scale, rated, score, dialogues, offered, answered, declined, surveys, commented
-     FROM (SELECT (hour AT TIME ZONE $1)::date AS day, scale, rated, score, ${SUMS}
+    `SELECT bucket::text AS bucket, scale, rated, score, dialogues, offered, answered, declined, surveys, commented
+     FROM (SELECT ${bucketSql("hour", unit)} AS bucket, scale, rated, score, ${SUMS}
            FROM ${s}.survey_rollup
            WHERE dims = $2 AND scenario_id = $3 AND channel = $4 AND bot_id = $5 AND hour >= $6::timestamptz AND hour < $7::timestamptz
            GROUP BY 1, 2, 3, 4) AS g`,
@@ -135,13 +159,13 @@ async function rollupRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string
   );
 }
 
-/** The naive aggregate: every survey row of the period, grouped by local day and rated value. */
-async function surveyRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string, from: number, to: number): Promise<FiguresRow[]> {
+/** The naive aggregate: every survey row of the period, grouped by trend point and rated value. */
+async function surveyRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string, from: number, to: number, unit: TrendGranularity): Promise<FiguresRow[]> {
   const params: unknown[] = [tz, new Date(from).toISOString(), new Date(to).toISOString()];
   const where = filterSql(f, params);
   const rated = "(completed AND score IS NOT NULL)";
   return q.query<FiguresRow>(
-    `SELECT (dialogue_started_at AT TIME ZONE $1)::date::text AS day,
+    `SELECT ${bucketSql("dialogue_started_at", unit)}::text AS bucket,
             CASE WHEN ${rated} THEN scale ELSE '' END AS scale, ${rated} AS rated, CASE WHEN ${rated} THEN score ELSE 0 END AS score,
             count(*)::float8 AS dialogues, count(*) FILTER (WHERE offered)::float8 AS offered, count(*) FILTER (WHERE accepted)::float8 AS answered,
             count(*) FILTER (WHERE denied)::float8 AS declined, count(*) FILTER (WHERE completed)::float8 AS surveys,
@@ -168,10 +192,21 @@ export async function queryFigures(q: SqlQueryable, ctx: FiguresContext, query: 
   if (query.scenarioId !== undefined) filter.scenarioId = query.scenarioId;
   if (query.channel !== undefined) filter.channel = query.channel;
   if (query.botId !== undefined) filter.botId = query.botId;
-  const useRollups = query.source !== "surveys" && period.aligned === true && from % HOUR_MS === 0 && to % HOUR_MS === 0;
-  const rows = useRollups ? await rollupRows(q, ctx.schema, filter, tz, from, to) : await surveyRows(q, ctx.schema, filter, tz, from, to);
+  const granularity = trendGranularity(localDays(firstDay, lastDay));
+  const buckets = trendBuckets(firstDay, lastDay, granularity);
+  const useRollups = query.source !== "surveys" && from % HOUR_MS === 0 && to % HOUR_MS === 0 && (await cutsOnWholeHours(q, tz, buckets, granularity));
+  // Read in chunks of two months, yielding to the event loop between them: PGlite runs each
+  // query on this thread, so one query over ten years would block every other request.
+  // Rows are additive (one per trend point × rated value), so chunks need not follow the cuts.
+  const rows: FiguresRow[] = [];
+  for (let a = from; a < to; ) {
+    const b = Math.min(to, a + READ_CHUNK_MS);
+    if (a > from) await yieldToLoop();
+    rows.push(...(useRollups ? await rollupRows(q, ctx.schema, filter, tz, a, b, granularity) : await surveyRows(q, ctx.schema, filter, tz, a, b, granularity)));
+    a = b;
+  }
   const numeric = rows.map((r) => ({
-    day: r.day,
+    bucket: r.bucket,
     scale: r.scale,
     rated: r.rated,
     score: Number(r.score),
@@ -182,7 +217,7 @@ export async function queryFigures(q: SqlQueryable, ctx: FiguresContext, query: 
     surveys: Number(r.surveys),
     commented: Number(r.commented),
   }));
-  return computeFigures(numeric, { from, to, timeZone: tz, filter, days: daysBetween(firstDay, lastDay), source: useRollups ? "rollups" : "surveys" });
+  return computeFigures(numeric, { from, to, timeZone: tz, filter, granularity, buckets, source: useRollups ? "rollups" : "surveys" });
 }
 
 interface ListRow {
@@ -216,13 +251,13 @@ function decodeCursor(c: string): [number, string] {
   } catch {
     // fall through to the error below
   }
-  throw new StatsQueryError("invalid dialogue-list cursor: pass the nextCursor of the previous page unchanged");
+  throw new StatsQueryError("invalid dialogue-list cursor: pass the nextCursor of the previous page unchanged", "cursor");
 }
 
 /** One page of the dialogue list, newest first; keyset on (dialogue_started_at, survey_id). */
 export async function queryDialogues(q: SqlQueryable, ctx: FiguresContext, query: DialogueQuery): Promise<DialoguePage> {
   const limit = query.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new StatsQueryError(`limit must be an integer from 1 to 10000, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new StatsQueryError(`limit must be an integer from 1 to 10000, got ${limit}`, "limit");
   const tz = await checkTimeZone(q, query.timeZone ?? "UTC", ctx.zones);
   const params: unknown[] = [];
   let where = "TRUE";

@@ -3,10 +3,13 @@
  * real web process with a PGlite store seeded with survey events.
  */
 import { randomUUID } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SurveyEvent } from "../../stats/events.ts";
+import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
-import { useSharedStore, startTestApp, type TestApp } from "./app-harness.ts";
+import type { SurveyStore } from "../../stats/store/survey-store.ts";
+import { PG_URL } from "../stats/store-harness.ts";
+import { openSharedStore, useSharedStore, startTestApp, type TestApp } from "./app-harness.ts";
 
 let store: PgliteSurveyStore;
 useSharedStore((s) => (store = s));
@@ -45,7 +48,7 @@ describe("statistics API", () => {
     expect(res.headers["cache-control"]).toBe("no-store");
     const f = res.json() as Record<string, unknown>;
     expect(f).toMatchObject({ surveys: 3, rated: 3, commented: 2, average: 10 / 3, cdsat: 1 / 3, nps: (2 - 1) / 3, distribution: { "1": 1, "4": 1, "5": 1 }, scale: "1-5", responseRate: 1 });
-    expect((f.trend as { days: { date: string; surveys: number }[] }).days).toEqual([expect.objectContaining({ date: DAY, surveys: 3 })]);
+    expect(f.trend).toEqual({ granularity: "day", points: [expect.objectContaining({ date: DAY, surveys: 3 })] });
     const other = await t.app.server.inject({ url: `/api/stats/figures?from=${DAY}&to=${DAY}&scenario=${scenario}&channel=telegram` });
     expect(other.json()).toMatchObject({ surveys: 0, average: null });
   });
@@ -84,26 +87,102 @@ describe("statistics API", () => {
     expect(options.channels).toEqual(["webchat"]);
   });
 
-  it.each([
-    ["from=2026-13-45", "from \"2026-13-45\" is not a calendar day"],
-    ["to=yesterday", "to \"yesterday\" must be a day (YYYY-MM-DD) or an ISO timestamp"],
-    ["tz=Mars/Olympus", "tz \"Mars/Olympus\" is not an IANA time zone such as UTC or Europe/Kyiv"],
-    ["scenario=a%20b", "scenario must be an id (letters, digits, _ . : -)"],
-  ])("answers 400 with what is wrong for %s", async (qs, message) => {
+  it("answers 400 for a forged cursor", async () => {
     t = await startTestApp({}, { surveyStore: store });
-    const res = await t.app.server.inject({ url: `/api/stats/figures?${qs}` });
-    expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({ error: "bad_request", message });
-  });
-
-  it("answers 400 for a bad page size or a forged cursor", async () => {
-    t = await startTestApp({}, { surveyStore: store });
-    expect((await t.app.server.inject({ url: "/api/stats/dialogues?limit=0" })).json()).toEqual({ error: "bad_request", message: "limit must be a whole number from 1 to 500" });
     const forged = await t.app.server.inject({ url: "/api/stats/dialogues?cursor=bm90LWEtY3Vyc29y" });
     expect(forged.statusCode).toBe(400);
-    expect(forged.json()).toMatchObject({ message: expect.stringContaining("cursor") });
+    expect(forged.json()).toMatchObject({ error: "bad_request", parameter: "cursor", message: expect.stringContaining("cursor") });
   });
 });
+
+/** Every bad parameter of the API: [endpoint and query, parameter named, message]. */
+const BAD: [string, string, string | RegExp][] = [
+  ["figures?from=2026-13-45", "from", 'from "2026-13-45" is not a calendar day'],
+  ["figures?from=2020-02-31", "from", 'from "2020-02-31" is not a calendar day'],
+  ["figures?to=2021-02-29", "to", 'to "2021-02-29" is not a calendar day'],
+  ["figures?from=-000001-01-01T00:00:00Z", "from", /^from "-000001-01-01T00:00:00Z" must be a day \(YYYY-MM-DD\) or an ISO timestamp with an offset/],
+  ["figures?from=%2B275760-09-13T00:00:00Z", "from", /^from "\+275760-09-13T00:00:00Z" must be a day/],
+  ["figures?from=2026-03-01T25:00:00Z", "from", 'from "2026-03-01T25:00:00Z" is not a valid time of day or offset'],
+  ["figures?from=2026-03-01T09:00:00", "from", /^from "2026-03-01T09:00:00" must be a day \(YYYY-MM-DD\) or an ISO timestamp with an offset/],
+  ["figures?to=yesterday", "to", /^to "yesterday" must be a day/],
+  ["figures?from=0100-01-01&to=2100-12-31", "from", 'from "0100-01-01" is outside the years 1970–2999 the statistics cover'],
+  ["figures?from=1969-12-31", "from", 'from "1969-12-31" is outside the years 1970–2999 the statistics cover'],
+  ["figures?to=3000-01-01", "to", 'to "3000-01-01" is outside the years 1970–2999 the statistics cover'],
+  ["figures?from=2026-03-10&to=2026-03-09", "to", 'to "2026-03-09" is not after from "2026-03-10": the period is empty'],
+  ["figures?from=2026-03-10T12:00:00Z&to=2026-03-10T12:00:00Z", "to", /^to "2026-03-10T12:00:00Z" is not after from/],
+  ["figures?from=2000-01-01&to=2026-03-10", "from", /^the period from 2000-01-01 to 2026-03-10 is longer than the 3653 days \(ten years\) the figures cover/],
+  // Only `from`: the default end (today) makes it too long; the store says so.
+  ["figures?from=2001-01-01", "from", /^the period from 2001-01-01 to \d{4}-\d{2}-\d{2} is longer than the 3653 days/],
+  ["figures?tz=Mars/Olympus", "tz", 'tz "Mars/Olympus" is not an IANA time zone such as UTC or Europe/Kyiv'],
+  ["figures?tz=UTC&tz=Europe/Kyiv", "tz", "tz must be given once"],
+  ["figures?scenario=a%20b", "scenario", "scenario must be an id (letters, digits, _ . : -)"],
+  ["figures?channel=%3Cscript%3E", "channel", "channel must be an id (letters, digits, _ . : -)"],
+  ["figures?scenrio=csat", "scenrio", 'unknown parameter "scenrio": this endpoint takes from, to, tz, scenario, channel, bot'],
+  ["figures?limit=10", "limit", /^unknown parameter "limit"/],
+  ["dialogues?limit=0", "limit", "limit must be a whole number from 1 to 500"],
+  ["dialogues?limit=501", "limit", "limit must be a whole number from 1 to 500"],
+  ["dialogues?limit=abc", "limit", "limit must be a whole number from 1 to 500"],
+  ["dialogues?limit=1e2", "limit", "limit must be a whole number from 1 to 500"],
+  ["dialogues?limit=99999999999999999999", "limit", "limit must be a whole number from 1 to 500"],
+  ["dialogues?cursor=not%20a%20cursor", "cursor", "cursor must be the nextCursor of a previous page"],
+  ["dialogues?surveysOnly=maybe", "surveysOnly", "surveysOnly must be 1, true, 0 or false"],
+  ["dialogues?from=2020-02-31", "from", 'from "2020-02-31" is not a calendar day'],
+  ["dialogues?from=2026-03-10&to=2026-03-01", "to", /is not after from/],
+  ["dialogues?sort=score", "sort", /^unknown parameter "sort": this endpoint takes from, to, tz, scenario, channel, bot, surveysOnly, limit, cursor$/],
+  ["export.csv?from=2020-02-31", "from", 'from "2020-02-31" is not a calendar day'],
+  ["export.csv?limit=10", "limit", /^unknown parameter "limit"/],
+  ["export.csv?tz=Moon/Base", "tz", /^tz "Moon\/Base" is not an IANA time zone/],
+];
+
+for (const backend of [
+  { name: "PGlite", open: async () => ({ store: await openSharedStore(), drop: async () => {} }) },
+  {
+    name: "PostgreSQL",
+    open: async () => {
+      const s = new PgSurveyStore({ connectionString: PG_URL, schema: `test_${randomUUID().replaceAll("-", "")}` });
+      await s.migrate();
+      return { store: s, drop: () => s.dropSchema() };
+    },
+  },
+]) {
+  describe(`bad statistics parameters answer 400 naming the parameter: ${backend.name}`, () => {
+    let app: TestApp;
+    let opened: { store: SurveyStore; drop(): Promise<void> };
+    beforeAll(async () => {
+      opened = await backend.open();
+      app = await startTestApp({}, { surveyStore: opened.store });
+    });
+    afterAll(async () => {
+      await app.dispose();
+      await opened.drop();
+      await opened.store.close();
+    });
+
+    it.each(BAD)("%s → 400 naming %s", async (url, parameter, message) => {
+      const res = await app.app.server.inject({ url: `/api/stats/${url}` });
+      expect(res.statusCode).toBe(400);
+      const body = res.json() as { error: string; parameter: string; message: string };
+      expect(body).toMatchObject({ error: "bad_request", parameter });
+      if (typeof message === "string") expect(body.message).toBe(message);
+      else expect(body.message).toMatch(message);
+      expect(body.message).toContain(parameter);
+    });
+
+    it("answers the longest period (ten years) with monthly points, and a quarter with daily ones", async () => {
+      const ten = await app.app.server.inject({ url: "/api/stats/figures?from=2016-01-01&to=2025-12-31&tz=Europe/Kyiv" });
+      expect(ten.statusCode).toBe(200);
+      expect(ten.json()).toMatchObject({ trend: { granularity: "month", points: expect.any(Array) } });
+      expect((ten.json() as { trend: { points: unknown[] } }).trend.points).toHaveLength(120);
+      const quarter = (await app.app.server.inject({ url: "/api/stats/figures?from=2026-01-01&to=2026-04-02" })).json() as { trend: { granularity: string; points: unknown[] } };
+      expect(quarter.trend).toMatchObject({ granularity: "day" });
+      expect(quarter.trend.points).toHaveLength(92);
+      const year = (await app.app.server.inject({ url: "/api/stats/figures?from=2025-01-01&to=2025-12-31" })).json() as { trend: { granularity: string; points: unknown[] } };
+      expect(year.trend.granularity).toBe("week");
+      expect(year.trend.points).toHaveLength(53);
+      expect((await app.app.server.inject({ url: "/api/stats/dialogues?limit=500&surveysOnly=0" })).statusCode).toBe(200);
+    });
+  });
+}
 
 describe("BOTFLOW_TOKEN", () => {
   const TOKEN = "correct-horse-battery-staple-42";

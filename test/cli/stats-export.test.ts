@@ -90,7 +90,8 @@ describe("botflow stats / export on the embedded store (PGlite in --data-dir)", 
     expect(f.cdsat).toBeCloseTo(exp.cdsat!, 12);
     expect(f.nps).toBeCloseTo(exp.nps!, 12);
     expect(f.responseRate).toBeCloseTo(exp.responseRate!, 12);
-    expect((f.trend as { days: unknown[] }).days).toHaveLength(15); // --to includes its day
+    expect(f.trend).toMatchObject({ granularity: "day" });
+    expect((f.trend as { points: unknown[] }).points).toHaveLength(15); // --to includes its day
   });
 
   it("prints a readable table, filtered, from the data folder given relative to the working directory", async () => {
@@ -104,13 +105,35 @@ describe("botflow stats / export on the embedded store (PGlite in --data-dir)", 
     expect(r.stdout).toContain("trend per day");
   });
 
-  it("fails clearly on a bad zone, a bad date and a missing data folder", async () => {
+  it("fails clearly (exit 2) on a bad zone, a bad date, a bad or too long period, and (exit 1) a missing data folder", async () => {
     const zone = await cli(["stats", "--data-dir", dir, "--tz", "Moon/Base"], {});
     expect(zone.code).toBe(2);
     expect(zone.stderr).toContain('--tz "Moon/Base" is not an IANA time zone such as UTC or Europe/Kyiv');
     const date = await cli(["stats", "--data-dir", dir, "--from", "yesterday"], {});
     expect(date.code).toBe(2);
     expect(date.stderr).toContain('--from "yesterday" must be a day (YYYY-MM-DD) or an ISO timestamp');
+    for (const [args, message] of [
+      [["--from", "2020-02-31"], '--from "2020-02-31" is not a calendar day'],
+      [["--from=-000001-01-01T00:00:00Z"], '--from "-000001-01-01T00:00:00Z" must be a day (YYYY-MM-DD) or an ISO timestamp with an offset'],
+      [["--from", "0100-01-01", "--to", "2100-12-31"], '--from "0100-01-01" is outside the years 1970–2999 the statistics cover'],
+      [["--from", "2026-03-10", "--to", "2026-03-01"], '--to "2026-03-01" is not after --from "2026-03-10": the period is empty'],
+      [["--from", "2010-01-01", "--to", "2026-03-01"], "is longer than the 3653 days (ten years) the figures cover: move --from or --to closer"],
+      // Only --from: the store finds the period (to today) too long.
+      [["--from", "2001-01-01"], "is longer than the 3653 days (ten years) the figures cover"],
+    ] as const) {
+      const bad = await cli(["stats", "--data-dir", dir, ...args], {});
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(message);
+      expect(bad.stdout).toBe("");
+    }
+    const exportBad = await cli(["export", "--format", "csv", "--data-dir", dir, "--from", "2021-02-29"], {});
+    expect(exportBad.code).toBe(2);
+    expect(exportBad.stderr).toContain('--from "2021-02-29" is not a calendar day');
+    // An export covers any period length: the list is paged, not aggregated.
+    expect((await cli(["export", "--format", "jsonl", "--data-dir", dir, "--from", "1990-01-01", "--scenario", "none"], {})).code).toBe(0);
+    const long = await cli(["stats", "--data-dir", dir, "--from", "2016-01-01", "--to", "2025-12-31", "--json"], {});
+    expect(long.code).toBe(0);
+    expect(JSON.parse(long.stdout)).toMatchObject({ trend: { granularity: "month" } });
     const missing = await cli(["stats", "--data-dir", path.join(dir, "nope")], {});
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("the folder does not exist");

@@ -72,7 +72,7 @@ export function describeFiguresSuite(backend: StoreBackend): void {
     ];
 
     for (const c of cases) {
-      it(`every figure, per day and per week: ${c.tz} ${c.from}..${c.to} ${JSON.stringify(c.filter)}`, async () => {
+      it(`every figure, and per day: ${c.tz} ${c.from}..${c.to} ${JSON.stringify(c.filter)}`, async () => {
         const f = await store.figures({ from: c.from, to: c.to, timeZone: c.tz, ...c.filter });
         const inPeriod = plan.filter((p) => matches(p, c.filter) && localDay(p.startedAt, c.tz) >= c.from && localDay(p.startedAt, c.tz) < c.to);
         expect(inPeriod.length).toBeGreaterThan(20);
@@ -81,26 +81,59 @@ export function describeFiguresSuite(backend: StoreBackend): void {
         expect(f.filter).toEqual(c.filter);
 
         const periodDays = days(c.from, c.to);
-        expect(f.trend.days.map((d) => d.date)).toEqual(periodDays);
-        for (const d of f.trend.days) {
+        expect(f.trend.granularity).toBe("day");
+        expect(f.trend.points.map((d) => d.date)).toEqual(periodDays);
+        for (const d of f.trend.points) {
           const exp: Record<string, unknown> = { ...expectedFigures(inPeriod.filter((p) => localDay(p.startedAt, c.tz) === d.date)) };
           const { date, ...counters } = d;
           expect(date).toBe(d.date);
           expect(rounded(counters)).toEqual(rounded(Object.fromEntries(Object.keys(counters).map((k) => [k, exp[k]]))));
-        }
-        const mondays = [...new Set(periodDays.map(mondayOf))];
-        expect(f.trend.weeks.map((w) => w.date)).toEqual(mondays);
-        for (const w of f.trend.weeks) {
-          const exp = expectedFigures(inPeriod.filter((p) => mondayOf(localDay(p.startedAt, c.tz)) === w.date));
-          expect(rounded({ surveys: w.surveys, average: w.average, cdsat: w.cdsat, nps: w.nps, declined: w.declined })).toEqual(
-            rounded({ surveys: exp.surveys, average: exp.average, cdsat: exp.cdsat, nps: exp.nps, declined: exp.declined }),
-          );
         }
         // The naive scan over survey rows agrees with whatever path answered.
         const naive = await store.figures({ from: c.from, to: c.to, timeZone: c.tz, ...c.filter, source: "surveys" });
         expect(rounded({ ...naive, source: f.source })).toEqual(rounded(f));
       });
     }
+
+    // Longer periods get weekly, then monthly points; the data (March 2026) sits inside both.
+    const long: { granularity: "week" | "month"; from: string; to: string; bucketOf: (day: string) => string }[] = [
+      { granularity: "week", from: "2026-01-07", to: "2026-06-01", bucketOf: mondayOf },
+      { granularity: "month", from: "2024-12-15", to: "2027-01-01", bucketOf: (d) => `${d.slice(0, 7)}-01` },
+    ];
+    for (const l of long) {
+      for (const c of cases.filter((x, i) => i % 3 === 0 || x.tz === "Asia/Kolkata")) {
+        it(`per ${l.granularity} over ${l.from}..${l.to}: ${c.tz} ${JSON.stringify(c.filter)}`, async () => {
+          const f = await store.figures({ from: l.from, to: l.to, timeZone: c.tz, ...c.filter });
+          expect(f.trend.granularity).toBe(l.granularity);
+          expect(f.source).toBe(c.source);
+          const periodDays = days(l.from, l.to);
+          const buckets = [...new Set(periodDays.map(l.bucketOf))];
+          expect(f.trend.points.map((w) => w.date)).toEqual(buckets);
+          expect(f.trend.points.length).toBeLessThanOrEqual(130);
+          const inPeriod = plan.filter((p) => matches(p, c.filter));
+          expect(rounded(pickExpected(f))).toEqual(rounded(expectedFigures(inPeriod)));
+          for (const w of f.trend.points) {
+            const exp = expectedFigures(inPeriod.filter((p) => l.bucketOf(localDay(p.startedAt, c.tz)) === w.date));
+            expect(rounded({ surveys: w.surveys, dialogues: w.dialogues, average: w.average, cdsat: w.cdsat, nps: w.nps, declined: w.declined })).toEqual(
+              rounded({ surveys: exp.surveys, dialogues: exp.dialogues, average: exp.average, cdsat: exp.cdsat, nps: exp.nps, declined: exp.declined }),
+            );
+          }
+          const naive = await store.figures({ from: l.from, to: l.to, timeZone: c.tz, ...c.filter, source: "surveys" });
+          expect(rounded({ ...naive, source: f.source })).toEqual(rounded(f));
+        });
+      }
+    }
+
+    it("refuses a period longer than ten years, and an empty one, naming the parameter", async () => {
+      await expect(store.figures({ from: "2016-01-01", to: "2026-01-01" })).resolves.toMatchObject({ trend: { granularity: "month" } });
+      await expect(store.figures({ from: "2015-12-31", to: "2026-01-01" })).rejects.toMatchObject({ code: "STATS_QUERY_INVALID", parameter: "from" });
+      await expect(store.figures({ from: "0100-01-01", to: "2100-12-31" })).rejects.toMatchObject({ code: "STATS_QUERY_INVALID", parameter: "from" });
+      await expect(store.figures({ from: "2026-03-02", to: "2026-03-01" })).rejects.toMatchObject({ code: "STATS_QUERY_INVALID", parameter: "to" });
+      await expect(store.figures({ from: "2020-02-30", to: "2020-03-01" })).rejects.toMatchObject({ code: "STATS_QUERY_INVALID", parameter: "from" });
+      await expect(store.figures({ from: "-000001-01-01T00:00:00Z" })).rejects.toMatchObject({ code: "STATS_QUERY_INVALID", parameter: "from" });
+      await expect(store.figures({ to: Number.NaN })).rejects.toMatchObject({ code: "STATS_QUERY_INVALID", parameter: "to" });
+      await expect(store.listDialogues({ from: "2021-02-29" })).rejects.toMatchObject({ code: "STATS_QUERY_INVALID", parameter: "from" });
+    });
 
     it("reports non-1–5 scales honestly: distribution and average of recorded values, no CDSAT or NPS", async () => {
       const f = await store.figures({ from: "2026-03-01", to: "2026-04-01", scenarioId: "thumbs" });
@@ -119,7 +152,7 @@ export function describeFiguresSuite(backend: StoreBackend): void {
     it("gives zeros and nulls for an empty period, and cuts a non-aligned period from the survey rows", async () => {
       const empty = await store.figures({ from: "2027-01-01", to: "2027-01-03", timeZone: "Europe/Kyiv" });
       expect(empty).toMatchObject({ dialogues: 0, surveys: 0, average: null, cdsat: null, nps: null, responseRate: null, surveyPercentage: null, distribution: {}, scale: null });
-      expect(empty.trend.days.map((d) => [d.date, d.surveys])).toEqual([["2027-01-01", 0], ["2027-01-02", 0]]);
+      expect(empty.trend.points.map((d) => [d.date, d.surveys])).toEqual([["2027-01-01", 0], ["2027-01-02", 0]]);
       const from = Date.UTC(2026, 2, 10, 10, 17);
       const to = Date.UTC(2026, 2, 12, 3, 5);
       const odd = await store.figures({ from, to });
@@ -136,9 +169,9 @@ export function describeFiguresSuite(backend: StoreBackend): void {
         await store.apply(fullSurvey("one", 2, "too slow", { dialogueStartedAt: Date.UTC(2026, 2, 9, 23, 30) }));
         const utc = await store.figures({ from: "2026-03-09", to: "2026-03-11" });
         expect(utc).toMatchObject({ dialogues: 1, surveys: 1, rated: 1, average: 2, cdsat: 1, nps: -1, responseRate: 1, surveyPercentage: 1, declined: 0, distribution: { "2": 1 }, scale: "1-5" });
-        expect(utc.trend.days.map((d) => d.surveys)).toEqual([1, 0]);
+        expect(utc.trend.points.map((d) => d.surveys)).toEqual([1, 0]);
         const kyiv = await store.figures({ from: "2026-03-09", to: "2026-03-11", timeZone: "Europe/Kyiv" });
-        expect(kyiv.trend.days.map((d) => d.surveys)).toEqual([0, 1]);
+        expect(kyiv.trend.points.map((d) => d.surveys)).toEqual([0, 1]);
         expect((await store.figures({ from: "2026-03-09", to: "2026-03-10", timeZone: "Europe/Kyiv" })).surveys).toBe(0);
         await store.apply([surveyEvent("dialogue_started", "two", { dialogueStartedAt: Date.UTC(2026, 2, 9, 12) })]);
         expect(await store.figures({ from: "2026-03-09", to: "2026-03-10" })).toMatchObject({ dialogues: 2, surveys: 1, surveyPercentage: 0.5 });

@@ -231,11 +231,11 @@ export function describeSurveyStoreContract(backend: StoreBackend): void {
         await s.apply(fullSurvey("today", 5, undefined, { dialogueStartedAt: Date.UTC(2026, 2, 10, 20) }));
         const utc = await s.figures({});
         expect(utc).toMatchObject({ from: "2026-02-09T00:00:00.000Z", to: "2026-03-11T00:00:00.000Z", surveys: 1 });
-        expect(utc.trend.days).toHaveLength(30);
+        expect(utc.trend.points).toHaveLength(30);
         // 23:30 UTC is already the 11th in Kyiv: the period moves with the zone.
         const kyiv = await s.figures({ timeZone: "Europe/Kyiv" });
         expect(kyiv).toMatchObject({ from: "2026-02-09T22:00:00.000Z", to: "2026-03-11T22:00:00.000Z", surveys: 1 });
-        expect(kyiv.trend.days.at(-1)?.date).toBe("2026-03-11");
+        expect(kyiv.trend.points.at(-1)?.date).toBe("2026-03-11");
       } finally {
         await c();
       }
@@ -244,7 +244,7 @@ export function describeSurveyStoreContract(backend: StoreBackend): void {
     it("rejects an unknown time zone and an empty period with a clear error", async () => {
       await expect(store.figures({ ...DAY, timeZone: "Mars/Olympus" })).rejects.toThrow(/unknown time zone "Mars\/Olympus": use an IANA zone name/);
       await expect(store.figures({ from: "2026-03-11", to: "2026-03-10" })).rejects.toThrow(/empty period/);
-      await expect(store.figures({ from: "March", to: "2026-03-10" })).rejects.toThrow(/neither a day/);
+      await expect(store.figures({ from: "March", to: "2026-03-10" })).rejects.toThrow(/from "March" must be a day \(YYYY-MM-DD\) or an ISO timestamp/);
       expect((await store.figures({ ...DAY, timeZone: "europe/kyiv" })).timeZone).toBe("Europe/Kyiv");
     });
   });
