@@ -6,7 +6,7 @@
  * they do not all knock at once when the server comes back.
  *
  * @example
- * const delay = retryDelay(attempt, { baseMs: 200, capMs: 2_000 }); // 100–200, 200–400, … 1000–2000 ms
+ * const delay = retryDelay(attempt, { baseMs: 200, capMs: 1_000 }); // 100–200, 200–400, 400–800, 500–1000 … ms
  */
 
 export interface RetryBackoff {
@@ -17,10 +17,11 @@ export interface RetryBackoff {
 }
 
 /**
- * The default for store outages: an attempt about every 1–2 s once the curve has reached its cap,
- * so the store's return is noticed within 2 s and an outage of 10 s costs about 8 attempts.
+ * The default for store outages: 100–200 ms after the failure, doubling, then an attempt every
+ * 0.5–1 s once the curve reaches its cap, so the store's return is noticed within a second and
+ * an outage of 10 s costs 11–21 attempts (against thousands when every job retried on its own).
  */
-export const STORE_RETRY_BACKOFF: RetryBackoff = { baseMs: 200, capMs: 2_000 };
+export const STORE_RETRY_BACKOFF: RetryBackoff = { baseMs: 200, capMs: 1_000 };
 
 /** Delay before attempt `n` (1-based) after failures; `random` in [0, 1) (injected in tests). */
 export function retryDelay(n: number, o: RetryBackoff, random: () => number = Math.random): number {

@@ -18,7 +18,7 @@ export interface StoreAvailabilityOptions {
   store: string;
   /** Resolves when the store answers (a `select 1`); rejects otherwise. */
   probe: () => Promise<void>;
-  /** Default STORE_RETRY_BACKOFF: probes 100–200 ms after the failure, then doubling, at most every 1–2 s. */
+  /** Default STORE_RETRY_BACKOFF: probes 100–200 ms after the failure, then doubling, then every 0.5–1 s. */
   backoff?: RetryBackoff;
   /** A probe that has not answered by then counts as failed (a network that drops packets); default 5 s. */
   probeTimeoutMs?: number;

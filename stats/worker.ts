@@ -33,7 +33,7 @@ export interface SurveyWorkerOptions {
   store: SurveyWriteStore & { ping?(): Promise<void> };
   /** The store's name in logs and `botflow_store_up{store}`; default "postgres". */
   storeName?: string;
-  /** Probes of a store that went away (default STORE_RETRY_BACKOFF: at most every 1–2 s). */
+  /** Probes of a store that went away (default STORE_RETRY_BACKOFF: soon after the failure, then every 0.5–1 s). */
   outageBackoff?: RetryBackoff;
   settings?: Partial<Pick<SurveyQueueSettings, "name" | "prefix">>;
   /** Jobs processed at once; also the largest batch one transaction can gather. */

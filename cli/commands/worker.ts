@@ -52,8 +52,8 @@ in PostgreSQL at DATABASE_URL (schema migrated on start). Start as many as you n
 Logs are JSON lines on stdout (never comment text). SIGTERM/SIGINT finish the jobs in
 flight and exit 0; a second signal stops at once. Exit 1 when Redis or PostgreSQL cannot
 be reached at start. When PostgreSQL goes away later, the worker logs one warning, stops
-taking jobs, holds those in flight (no attempts used, nothing dead-lettered), probes it every
-1–2 s at most, and logs one line when it is back; then the backlog runs at full speed.`;
+taking jobs, holds those in flight (no attempts used, nothing dead-lettered), probes it about
+once a second, and logs one line when it is back; then the backlog runs at full speed.`;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(

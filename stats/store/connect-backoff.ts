@@ -52,12 +52,16 @@ export class ConnectBackoff {
 
   constructor(private readonly o: ConnectBackoffOptions) {}
 
-  async attempt<T>(connect: () => Promise<T>): Promise<T> {
-    if (this.failures > 0) {
+  /**
+   * Connects unless attempts are backing off. `force` goes out regardless (the worker's outage
+   * probe, which keeps its own backoff); its outcome counts like any other attempt.
+   */
+  async attempt<T>(connect: () => Promise<T>, force = false): Promise<T> {
+    if (this.failures > 0 && !force) {
       const wait = this.retryAt - this.o.clock.now();
       if (wait > 0 || this.trial) throw new StoreUnavailableError(this.o.what, this.lastError, Math.max(0, wait), this.failures);
-      this.trial = true; // half-open: one attempt tells whether the server is back
     }
+    if (this.failures > 0) this.trial = true; // half-open: one attempt tells whether the server is back
     this.attempts++;
     try {
       const c = await connect();

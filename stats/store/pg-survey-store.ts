@@ -23,7 +23,7 @@ export interface PgSurveyStoreOptions extends SqlSurveyStoreOptions {
   queryTimeoutMs?: number;
   /**
    * After a failed connection attempt, further attempts wait this curve (default
-   * STORE_RETRY_BACKOFF: 100–200 ms, doubling, at most 1–2 s); meanwhile queries that need a
+   * STORE_RETRY_BACKOFF: 100–200 ms, doubling, at most 0.5–1 s); meanwhile queries that need a
    * new connection fail at once with StoreUnavailableError instead of knocking again.
    */
   connectBackoff?: RetryBackoff;
@@ -49,13 +49,13 @@ class PgClient implements SqlClient {
     private readonly connects: ConnectBackoff,
   ) {}
 
-  /** A pooled connection: an idle one if any, else a new one unless connection attempts are backing off. */
-  private connect(): Promise<pg.PoolClient> {
-    return this.pool.idleCount > 0 ? this.pool.connect() : this.connects.attempt(() => this.pool.connect());
+  /** A pooled connection: an idle one if any, else a new one unless connection attempts are backing off (`force`: regardless). */
+  private connect(force = false): Promise<pg.PoolClient> {
+    return this.pool.idleCount > 0 ? this.pool.connect() : this.connects.attempt(() => this.pool.connect(), force);
   }
 
-  async query<R>(text: string, params?: readonly unknown[], options?: SqlQueryOptions): Promise<R[]> {
-    const client = await this.connect();
+  async query<R>(text: string, params?: readonly unknown[], options?: SqlQueryOptions, force = false): Promise<R[]> {
+    const client = await this.connect(force);
     let failed: Error | undefined;
     // As pool.query does: a checked-out client has no pool listener, and a connection dropped
     // mid-query must fail the query, not crash the process with an unhandled 'error' event.
@@ -114,6 +114,7 @@ class PgClient implements SqlClient {
 export class PgSurveyStore extends SqlSurveyStore {
   /** Connection attempts and their backoff; `failures > 0` while PostgreSQL cannot be reached. */
   readonly connects: ConnectBackoff;
+  private readonly pgClient: PgClient;
 
   constructor(o: PgSurveyStoreOptions) {
     // Timeouts and TCP keepalive: a network that silently drops packets must fail the write (so
@@ -129,12 +130,18 @@ export class PgSurveyStore extends SqlSurveyStore {
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on("error", () => {});
     const connects = new ConnectBackoff({ backoff: o.connectBackoff ?? STORE_RETRY_BACKOFF, clock: o.clock ?? systemClock, what: "PostgreSQL" });
-    super(new PgClient(pool, connects), o);
+    const client = new PgClient(pool, connects);
+    super(client, o);
     this.connects = connects;
+    this.pgClient = client;
   }
 
-  /** Resolves when PostgreSQL answers `select 1` (the worker's outage probe, readiness). */
+  /**
+   * Resolves when PostgreSQL answers `select 1`. The worker's outage probe: it has its own
+   * backoff, so it connects even while other callers' attempts are backing off, and a success
+   * ends their wait too.
+   */
   async ping(): Promise<void> {
-    await this.db.query("select 1");
+    await this.pgClient.query("select 1", undefined, undefined, true);
   }
 }
