@@ -1,6 +1,6 @@
-/** The web chat's entry in channels/index.ts: always on; its history in Redis in production, else in memory. */
+/** The web chat's entry in channels/index.ts: always on; its history in Redis in production, else in memory. Seams: `{ wrapHistory }` (tests: a history that fails). */
 import { defineChannel } from "../module.ts";
-import { MemoryWebchatHistory } from "./history.ts";
+import { MemoryWebchatHistory, type WebchatHistory } from "./history.ts";
 import { webchatRoutes } from "./plugin.ts";
 import { RedisWebchatHistory } from "./redis-history.ts";
 import { WEBCHAT, WEBCHAT_LIMITS, WebchatChannel } from "./webchat-channel.ts";
@@ -12,7 +12,9 @@ export const webchatModule = defineChannel<Record<string, never>>({
   limits: WEBCHAT_LIMITS,
   parseConfig: () => ({}),
   async create(_config, deps) {
-    const history = deps.redis ? new RedisWebchatHistory(deps.redis, { keyPrefix: deps.keyPrefix }) : new MemoryWebchatHistory();
+    const seams = (deps.seams ?? {}) as { wrapHistory?: (history: WebchatHistory) => WebchatHistory };
+    const made = deps.redis ? new RedisWebchatHistory(deps.redis, { keyPrefix: deps.keyPrefix }) : new MemoryWebchatHistory();
+    const history = seams.wrapHistory ? seams.wrapHistory(made) : made;
     const channel = new WebchatChannel({ logger: deps.logger, history, ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}) });
     return {
       channel,
