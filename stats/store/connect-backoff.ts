@@ -2,8 +2,9 @@
  * Connection attempts to a server that may be away, spaced by a capped exponential backoff
  * with jitter. While the last attempt failed and its delay has not passed, or one trial
  * attempt is already on its way, `attempt` fails at once with StoreUnavailableError and the
- * server sees nothing: a pool asked for 50 connections while PostgreSQL is down knocks once
- * every second or two, not 50 times per job retry. The first success clears it.
+ * server sees nothing: a pool asked for 50 connections while PostgreSQL is down knocks about
+ * once a second, not 50 times per retry. The first success clears it. Callers that started
+ * before the first failure was known still go out (at most the pool's size).
  *
  * @example
  * const connects = new ConnectBackoff({ backoff: STORE_RETRY_BACKOFF, clock: systemClock, what: "PostgreSQL" });

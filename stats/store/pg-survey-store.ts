@@ -43,19 +43,32 @@ function queryConfig(text: string, params: readonly unknown[] | undefined, optio
   return { name, text, values };
 }
 
+/**
+ * The pool's connection class, with every new connection's attempt passed through `connects`:
+ * the one place each TCP connection starts, whoever asked the pool for it (a caller that found
+ * an idle client, one queued behind others). While `probe.active`, attempts are forced.
+ */
+function gatedClient(connects: ConnectBackoff, probe: { active: number }): new () => pg.ClientBase {
+  return class GatedClient extends pg.Client {
+    override connect(): Promise<pg.Client>;
+    override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
+    override connect(callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): Promise<pg.Client> | void {
+      const connected = connects.attempt(() => super.connect(), probe.active > 0);
+      if (!callback) return connected;
+      const cb = callback as (err: Error | null, c?: pg.Client) => void;
+      connected.then(
+        (c) => cb(null, c),
+        (err: Error) => cb(err),
+      );
+    }
+  };
+}
+
 class PgClient implements SqlClient {
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly connects: ConnectBackoff,
-  ) {}
+  constructor(private readonly pool: pg.Pool) {}
 
-  /** A pooled connection: an idle one if any, else a new one unless connection attempts are backing off (`force`: regardless). */
-  private connect(force = false): Promise<pg.PoolClient> {
-    return this.pool.idleCount > 0 ? this.pool.connect() : this.connects.attempt(() => this.pool.connect(), force);
-  }
-
-  async query<R>(text: string, params?: readonly unknown[], options?: SqlQueryOptions, force = false): Promise<R[]> {
-    const client = await this.connect(force);
+  async query<R>(text: string, params?: readonly unknown[], options?: SqlQueryOptions): Promise<R[]> {
+    const client = await this.pool.connect();
     let failed: Error | undefined;
     // As pool.query does: a checked-out client has no pool listener, and a connection dropped
     // mid-query must fail the query, not crash the process with an unhandled 'error' event.
@@ -77,7 +90,7 @@ class PgClient implements SqlClient {
   }
 
   async transaction<T>(fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
-    const client = await this.connect();
+    const client = await this.pool.connect();
     let broken = false;
     // A checked-out client has no pool listener: a connection dropped mid-transaction (restart,
     // failover, network) would be an unhandled 'error' event and take the process down.
@@ -114,12 +127,15 @@ class PgClient implements SqlClient {
 export class PgSurveyStore extends SqlSurveyStore {
   /** Connection attempts and their backoff; `failures > 0` while PostgreSQL cannot be reached. */
   readonly connects: ConnectBackoff;
-  private readonly pgClient: PgClient;
+  private readonly probe: { active: number };
 
   constructor(o: PgSurveyStoreOptions) {
     // Timeouts and TCP keepalive: a network that silently drops packets must fail the write (so
     // the job retries elsewhere) instead of hanging it while the worker keeps renewing its lock.
+    const connects = new ConnectBackoff({ backoff: o.connectBackoff ?? STORE_RETRY_BACKOFF, clock: o.clock ?? systemClock, what: "PostgreSQL" });
+    const probe = { active: 0 };
     const pool = new pg.Pool({
+      Client: gatedClient(connects, probe),
       connectionString: o.connectionString,
       max: o.maxConnections ?? 10,
       connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000,
@@ -129,11 +145,9 @@ export class PgSurveyStore extends SqlSurveyStore {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on("error", () => {});
-    const connects = new ConnectBackoff({ backoff: o.connectBackoff ?? STORE_RETRY_BACKOFF, clock: o.clock ?? systemClock, what: "PostgreSQL" });
-    const client = new PgClient(pool, connects);
-    super(client, o);
+    super(new PgClient(pool), o);
     this.connects = connects;
-    this.pgClient = client;
+    this.probe = probe;
   }
 
   /**
@@ -142,6 +156,12 @@ export class PgSurveyStore extends SqlSurveyStore {
    * ends their wait too.
    */
   async ping(): Promise<void> {
-    await this.pgClient.query("select 1", undefined, undefined, true);
+    // Connections opened while the probe waits for one are forced (the pool may open it a tick later).
+    this.probe.active++;
+    try {
+      await this.db.query("select 1");
+    } finally {
+      this.probe.active--;
+    }
   }
 }

@@ -37,12 +37,12 @@ describe("PgSurveyStore timeouts", () => {
     // dropped them so the next call must open a fresh connection into the silent network.
     await expect.poll(() => store.apply(events).then(() => "stored", (e: Error) => e.message), { timeout: 5_000 }).toMatch(/timeout/i);
     const started = Date.now();
-    await expect(store.apply(events)).rejects.toThrow(/timeout/i);
+    await expect(store.apply(events)).rejects.toThrow(/timeout|backing off/i); // timed out, or the next attempt is not due yet
     expect(Date.now() - started).toBeLessThan(10_000);
 
     // Meanwhile further calls fail at once, without knocking: connection attempts back off.
     const attempts = store.connects.attempts;
-    await expect(store.apply(events)).rejects.toMatchObject({ name: "StoreUnavailableError", message: expect.stringMatching(/timeout/i) });
+    await expect(store.apply(events)).rejects.toMatchObject({ name: "StoreUnavailableError" });
     expect(store.connects.attempts).toBe(attempts);
 
     await proxy.setMode("forward");

@@ -52,7 +52,7 @@ describe("botflow worker start-up", () => {
   });
 
   it("refuses a bad --concurrency or duration with exit 2 and the usage", async () => {
-    for (const args of [["--concurrency", "0"], ["--concurrency", "many"], ["--lock-duration", "soon"], ["--bogus"]]) {
+    for (const args of [["--concurrency", "0"], ["--concurrency", "many"], ["--lock-duration", "soon"], ["--metrics-port", "70000"], ["--metrics-port", "http"], ["--bogus"]]) {
       const t = testIo({});
       expect(await run(args, t.io)).toBe(2);
       expect(t.err()).toMatch(/^error: .*\nusage: botflow worker/s);
@@ -63,6 +63,7 @@ describe("botflow worker start-up", () => {
     const t = testIo({});
     expect(await run(["--help"], t.io)).toBe(0);
     expect(t.out()).toMatch(/--concurrency N/);
+    expect(t.out()).toMatch(/--metrics-port PORT/);
   });
 
   it("lists the dead letter without payloads, and replays it into the queue", async () => {
