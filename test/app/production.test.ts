@@ -251,8 +251,11 @@ describe("production mode (REDIS_URL + DATABASE_URL)", () => {
     const figures = await t.app.server.inject({ url: "/api/stats/figures" });
     expect(figures.statusCode).toBe(503);
     expect(figures.json()).toEqual({ error: "unavailable", message: "the statistics store did not answer; see the server log and /readyz" });
+    const storeUp = async (store: string) => sampleValue(parsePrometheus((await t.app.server.inject({ url: "/metrics" })).body).samples, "botflow_store_up", { store });
+    expect([await storeUp("postgres"), await storeUp("redis")]).toEqual([0, 1]);
 
     await proxy.setMode("forward");
     await expect.poll(async () => (await t.app.server.inject({ method: "GET", url: "/readyz" })).statusCode, { timeout: 15_000 }).toBe(200);
+    expect(await storeUp("postgres")).toBe(1);
   });
 });
