@@ -7,7 +7,7 @@
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
 import { NUMERIC_STAT_VARIABLES, type ActionSpec, type ChannelLimits } from "./catalog.ts";
 import { quote, schemaProblems } from "./schema-problems.ts";
-import type { KeyboardBlock, NextSpec, Scenario, ScenarioBlock, WaitBlock } from "./schema/scenario-schema.ts";
+import { isQuestion, type KeyboardBlock, type NextSpec, type Scenario, type ScenarioBlock, type WaitBlock } from "./schema/scenario-schema.ts";
 import { closest, suggest } from "./suggest.ts";
 import { localize } from "./text.ts";
 import type { PathSeg } from "./yaml-source.ts";
@@ -88,7 +88,7 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
       walkNext([...base, "on_error"], block.on_error, `${label} on_error`, id);
       checkAction(base, id, block.action, block.config, options.actions, report);
     }
-    if (block.type === "message_with_keyboard" || block.type === "wait_for_response") {
+    if (isQuestion(block)) {
       walkNext([...base, "invalid", "next"], block.invalid?.next, `${label} invalid.next`, id);
       walkNext([...base, "skip", "next"], block.skip?.next, `${label} skip.next`, id);
       walkNext([...base, "timeout", "next"], block.timeout?.next, `${label} timeout.next`, id);
@@ -105,7 +105,7 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
     const next = def.defaults?.[key]?.next;
     if (next === undefined || !walkNext(["defaults", key, "next"], next, `defaults.${key}.next`, null)) continue;
     for (const [id, block] of Object.entries(def.blocks)) {
-      if ((block.type === "message_with_keyboard" || block.type === "wait_for_response") && block[key] === undefined) {
+      if (isQuestion(block) && block[key] === undefined) {
         for (const t of targetsOf(next)) if (!edges.get(id)?.has(t)) edges.get(id)?.set(t, ["defaults", key, "next"]);
       }
     }
@@ -130,13 +130,9 @@ function targetsOf(next: NextSpec): string[] {
   return next.map((r) => ("default" in r ? r.default : r.goto));
 }
 
-function isWaiting(b: ScenarioBlock | undefined): boolean {
-  return b?.type === "message_with_keyboard" || b?.type === "wait_for_response";
-}
-
 /** A loop through message and action blocks only would run forever without the user: refuse it. */
 function checkLoops(def: Scenario, edges: Edges, report: Report): void {
-  const moving = (id: string): boolean => def.blocks[id] !== undefined && !isWaiting(def.blocks[id]);
+  const moving = (id: string): boolean => def.blocks[id] !== undefined && !isQuestion(def.blocks[id]);
   const color = new Map<string, "open" | "done">();
   const reported = new Set<string>();
   for (const root of Object.keys(def.blocks)) {
@@ -258,7 +254,7 @@ function checkTexts(def: Scenario, channels: readonly ChannelLimits[], saved: Se
     const base: PathSeg[] = ["blocks", id];
     const where = `block "${id}"`;
     if ("text" in block && block.text !== undefined) texts.push({ path: [...base, "text"], where, text: block.text, message: true });
-    if (block.type === "message_with_keyboard" || block.type === "wait_for_response") {
+    if (isQuestion(block)) {
       if (block.invalid?.text !== undefined) texts.push({ path: [...base, "invalid", "text"], where: `${where} invalid.text`, text: block.invalid.text, message: true });
       if (block.skip) texts.push({ path: [...base, "skip", "label"], where: `${where} skip.label`, text: block.skip.label, message: false });
     }

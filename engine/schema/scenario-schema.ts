@@ -228,3 +228,11 @@ export function renderScenarioJsonSchema(): Record<string, unknown> {
     ...body,
   };
 }
+
+/** A block that asks and waits for the user (buttons or free text): the one test of "is this a question". */
+export type QuestionBlock = KeyboardBlock | WaitBlock;
+
+/** Whether `block` asks the user and waits (message_with_keyboard or wait_for_response). */
+export function isQuestion(block: ScenarioBlock | undefined): block is QuestionBlock {
+  return block?.type === "message_with_keyboard" || block?.type === "wait_for_response";
+}
