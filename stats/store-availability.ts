@@ -1,13 +1,14 @@
 /**
  * Whether the statistics store answers, as the worker sees it. The first write that fails
- * because the store is away (`isTransient`) starts an outage: one warning, then a single
+ * because the store is away (`isTransient`, and a probe at once does not answer either:
+ * `confirmDown`) starts an outage: one warning, then a single
  * probe loop on a capped exponential backoff with jitter; meanwhile callers wait in
  * `whenUp()` instead of retrying on their own. The first probe that succeeds ends it: one
  * info line with the outage's length and the probes it took, and every waiter goes on at once.
  *
  * @example
  * const availability = new StoreAvailability({ store: "postgres", probe: () => store.ping(), logger });
- * try { await write(); } catch (err) { if (isTransient(err)) { availability.down(err); await availability.whenUp(); } }
+ * try { await write(); } catch (err) { if (isTransient(err) && (await availability.confirmDown(err))) await availability.whenUp(); else throw err; }
  */
 import { errorSummary } from "../engine/errors.ts";
 import { silentLogger, systemClock, type Clock, type Logger } from "../engine/ports.ts";
@@ -45,6 +46,7 @@ export class StoreAvailability {
   private since = 0;
   private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private checking: Promise<boolean> | undefined;
   private closed = false;
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -75,6 +77,24 @@ export class StoreAvailability {
     this.schedule(retryDelay(1, this.backoff, this.o.random));
   }
 
+  /**
+   * After a failure that may mean the store is away (`isTransient`): true when it is — an
+   * outage starts, or is on — and false when a probe answers at once, so the failure was the
+   * operation's own (a deadlock, a lock timeout, a slow statement) and should be retried as one.
+   * Callers failing together share one probe.
+   */
+  async confirmDown(err: unknown): Promise<boolean> {
+    if (this.up && !this.closed) {
+      this.checking ??= this.probeOnce().then(
+        () => true,
+        () => false,
+      ).finally(() => (this.checking = undefined));
+      if (await this.checking) return false;
+    }
+    this.down(err);
+    return true;
+  }
+
   /** Resolves at once while up, otherwise when a probe succeeds; rejects once closed during an outage. */
   whenUp(): Promise<void> {
     if (this.up) return Promise.resolve();
@@ -96,17 +116,26 @@ export class StoreAvailability {
     this.timer = setTimeout(() => void this.probe(), delayMs);
   }
 
-  private async probe(): Promise<void> {
-    this.timer = undefined;
-    this.probes++;
-    this.totalProbes++;
+  /** One probe, bounded by `probeTimeoutMs`. */
+  private async probeOnce(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.o.probeTimeoutMs ?? 5_000;
     try {
-      const timeoutMs = this.o.probeTimeoutMs ?? 5_000;
       await Promise.race([
         this.o.probe(),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`probe got no answer within ${timeoutMs} ms`)), timeoutMs))),
       ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async probe(): Promise<void> {
+    this.timer = undefined;
+    this.probes++;
+    this.totalProbes++;
+    try {
+      await this.probeOnce();
     } catch (err) {
       if (this.closed) return;
       this.log.debug({ store: this.o.store, probe: this.probes, err: errorSummary(err) }, "statistics store probe failed");
@@ -114,8 +143,6 @@ export class StoreAvailability {
       const driverWait = (err as { retryInMs?: unknown } | null)?.retryInMs;
       this.schedule(Math.max(retryDelay(this.probes + 1, this.backoff, this.o.random), typeof driverWait === "number" ? driverWait + 1 : 0));
       return;
-    } finally {
-      clearTimeout(timer);
     }
     if (this.closed) return;
     this.up = true;

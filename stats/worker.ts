@@ -5,7 +5,7 @@
  * killed between committing and acknowledging costs a repeat, never a double count.
  *
  * A store outage uses no attempts: the first write that fails because the store is away
- * (`isTransient`) pauses taking jobs, holds the jobs in flight (their locks stay renewed) and
+ * (`isTransient`, retried once at once, and a probe does not answer either) pauses taking jobs, holds the jobs in flight (their locks stay renewed) and
  * leaves probing to StoreAvailability; when a probe answers, the held jobs are written at once
  * and the worker takes jobs again. Closing during an outage hands the held jobs back to the
  * queue, again without using an attempt. Only data errors count attempts and reach the dead letter.
@@ -139,10 +139,14 @@ export class SurveyWorker {
           return;
         } catch (err) {
           if (!isTransient(err)) throw err;
+          const unreachable = err instanceof StoreUnavailableError; // connection attempts are failing already
           // One lost connection (a restart, a failover, a proxy dropping idle ones) is not yet an
-          // outage: try once more at once on a new one. Connection attempts already backing off are.
-          if (tries === 1 && !(err instanceof StoreUnavailableError)) continue;
-          this.availability.down(err);
+          // outage: try once more at once on a new one.
+          if (tries === 1 && !unreachable) continue;
+          if (unreachable) this.availability.down(err);
+          // Busy rather than away (deadlock, lock or statement timeout): the store answers a
+          // probe, so this is the job's own failure and it is retried with an attempt.
+          else if (!(await this.availability.confirmDown(err))) throw err;
         }
       }
     } catch (err) {

@@ -77,22 +77,40 @@ describe("BullmqSurveyQueue and SurveyWorker on the real Redis", () => {
   });
 
   it("holds an event while the store is away, using no attempts, and stores it once a probe answers", async () => {
-    store.failNext = 2; // the write and its immediate retry on a new connection
+    store.down = true; // writes and probes (ping) fail
     const logger = new RecordingLogger();
     await producer.add(testEvent(1));
     const w = startWorker({ logger });
     await w.start();
+    await vi.waitFor(() => expect(w.held).toBe(1), { timeout: 10_000, interval: 20 });
+    await new Promise((r) => setTimeout(r, 300)); // a few probes fail meanwhile
+    expect(store.calls).toHaveLength(2); // the write and its immediate retry; then it waits
+    store.down = false;
     await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(1), { timeout: 10_000, interval: 20 });
     const job = await producer.queue.getJob("s1.completed");
     expect(job?.attemptsMade).toBe(1); // BullMQ counts the successful attempt; the outage used none
     expect(store.calls).toHaveLength(3);
     expect(await base.jobIds()).toEqual(["s1.completed"]);
     expect((await producer.counts())).toMatchObject({ dead: 0, failed: 0 });
-    expect(logger.lines.map((l) => [l.level, l.msg?.split(":")[0]])).toEqual([
+    expect(logger.lines.filter((l) => l.level !== "debug").map((l) => [l.level, l.msg?.split(":")[0]])).toEqual([
       ["warn", "statistics store unreachable"],
       ["info", "statistics store is back"],
     ]);
     expect(w.availability).toMatchObject({ up: true, outages: 1 });
+  });
+
+  it("retries with an attempt a transient failure while the store answers its probe (busy, not away)", async () => {
+    store.failNext = 3; // ECONNREFUSED-shaped, but ping answers: e.g. one connection lost twice, then again
+    const logger = new RecordingLogger();
+    await producer.add(testEvent(1));
+    const w = startWorker({ logger });
+    await w.start();
+    await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(1), { timeout: 10_000, interval: 20 });
+    const job = await producer.queue.getJob("s1.completed");
+    expect(job?.attemptsMade).toBe(2); // the first attempt failed (write, retry at once), the second stored it
+    expect(store.calls).toHaveLength(4);
+    expect(w.availability.outages).toBe(0);
+    expect(logger.lines.filter((l) => l.level === "warn").map((l) => l.msg)).toEqual(["survey event could not be stored; it will be retried"]);
   });
 
   it("hands the jobs it holds for an outage back to the queue on close, unused, for the next worker", async () => {

@@ -137,6 +137,30 @@ describe("StoreAvailability", () => {
     a.close();
   });
 
+  it("confirmDown: one probe for every caller failing at once; false when it answers (no outage), true when not (the outage starts)", async () => {
+    let answers = true;
+    let probes = 0;
+    const a = new StoreAvailability({
+      store: "postgres",
+      probe: async () => {
+        probes++;
+        await new Promise((r) => setTimeout(r, 10));
+        if (!answers) throw refused;
+      },
+      backoff: { baseMs: 10_000, capMs: 10_000 },
+    });
+    expect(await Promise.all(Array.from({ length: 50 }, () => a.confirmDown(refused)))).toEqual(Array(50).fill(false));
+    expect(probes).toBe(1);
+    expect(a).toMatchObject({ up: true, outages: 0 });
+    answers = false;
+    expect(await Promise.all([a.confirmDown(refused), a.confirmDown(refused)])).toEqual([true, true]);
+    expect(probes).toBe(2);
+    expect(a).toMatchObject({ up: false, outages: 1 });
+    expect(await a.confirmDown(refused)).toBe(true); // during the outage: no probe of its own
+    expect(probes).toBe(2);
+    a.close();
+  });
+
   it("rejects its waiters when closed during an outage, and stops probing", async () => {
     let probes = 0;
     const a = new StoreAvailability({ store: "postgres", probe: () => (probes++, Promise.reject(refused)), backoff: { baseMs: 10, capMs: 10 } });

@@ -100,6 +100,11 @@ export class ControlledStore implements SurveyWriteStore {
     return this.inner.migrate();
   }
 
+  /** The worker's outage probe: fails while `down`, like a database that is away. */
+  async ping(): Promise<void> {
+    if (this.down) throw new DatabaseDownError();
+  }
+
   async apply(events: readonly SurveyEvent[]): Promise<void> {
     this.calls.push([...events]);
     try {
