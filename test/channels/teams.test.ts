@@ -99,20 +99,10 @@ describe("Teams channel over the Bot Framework protocol", () => {
     expect(rowsOf(cardOf(afterComment[0]))).toEqual([]);
     expect(afterComment[1]?.body).toMatchObject({ type: "message", text: "Thank you for your feedback!" });
 
-    expect(await storedDialogue(store, conv)).toMatchObject({
-      scenarioId: "csat",
-      channel: "teams",
-      conversationId: conv,
-      offered: true,
-      accepted: true,
-      completed: true,
-      score: 4,
-      scale: "1-5",
-      comment: COMMENT,
-    });
-    const logs = (t as TestApp).logs.join("\n");
-    expect(logs).toContain("TEAMS AUTHENTICATION IS OFF");
-    expect(logs).not.toContain(COMMENT);
+    // The stored survey's common fields and the logs' lack of comment text are the contract
+    // suite's (channel-contract.ts, for every channel); what is Teams' own stays here.
+    expect(await storedDialogue(store, conv)).toMatchObject({ channel: "teams", score: 4, comment: COMMENT });
+    expect((t as TestApp).logs.join("\n")).toContain("TEAMS AUTHENTICATION IS OFF");
   });
 });
 

@@ -101,23 +101,10 @@ describe("Telegram webhook through the real grammY stack", () => {
     expect(api.payloads("sendMessage")[2]).toEqual({ chat_id: chat, text: "Thank you for your feedback!" });
     for (const p of api.payloads("sendMessage")) expect(p).not.toHaveProperty("parse_mode");
 
-    expect(await storedDialogue(store, String(chat))).toMatchObject({
-      scenarioId: "csat",
-      channel: "telegram",
-      botId: "7012345678",
-      conversationId: String(chat),
-      offered: true,
-      accepted: true,
-      completed: true,
-      score: 4,
-      scale: "1-5",
-      comment: COMMENT,
-    });
-    const logs = app.logs.join("\n");
-    expect(logs).toContain("telegram channel started");
-    expect(logs).not.toContain(TOKEN);
-    expect(logs).not.toContain(TOKEN.split(":")[1]);
-    expect(logs).not.toContain(COMMENT);
+    // The stored survey's common fields and the logs' lack of token and comment are the contract
+    // suite's (channel-contract.ts, for every channel); what is Telegram's own stays here.
+    expect(await storedDialogue(store, String(chat))).toMatchObject({ channel: "telegram", botId: "7012345678", score: 4, comment: COMMENT });
+    expect(app.logs.join("\n")).toContain("telegram channel started");
   });
 
   it("counts a redelivered update once and a double tap once", async () => {

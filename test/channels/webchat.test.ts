@@ -96,23 +96,10 @@ describe("web chat over a WebSocket", () => {
     ]);
 
     // The in-process queue stores before the step completes: the survey is in PGlite now.
-    expect(await storedDialogue(store, conversationId)).toMatchObject({
-      scenarioId: "csat",
-      channel: "webchat",
-      botId: "",
-      conversationId,
-      offered: true,
-      accepted: true,
-      denied: false,
-      completed: true,
-      score: 4,
-      scale: "1-5",
-      comment: COMMENT,
-    });
-
-    const logs = (t as TestApp).logs.join("\n");
-    expect(logs).toContain(conversationId);
-    expect(logs).not.toContain(COMMENT);
+    // The stored survey's common fields and the logs' lack of comment text are the contract
+    // suite's (channel-contract.ts, for every channel); what is the web chat's own stays here.
+    expect(await storedDialogue(store, conversationId)).toMatchObject({ channel: "webchat", botId: "", score: 4, comment: COMMENT });
+    expect((t as TestApp).logs.join("\n")).toContain(conversationId);
   });
 
   it("processes a resent frame once: the resend is only acknowledged as a duplicate", async () => {

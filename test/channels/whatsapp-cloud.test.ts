@@ -162,21 +162,9 @@ describe("WhatsApp Cloud API CSAT survey", () => {
     expect(graph.sentTo(from)[2]).toMatchObject({ type: "text", text: { body: "Thank you for your feedback!" } });
     expect(graph.sentTo(from)).toHaveLength(3);
 
-    expect(await storedDialogue(store, from)).toMatchObject({
-      scenarioId: "csat",
-      channel: "whatsapp-cloud",
-      conversationId: from,
-      offered: true,
-      accepted: true,
-      completed: true,
-      score: 4,
-      scale: "1-5",
-      comment: COMMENT,
-    });
-    const logs = app.logs.join("\n");
-    expect(logs).not.toContain(ACCESS_TOKEN);
-    expect(logs).not.toContain(APP_SECRET);
-    expect(logs).not.toContain(COMMENT);
+    // The stored survey's common fields and the logs' lack of token, app secret and comment are the
+    // contract suite's (channel-contract.ts, for every channel).
+    expect(await storedDialogue(store, from)).toMatchObject({ channel: "whatsapp-cloud", score: 4, comment: COMMENT });
   });
 
   it("takes a button_reply (No comment) and a typed number, and tells a tap on an answered question", async () => {
