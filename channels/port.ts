@@ -32,7 +32,7 @@
  * await channel.close();
  */
 import type { ChannelLimits } from "../engine/catalog.ts";
-import type { ConversationRef, Effect, InboundEvent } from "../engine/types.ts";
+import { assertNever, type ConversationRef, type Effect, type InboundEvent } from "../engine/types.ts";
 
 export type { ChannelStorage } from "./storage/channel-storage.ts";
 
@@ -51,6 +51,34 @@ export type VisibleEffect = Extract<Effect, { type: "send" | "close" | "ignored"
 /** The user-visible effects of `effects`, in order: the one place `track` and `runAction` are dropped. */
 export function visibleEffects(effects: readonly Effect[]): VisibleEffect[] {
   return effects.filter((e): e is VisibleEffect => e.type === "send" || e.type === "close" || e.type === "ignored");
+}
+
+/** How one channel shows each kind of visible effect: what it sends for it (nothing is `[]`). */
+export interface EffectRenderer<Out> {
+  send(effect: Extract<VisibleEffect, { type: "send" }>): Out[];
+  close(effect: Extract<VisibleEffect, { type: "close" }>): Out[];
+  ignored(effect: Extract<VisibleEffect, { type: "ignored" }>): Out[];
+}
+
+/**
+ * The one dispatch over visible effects, so each channel's renderer is three small functions.
+ *
+ * @example
+ * const frames = renderWith(effects, { send: (e) => [frame(e.message)], close: (e) => [edit(e)], ignored: () => [] });
+ */
+export function renderWith<Out>(effects: readonly VisibleEffect[], r: EffectRenderer<Out>): Out[] {
+  return effects.flatMap((e): Out[] => {
+    switch (e.type) {
+      case "send":
+        return r.send(e);
+      case "close":
+        return r.close(e);
+      case "ignored":
+        return r.ignored(e);
+      default:
+        return assertNever(e, "effect");
+    }
+  });
 }
 
 /**

@@ -7,10 +7,7 @@ import { parseTeamsConfig, TEAMS_VARIABLES, type TeamsConfig } from "./teams-con
 import { TEAMS, TEAMS_LIMITS, TeamsChannel } from "./teams-channel.ts";
 
 export const teamsModule = defineChannel<TeamsConfig>({
-  name: TEAMS,
-  title: "Teams",
-  variables: TEAMS_VARIABLES,
-  limits: TEAMS_LIMITS,
+  ...{ name: TEAMS, title: "Teams", variables: TEAMS_VARIABLES, limits: TEAMS_LIMITS },
   parseConfig: (get, problems) => parseTeamsConfig(get, problems),
   async create(config, deps) {
     const conversations = deps.redis ? new RedisTeamsConversationStore(deps.redis, { keyPrefix: deps.keyPrefix }) : new MemoryTeamsConversationStore();

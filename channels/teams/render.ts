@@ -3,8 +3,8 @@
  * send a text or a question card, close (update in place) the card of a prompt, or send a notice.
  * Statistics and action effects never reach Teams (channels/port.ts filters them).
  */
-import { assertNever, type CloseReason } from "../../engine/types.ts";
-import type { VisibleEffect } from "../port.ts";
+import type { CloseReason } from "../../engine/types.ts";
+import { renderWith, type VisibleEffect } from "../port.ts";
 import { questionCard, type AdaptiveCard } from "./adaptive-card.ts";
 
 export type TeamsOp =
@@ -30,30 +30,16 @@ const MAX_ECHO = 80;
 
 /** What Teams should do for `effects`, in order. */
 export function planEffects(effects: readonly VisibleEffect[]): TeamsOp[] {
-  const ops: TeamsOp[] = [];
-  for (const e of effects) {
-    switch (e.type) {
-      case "send": {
-        const m = e.message;
-        if (m.promptId !== undefined && m.buttons && m.buttons.length > 0) {
-          ops.push({ kind: "send", text: m.text, card: questionCard({ ...m, promptId: m.promptId }), promptId: m.promptId });
-        } else {
-          ops.push({ kind: "send", text: m.text });
-        }
-        break;
-      }
-      case "close": {
-        const label = e.answer?.label;
-        const status = label !== undefined ? `Your answer: ${label.length > MAX_ECHO ? `${label.slice(0, MAX_ECHO - 1)}…` : label}` : CLOSED_STATUS[e.reason];
-        ops.push({ kind: "close", promptId: e.promptId, ...(status !== undefined ? { status } : {}) });
-        break;
-      }
-      case "ignored":
-        ops.push({ kind: "notice", text: e.reason === "unknown_button" ? UNKNOWN_BUTTON_NOTICE : STALE_NOTICE });
-        break;
-      default:
-        assertNever(e, "effect");
-    }
-  }
-  return ops;
+  return renderWith<TeamsOp>(effects, {
+    send: ({ message: m }) =>
+      m.promptId !== undefined && m.buttons && m.buttons.length > 0
+        ? [{ kind: "send", text: m.text, card: questionCard({ ...m, promptId: m.promptId }), promptId: m.promptId }]
+        : [{ kind: "send", text: m.text }],
+    close: (e) => {
+      const label = e.answer?.label;
+      const status = label !== undefined ? `Your answer: ${label.length > MAX_ECHO ? `${label.slice(0, MAX_ECHO - 1)}…` : label}` : CLOSED_STATUS[e.reason];
+      return [{ kind: "close", promptId: e.promptId, ...(status !== undefined ? { status } : {}) }];
+    },
+    ignored: (e) => [{ kind: "notice", text: e.reason === "unknown_button" ? UNKNOWN_BUTTON_NOTICE : STALE_NOTICE }],
+  });
 }

@@ -5,10 +5,7 @@ import { parseTelegramConfig, TELEGRAM_VARIABLES, type TelegramConfig } from "./
 import { TELEGRAM, TELEGRAM_LIMITS, TelegramChannel, type TelegramOptions } from "./telegram-channel.ts";
 
 export const telegramModule = defineChannel<TelegramConfig>({
-  name: TELEGRAM,
-  title: "Telegram",
-  variables: TELEGRAM_VARIABLES,
-  limits: TELEGRAM_LIMITS,
+  ...{ name: TELEGRAM, title: "Telegram", variables: TELEGRAM_VARIABLES, limits: TELEGRAM_LIMITS },
   parseConfig: (get, problems) => parseTelegramConfig(get, problems),
   async create(config, deps) {
     const seams = (deps.seams ?? {}) as Partial<Pick<TelegramOptions, "sleep" | "pollingAttempts">>;

@@ -6,10 +6,7 @@ import { RedisWebchatHistory } from "./redis-history.ts";
 import { WEBCHAT, WEBCHAT_LIMITS, WebchatChannel } from "./webchat-channel.ts";
 
 export const webchatModule = defineChannel<Record<string, never>>({
-  name: WEBCHAT,
-  title: "web chat",
-  variables: {},
-  limits: WEBCHAT_LIMITS,
+  ...{ name: WEBCHAT, title: "web chat", variables: {}, limits: WEBCHAT_LIMITS },
   parseConfig: () => ({}),
   async create(_config, deps) {
     const seams = (deps.seams ?? {}) as { wrapHistory?: (history: WebchatHistory) => WebchatHistory };

@@ -7,10 +7,7 @@ import { WHATSAPP_CLOUD_LIMITS } from "./render.ts";
 import { WhatsappCloudChannel, type WhatsappCloudOptions } from "./whatsapp-cloud-channel.ts";
 
 export const whatsappCloudModule = defineChannel<WhatsappCloudConfig>({
-  name: WHATSAPP_CLOUD,
-  title: "WhatsApp Cloud API",
-  variables: WHATSAPP_CLOUD_VARIABLES,
-  limits: WHATSAPP_CLOUD_LIMITS,
+  ...{ name: WHATSAPP_CLOUD, title: "WhatsApp Cloud API", variables: WHATSAPP_CLOUD_VARIABLES, limits: WHATSAPP_CLOUD_LIMITS },
   parseConfig: (get, problems) => parseWhatsappCloudConfig(get, problems),
   async create(config, deps) {
     const seams = (deps.seams ?? {}) as Pick<WhatsappCloudOptions, "graph">;

@@ -8,8 +8,8 @@
  * `close` effects send nothing: the user's own reply already shows what they chose.
  */
 import type { ChannelLimits } from "../../engine/catalog.ts";
-import { assertNever, type OutButton } from "../../engine/types.ts";
-import type { VisibleEffect } from "../port.ts";
+import type { OutButton } from "../../engine/types.ts";
+import { renderWith, type VisibleEffect } from "../port.ts";
 import { WHATSAPP_CLOUD, type GraphMessage } from "./graph-client.ts";
 
 /** WhatsApp's own limits: reply buttons, list rows and interactive bodies. */
@@ -50,28 +50,13 @@ export function parseReplyId(id: string): { promptId: string; buttonIndex: numbe
 
 /** The message bodies that show `effects` to `to`, in order. */
 export function renderEffects(to: string, effects: readonly VisibleEffect[]): GraphMessage[] {
-  const out: GraphMessage[] = [];
-  for (const e of effects) {
-    switch (e.type) {
-      case "send": {
-        const m = e.message;
-        const buttons = m.buttons ?? [];
-        if (m.promptId !== undefined && buttons.length > 0) out.push(interactive(to, m.text, m.promptId, buttons));
-        else out.push(text(to, m.text));
-        break;
-      }
-      case "ignored":
-        if (e.reason === "stale_prompt") out.push(text(to, STALE_TEXT));
-        else if (e.reason === "unknown_button") out.push(text(to, UNKNOWN_TEXT));
-        // no_dialogue: a tap on a survey that is over; a reply would only puzzle.
-        break;
-      case "close":
-        break;
-      default:
-        assertNever(e, "effect");
-    }
-  }
-  return out;
+  return renderWith<GraphMessage>(effects, {
+    send: ({ message: m }) => [m.promptId !== undefined && (m.buttons ?? []).length > 0 ? interactive(to, m.text, m.promptId, m.buttons ?? []) : text(to, m.text)],
+    // The Cloud API cannot edit a sent message: the user's own reply shows what they chose.
+    close: () => [],
+    // no_dialogue: a tap on a survey that is over; a reply would only puzzle.
+    ignored: (e) => (e.reason === "stale_prompt" ? [text(to, STALE_TEXT)] : e.reason === "unknown_button" ? [text(to, UNKNOWN_TEXT)] : []),
+  });
 }
 
 function text(to: string, body: string): GraphMessage {

@@ -10,10 +10,7 @@ import { parseWhatsappWebConfig, WHATSAPP_WEB_VARIABLES, type WhatsappWebConfig 
 import { WhatsappWebChannel, type WhatsappWebOptions } from "./whatsapp-web-channel.ts";
 
 export const whatsappWebModule = defineChannel<WhatsappWebConfig>({
-  name: WHATSAPP_WEB,
-  title: "WhatsApp Web",
-  variables: WHATSAPP_WEB_VARIABLES,
-  limits: WHATSAPP_WEB_LIMITS,
+  ...{ name: WHATSAPP_WEB, title: "WhatsApp Web", variables: WHATSAPP_WEB_VARIABLES, limits: WHATSAPP_WEB_LIMITS },
   parseConfig: (get, problems, context) => parseWhatsappWebConfig(get, problems, context),
   async create(config, deps) {
     const seams = (deps.seams ?? {}) as Partial<Pick<WhatsappWebOptions, "createClient" | "sleep" | "random">>;

@@ -9,8 +9,8 @@
  * (a vote changed after the survey moved on) is dropped silently rather than puzzling the user.
  */
 import type { ChannelLimits } from "../../engine/catalog.ts";
-import { assertNever, type OutButton } from "../../engine/types.ts";
-import type { VisibleEffect } from "../port.ts";
+import type { OutButton } from "../../engine/types.ts";
+import { renderWith, type VisibleEffect } from "../port.ts";
 
 export const WHATSAPP_WEB = "whatsapp";
 
@@ -25,30 +25,18 @@ export type WebOutgoing =
 
 /** The messages that show `effects`, in order; polls only when `polls` is on. */
 export function renderEffects(effects: readonly VisibleEffect[], o: { polls: boolean }): WebOutgoing[] {
-  const out: WebOutgoing[] = [];
-  for (const e of effects) {
-    switch (e.type) {
-      case "send": {
-        const m = e.message;
-        const buttons = m.buttons ?? [];
-        if (m.promptId === undefined || buttons.length === 0) {
-          out.push({ kind: "text", text: m.text });
-          break;
-        }
-        out.push({ kind: "text", text: `${m.text}\n\n${instructions(buttons, m.expectsText === true)}` });
-        if (o.polls && !m.expectsText) {
-          out.push({ kind: "poll", name: clip(m.text, MAX_POLL_NAME), options: buttons.map((b) => b.label), promptId: m.promptId, buttonIndexes: buttons.map((b) => b.index) });
-        }
-        break;
-      }
-      case "close":
-      case "ignored":
-        break;
-      default:
-        assertNever(e, "effect");
-    }
-  }
-  return out;
+  return renderWith<WebOutgoing>(effects, {
+    send: ({ message: m }) => {
+      const buttons = m.buttons ?? [];
+      if (m.promptId === undefined || buttons.length === 0) return [{ kind: "text", text: m.text }];
+      const prompt: WebOutgoing = { kind: "text", text: `${m.text}\n\n${instructions(buttons, m.expectsText === true)}` };
+      if (!o.polls || m.expectsText) return [prompt];
+      return [prompt, { kind: "poll", name: clip(m.text, MAX_POLL_NAME), options: buttons.map((b) => b.label), promptId: m.promptId, buttonIndexes: buttons.map((b) => b.index) }];
+    },
+    // Nothing can be edited, and a stale answer is dropped rather than puzzling the user.
+    close: () => [],
+    ignored: () => [],
+  });
 }
 
 /**
