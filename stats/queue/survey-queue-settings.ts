@@ -8,7 +8,10 @@ export interface SurveyQueueSettings {
   name: string;
   /** Redis key prefix (BullMQ's `prefix`); tests use their own so runs never meet. */
   prefix: string;
-  /** Tries per job, the first included, before it goes to the dead letter. */
+  /**
+   * Tries per job, the first included, before it goes to the dead letter. A statistics store
+   * outage uses none: the worker holds its jobs until the store answers again (stats/worker.ts).
+   */
   attempts: number;
   /** First retry delay; each further retry doubles it (BullMQ's exponential backoff). */
   backoffMs: number;

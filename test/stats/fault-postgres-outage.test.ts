@@ -6,7 +6,7 @@
  *    attempt the worker makes is counted at the proxy; then, for 5 s, it stops listening
  *    (ECONNREFUSED, as a stopped server). Through both outages the worker holds its jobs, logs
  *    one warning and one info line per outage, knocks a few times (bound: MAX_CONNECT_ATTEMPTS
- *    in 10 s; before issue 17 it made 3,650), dead-letters nothing, and once the proxy lets
+ *    in 10 s; issue 17 measured 3,650 before), dead-letters nothing, and once the proxy lets
  *    connections through again the whole backlog is stored within DRAIN_MS. Every event lands, once.
  * 2. Connections cut again and again while batches are written: no crash, every event once.
  */
