@@ -12,8 +12,8 @@ export interface AppMetricsSources {
   queueCounts(): Promise<Record<string, number>>;
   /** Survey job latency from the queue (Redis in production, the process embedded), read at scrape. */
   jobLatency(): Promise<SurveyJobLatency>;
-  /** Open web chat sockets. */
-  webchatSockets(): number;
+  /** Open sockets of the channels that hold them (the web chat's), for botflow_webchat_sockets. */
+  openSockets(): number;
   /** Readiness checks; those naming a `store` are run at scrape for `botflow_store_up{store}`. */
   storeChecks?(): readonly ReadinessCheck[];
 }
@@ -88,7 +88,7 @@ export function createAppMetrics(sources: AppMetricsSources, o: AppMetricsOption
     [],
     async (scrape) => [[{}, (await scrape.once(jobLatency)).sorted.length]],
   );
-  registry.gauge("botflow_webchat_sockets", "Open web chat WebSockets.", [], async () => [[{}, sources.webchatSockets()]]);
+  registry.gauge("botflow_webchat_sockets", "Open web chat WebSockets.", [], async () => [[{}, sources.openSockets()]]);
   registry.gauge("botflow_store_up", "1 when the store answered its readiness check at this scrape (within the queue read timeout), 0 when not.", ["store"], async () =>
     Promise.all(
       (sources.storeChecks?.() ?? []).flatMap((c) =>

@@ -94,7 +94,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     const metrics = createAppMetrics({
       queueCounts: () => (services ? services.queueCounts() : Promise.resolve({})),
       jobLatency: () => (services ? services.jobLatency() : Promise.resolve({ oldestWaitingSeconds: 0, recentSeconds: [] })),
-      webchatSockets: () => gauge("sockets"),
+      openSockets: () => gauge("sockets"),
       storeChecks: () => services?.checks ?? [],
     });
     const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);

@@ -54,7 +54,7 @@ describe("Metrics (Prometheus text format)", () => {
 });
 
 describe("createAppMetrics: survey job latency", () => {
-  const sources = (jobLatency: () => Promise<SurveyJobLatency>) => ({ queueCounts: async () => ({ waiting: 0 }), jobLatency, webchatSockets: () => 0 });
+  const sources = (jobLatency: () => Promise<SurveyJobLatency>) => ({ queueCounts: async () => ({ waiting: 0 }), jobLatency, openSockets: () => 0 });
 
   it("reads the queue once per scrape for its three families, and drops quantiles when the sample empties", async () => {
     let reads = 0;
@@ -76,7 +76,7 @@ describe("createAppMetrics: survey job latency", () => {
 
   it("leaves the queue's figures out when the queue does not answer in time, and still renders the rest", async () => {
     const m = createAppMetrics(
-      { queueCounts: () => new Promise(() => {}), jobLatency: () => Promise.reject(new Error("Redis is not connected (reconnecting)")), webchatSockets: () => 2 },
+      { queueCounts: () => new Promise(() => {}), jobLatency: () => Promise.reject(new Error("Redis is not connected (reconnecting)")), openSockets: () => 2 },
       { queueReadTimeoutMs: 20 },
     );
     m.inbound.inc({ channel: "webchat", status: "processed" });
@@ -95,7 +95,7 @@ describe("createAppMetrics: survey job latency", () => {
       {
         queueCounts: async () => ({}),
         jobLatency: async () => ({ oldestWaitingSeconds: 0, recentSeconds: [] }),
-        webchatSockets: () => 0,
+        openSockets: () => 0,
         storeChecks: () => [
           {
             name: "database",
