@@ -23,7 +23,7 @@ import { SurveyDeadLetters } from "./queue/survey-dead-letters.ts";
 import { DEFAULT_SURVEY_QUEUE, type SurveyQueueSettings } from "./queue/survey-queue-settings.ts";
 import type { RetryBackoff } from "./retry-backoff.ts";
 import { StoreAvailability } from "./store-availability.ts";
-import { StoreUnavailableError } from "./store/connect-backoff.ts";
+import { ConnectBackoffError } from "./store/connect-backoff.ts";
 import { isTransient, SurveyBatchWriter, type SurveyBatchWriterOptions, type SurveyWriteStore } from "./worker-batch-writer.ts";
 
 export interface SurveyWorkerOptions {
@@ -139,7 +139,7 @@ export class SurveyWorker {
           return;
         } catch (err) {
           if (!isTransient(err)) throw err;
-          const unreachable = err instanceof StoreUnavailableError; // connection attempts are failing already
+          const unreachable = err instanceof ConnectBackoffError; // connection attempts are failing already
           // One lost connection (a restart, a failover, a proxy dropping idle ones) is not yet an
           // outage: try once more at once on a new one.
           if (tries === 1 && !unreachable) continue;

@@ -1,7 +1,7 @@
 /**
  * Connection attempts to a server that may be away, spaced by a capped exponential backoff
  * with jitter. While the last attempt failed and its delay has not passed, or one trial
- * attempt is already on its way, `attempt` fails at once with StoreUnavailableError and the
+ * attempt is already on its way, `attempt` fails at once with ConnectBackoffError and the
  * server sees nothing: a pool asked for 50 connections while PostgreSQL is down knocks about
  * once a second, not 50 times per retry. The first success clears it. Callers that started
  * before the first failure was known still go out (at most the pool's size).
@@ -26,8 +26,8 @@ export interface ConnectBackoffOptions {
  * Carries the last attempt's error code (ECONNREFUSED, 57P03 …) so callers classify it as the
  * underlying failure; `retryInMs` says when the next real attempt may go out.
  */
-export class StoreUnavailableError extends Error {
-  override readonly name = "StoreUnavailableError";
+export class ConnectBackoffError extends Error {
+  override readonly name = "ConnectBackoffError";
   readonly code: string;
   constructor(
     what: string,
@@ -60,7 +60,7 @@ export class ConnectBackoff {
   async attempt<T>(connect: () => Promise<T>, force = false): Promise<T> {
     if (this.failures > 0 && !force) {
       const wait = this.retryAt - this.o.clock.now();
-      if (wait > 0 || this.trial) throw new StoreUnavailableError(this.o.what, this.lastError, Math.max(0, wait), this.failures);
+      if (wait > 0 || this.trial) throw new ConnectBackoffError(this.o.what, this.lastError, Math.max(0, wait), this.failures);
     }
     if (this.failures > 0) this.trial = true; // half-open: one attempt tells whether the server is back
     this.attempts++;

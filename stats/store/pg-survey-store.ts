@@ -24,7 +24,7 @@ export interface PgSurveyStoreOptions extends SqlSurveyStoreOptions {
   /**
    * After a failed connection attempt, further attempts wait this curve (default
    * STORE_RETRY_BACKOFF: 100–200 ms, doubling, at most 0.5–1 s); meanwhile queries that need a
-   * new connection fail at once with StoreUnavailableError instead of knocking again.
+   * new connection fail at once with ConnectBackoffError instead of knocking again.
    */
   connectBackoff?: RetryBackoff;
 }

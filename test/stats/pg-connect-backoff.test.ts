@@ -1,13 +1,13 @@
 /**
  * The `pg` pool behind PgSurveyStore does not hammer a PostgreSQL that went away: while
  * connecting fails, its attempts back off (STORE_RETRY_BACKOFF) and every other call fails at
- * once with StoreUnavailableError, as the statistics API, /readyz and /metrics see it in the web
+ * once with ConnectBackoffError, as the statistics API, /readyz and /metrics see it in the web
  * process. Counted at a TCP proxy that accepts and resets every connection.
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StoreUnavailableError } from "../../stats/store/connect-backoff.ts";
+import { ConnectBackoffError } from "../../stats/store/connect-backoff.ts";
 import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
 import { TcpProxy } from "../helpers/tcp-proxy.ts";
 
@@ -51,7 +51,7 @@ describe("PgSurveyStore while PostgreSQL is away", () => {
         expect(r.err).toBeInstanceOf(Error);
         const name = (r.err as Error).name;
         errors.set(name, (errors.get(name) ?? 0) + 1);
-        if (r.err instanceof StoreUnavailableError) slowest = Math.max(slowest, r.ms);
+        if (r.err instanceof ConnectBackoffError) slowest = Math.max(slowest, r.ms);
       }
       await sleep(20);
     }
@@ -62,7 +62,7 @@ describe("PgSurveyStore while PostgreSQL is away", () => {
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect(attempts).toBeLessThanOrEqual(10);
     expect(calls).toBeGreaterThan(200);
-    expect(errors.get("StoreUnavailableError")).toBeGreaterThan(calls * 0.9);
+    expect(errors.get("ConnectBackoffError")).toBeGreaterThan(calls * 0.9);
     expect(slowest).toBeLessThan(1_000); // no network, no wait (loose for a loaded machine)
 
     await proxy.setMode("forward");

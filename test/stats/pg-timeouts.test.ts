@@ -42,7 +42,7 @@ describe("PgSurveyStore timeouts", () => {
 
     // Meanwhile further calls fail at once, without knocking: connection attempts back off.
     const attempts = store.connects.attempts;
-    await expect(store.apply(events)).rejects.toMatchObject({ name: "StoreUnavailableError" });
+    await expect(store.apply(events)).rejects.toMatchObject({ name: "ConnectBackoffError" });
     expect(store.connects.attempts).toBe(attempts);
 
     await proxy.setMode("forward");

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { retryDelay, STORE_RETRY_BACKOFF } from "../../stats/retry-backoff.ts";
 import { StoreAvailability, StoreAvailabilityClosedError } from "../../stats/store-availability.ts";
-import { ConnectBackoff, StoreUnavailableError } from "../../stats/store/connect-backoff.ts";
+import { ConnectBackoff, ConnectBackoffError } from "../../stats/store/connect-backoff.ts";
 import { isTransient } from "../../stats/worker-batch-writer.ts";
 import { ManualClock } from "../helpers/manual-clock.ts";
 import { RecordingLogger } from "../helpers/recorders.ts";
@@ -38,7 +38,7 @@ describe("ConnectBackoff", () => {
     // 150 ms (the middle of 100–200) to wait: 50 calls in that time never reach the server.
     for (let i = 0; i < 50; i++) {
       const err = await gate.attempt(down).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(StoreUnavailableError);
+      expect(err).toBeInstanceOf(ConnectBackoffError);
       expect(err).toMatchObject({ code: "ECONNREFUSED", retryInMs: 150, failures: 1 });
       expect(isTransient(err)).toBe(true);
     }
@@ -47,7 +47,7 @@ describe("ConnectBackoff", () => {
     await expect(gate.attempt(down)).rejects.toBe(refused);
     expect(knocks).toBe(2);
     clock.advance(299);
-    await expect(gate.attempt(down)).rejects.toBeInstanceOf(StoreUnavailableError); // 300 ms the second time
+    await expect(gate.attempt(down)).rejects.toBeInstanceOf(ConnectBackoffError); // 300 ms the second time
     clock.advance(1);
     expect(await gate.attempt(async () => (knocks++, "connection"))).toBe("connection");
     expect(gate.failures).toBe(0);
@@ -62,7 +62,7 @@ describe("ConnectBackoff", () => {
     clock.advance(100);
     let open: (v: string) => void = () => {};
     const trial = gate.attempt(() => new Promise<string>((resolve) => (open = resolve)));
-    await expect(gate.attempt(async () => "second")).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(gate.attempt(async () => "second")).rejects.toBeInstanceOf(ConnectBackoffError);
     open("first");
     expect(await trial).toBe("first");
     expect(await gate.attempt(async () => "second")).toBe("second");
@@ -71,7 +71,7 @@ describe("ConnectBackoff", () => {
   it("lets a forced attempt (the worker's probe, on its own backoff) through at any time; its success clears the wait", async () => {
     const gate = new ConnectBackoff({ backoff: { baseMs: 10_000, capMs: 10_000 }, clock: new ManualClock(), what: "PostgreSQL" });
     await expect(gate.attempt(() => Promise.reject(refused))).rejects.toBe(refused);
-    await expect(gate.attempt(async () => "no")).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(gate.attempt(async () => "no")).rejects.toBeInstanceOf(ConnectBackoffError);
     await expect(gate.attempt(() => Promise.reject(refused), true)).rejects.toBe(refused);
     expect(gate.failures).toBe(2);
     expect(await gate.attempt(async () => "probe", true)).toBe("probe");
@@ -126,7 +126,7 @@ describe("StoreAvailability", () => {
       store: "postgres",
       probe: async () => {
         calls++;
-        throw new StoreUnavailableError("PostgreSQL", refused, 300, 1);
+        throw new ConnectBackoffError("PostgreSQL", refused, 300, 1);
       },
       backoff: { baseMs: 2, capMs: 2 },
       clock,
