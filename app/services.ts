@@ -10,7 +10,6 @@
  *
  * Opening fails with a plain message, closing what was opened, so the process never half-starts.
  */
-import { Redis } from "ioredis";
 import type { ChannelStorage } from "../channels/storage/channel-storage.ts";
 import { MemoryChannelStorage } from "../channels/storage/memory-channel-storage.ts";
 import { RedisChannelStorage } from "../channels/storage/redis-channel-storage.ts";
@@ -25,7 +24,9 @@ import type { SurveyJobLatency } from "../stats/queue/survey-job-latency.ts";
 import { PgSurveyStore } from "../stats/store/pg-survey-store.ts";
 import { PgliteSurveyStore } from "../stats/store/pglite-survey-store.ts";
 import type { SurveyStore } from "../stats/store/survey-store.ts";
+import type { Redis } from "ioredis";
 import { redactUrl, type AppConfig } from "./config.ts";
+import { openRedis } from "./redis-client.ts";
 import { pingPostgres, pingRedis } from "./connectivity.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import type { ReadinessCheck } from "./readiness.ts";
@@ -126,20 +127,9 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
   const down = probes.flatMap((r) => (r.status === "rejected" ? [errorText(r.reason)] : []));
   if (down.length > 0) throw new ConfigError(`botflow serve cannot start:\n${down.map((d) => `  - ${d}`).join("\n")}`);
 
-  const redis = new Redis(redisUrl);
-  // ioredis retries every second or two while Redis is away: log the first error of an
-  // outage and the recovery, not every retry.
-  let outage = "";
-  const onRedisError = (err: Error) => {
-    if (err.message === outage) return;
-    outage = err.message;
-    o.logger.warn({ err: err.message, redis: redactUrl(redisUrl) }, "Redis connection error; retrying");
-  };
-  redis.on("error", onRedisError);
-  redis.on("ready", () => {
-    if (outage !== "") o.logger.info({ redis: redactUrl(redisUrl) }, "Redis connection recovered");
-    outage = "";
-  });
+  const redis = await openRedis(redisUrl, { logger: o.logger, shown: redactUrl(redisUrl) });
+  // BullMQ reports the connection's errors again on its queues; openRedis logged the outage once.
+  const onRedisError = () => {};
   // quit() waits for Redis to answer; with Redis gone it would hang the shutdown.
   closers.push(async () => void (redis.status === "ready" ? await redis.quit().catch(() => redis.disconnect()) : redis.disconnect()));
   const state = new RedisStateStore(redis, { keyPrefix: config.statePrefix });

@@ -84,7 +84,8 @@ export class RedisWebchatHistory implements WebchatHistory {
   }
 
   async subscribe(listener: RemoteAppendListener): Promise<void> {
-    const sub = this.redis.duplicate();
+    // Its own connection; it queues the subscribe until connected and re-subscribes after a reconnect.
+    const sub = this.redis.duplicate({ lazyConnect: false, enableOfflineQueue: true });
     this.subscriber = sub;
     sub.on("error", () => {}); // the main connection's error handler reports outages
     sub.on("message", (_channel: string, message: string) => {

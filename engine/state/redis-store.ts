@@ -29,7 +29,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Redis, type Cluster } from "ioredis";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, StoreUnavailableError } from "../errors.ts";
 import { LockLostError, type BeginResult, type CommitOptions, type StateStore } from "../ports.ts";
 import type { ConversationRef, ConversationState } from "../types.ts";
 
@@ -140,7 +140,7 @@ export class RedisStateStore implements StateStore {
   async begin(key: string, dedupeKey: string, lockMs: number): Promise<BeginResult> {
     const k = this.keys(key);
     const token = randomUUID();
-    const reply = await this.redis.botflowStateBegin(k.dedupe(dedupeKey), k.lock, k.state, token, positiveMs(lockMs, "lockMs"));
+    const reply = await reachable(this.redis.botflowStateBegin(k.dedupe(dedupeKey), k.lock, k.state, token, positiveMs(lockMs, "lockMs")));
     if (!Array.isArray(reply)) throw unexpected("begin", reply);
     const [status, json] = reply as unknown[];
     if (status === "duplicate" || status === "locked") return { status };
@@ -151,7 +151,7 @@ export class RedisStateStore implements StateStore {
   async commit(key: string, token: string, state: ConversationState | null, dedupeKey: string, options: CommitOptions): Promise<void> {
     const k = this.keys(key);
     const deadline = state && !state.ended && state.ref ? state.prompt?.deadline : undefined;
-    const reply = await this.redis.botflowStateCommit(
+    const reply = await reachable(this.redis.botflowStateCommit(
       k.lock,
       k.state,
       k.dedupe(dedupeKey),
@@ -164,12 +164,12 @@ export class RedisStateStore implements StateStore {
       key,
       deadline !== undefined ? String(deadline) : "",
       deadline !== undefined && state?.ref ? JSON.stringify(state.ref) : "",
-    );
+    ));
     if (reply !== 1) throw new LockLostError(key);
   }
 
   async release(key: string, token: string): Promise<void> {
-    await this.redis.botflowStateRelease(this.keys(key).lock, token);
+    await reachable(this.redis.botflowStateRelease(this.keys(key).lock, token));
   }
 
   async dueTimeouts(now: number, limit: number): Promise<{ key: string; ref: ConversationRef; deadline: number }[]> {
@@ -177,7 +177,7 @@ export class RedisStateStore implements StateStore {
     const perShard = await Promise.all(
       Array.from({ length: this.shards }, (_, shard) => {
         const tag = this.tag(shard);
-        return this.redis.botflowStateDue(`${tag}:deadlines`, `${tag}:refs`, now, Math.floor(limit), `${tag}:state:`);
+        return reachable(this.redis.botflowStateDue(`${tag}:deadlines`, `${tag}:refs`, now, Math.floor(limit), `${tag}:state:`));
       }),
     );
     const due: { key: string; ref: ConversationRef; deadline: number }[] = [];
@@ -239,4 +239,14 @@ function parseState(json: string, key: string): ConversationState {
 
 function unexpected(op: string, reply: unknown): Error {
   return new Error(`Redis state store: unexpected ${op} reply ${JSON.stringify(reply)}; is another botflow version using the same keyPrefix?`);
+}
+
+/**
+ * A Redis failure (refused, closed, offline, timed out) as StoreUnavailableError: the step was not
+ * saved and can be tried again once Redis answers (a webhook answers 503 with Retry-After).
+ */
+function reachable<T>(reply: Promise<T>): Promise<T> {
+  return reply.catch((err: unknown) => {
+    throw new StoreUnavailableError("conversation state (Redis)", { cause: err });
+  });
 }

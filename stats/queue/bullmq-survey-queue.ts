@@ -8,6 +8,7 @@
  * const queue = new BullmqSurveyQueue({ connection: new Redis(url), settings: { prefix: "botflow" } });
  * await queue.add(event);
  */
+import { StoreUnavailableError } from "../../engine/errors.ts";
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { systemClock, type Clock } from "../../engine/ports.ts";
@@ -83,7 +84,12 @@ export class BullmqSurveyQueue implements SurveyQueue {
    */
   async add(event: SurveyEvent): Promise<void> {
     const checked = parseSurveyEvent(event);
-    await this.queue.add(checked.kind, checked, this.jobOptions(surveyJobId(checked)));
+    try {
+      await this.queue.add(checked.kind, checked, this.jobOptions(surveyJobId(checked)));
+    } catch (err) {
+      // Redis refused, closed or did not answer: nothing was queued, and the step that asked can be tried again.
+      throw new StoreUnavailableError("the survey queue (Redis)", { cause: err });
+    }
   }
 
   /** Queues many events in few round trips (imports, benchmarks, tests). */
