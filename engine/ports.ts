@@ -94,9 +94,5 @@ export interface Delivery {
   deliver(ref: ConversationRef, effects: readonly Effect[], cause?: InboundEvent): Promise<void>;
 }
 
-export class LockLostError extends Error {
-  constructor(key: string) {
-    super(`lost the lock on conversation ${key} before saving; the event will be processed again`);
-    this.name = "LockLostError";
-  }
-}
+/** The lock expired before the step was saved (a BotflowError with code LOCK_LOST, engine/errors.ts). */
+export { LockLostError } from "./errors.ts";

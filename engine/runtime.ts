@@ -22,8 +22,8 @@ import {
 } from "./ports.ts";
 import type { ScenarioRegistry } from "./registry.ts";
 import type { LoadedScenario } from "./scenario.ts";
-import type { ConversationRef, ConversationState, Effect, InboundEvent, VarValue } from "./types.ts";
-import { BotflowError } from "./errors.ts";
+import type { ConversationRef, ConversationState, Effect, InboundEvent } from "./types.ts";
+import { ConversationBusyError, errorSummary } from "./errors.ts";
 import { cleanText, needsCleaning } from "./text.ts";
 
 export interface RuntimeOptions {
@@ -53,12 +53,8 @@ export interface HandleResult {
 
 type Processed = { state: ConversationState | null; effects: Effect[] };
 
-/** The conversation stayed busy longer than `lockWaitMs`; the delivery should be retried. */
-export class ConversationBusyError extends BotflowError {
-  constructor(key: string) {
-    super("CONVERSATION_BUSY", `conversation ${key} stayed locked; retry the delivery`);
-  }
-}
+/** The conversation stayed busy longer than `lockWaitMs`; the delivery should be retried (engine/errors.ts). */
+export { ConversationBusyError } from "./errors.ts";
 
 /**
  * Actions one event may run back to back. The loader refuses loops with no waiting block, so only
@@ -309,23 +305,3 @@ export function surveyId(ref: ConversationRef, state: Pick<ConversationState, "d
 }
 
 const lastSurvey = { input: "", id: "" };
-
-/**
- * What a log line says of an error: name, code and message, never the stack or cause. Values the
- * user typed (`vars`) are cut out of the message: a driver error may quote the row it refused.
- */
-function errorSummary(err: unknown, vars?: Readonly<Record<string, VarValue>>): { name: string; message: string; code?: string } {
-  const message = redact(err instanceof Error ? err.message : String(err), vars);
-  if (err instanceof Error) return { name: err.name, message, ...((err as { code?: unknown }).code ? { code: String((err as { code?: unknown }).code) } : {}) };
-  return { name: "Error", message };
-}
-
-function redact(message: string, vars: Readonly<Record<string, VarValue>> | undefined): string {
-  if (!vars) return message;
-  let out = message;
-  for (const v of Object.values(vars)) {
-    // Short values (ratings, "ok") are not personal and would blank out ordinary words.
-    if (typeof v === "string" && v.trim().length >= 3 && out.includes(v.trim())) out = out.split(v.trim()).join("[redacted]");
-  }
-  return out;
-}
