@@ -90,6 +90,13 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     // The action needs the queue only when it runs, so it reaches it through `surveys`.
     let services: Services | undefined;
     let instances: ChannelInstance[] = [];
+    // Each channel closes once, whether shutdown or a failed start gets there first.
+    const channelClosing = new Map<Channel, Promise<void>>();
+    const closeChannel = (c: Channel): Promise<void> => {
+      const closing = channelClosing.get(c) ?? c.close();
+      channelClosing.set(c, closing);
+      return closing;
+    };
     const gauge = (name: string) => instances.reduce((n, i) => n + (i.gauges?.()[name] ?? 0), 0);
     const metrics = createAppMetrics({
       queueCounts: () => (services ? services.queueCounts() : Promise.resolve({})),
@@ -120,7 +127,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
         ...(seams !== undefined ? { seams } : {}),
       });
       instances = [...instances, instance];
-      closers.push(() => instance.channel.close());
+      closers.push(() => closeChannel(instance.channel));
     }
     const channels = instances.map((i) => i.channel);
 
@@ -229,7 +236,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           watcher?.close();
           await sweeping?.catch(() => 0);
           // Every channel refuses new input and drains before the stores it writes to close.
-          for (const channel of channels) await channel.close().catch((err: unknown) => logger.error({ err: errorSummary(err), channel: channel.name }, "a channel did not close cleanly"));
+          for (const channel of channels) await closeChannel(channel).catch((err: unknown) => logger.error({ err: errorSummary(err), channel: channel.name }, "a channel did not close cleanly"));
           await closeAll();
           logger.info({}, "shut down cleanly");
         })();
