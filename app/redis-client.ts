@@ -22,7 +22,13 @@ export interface RedisClientOptions {
   logger: Logger;
   /** How the URL may be shown in logs (no password). */
   shown: string;
-  /** A command with no answer after this long fails (default 2 s). */
+  /**
+   * `web` (default): fail fast as described above. `worker`: a BullMQ worker's connection, whose
+   * blocking commands wait for jobs, so it keeps ioredis's offline queue and has no command timeout
+   * (BullMQ requires `maxRetriesPerRequest: null`); it reconnects and logs the same way.
+   */
+  role?: "web" | "worker";
+  /** A command with no answer after this long fails (web role; default 2 s). */
   commandTimeoutMs?: number;
   /** Reconnect delays (default 50–100 ms, doubling, capped at 1–2 s). */
   backoff?: RetryBackoff;
@@ -33,18 +39,22 @@ export const REDIS_RECONNECT_BACKOFF: RetryBackoff = { baseMs: 100, capMs: 2_000
 /** Connects (resolving once Redis is ready) and watches the connection as described above. */
 export async function openRedis(url: string, o: RedisClientOptions): Promise<Redis> {
   const backoff = o.backoff ?? REDIS_RECONNECT_BACKOFF;
-  let attempts = 0;
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    commandTimeout: o.commandTimeoutMs ?? 2_000,
-    retryStrategy: (times) => {
-      attempts = times;
-      return retryDelay(times, backoff);
-    },
-  });
+  const reconnects = { count: 0 };
+  const retryStrategy = (times: number) => {
+    reconnects.count = times;
+    return retryDelay(times, backoff);
+  };
+  const redis =
+    o.role === "worker"
+      ? new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, connectTimeout: 2_000, retryStrategy })
+      : new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: o.commandTimeoutMs ?? 2_000, retryStrategy });
+  watchOutages(redis, o, reconnects);
+  await redis.connect();
+  return redis;
+}
+
+/** One warning when the connection goes away, one info line when it is ready again. */
+function watchOutages(redis: Redis, o: Pick<RedisClientOptions, "logger" | "shown">, reconnects: { count: number }): void {
   let downSince: number | undefined;
   const wentAway = (err?: unknown) => {
     if (downSince !== undefined || redis.status === "end") return;
@@ -60,10 +70,8 @@ export async function openRedis(url: string, o: RedisClientOptions): Promise<Red
   });
   redis.on("ready", () => {
     if (downSince === undefined) return;
-    o.logger.info({ redis: o.shown, outageMs: Date.now() - downSince, reconnects: attempts }, "Redis is back");
+    o.logger.info({ redis: o.shown, outageMs: Date.now() - downSince, reconnects: reconnects.count }, "Redis is back");
     downSince = undefined;
-    attempts = 0;
+    reconnects.count = 0;
   });
-  await redis.connect();
-  return redis;
 }

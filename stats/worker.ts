@@ -100,7 +100,13 @@ export class SurveyWorker {
       maxStalledCount: o.maxStalledCount ?? 20,
     });
     this.worker.on("failed", (job, err) => void this.onFailed(job, err));
-    this.worker.on("error", (err) => this.log.error({ err: summary(err), queue: settings.name }, "survey worker error; it keeps running and reconnects"));
+    this.worker.on("error", (err) => {
+      // While the connection is down, BullMQ repeats its reconnect errors here; the connection's
+      // owner logs the outage once (app/redis-client.ts), so only errors of a live connection are logged.
+      if (o.connection.status === "ready") this.log.error({ err: summary(err), queue: settings.name }, "survey worker error; it keeps running and reconnects");
+    });
+    // Without a listener BullMQ prints every error of the dead-letter queue's connection to the console.
+    this.dead.queue.on("error", () => {});
   }
 
   /** Starts taking jobs; resolves once connected to Redis. */

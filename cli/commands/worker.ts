@@ -4,6 +4,7 @@
  * load needs, on any machines, against the same Redis and PostgreSQL.
  */
 import { Redis } from "ioredis";
+import { openRedis } from "../../app/redis-client.ts";
 import { redactUrl } from "../../app/config.ts";
 import { pingPostgres, pingRedis } from "../../app/connectivity.ts";
 import { createLogger, type AppLogger } from "../../app/logger.ts";
@@ -152,7 +153,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return EXIT_FAILED;
   }
 
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  // Reconnects with backoff; one warning when Redis goes away and one line when it is back.
+  const connection = await openRedis(redisUrl, { logger: log, shown: redactUrl(redisUrl), role: "worker" });
   const worker = new SurveyWorker({
     connection,
     store,
