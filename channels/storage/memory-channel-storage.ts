@@ -36,6 +36,7 @@ export class MemoryChannelStorage implements ChannelStorage {
     // Re-inserting moves the key to the young end of the Map's order.
     this.entries.delete(key);
     this.entries.set(key, { json: JSON.stringify(value), expiresAt: this.now() + ttlMs });
+    if (this.entries.size <= this.maxEntries) return;
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.maxEntries) break;
       this.entries.delete(oldest);

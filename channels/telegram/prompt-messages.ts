@@ -24,14 +24,14 @@ export class PromptMessages {
   ) {}
 
   async remember(chatId: string, entry: PromptMessage): Promise<void> {
-    await this.storage.set(`${chatId}:${entry.promptId}`, { messageId: entry.messageId, freeText: entry.freeText }, this.ttlMs);
+    // [message id, 1 when free text]: the smallest JSON, since one is kept per open keyboard.
+    await this.storage.set(`${chatId}:${entry.promptId}`, [entry.messageId, entry.freeText ? 1 : 0], this.ttlMs);
   }
 
   /** The message of `promptId` in the chat, forgotten as it is returned (a prompt closes once). */
   async take(chatId: string, promptId: string): Promise<PromptMessage | undefined> {
     const v = await this.storage.take(`${chatId}:${promptId}`);
-    if (typeof v !== "object" || v === null) return undefined;
-    const { messageId, freeText } = v as { messageId?: unknown; freeText?: unknown };
-    return typeof messageId === "number" ? { promptId, messageId, freeText: freeText === true } : undefined;
+    if (!Array.isArray(v) || typeof v[0] !== "number") return undefined;
+    return { promptId, messageId: v[0], freeText: v[1] === 1 };
   }
 }
