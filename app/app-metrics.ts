@@ -34,6 +34,8 @@ export interface AppMetrics {
   registry: Metrics;
   /** status: processed | duplicate | failed */
   inbound: Counter;
+  /** Webhook payloads acknowledged without processing, by channel and reason (unparsable, malformed, failed_again, …). */
+  inboundDropped: Counter;
   /** type: send | close | ignored */
   effects: Counter;
   actionFailures: Counter;
@@ -53,6 +55,11 @@ export function createAppMetrics(sources: AppMetricsSources, o: AppMetricsOption
   const metrics: AppMetrics = {
     registry,
     inbound: registry.counter("botflow_inbound_events_total", "Inbound events handed to the runtime, by channel and outcome.", ["channel", "status"]),
+    inboundDropped: registry.counter(
+      "botflow_inbound_dropped_total",
+      "Webhook payloads acknowledged without processing because they can never succeed, by channel and reason (docs/reliability.md).",
+      ["channel", "reason"],
+    ),
     effects: registry.counter("botflow_effects_delivered_total", "User-visible effects delivered to channels, by channel and type.", ["channel", "type"]),
     actionFailures: registry.counter("botflow_action_failures_total", "Scenario actions that failed (the dialogue went on), by action.", ["action"]),
     surveyQueueing: registry.histogram("botflow_survey_queue_add_seconds", "Time to hand one survey event to the queue (embedded: until stored), in seconds.", ["kind"], LATENCY_BUCKETS),

@@ -22,6 +22,7 @@ import { CHANNEL_MODULES, scenarioVariable, type ChannelInstance } from "../chan
 import type { Channel } from "../channels/port.ts";
 import { createAppMetrics } from "./app-metrics.ts";
 import { createAuth, requireAuth } from "./auth.ts";
+import type { WebhookPolicy } from "../channels/webhook-route.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
 import { queueRoutes } from "./queue-routes.ts";
 import { statsRoutes } from "./stats-routes.ts";
@@ -153,6 +154,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       return checkReadiness(checks);
     };
     const auth = createAuth(config.token);
+    const webhook: WebhookPolicy = { deadlineMs: config.webhookDeadlineMs, onDrop: (channel, reason) => metrics.inboundDropped.inc({ channel, reason }) };
     if (!auth.enabled && !isLoopback(config.host)) {
       logger.warn({ host: config.host }, "the dashboard, statistics API and /metrics are open to anyone who reaches this address: set BOTFLOW_TOKEN");
     }
@@ -162,7 +164,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       home: "/chat",
       onResponse: (r) => metrics.http.observe({ method: r.method, route: r.route, status: String(r.status) }, r.seconds),
       mounts: [
-        ...instances.flatMap((i) => (i.routes ? [(app: FastifyInstance) => (i.routes as NonNullable<ChannelInstance["routes"]>)(app, { logger, guard: requireAuth(auth, "/dashboard/login") })] : [])),
+        ...instances.flatMap((i) => (i.routes ? [(app: FastifyInstance) => (i.routes as NonNullable<ChannelInstance["routes"]>)(app, { logger, guard: requireAuth(auth, "/dashboard/login"), webhook })] : [])),
         async (app) => {
           app.get("/metrics", { preHandler: requireAuth(auth, "/dashboard/login") }, async (_req, reply) =>
             reply.type(METRICS_CONTENT_TYPE).send(await metrics.registry.render()),

@@ -44,6 +44,8 @@ export interface AppConfig {
   sweepIntervalMs: number;
   /** How long a graceful shutdown may take before the process gives up and exits non-zero. */
   shutdownTimeoutMs: number;
+  /** Longest a webhook call may take before it is answered 503 with Retry-After (BOTFLOW_WEBHOOK_DEADLINE). */
+  webhookDeadlineMs: number;
   /** BullMQ queue name and Redis key prefix (production); workers must use the same. */
   queueName: string;
   queuePrefix: string;
@@ -92,6 +94,7 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_LOG_LEVEL: `log level: ${LOG_LEVELS.join(", ")} (default info)`,
   BOTFLOW_WATCH: "reload scenario files when they change: true or false (default true unless NODE_ENV=production)",
   BOTFLOW_SWEEP_INTERVAL: "how often no-answer timeouts are checked, e.g. 5s (default 5s)",
+  BOTFLOW_WEBHOOK_DEADLINE: "longest a webhook call may take before it is answered 503 with Retry-After so the messenger delivers again, e.g. 5s (default 5s; keep it below the messenger's own timeout)",
   BOTFLOW_SHUTDOWN_TIMEOUT: "longest graceful shutdown before exiting non-zero, e.g. 10s (default 10s)",
   BOTFLOW_QUEUE: `survey queue name in production (default ${DEFAULT_SURVEY_QUEUE.name}); botflow worker must use the same`,
   BOTFLOW_QUEUE_PREFIX: `Redis key prefix of the survey queue (default ${DEFAULT_SURVEY_QUEUE.prefix}); botflow worker must use the same`,
@@ -209,6 +212,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     watchScenarios,
     sweepIntervalMs: parseDuration("BOTFLOW_SWEEP_INTERVAL", get("BOTFLOW_SWEEP_INTERVAL"), 5_000, problems),
     shutdownTimeoutMs: parseDuration("BOTFLOW_SHUTDOWN_TIMEOUT", get("BOTFLOW_SHUTDOWN_TIMEOUT"), 10_000, problems),
+    webhookDeadlineMs: parseDuration("BOTFLOW_WEBHOOK_DEADLINE", get("BOTFLOW_WEBHOOK_DEADLINE"), 5_000, problems),
     queueName,
     queuePrefix,
     statePrefix,

@@ -18,6 +18,7 @@ import type { ChannelLimits } from "../engine/catalog.ts";
 import type { Logger } from "../engine/ports.ts";
 import type { Channel } from "./port.ts";
 import type { ChannelStorage } from "./storage/channel-storage.ts";
+import type { WebhookPolicy } from "./webhook-route.ts";
 
 /** Reads one configuration variable (environment, then the config file); undefined when unset. */
 export type ConfigGetter = (name: string) => string | undefined;
@@ -50,6 +51,8 @@ export interface ChannelRoutesContext {
   logger: Logger;
   /** Guards ops routes (a login QR) like the dashboard: BOTFLOW_TOKEN. */
   guard: preHandlerAsyncHookHandler;
+  /** What every webhook route takes from the composition root: the deadline and the drop counter. */
+  webhook: WebhookPolicy;
 }
 
 /** A created channel: the port, and what the composition root mounts or measures for it. */

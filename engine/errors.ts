@@ -133,12 +133,16 @@ export class StoreUnavailableError extends BotflowError {
 const RETRY_LATER: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["CONVERSATION_BUSY", "LOCK_LOST", "STORE_UNAVAILABLE"]);
 
 /**
- * Whether `err` says "try again later" (busy conversation, lost lock, store away): webhooks answer
- * 503 with Retry-After, clients retry. Matched by class and code, never by message.
+ * Whether `err` says "try again later" (busy conversation, lost lock, store away, the messenger's
+ * API away or throttling): webhooks answer 503 with Retry-After, clients retry. Matched by class
+ * and code, never by message.
  */
 export function isRetryLater(err: unknown): boolean {
-  if (err instanceof BotflowError && RETRY_LATER.has(err.code)) return true;
-  return err instanceof ChannelError && err.status === 503;
+  // grammY's BotError wraps what the middleware threw.
+  const inner = err instanceof Error && err.name === "BotError" ? (err as Error & { error?: unknown }).error : err;
+  if (inner instanceof BotflowError && RETRY_LATER.has(inner.code)) return true;
+  // The messenger itself is away or throttling (429, 5xx, network) after the channel's own retries.
+  return inner instanceof ChannelError && (inner.status === 503 || inner.retryable);
 }
 
 const TOKEN_PATTERNS: readonly (readonly [RegExp, string])[] = [

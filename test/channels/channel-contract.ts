@@ -209,7 +209,7 @@ export async function startProcess(driver: ChannelDriver, backing: Backing, stor
     logger,
     readiness: async () => ({ ready: true, checks: [] }),
     home: "/",
-    mounts: instance.routes ? [(app) => (instance.routes as NonNullable<typeof instance.routes>)(app, { logger, guard: async () => {} })] : [],
+    mounts: instance.routes ? [(app) => (instance.routes as NonNullable<typeof instance.routes>)(app, { logger, guard: async () => {}, webhook: {} })] : [],
   });
   await server.listen({ port: 0, host: "127.0.0.1" });
   const port = (server.server.address() as { port: number }).port;

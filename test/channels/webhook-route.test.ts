@@ -6,8 +6,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { InFlight } from "../../channels/in-flight.ts";
 import { sameSecret } from "../../channels/secret.ts";
-import { webhookRoute, type WebhookSpec } from "../../channels/webhook-route.ts";
-import { ConversationBusyError, LockLostError, StoreUnavailableError } from "../../engine/errors.ts";
+import { MAX_UNREACHABLE, webhookRoute, type WebhookSpec } from "../../channels/webhook-route.ts";
+import { ChannelError, ConversationBusyError, LockLostError, StoreUnavailableError } from "../../engine/errors.ts";
 
 const SECRET = "route-secret-7c1f";
 const apps: FastifyInstance[] = [];
@@ -114,5 +114,72 @@ describe("webhookRoute", () => {
     const invoke = await route({ handle: async () => ({ status: 200, body: { status: 200, body: { ok: 1 } } }) });
     const res = await invoke.post(JSON.stringify({ n: 1 }));
     expect(res.json()).toEqual({ status: 200, body: { ok: 1 } });
+  });
+
+  it("never answers one payload 5xx forever: a failure of its own gets 500 once, then the payload is dropped and counted", async () => {
+    const drops: string[] = [];
+    const r = await route({
+      dropStatus: 200,
+      policy: { onDrop: (channel, reason) => drops.push(`${channel}:${reason}`) },
+      handle: async (p) => {
+        if (p.n === 13) throw new TypeError("cannot read properties of undefined");
+      },
+    });
+    expect((await r.post(JSON.stringify({ n: 13 }))).statusCode).toBe(500);
+    const again = await r.post(JSON.stringify({ n: 13 }));
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual({ ok: true, dropped: "failed_again" });
+    expect((await r.post(JSON.stringify({ n: 1 }))).statusCode).toBe(200); // other payloads are unaffected
+    expect(drops).toEqual(["test:failed_again"]);
+  });
+
+  it("answers 503 while the messenger's API is away, up to MAX_UNREACHABLE times per payload, and never drops for its own stores", async () => {
+    const drops: string[] = [];
+    let err: Error = new ChannelError("test", "send", "the API answered 502", { status: 502, retryable: true });
+    const r = await route({ policy: { onDrop: (_c, reason) => drops.push(reason) }, handle: async () => Promise.reject(err) });
+    const body = JSON.stringify({ n: 2 });
+    for (let i = 0; i < MAX_UNREACHABLE; i++) expect((await r.post(body)).statusCode).toBe(503);
+    expect((await r.post(body)).statusCode).toBe(400);
+    expect(drops).toEqual(["reply_target_unreachable"]);
+    err = new StoreUnavailableError("conversation state (Redis)");
+    const other = JSON.stringify({ n: 3 });
+    for (let i = 0; i < 20; i++) expect((await r.post(other)).statusCode).toBe(503);
+    expect(drops).toHaveLength(1);
+  });
+
+  it("counts unparsable and foreign bodies as drops, answered with the channel's drop status", async () => {
+    const drops: string[] = [];
+    const r = await route({ dropStatus: 200, policy: { onDrop: (_c, reason) => drops.push(reason) } });
+    expect((await r.post("{not json")).json()).toEqual({ ok: true, dropped: "unparsable" });
+    expect((await r.post(JSON.stringify({ other: 1 }))).json()).toEqual({ ok: true, dropped: "malformed" });
+    expect(drops).toEqual(["unparsable", "malformed"]);
+    expect(r.calls.handle).toBe(0);
+  });
+
+  it("answers 503 with Retry-After when the work does not finish within the deadline, and lets it finish", async () => {
+    let finish: () => void = () => {};
+    let done = false;
+    const inflight = new InFlight();
+    const r = await route({
+      inflight,
+      policy: { deadlineMs: 100 },
+      handle: () =>
+        new Promise<void>((resolve) => {
+          finish = () => {
+            done = true;
+            resolve();
+          };
+        }),
+    });
+    const began = Date.now();
+    const res = await r.post(JSON.stringify({ n: 1 }));
+    expect(res.statusCode).toBe(503);
+    expect(res.headers["retry-after"]).toBe("5");
+    expect(Date.now() - began).toBeLessThan(2_000);
+    expect(inflight.size).toBe(1); // still running: close() waits for it
+    finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(true);
+    expect(inflight.size).toBe(0);
   });
 });
