@@ -28,6 +28,48 @@ export function isUpdate(body: unknown): body is Update {
   return typeof body === "object" && body !== null && Number.isSafeInteger((body as { update_id?: unknown }).update_id);
 }
 
+/**
+ * Why an Update cannot be used, or undefined when the parts botflow reads have the types the Bot
+ * API gives them: integer update, chat, user and message ids, string texts and callback data, an
+ * inline keyboard of rows of buttons. The webhook drops (and counts) an Update that fails this, so
+ * a retyped id never becomes a conversation key like "[object Object]" and a malformed keyboard
+ * never fails on every redelivery.
+ */
+export function updateProblem(body: unknown): string | undefined {
+  if (!isObject(body) || !Number.isSafeInteger(body.update_id)) return "not a Telegram Update (no integer update_id)";
+  if (body.message !== undefined) {
+    const m = body.message;
+    if (!isObject(m) || !Number.isSafeInteger(m.message_id)) return "message: not a Message with an integer message_id";
+    if (!isObject(m.chat) || !Number.isSafeInteger(m.chat.id)) return "message.chat.id is not an integer";
+    if (m.from !== undefined && (!isObject(m.from) || !Number.isSafeInteger(m.from.id))) return "message.from.id is not an integer";
+    if (m.text !== undefined && typeof m.text !== "string") return "message.text is not a string";
+    if (isObject(m.from) && m.from.language_code !== undefined && typeof m.from.language_code !== "string") return "message.from.language_code is not a string";
+  }
+  if (body.callback_query !== undefined) {
+    const cb = body.callback_query;
+    if (!isObject(cb) || typeof cb.id !== "string") return "callback_query: not a CallbackQuery with a string id";
+    if (!isObject(cb.from) || !Number.isSafeInteger(cb.from.id)) return "callback_query.from.id is not an integer";
+    if (cb.from.language_code !== undefined && typeof cb.from.language_code !== "string") return "callback_query.from.language_code is not a string";
+    if (cb.data !== undefined && typeof cb.data !== "string") return "callback_query.data is not a string";
+    const m = cb.message;
+    if (m !== undefined) {
+      if (!isObject(m) || !Number.isSafeInteger(m.message_id)) return "callback_query.message: no integer message_id";
+      if (!isObject(m.chat) || !Number.isSafeInteger(m.chat.id)) return "callback_query.message.chat.id is not an integer";
+      if (m.reply_markup !== undefined && !isInlineKeyboard(m.reply_markup)) return "callback_query.message.reply_markup is not an inline keyboard";
+    }
+  }
+  return undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> & { [k: string]: unknown } {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isInlineKeyboard(v: unknown): boolean {
+  if (!isObject(v) || !Array.isArray(v.inline_keyboard)) return false;
+  return v.inline_keyboard.every((row) => Array.isArray(row) && row.every((b) => isObject(b) && typeof b.text === "string"));
+}
+
 /** The events of one Update; updates botflow has no use for (stickers, edits, joins) give none. */
 export function parseUpdate(update: Update, options: ParseOptions = {}): ParseResult {
   if (!isUpdate(update)) return { ok: false, reason: "not a Telegram Update: update_id is missing" };

@@ -19,6 +19,6 @@ export const telegramModule = defineChannel<TelegramConfig>({
       ...seams,
     });
     if (config.mode !== "webhook") return { channel };
-    return { channel, routes: (app, context) => telegramRoutes(app, { channel, secret: config.webhookSecret, logger: context.logger }) };
+    return { channel, routes: (app, context) => telegramRoutes(app, { channel, secret: config.webhookSecret, logger: context.logger, webhook: context.webhook }) };
   },
 });

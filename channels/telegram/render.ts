@@ -41,6 +41,12 @@ export function closedKeyboard(answerLabel: string | undefined, isButton: boolea
 /** The labels of a keyboard Telegram sent back with a callback query (its message's reply_markup). */
 export function labelsOf(markup: InlineKeyboardMarkup | undefined): string[] {
   const labels: string[] = [];
-  for (const row of markup?.inline_keyboard ?? []) for (const b of row) if ("callback_data" in b) labels.push(b.text);
+  // Read defensively: the markup comes back from the wire (the webhook checked its shape, polling did not).
+  const rows: unknown = markup?.inline_keyboard;
+  if (!Array.isArray(rows)) return labels;
+  for (const row of rows) {
+    if (!Array.isArray(row)) continue;
+    for (const b of row) if (typeof b === "object" && b !== null && "callback_data" in b && typeof b.text === "string") labels.push(b.text);
+  }
   return labels;
 }

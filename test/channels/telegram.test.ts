@@ -154,10 +154,11 @@ describe("Telegram webhook through the real grammY stack", () => {
     expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
     expect(api.payloads("sendMessage")).toEqual([{ chat_id: chat, text: RATING_TEXT, reply_markup: RATING_KEYBOARD }]);
 
-    // A retry_after longer than the channel waits fails the step: nothing saved, Telegram must redeliver.
+    // A retry_after longer than the channel waits fails the step: nothing saved, Telegram must redeliver
+    // (503: the Bot API is throttling, so this is "not now", never a reason to drop the update).
     api.fail("sendMessage", { status: 429, description: "Too Many Requests: retry after 300", retryAfter: 300 });
     const tap = tapUpdate(chat, "p1:1", messageIdOf(api, 0), RATING_KEYBOARD);
-    expect(await post(url, tap)).toBe(500);
+    expect(await post(url, tap)).toBe(503);
     expect(api.payloads("sendMessage")).toHaveLength(1);
     // Not a duplicate: the failed step was not saved, so the redelivered tap is processed in full.
     expect(await post(url, tap)).toBe(200);
@@ -174,7 +175,9 @@ describe("Telegram webhook through the real grammY stack", () => {
     expect(await post(url, startUpdate(chat), "wrong-secret")).toBe(401);
     expect(await post(url, startUpdate(chat), `${SECRET}x`)).toBe(401);
     expect(api.payloads("sendMessage")).toEqual([]);
-    expect(await post(url, { not: "an update" })).toBe(400);
+    // Not an Update: dropped with a 200 (Telegram would redeliver anything else) and counted.
+    expect(await post(url, { not: "an update" })).toBe(200);
+    expect((await app.app.server.inject({ url: "/metrics" })).body).toContain('botflow_inbound_dropped_total{channel="telegram",reason="malformed"} 1');
     expect(await post(url, startUpdate(chat))).toBe(200);
     expect(api.payloads("sendMessage")).toHaveLength(1);
     expect(app.logs.join("\n")).not.toContain(SECRET);
