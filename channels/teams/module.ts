@@ -18,6 +18,6 @@ export const teamsModule = defineChannel<TeamsConfig>({
       startOnInstall: config.startOnInstall,
       ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}),
     });
-    return { channel, routes: (app, context) => teamsRoutes(app, { channel, logger: context.logger }) };
+    return { channel, routes: (app, context) => teamsRoutes(app, { channel, logger: context.logger, webhook: context.webhook }) };
   },
 });

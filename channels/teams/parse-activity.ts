@@ -25,6 +25,66 @@ export interface TeamsActivity {
   membersAdded?: { id?: string }[];
 }
 
+/** Fields that are strings when present (a path into the Activity). */
+const STRING_FIELDS = [
+  ["id"], ["text"], ["locale"], ["replyToId"], ["channelId"], ["textFormat"], ["name"],
+  ["conversation", "id"], ["conversation", "tenantId"], ["conversation", "conversationType"], ["conversation", "name"],
+  ["from", "id"], ["from", "name"], ["from", "aadObjectId"], ["from", "role"],
+  ["recipient", "id"], ["recipient", "name"], ["recipient", "role"],
+] as const;
+
+function at(v: unknown, path: readonly string[]): unknown {
+  let node = v;
+  for (const k of path) node = typeof node === "object" && node !== null && !Array.isArray(node) ? (node as Record<string, unknown>)[k] : undefined;
+  return node;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Why a body cannot be a Bot Framework Activity botflow can answer, or undefined when it can: a
+ * string `type`, `conversation`, `from` and `recipient` objects with string ids, string texts, and
+ * (`emulator`: no App ID, so no token to trust) a `serviceUrl` to answer on, see
+ * {@link serviceUrlProblem}. Checked before botbuilder sees the body, which would otherwise fail on it
+ * with a 500 on every redelivery; the webhook drops (and counts) such a body. With an App ID the
+ * serviceUrl is checked after botbuilder has matched it against the signed token.
+ */
+export function activityProblem(body: unknown, o: { emulator: boolean }): string | undefined {
+  if (!isObject(body)) return "not a Bot Framework Activity (not an object)";
+  if (typeof body.type !== "string" || body.type === "") return "the activity has no string type";
+  for (const key of ["conversation", "from", "recipient"]) if (!isObject(body[key])) return `the activity's ${key} is not an object`;
+  for (const path of STRING_FIELDS) {
+    const v = at(body, path);
+    if (v !== undefined && v !== null && typeof v !== "string") return `the activity's ${path.join(".")} is not a string`;
+  }
+  if (typeof at(body, ["conversation", "id"]) !== "string" || at(body, ["conversation", "id"]) === "") return "the activity has no conversation.id";
+  if (typeof at(body, ["from", "id"]) !== "string") return "the activity has no from.id";
+  for (const key of ["membersAdded", "membersRemoved", "entities", "attachments"]) {
+    const list = body[key];
+    if (list !== undefined && list !== null && (!Array.isArray(list) || !list.every(isObject))) return `the activity's ${key} is not a list of objects`;
+  }
+  const members = body.membersAdded;
+  if (Array.isArray(members) && members.some((m) => typeof (m as { id?: unknown }).id !== "string")) return "a membersAdded entry has no string id";
+  if (body.channelData !== undefined && body.channelData !== null && !isObject(body.channelData)) return "the activity's channelData is not an object";
+  return o.emulator ? serviceUrlProblem(body.serviceUrl, true) : undefined;
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Why botflow cannot answer on `value`: it must be https, or (`emulator`) http(s) on this machine, where the Emulator listens. */
+export function serviceUrlProblem(value: unknown, emulator: boolean): string | undefined {
+  if (typeof value !== "string") return "the activity has no serviceUrl to answer on";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "the activity's serviceUrl is not a URL";
+  }
+  if (url.protocol === "https:") return undefined;
+  if (emulator && url.protocol === "http:" && LOOPBACK.has(url.hostname)) return undefined;
+  return emulator ? "the activity's serviceUrl is neither https nor the Emulator on this machine" : "the activity's serviceUrl is not https";
+}
+
 export interface ParseOptions {
   /** The scenario a new conversation starts; default the runtime's. */
   scenarioId?: string;

@@ -28,7 +28,7 @@ import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
 import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
 import { ADAPTIVE_CARD_CONTENT_TYPE, closedCard } from "./adaptive-card.ts";
 import { MemoryTeamsConversationStore, type StoredReference, type TeamsConversationStore } from "./conversation-store.ts";
-import { TEAMS, parseActivity, type TeamsActivity } from "./parse-activity.ts";
+import { TEAMS, parseActivity, serviceUrlProblem, type TeamsActivity } from "./parse-activity.ts";
 import { planEffects, type TeamsOp } from "./render.ts";
 import { InFlight } from "../in-flight.ts";
 import type { WebhookOutcome } from "../webhook-route.ts";
@@ -164,6 +164,12 @@ export class TeamsChannel implements Channel<TeamsActivity> {
       const parsed = this.parseInbound(activity);
       if (!parsed.ok) {
         refused = parsed.reason;
+        return;
+      }
+      // Authenticated: the token vouched for this serviceUrl; still, botflow can only answer on https.
+      const target = this.authenticated ? serviceUrlProblem(activity.serviceUrl, false) : undefined;
+      if (target !== undefined) {
+        refused = target;
         return;
       }
       try {
