@@ -12,6 +12,6 @@ export const whatsappCloudModule = defineChannel<WhatsappCloudConfig>({
   async create(config, deps) {
     const seams = (deps.seams ?? {}) as Pick<WhatsappCloudOptions, "graph">;
     const channel = new WhatsappCloudChannel({ ...config, logger: deps.logger, ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}), ...seams });
-    return { channel, routes: (app, context) => whatsappCloudRoutes(app, { channel, logger: context.logger }) };
+    return { channel, routes: (app, context) => whatsappCloudRoutes(app, { channel, logger: context.logger, webhook: context.webhook }) };
   },
 });

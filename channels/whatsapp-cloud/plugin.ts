@@ -12,7 +12,7 @@
 import type { FastifyInstance } from "fastify";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import { sameSecret } from "../secret.ts";
-import { webhookRoute } from "../webhook-route.ts";
+import { webhookRoute, type WebhookPolicy } from "../webhook-route.ts";
 import { WHATSAPP_CLOUD } from "./graph-client.ts";
 import { verifySignature } from "./webhook.ts";
 import type { WhatsappCloudChannel } from "./whatsapp-cloud-channel.ts";
@@ -22,8 +22,9 @@ export const WEBHOOK_PATH = "/whatsapp/webhook";
 export interface WhatsappCloudRoutesOptions {
   channel: WhatsappCloudChannel;
   logger?: Logger;
-  /** Largest webhook body accepted (default 1 MiB). */
+  /** Largest webhook body accepted (default 3 MiB: Meta batches up to 1,000 changes in one call). */
   bodyLimit?: number;
+  webhook?: WebhookPolicy;
 }
 
 /** Registers the webhook routes. */
@@ -46,23 +47,28 @@ export async function whatsappCloudRoutes(app: FastifyInstance, o: WhatsappCloud
     channel: WHATSAPP_CLOUD,
     path: WEBHOOK_PATH,
     redeliverer: "Meta",
+    // A call without a well-formed signature header is refused before its body is read.
+    authenticate: (headers) => typeof headers["x-hub-signature-256"] === "string" && /^sha256=[0-9a-f]{64}$/i.test(headers["x-hub-signature-256"]),
+    credentials: "the X-Hub-Signature-256 header is missing or malformed",
     verify: (raw, headers) => {
       const signature = headers["x-hub-signature-256"];
       return verifySignature(raw, typeof signature === "string" ? signature : undefined, channel.appSecret);
     },
-    parse: (body) => ({ ok: true, payload: channel.parseInbound(body) }),
+    // Signed by Meta yet not a notification we know: a redelivery would be the same, so it is
+    // dropped (200, counted): Meta retries anything but a 200 for days.
+    parse: (body) => {
+      const parsed = channel.parseInbound(body);
+      return parsed.ok ? { ok: true, payload: parsed } : { ok: false, reason: parsed.reason };
+    },
+    dropStatus: 200,
     handle: async (parsed) => {
-      if (!parsed.ok) {
-        // Signed by Meta yet not a notification we know: a redelivery would be the same, so 200.
-        log.warn({ channel: WHATSAPP_CLOUD, reason: parsed.reason }, "WhatsApp webhook body skipped");
-        return { status: 200, body: { ok: true, events: 0 } };
-      }
       await channel.process(parsed);
       return { status: 200, body: { ok: true, events: parsed.events.length } };
     },
     closing: () => channel.isClosing,
     inflight: channel.inflight,
     logger: log,
-    ...(o.bodyLimit !== undefined ? { bodyLimit: o.bodyLimit } : {}),
+    bodyLimit: o.bodyLimit ?? 3 * 1024 * 1024,
+    ...(o.webhook ? { policy: o.webhook } : {}),
   });
 }
