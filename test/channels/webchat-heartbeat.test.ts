@@ -27,7 +27,7 @@ describe("web chat heartbeat", () => {
     apps.push(app);
     await app.register(websocket);
     const channel = new WebchatChannel();
-    await webchatRoutes(app, { channel, handle: async () => ({ status: "processed" }), heartbeatMs: 40 });
+    await webchatRoutes(app, { channel, handle: async () => ({ status: "processed" }), heartbeatMs: 250 });
     await app.listen({ port: 0, host: "127.0.0.1" });
     const url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/chat/ws`;
 
