@@ -34,11 +34,11 @@ describe("web chat heartbeat", () => {
     const healthy = await open(url, true);
     const silent = await open(url, false);
     for (const s of [healthy, silent]) s.ws.send(JSON.stringify({ type: "hello" }));
-    await expect.poll(() => channel.socketCount()).toBe(2);
+    await expect.poll(() => channel.socketCount(), { interval: 5 }).toBe(2);
 
     expect(await silent.closed).toBe(1006);
     expect(healthy.ws.readyState).toBe(WebSocket.OPEN);
-    await expect.poll(() => channel.socketCount()).toBe(1);
+    await expect.poll(() => channel.socketCount(), { timeout: 2_000 }).toBe(1);
     healthy.ws.close();
   });
 });
