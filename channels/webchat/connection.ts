@@ -16,7 +16,9 @@ export const MAX_QUEUED_FRAMES = 32;
 export const MAX_BAD_FRAMES = 20;
 
 export class WebchatConnection {
+  /** Set once the hello's conversation is open (in the socket's chain, before any later frame runs). */
   private conversationId: string | undefined;
+  private helloSeen = false;
   private locale: string | undefined;
   private queued = 0;
   private badFrames = 0;
@@ -45,13 +47,17 @@ export class WebchatConnection {
     this.badFrames = 0;
     const frame = parsed.frame;
     if (frame.type === "hello") return this.hello(frame);
-    const conversationId = this.conversationId;
     const id = frame.id !== undefined ? { id: frame.id } : {};
-    if (conversationId === undefined) return this.sink.send({ type: "error", code: "no_hello", message: "send a hello frame first", ...id });
+    if (!this.helloSeen) return this.sink.send({ type: "error", code: "no_hello", message: "send a hello frame first", ...id });
     if (this.channel.isClosing) return this.sink.send({ type: "error", code: "shutting_down", message: "the server is restarting: reconnect and resend", ...id });
     if (this.queued >= MAX_QUEUED_FRAMES) return this.sink.send({ type: "error", code: "too_many", message: "too many frames waiting: wait for acks, then resend", ...id });
     this.queued++;
-    const work = this.chain.then(() => this.process(frame, conversationId));
+    const work = this.chain.then(() => {
+      // Undefined only when the hello failed (the socket is being closed).
+      if (this.conversationId !== undefined) return this.process(frame, this.conversationId);
+      this.queued--;
+      return undefined;
+    });
     this.chain = work;
     void this.channel.track(work);
   }
@@ -63,27 +69,27 @@ export class WebchatConnection {
   }
 
   private hello(frame: Extract<ClientFrame, { type: "hello" }>): void {
-    if (this.conversationId !== undefined) {
+    if (this.helloSeen) {
       this.sink.send({ type: "error", code: "bad_frame", message: "hello was already sent on this socket" });
       return;
     }
-    const conversationId = frame.conversationId ?? this.channel.newConversationId();
-    this.conversationId = conversationId;
+    this.helloSeen = true;
     this.locale = frame.locale;
     // In the socket's chain: frames sent right after hello run once the history is replayed.
     const work = this.chain
-      .then(() =>
-        this.channel.attach(conversationId, this.sink, (known) => {
-          const resumed = frame.conversationId !== undefined && known;
+      .then(async () => {
+        const opened = await this.channel.openConversation(frame.conversationId);
+        const conversationId = opened.conversationId;
+        await this.channel.attach(conversationId, this.sink, (known) => {
+          const resumed = opened.known && known;
           this.sink.send({ type: "hello", conversationId, resumed });
           this.log.info({ channel: "webchat", conversation: conversationId, resumed }, "web chat connected");
-        }),
-      )
-      .then(() => {
+        });
+        this.conversationId = conversationId;
         if (this.isClosed) this.channel.detach(conversationId, this.sink); // closed while attaching
       })
       .catch((err: unknown) => {
-        this.log.error({ channel: "webchat", conversation: conversationId, err: errorSummary(err) }, "web chat could not attach a socket");
+        this.log.error({ channel: "webchat", conversation: this.conversationId, err: errorSummary(err) }, "web chat could not attach a socket");
         this.sink.send({ type: "error", code: "internal", message: "the conversation could not be opened: reconnect and send hello again" });
         this.sink.close(1011, "conversation unavailable");
       });

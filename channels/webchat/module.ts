@@ -12,7 +12,7 @@ export const webchatModule = defineChannel<Record<string, never>>({
     const seams = (deps.seams ?? {}) as { wrapHistory?: (history: WebchatHistory) => WebchatHistory };
     const made = deps.redis ? new RedisWebchatHistory(deps.redis, { keyPrefix: deps.keyPrefix }) : new MemoryWebchatHistory();
     const history = seams.wrapHistory ? seams.wrapHistory(made) : made;
-    const channel = new WebchatChannel({ logger: deps.logger, history, ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}) });
+    const channel = new WebchatChannel({ logger: deps.logger, history, issued: deps.storage.scope("issued:"), ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}) });
     return {
       channel,
       routes: (app, context) => webchatRoutes(app, { channel, logger: context.logger }),

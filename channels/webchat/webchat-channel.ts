@@ -7,6 +7,8 @@
  * With a shared (Redis) history, frames another web process delivers reach this process's
  * sockets too, numbered so that none is missed or sent twice.
  */
+import { DEFAULT_CHANNEL_TTL_MS, type ChannelStorage } from "../storage/channel-storage.ts";
+import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
 import { randomBytes } from "node:crypto";
 import type { ChannelLimits } from "../../engine/catalog.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
@@ -40,6 +42,8 @@ export interface WebchatOptions {
   history?: WebchatHistory;
   /** The scenario a `start` without one runs here; default the runtime's. */
   scenarioId?: string;
+  /** Where the ids this server issued are kept (Redis in production, so any web process can resume them); default memory. */
+  issued?: ChannelStorage;
 }
 
 /** Buttons wrap on a page, so the limits only keep a keyboard usable on a phone. */
@@ -56,6 +60,7 @@ export class WebchatChannel implements Channel<WebchatInbound> {
   private readonly history: WebchatHistory;
   private readonly log: Logger;
   private readonly scenarioId: string | undefined;
+  private readonly issued: ChannelStorage;
   private closing = false;
   private handler: EventHandler | undefined;
 
@@ -63,6 +68,21 @@ export class WebchatChannel implements Channel<WebchatInbound> {
     this.log = options.logger ?? silentLogger;
     this.history = options.history ?? new MemoryWebchatHistory();
     this.scenarioId = options.scenarioId;
+    this.issued = options.issued ?? new MemoryChannelStorage();
+  }
+
+  /**
+   * The conversation a hello opens: the one it names when this server issued that id (or it has a
+   * history), else a fresh one. A client can never pick an id of its own and have it adopted.
+   */
+  async openConversation(requested: string | undefined): Promise<{ conversationId: string; known: boolean }> {
+    if (requested !== undefined) {
+      if ((await this.issued.get(requested)) !== undefined || (await this.history.read(requested)) !== undefined) return { conversationId: requested, known: true };
+      this.log.info({ channel: WEBCHAT }, "a web chat hello named a conversation this server never issued; a fresh one was opened");
+    }
+    const conversationId = this.newConversationId();
+    await this.issued.set(conversationId, 1, DEFAULT_CHANNEL_TTL_MS);
+    return { conversationId, known: false };
   }
 
   /** A fresh, unguessable conversation id (144 random bits): holding it is what lets a tab resume. */

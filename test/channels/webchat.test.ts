@@ -166,6 +166,30 @@ describe("web chat over a WebSocket", () => {
     expect(await storedDialogue(store, conversationId)).toMatchObject({ accepted: true, score: 4 });
   });
 
+  it("never adopts a conversation id the server did not issue: a made-up one gets a fresh conversation", async () => {
+    const { url, t } = await start();
+    const c = await connect(url);
+    const madeUp = "AAAAAAAAAAAAAAAAAAAAAAAA"; // well-formed, never issued
+    c.send({ type: "hello", conversationId: madeUp });
+    const [hello] = await c.next();
+    expect(hello).toMatchObject({ type: "hello", resumed: false });
+    expect(conversationIdOf(hello)).not.toBe(madeUp);
+    expect(conversationIdOf(hello)).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    c.send({ type: "start", id: "s1" });
+    await c.next(2);
+    // The fresh conversation is the one the events went to; the made-up id has nothing.
+    expect(t.logs.join("\n")).not.toContain(madeUp);
+    // An id the server issued (even before anything was said in it) is resumed by another socket.
+    const a = await connect(url);
+    a.send({ type: "hello" });
+    const issued = conversationIdOf((await a.next())[0]);
+    const b = await connect(url);
+    b.send({ type: "hello", conversationId: issued });
+    expect((await b.next())[0]).toEqual({ type: "hello", conversationId: issued, resumed: false });
+    b.send({ type: "start", id: "s2" });
+    expect((await a.next())[0]).toMatchObject({ type: "message", promptId: "p1" });
+  });
+
   it("delivers to every socket of a conversation and gives each new conversation its own unguessable id", async () => {
     const { url } = await start();
     const a = await connect(url);
