@@ -140,10 +140,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   const host = o.host ?? get("HOST") ?? "127.0.0.1";
   if (/\s/.test(host)) problems.push(`HOST "${host}" contains spaces: use an address such as 127.0.0.1 or 0.0.0.0`);
 
-  const redisUrl = get("REDIS_URL");
-  const databaseUrl = get("DATABASE_URL");
-  if (redisUrl !== undefined) checkUrl("REDIS_URL", "Redis", redisUrl, ["redis:", "rediss:"], "redis://127.0.0.1:6379", problems);
-  if (databaseUrl !== undefined) checkUrl("DATABASE_URL", "PostgreSQL", databaseUrl, ["postgres:", "postgresql:"], "postgres://user@127.0.0.1:5432/botflow", problems);
+  const { redisUrl, databaseUrl } = readServiceUrls(get, problems);
   if ((redisUrl === undefined) !== (databaseUrl === undefined)) {
     const [set, unset] = redisUrl !== undefined ? ["REDIS_URL", "DATABASE_URL"] : ["DATABASE_URL", "REDIS_URL"];
     problems.push(
@@ -154,8 +151,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
 
   const nodeEnv = get("NODE_ENV");
   const production = nodeEnv === "production";
-  const logLevel = (get("BOTFLOW_LOG_LEVEL") ?? "info").toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`BOTFLOW_LOG_LEVEL "${logLevel}" is not a log level: use one of ${LOG_LEVELS.join(", ")}`);
+  const logLevel = readLogLevel(get, problems);
 
   const watchRaw = get("BOTFLOW_WATCH");
   let watchScenarios = !production;
@@ -170,16 +166,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     problems.push(`${o.scenario !== undefined ? "--scenario" : "BOTFLOW_SCENARIO"} "${scenarioId.slice(0, 80)}" is not a scenario id (${SCENARIO_ID_RULE})`);
   }
 
-  const queueName = get("BOTFLOW_QUEUE") ?? DEFAULT_SURVEY_QUEUE.name;
-  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(queueName)) problems.push(`BOTFLOW_QUEUE "${queueName}" is not a queue name: letters, digits, _ . and -`);
-  const queuePrefix = get("BOTFLOW_QUEUE_PREFIX") ?? DEFAULT_SURVEY_QUEUE.prefix;
-  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(queuePrefix)) problems.push(`BOTFLOW_QUEUE_PREFIX "${queuePrefix}" is not a key prefix: letters, digits, _ . : and -`);
+  const { name: queueName, prefix: queuePrefix } = readQueueSettings(get, problems);
   const statePrefix = get("BOTFLOW_STATE_PREFIX") ?? "botflow:";
   if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(statePrefix)) problems.push(`BOTFLOW_STATE_PREFIX "${statePrefix}" is not a key prefix: letters, digits, _ . : and -`);
-  const dbSchema = get("BOTFLOW_DB_SCHEMA");
-  if (dbSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema)) {
-    problems.push(`BOTFLOW_DB_SCHEMA "${dbSchema}" is not a schema name: lower-case letters, digits and _, not starting with a digit`);
-  }
+  const dbSchema = readDbSchema(get, problems);
 
   const token = get("BOTFLOW_TOKEN");
   if (token !== undefined && token.length < 16) problems.push("BOTFLOW_TOKEN is shorter than 16 characters: use a long random one, e.g. the output of `openssl rand -hex 24`");
@@ -207,7 +197,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     channelScenarios,
     ...(redisUrl !== undefined ? { redisUrl } : {}),
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
-    logLevel: logLevel as LogLevel,
+    logLevel,
     production,
     watchScenarios,
     sweepIntervalMs: parseDuration("BOTFLOW_SWEEP_INTERVAL", get("BOTFLOW_SWEEP_INTERVAL"), 5_000, problems),
@@ -225,6 +215,98 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     throw new ConfigError(`botflow serve cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   return config;
+}
+
+/** What `botflow worker` reads (WORKER_VARIABLES), checked by the same rules as the web process's. */
+export interface WorkerConfig {
+  redisUrl?: string;
+  databaseUrl?: string;
+  queue: { name: string; prefix: string };
+  dbSchema?: string;
+  logLevel: LogLevel;
+}
+
+/** Flags of `botflow worker` that win over the environment. */
+export interface WorkerOverrides {
+  queue?: string;
+  prefix?: string;
+  schema?: string;
+}
+
+/**
+ * Reads `botflow worker`'s settings; throws ConfigError listing every problem. Which URLs are
+ * required depends on what the worker is asked to do, so the command says so itself.
+ *
+ * @example
+ * const config = loadWorkerConfig(io.env, { queue: flags.queue });
+ */
+export function loadWorkerConfig(env: Env, overrides: WorkerOverrides = {}): WorkerConfig {
+  const problems: string[] = [];
+  const get = envGetter(env);
+  const { redisUrl, databaseUrl } = readServiceUrls(get, problems);
+  const queue = readQueueSettings((n) => (n === "BOTFLOW_QUEUE" ? (overrides.queue ?? get(n)) : n === "BOTFLOW_QUEUE_PREFIX" ? (overrides.prefix ?? get(n)) : get(n)), problems);
+  const dbSchema = readDbSchema((n) => overrides.schema ?? get(n), problems);
+  const logLevel = readLogLevel(get, problems);
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+  return { ...(redisUrl !== undefined ? { redisUrl } : {}), ...(databaseUrl !== undefined ? { databaseUrl } : {}), queue, ...(dbSchema !== undefined ? { dbSchema } : {}), logLevel };
+}
+
+/** Where `botflow stats` / `botflow export` read statistics: PostgreSQL (DATABASE_URL) or the embedded folder. */
+export interface StoreConfig {
+  databaseUrl?: string;
+  dbSchema?: string;
+  /** Absolute BOTFLOW_DATA_DIR (or --data-dir). */
+  dataDir: string;
+}
+
+/** Reads the statistics store's settings by the web process's rules; throws ConfigError listing every problem. */
+export function loadStoreConfig(env: Env, options: { cwd: string; dataDir?: string; schema?: string }): StoreConfig {
+  const problems: string[] = [];
+  const get = envGetter(env);
+  const databaseUrl = get("DATABASE_URL");
+  if (databaseUrl !== undefined) checkUrl("DATABASE_URL", "PostgreSQL", databaseUrl, ["postgres:", "postgresql:"], "postgres://user@127.0.0.1:5432/botflow", problems);
+  const dbSchema = readDbSchema((n) => options.schema ?? get(n), problems);
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+  const dataDir = path.resolve(options.cwd, options.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data");
+  return { ...(databaseUrl !== undefined ? { databaseUrl } : {}), ...(dbSchema !== undefined ? { dbSchema } : {}), dataDir };
+}
+
+function envGetter(env: Env): (name: string) => string | undefined {
+  return (name) => {
+    const v = env[name]?.trim();
+    return v === undefined || v === "" ? undefined : v;
+  };
+}
+
+function readServiceUrls(get: (name: string) => string | undefined, problems: string[]): { redisUrl?: string; databaseUrl?: string } {
+  const redisUrl = get("REDIS_URL");
+  const databaseUrl = get("DATABASE_URL");
+  if (redisUrl !== undefined) checkUrl("REDIS_URL", "Redis", redisUrl, ["redis:", "rediss:"], "redis://127.0.0.1:6379", problems);
+  if (databaseUrl !== undefined) checkUrl("DATABASE_URL", "PostgreSQL", databaseUrl, ["postgres:", "postgresql:"], "postgres://user@127.0.0.1:5432/botflow", problems);
+  return { ...(redisUrl !== undefined ? { redisUrl } : {}), ...(databaseUrl !== undefined ? { databaseUrl } : {}) };
+}
+
+function readLogLevel(get: (name: string) => string | undefined, problems: string[]): LogLevel {
+  const raw = (get("BOTFLOW_LOG_LEVEL") ?? "info").toLowerCase();
+  const level = LOG_LEVELS.find((l) => l === raw);
+  if (level === undefined) problems.push(`BOTFLOW_LOG_LEVEL "${raw}" is not a log level: use one of ${LOG_LEVELS.join(", ")}`);
+  return level ?? "info";
+}
+
+function readQueueSettings(get: (name: string) => string | undefined, problems: string[]): { name: string; prefix: string } {
+  const name = get("BOTFLOW_QUEUE") ?? DEFAULT_SURVEY_QUEUE.name;
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) problems.push(`BOTFLOW_QUEUE "${name}" is not a queue name: letters, digits, _ . and -`);
+  const prefix = get("BOTFLOW_QUEUE_PREFIX") ?? DEFAULT_SURVEY_QUEUE.prefix;
+  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(prefix)) problems.push(`BOTFLOW_QUEUE_PREFIX "${prefix}" is not a key prefix: letters, digits, _ . : and -`);
+  return { name, prefix };
+}
+
+function readDbSchema(get: (name: string) => string | undefined, problems: string[]): string | undefined {
+  const schema = get("BOTFLOW_DB_SCHEMA");
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    problems.push(`BOTFLOW_DB_SCHEMA "${schema}" is not a schema name: lower-case letters, digits and _, not starting with a digit`);
+  }
+  return schema;
 }
 
 /** The configuration file to read: `--config`, else BOTFLOW_CONFIG; undefined for none. */

@@ -21,8 +21,7 @@ import { surveyJobId, type SurveyQueue } from "../stats/events.ts";
 import { BullmqSurveyQueue } from "../stats/queue/bullmq-survey-queue.ts";
 import { InProcessSurveyQueue } from "../stats/queue/in-process-survey-queue.ts";
 import type { SurveyJobLatency } from "../stats/queue/survey-job-latency.ts";
-import { PgSurveyStore } from "../stats/store/pg-survey-store.ts";
-import { PgliteSurveyStore } from "../stats/store/pglite-survey-store.ts";
+import { openSurveyStore } from "../stats/store/open-survey-store.ts";
 import type { SurveyStore } from "../stats/store/survey-store.ts";
 import type { Redis } from "ioredis";
 import { redactUrl, type AppConfig } from "./config.ts";
@@ -91,11 +90,10 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
   if (!surveyStore) {
     closers.push(await lockDataDir(config.dataDir));
     o.logger.info({ dataDir: config.dataDir }, "opening the statistics store (PGlite); the first start creates it, which takes a few seconds");
-    const store = await PgliteSurveyStore.open({ dataDir: config.dataDir, ...schemaOf(config) }).catch((err: unknown) => {
+    const store = await openSurveyStore({ dataDir: config.dataDir, ...schemaOf(config) }).catch((err: unknown) => {
       throw new ConfigError(`cannot open the statistics store in ${config.dataDir} (${errorText(err)}): check the folder is writable, or set BOTFLOW_DATA_DIR`);
     });
     closers.push(() => store.close());
-    await store.migrate();
     surveyStore = store;
     description = `in-process queue, PGlite in ${config.dataDir}`;
   }
@@ -138,9 +136,9 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
   queue.queue.on("error", onRedisError);
   queue.dead.queue.on("error", onRedisError);
   closers.push(() => queue.close());
-  const surveyStore = o.surveyStore ?? new PgSurveyStore({ connectionString: databaseUrl, maxConnections: 4, ...schemaOf(config) });
+  const surveyStore = o.surveyStore ?? (await openSurveyStore({ databaseUrl, dataDir: config.dataDir, maxConnections: 4, ...schemaOf(config) }));
   if (!o.surveyStore) closers.push(() => surveyStore.close());
-  await surveyStore.migrate();
+  else await surveyStore.migrate();
   return {
     state,
     channelStorage: new RedisChannelStorage(redis, { keyPrefix: `${config.statePrefix}channel:` }),

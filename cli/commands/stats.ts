@@ -4,6 +4,7 @@
  * --data-dir. Also exports the option handling `botflow export` shares.
  */
 import { existsSync } from "node:fs";
+import { loadStoreConfig } from "../../app/config.ts";
 import { lockDataDir } from "../../app/data-dir-lock.ts";
 import type { Figures, TrendPoint } from "../../stats/figures.ts";
 import { MAX_YEAR, MIN_YEAR, type FiguresQuery } from "../../stats/figures-query.ts";
@@ -12,7 +13,7 @@ import { openSurveyStore } from "../../stats/store/open-survey-store.ts";
 import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
-import { println, resolveArg, type CliIo } from "../io.ts";
+import { println, type CliIo } from "../io.ts";
 
 export const summary = "Print the CSAT figures (surveys, average, CDSAT, NPS, response rate, trend) for a period";
 
@@ -78,10 +79,8 @@ export function isQueryError(err: unknown): err is Error {
  * embedded folder is locked meanwhile, as `botflow serve` does: PGlite allows one process.
  */
 export async function withStore<T>(io: CliIo, v: { "data-dir"?: string | undefined; schema?: string | undefined }, fn: (store: SqlSurveyStore) => Promise<T>): Promise<T> {
-  const env = (name: string) => (io.env[name]?.trim() ? io.env[name]!.trim() : undefined);
-  const databaseUrl = env("DATABASE_URL");
-  const schema = v.schema ?? env("BOTFLOW_DB_SCHEMA");
-  const dataDir = resolveArg(io, v["data-dir"] ?? env("BOTFLOW_DATA_DIR") ?? "data");
+  // The web process's rules (app/config.ts) for DATABASE_URL, BOTFLOW_DB_SCHEMA and BOTFLOW_DATA_DIR.
+  const { databaseUrl, dbSchema: schema, dataDir } = loadStoreConfig(io.env, { cwd: io.cwd, ...(v["data-dir"] !== undefined ? { dataDir: v["data-dir"] } : {}), ...(v.schema !== undefined ? { schema: v.schema } : {}) });
   let unlock: (() => Promise<void>) | undefined;
   if (!databaseUrl) {
     if (!existsSync(dataDir)) {

@@ -5,20 +5,24 @@
  */
 import { Redis } from "ioredis";
 import { openRedis } from "../../app/redis-client.ts";
-import { redactUrl } from "../../app/config.ts";
+import { loadWorkerConfig, redactUrl, type WorkerConfig } from "../../app/config.ts";
 import { pingPostgres, pingRedis } from "../../app/connectivity.ts";
 import { createLogger, type AppLogger } from "../../app/logger.ts";
 import { createWorkerMetrics, serveWorkerMetrics, type MetricsServer } from "../../app/worker-metrics.ts";
 import { durationMs } from "../../engine/scenario.ts";
 import { BullmqSurveyQueue } from "../../stats/queue/bullmq-survey-queue.ts";
 import { DEFAULT_SURVEY_QUEUE, deadQueueName, type SurveyQueueSettings } from "../../stats/queue/survey-queue-settings.ts";
-import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
+import { openSurveyStore } from "../../stats/store/open-survey-store.ts";
+import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
 import { DEFAULT_WORKER_CONCURRENCY, SurveyWorker } from "../../stats/worker.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, type CliIo } from "../io.ts";
 
 export const summary = "Run one statistics worker: survey events from Redis (BullMQ) into PostgreSQL";
+
+/** PostgreSQL connections of one worker (the pool's size before the store was opened through openSurveyStore). */
+const WORKER_DB_CONNECTIONS = 10;
 
 /** The environment `botflow worker` reads; producers (the web process) must agree on the queue ones. */
 export const WORKER_VARIABLES: Readonly<Record<string, string>> = {
@@ -80,10 +84,6 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   );
   if (typeof parsed === "number") return parsed;
   const v = parsed.values;
-  const env = (name: string): string | undefined => {
-    const value = io.env[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
 
   let concurrency = DEFAULT_WORKER_CONCURRENCY;
   if (v.concurrency !== undefined) {
@@ -112,9 +112,16 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     }
   }
 
-  const redisUrl = env("REDIS_URL");
-  const databaseUrl = env("DATABASE_URL");
-  const settings = { name: v.queue ?? env("BOTFLOW_QUEUE") ?? DEFAULT_SURVEY_QUEUE.name, prefix: v.prefix ?? env("BOTFLOW_QUEUE_PREFIX") ?? DEFAULT_SURVEY_QUEUE.prefix };
+  // The web process's validators (app/config.ts), so both agree on what a queue name or a schema is.
+  let config: WorkerConfig;
+  try {
+    config = loadWorkerConfig(io.env, { ...(v.queue !== undefined ? { queue: v.queue } : {}), ...(v.prefix !== undefined ? { prefix: v.prefix } : {}), ...(v.schema !== undefined ? { schema: v.schema } : {}) });
+  } catch (err) {
+    println(io.stderr, `botflow worker: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT_FAILED;
+  }
+  const { redisUrl, databaseUrl } = config;
+  const settings = config.queue;
   if (v["dead-letters"] || v["replay-dead"]) {
     if (redisUrl === undefined) {
       println(io.stderr, "botflow worker: REDIS_URL is not set. Set REDIS_URL=redis://host:6379 to reach the queue's dead letter.");
@@ -127,15 +134,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     println(io.stderr, `botflow worker: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set. Set REDIS_URL=redis://host:6379 and DATABASE_URL=postgres://user@host:5432/db; a worker needs both.`);
     return EXIT_FAILED;
   }
-  const levelRaw = (env("BOTFLOW_LOG_LEVEL") ?? "info").toLowerCase();
-  const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-  const level = levels.find((l) => l === levelRaw);
-  if (!level) {
-    println(io.stderr, `botflow worker: BOTFLOW_LOG_LEVEL "${levelRaw}" is not a log level: use one of ${levels.join(", ")}`);
-    return EXIT_FAILED;
-  }
-  const schema = v.schema ?? env("BOTFLOW_DB_SCHEMA");
-  const log = createLogger(level, io.stdout);
+  const schema = config.dbSchema;
+  const log = createLogger(config.logLevel, io.stdout);
 
   try {
     await pingRedis(redisUrl);
@@ -144,11 +144,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     println(io.stderr, `botflow worker: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT_FAILED;
   }
-  const store = new PgSurveyStore({ connectionString: databaseUrl, ...(schema !== undefined ? { schema } : {}) });
+  let store: SqlSurveyStore;
   try {
-    await store.migrate();
+    store = await openSurveyStore({ databaseUrl, dataDir: "", maxConnections: WORKER_DB_CONNECTIONS, ...(schema !== undefined ? { schema } : {}) });
   } catch (err) {
-    await store.close().catch(() => {});
     println(io.stderr, `botflow worker: cannot prepare the statistics schema in PostgreSQL at ${redactUrl(databaseUrl)}: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT_FAILED;
   }
