@@ -195,8 +195,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     scenariosDir: path.resolve(options.cwd, o.scenariosDir ?? get("BOTFLOW_SCENARIOS_DIR") ?? DEFAULT_SCENARIOS_DIR),
     scenarioId,
     channelScenarios,
-    ...(redisUrl !== undefined ? { redisUrl } : {}),
-    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...setOnly({ redisUrl, databaseUrl, dbSchema, token }),
     logLevel,
     production,
     watchScenarios,
@@ -206,8 +205,6 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     queueName,
     queuePrefix,
     statePrefix,
-    ...(dbSchema !== undefined ? { dbSchema } : {}),
-    ...(token !== undefined ? { token } : {}),
     channels,
     warnings,
   };
@@ -269,6 +266,11 @@ export function loadStoreConfig(env: Env, options: { cwd: string; dataDir?: stri
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
   const dataDir = path.resolve(options.cwd, options.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data");
   return { ...(databaseUrl !== undefined ? { databaseUrl } : {}), ...(dbSchema !== undefined ? { dbSchema } : {}), dataDir };
+}
+
+/** The entries of `o` that are set: optional settings stay absent rather than `undefined`. */
+function setOnly<T extends Record<string, string | undefined>>(o: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: string };
 }
 
 function envGetter(env: Env): (name: string) => string | undefined {
