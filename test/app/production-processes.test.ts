@@ -5,15 +5,13 @@
  * end up in PostgreSQL (a fresh worker drains what was still queued): none lost.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
+import { productionEnv } from "../helpers/production-env.ts";
 import { ChatClient, conversationIdOf } from "./ws-client.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -82,30 +80,13 @@ async function surveyLoop(base: string, lane: number, done: Map<string, { score:
 
 describe("serve + two workers on Redis and PostgreSQL", () => {
   it("loses no acknowledged survey when every process gets SIGTERM with surveys in flight", { timeout: 180_000 }, async () => {
-    const id = randomUUID().replace(/-/g, "").slice(0, 12);
+    const prod = productionEnv();
+    const id = prod.id;
     const dir = await mkdtemp(path.join(tmpdir(), "botflow-prod-"));
-    const env = {
-      REDIS_URL: "redis://127.0.0.1:6379",
-      DATABASE_URL,
-      BOTFLOW_QUEUE: `test-${id}`,
-      BOTFLOW_QUEUE_PREFIX: `test-${id}`,
-      BOTFLOW_STATE_PREFIX: `test-${id}:`,
-      BOTFLOW_DB_SCHEMA: `test_${id}`,
-    };
+    const env = prod.env;
     cleanups.push(async () => {
       await rm(dir, { recursive: true, force: true });
-      const redis = new Redis("redis://127.0.0.1:6379");
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `test-${id}*`, "COUNT", 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== "0");
-      await redis.quit();
-      const db = new pg.Client({ connectionString: DATABASE_URL });
-      await db.connect();
-      await db.query(`drop schema if exists test_${id} cascade`);
-      await db.end();
+      await prod.cleanup();
     });
 
     const serve = start("serve", { ...env, PORT: "0", BOTFLOW_DATA_DIR: path.join(dir, "data") });

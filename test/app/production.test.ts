@@ -3,13 +3,13 @@
  * in Redis, survey events through BullMQ to a worker and into PostgreSQL; /readyz while
  * Redis goes away and comes back. Every run uses its own queue, key prefixes and schema.
  */
-import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
 import { SurveyWorker } from "../../stats/worker.ts";
+import { productionEnv } from "../helpers/production-env.ts";
 import { TcpProxy } from "../helpers/tcp-proxy.ts";
 import { startTestApp, storedDialogue, type TestApp } from "./app-harness.ts";
 import { expectOrderedQuantiles, parsePrometheus, sampleValue } from "./prometheus-text.ts";
@@ -22,29 +22,9 @@ afterEach(async () => {
 });
 
 async function productionApp(redisUrl = "redis://127.0.0.1:6379", databaseUrl = DATABASE_URL) {
-  const id = randomUUID().replace(/-/g, "").slice(0, 12);
-  const env = {
-    REDIS_URL: redisUrl,
-    DATABASE_URL: databaseUrl,
-    BOTFLOW_QUEUE: `test-${id}`,
-    BOTFLOW_QUEUE_PREFIX: `test-${id}`,
-    BOTFLOW_STATE_PREFIX: `test-${id}:`,
-    BOTFLOW_DB_SCHEMA: `test_${id}`,
-  };
-  cleanups.push(async () => {
-    const redis = new Redis("redis://127.0.0.1:6379");
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `test-${id}*`, "COUNT", 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-    await redis.quit();
-    const db = new pg.Client({ connectionString: DATABASE_URL });
-    await db.connect();
-    await db.query(`drop schema if exists test_${id} cascade`);
-    await db.end();
-  });
+  const prod = productionEnv(redisUrl, databaseUrl);
+  const env = prod.env;
+  cleanups.push(() => prod.cleanup());
   const t: TestApp = await startTestApp(env);
   cleanups.push(() => t.dispose());
   return { t, env };

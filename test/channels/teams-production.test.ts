@@ -3,25 +3,15 @@
  * conversation reference and the question cards live in Redis, so a card sent by one process
  * is updated in place by the other when the user answers by typing there.
  */
-import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../app/app-harness.ts";
+import { productionEnv } from "../helpers/production-env.ts";
 import { FakeConnector } from "./teams-fake-connector.ts";
 import { activity, cardOf, newConversationId, post, rowsOf, textsOf } from "./teams-harness.ts";
 
 const DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
-const id = randomUUID().replace(/-/g, "").slice(0, 12);
-const env = {
-  REDIS_URL: "redis://127.0.0.1:6379",
-  DATABASE_URL,
-  BOTFLOW_QUEUE: `test-${id}`,
-  BOTFLOW_QUEUE_PREFIX: `test-${id}`,
-  BOTFLOW_STATE_PREFIX: `test-${id}:`,
-  BOTFLOW_DB_SCHEMA: `test_${id}`,
-  BOTFLOW_TEAMS_EMULATOR: "true",
-};
+const prod = productionEnv();
+const env = { ...prod.env, BOTFLOW_TEAMS_EMULATOR: "true" };
 
 let connector: FakeConnector;
 const apps: TestApp[] = [];
@@ -31,18 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const t of apps) await t.dispose();
   await connector?.close();
-  const redis = new Redis("redis://127.0.0.1:6379");
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `test-${id}*`, "COUNT", 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-  await redis.quit();
-  const db = new pg.Client({ connectionString: DATABASE_URL });
-  await db.connect();
-  await db.query(`drop schema if exists test_${id} cascade`);
-  await db.end();
+  await prod.cleanup();
 });
 
 describe("Teams on two web processes (production mode)", () => {

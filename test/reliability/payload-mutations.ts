@@ -3,6 +3,7 @@
  * retyped (string ↔ number ↔ object ↔ array, and null), and the raw JSON truncated. Deterministic:
  * the same samples give the same variants in the same order, and a seeded pick keeps runs bounded.
  */
+import { prng } from "../stats/figures-dataset.ts";
 
 export interface Mutation {
   /** What was done, for the failure message: `delete message.chat.id`, `retype … → array`, `truncate 50%`. */
@@ -70,14 +71,7 @@ export function mutations(sample: unknown): Mutation[] {
 /** At most `n` of `items`, picked by a seeded shuffle (mulberry32), in a stable order. */
 export function pick<T>(items: readonly T[], n: number, seed: number): T[] {
   if (items.length <= n) return [...items];
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = prng(seed);
   const idx = items.map((_, i) => i);
   for (let i = idx.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));

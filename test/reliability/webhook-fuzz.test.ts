@@ -9,8 +9,6 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { Redis } from "ioredis";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signBody } from "../../channels/whatsapp-cloud/webhook.ts";
 import { startTestApp, type TestApp } from "../app/app-harness.ts";
@@ -18,11 +16,11 @@ import { parsePrometheus } from "../app/prometheus-text.ts";
 import { FakeConnector } from "../channels/teams-fake-connector.ts";
 import { FakeBotApi } from "../channels/telegram-fake-bot-api.ts";
 import { FakeGraph } from "../channels/whatsapp-cloud-fake-graph.ts";
+import { productionEnv } from "../helpers/production-env.ts";
 import { mutations, pick, type Mutation } from "./payload-mutations.ts";
 
 const REFERENCE = path.resolve(import.meta.dirname, "../../../shared/reference/protocol");
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures");
-const DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
 /** Variants per channel: enough to touch every field of every sample kind, bounded in time. */
 const PER_CHANNEL = Number(process.env.BOTFLOW_FUZZ_CASES ?? 600);
 
@@ -33,31 +31,9 @@ const fixtures = (dir: string): Json[] =>
     .filter((f) => f.endsWith(".json"))
     .map((f) => readJson(path.join(FIXTURES, dir, f)) as Json);
 
-const id = randomUUID().replace(/-/g, "").slice(0, 12);
-const env = {
-  REDIS_URL: "redis://127.0.0.1:6379",
-  DATABASE_URL,
-  BOTFLOW_QUEUE: `test-${id}`,
-  BOTFLOW_QUEUE_PREFIX: `test-${id}`,
-  BOTFLOW_STATE_PREFIX: `test-${id}:`,
-  BOTFLOW_DB_SCHEMA: `test_${id}`,
-  BOTFLOW_SWEEP_INTERVAL: "1h",
-};
-
-afterAll(async () => {
-  const redis = new Redis("redis://127.0.0.1:6379");
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `test-${id}*`, "COUNT", 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-  await redis.quit();
-  const db = new pg.Client({ connectionString: DATABASE_URL });
-  await db.connect();
-  await db.query(`drop schema if exists test_${id} cascade`);
-  await db.end();
-});
+const prod = productionEnv();
+const env = { ...prod.env, BOTFLOW_SWEEP_INTERVAL: "1h" };
+afterAll(() => prod.cleanup());
 
 interface Outcome {
   name: string;

@@ -8,20 +8,14 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SurveyEvent } from "../../stats/events.ts";
 import type { DialogueRow } from "../../stats/store/survey-store.ts";
 import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
+import { prng } from "./figures-dataset.ts";
 import { fullSurvey, surveyEvent, type StoreBackend } from "./store-harness.ts";
 
 const DAY = { from: "2026-03-10", to: "2026-03-11" };
 
 /** Deterministic shuffle (mulberry32). */
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const rnd = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = prng(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
