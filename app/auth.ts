@@ -14,6 +14,8 @@ export interface Auth {
   readonly enabled: boolean;
   /** Whether the request carries the token or a valid session. */
   allows(req: FastifyRequest): boolean;
+  /** Whether the request carries the token as `Authorization: Bearer` (which no other site can add). */
+  bearer(req: FastifyRequest): boolean;
   /** Whether `candidate` is the token (timing-safe). */
   matches(candidate: string): boolean;
   /** The Set-Cookie value of a session for a browser that gave the right token. */
@@ -26,13 +28,17 @@ export function createAuth(token: string | undefined): Auth {
   // The cookie is derived from the token, so rotating the token ends every session.
   const session = token !== undefined ? createHmac("sha256", token).update("botflow dashboard session v1").digest("base64url") : undefined;
   const matches = (candidate: string) => tokenDigest !== undefined && timingSafeEqual(digest(candidate), tokenDigest);
+  const bearer = (req: FastifyRequest) => {
+    const header = req.headers.authorization;
+    return header?.startsWith("Bearer ") === true && matches(header.slice(7).trim());
+  };
   return {
     enabled: token !== undefined,
     matches,
+    bearer,
     allows(req) {
       if (!token || !session) return true;
-      const header = req.headers.authorization;
-      if (header?.startsWith("Bearer ") && matches(header.slice(7).trim())) return true;
+      if (bearer(req)) return true;
       const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
       return cookie !== undefined && timingSafeEqual(digest(cookie), digest(session));
     },
@@ -77,7 +83,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 export function requireAuth(auth: Auth, loginPath: string) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!SAFE_METHODS.has(req.method) && !sameOrigin(req) && !hasBearer(auth, req)) return refuseCrossSite(reply);
+    if (!SAFE_METHODS.has(req.method) && !sameOrigin(req) && !auth.bearer(req)) return refuseCrossSite(reply);
     if (auth.allows(req)) return;
     if (req.method === "GET" && (req.headers.accept ?? "").includes("text/html")) return reply.redirect(loginPath, 303);
     return reply
@@ -85,11 +91,6 @@ export function requireAuth(auth: Auth, loginPath: string) {
       .header("www-authenticate", 'Bearer realm="botflow"')
       .send({ error: "unauthorized", message: "send Authorization: Bearer <BOTFLOW_TOKEN>, or log in at /dashboard/login" });
   };
-}
-
-function hasBearer(auth: Auth, req: FastifyRequest): boolean {
-  const header = req.headers.authorization;
-  return auth.enabled && header?.startsWith("Bearer ") === true && auth.matches(header.slice(7).trim());
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {

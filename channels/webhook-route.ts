@@ -29,7 +29,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { BotflowError, errorSummary, isRetryLater } from "../engine/errors.ts";
+import { errorSummary, isOwnInfrastructureBusy, isRetryLater } from "../engine/errors.ts";
 import { silentLogger, type Logger } from "../engine/ports.ts";
 import type { InFlight } from "./in-flight.ts";
 
@@ -162,7 +162,7 @@ export async function webhookRoute<P>(app: FastifyInstance, spec: WebhookSpec<P>
 
   /** The answer to a failed call, by the error's class and code and by what this payload met before. */
   function failed(err: unknown, fingerprint: string, reply: FastifyReply) {
-    const ours = ownStoreAway(err);
+    const ours = isOwnInfrastructureBusy(err);
     if (!ours) {
       const times = failures.add(fingerprint);
       const retryable = isRetryLater(err);
@@ -178,12 +178,6 @@ export async function webhookRoute<P>(app: FastifyInstance, spec: WebhookSpec<P>
     log.warn({ channel: spec.channel, status: 503, err: errorSummary(err) }, `${spec.channel} webhook call not processed now; answered 503 so ${spec.redeliverer} delivers it again`);
     return unavailable(reply, ours ? "a store is busy or away; deliver again later" : "the messenger's API is away; deliver again later");
   }
-}
-
-/** Our own infrastructure said "not now": a busy conversation, a lost lock, a store away. Never a reason to drop. */
-function ownStoreAway(err: unknown): boolean {
-  const inner = err instanceof Error && err.name === "BotError" ? (err as Error & { error?: unknown }).error : err;
-  return inner instanceof BotflowError && (inner.code === "CONVERSATION_BUSY" || inner.code === "LOCK_LOST" || inner.code === "STORE_UNAVAILABLE");
 }
 
 const DEADLINE = Symbol("deadline");

@@ -132,15 +132,28 @@ export class StoreUnavailableError extends BotflowError {
 /** Codes that mean "not now": the same input is expected to succeed once the conversation or the store is free. */
 const RETRY_LATER: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["CONVERSATION_BUSY", "LOCK_LOST", "STORE_UNAVAILABLE"]);
 
+/** The error a wrapper stands for: grammY's BotError wraps what the middleware threw. */
+export function innerError(err: unknown): unknown {
+  return err instanceof Error && err.name === "BotError" ? (err as Error & { error?: unknown }).error : err;
+}
+
+/**
+ * Whether `err` says botflow's own infrastructure is "not now" (a busy conversation, a lost lock,
+ * a store away): never a reason to give up on the input, however often it happens.
+ */
+export function isOwnInfrastructureBusy(err: unknown): boolean {
+  const inner = innerError(err);
+  return inner instanceof BotflowError && RETRY_LATER.has(inner.code);
+}
+
 /**
  * Whether `err` says "try again later" (busy conversation, lost lock, store away, the messenger's
  * API away or throttling): webhooks answer 503 with Retry-After, clients retry. Matched by class
  * and code, never by message.
  */
 export function isRetryLater(err: unknown): boolean {
-  // grammY's BotError wraps what the middleware threw.
-  const inner = err instanceof Error && err.name === "BotError" ? (err as Error & { error?: unknown }).error : err;
-  if (inner instanceof BotflowError && RETRY_LATER.has(inner.code)) return true;
+  if (isOwnInfrastructureBusy(err)) return true;
+  const inner = innerError(err);
   // The messenger itself is away or throttling (429, 5xx, network) after the channel's own retries.
   return inner instanceof ChannelError && (inner.status === 503 || inner.retryable);
 }
@@ -175,8 +188,7 @@ export interface ErrorSummary {
  */
 export function errorSummary(err: unknown, vars?: Readonly<Record<string, unknown>>): ErrorSummary {
   // grammY's BotError wraps what the middleware threw: the inner error is the one worth naming.
-  const wrapped = err instanceof Error && err.name === "BotError" ? (err as Error & { error?: unknown }).error : undefined;
-  const inner = wrapped ?? err;
+  const inner = innerError(err) ?? err;
   if (!(inner instanceof Error)) return { name: "Error", message: redact(String(inner), vars) };
   const e = inner as Error & { code?: unknown; status?: unknown; statusCode?: unknown; error_code?: unknown; method?: unknown; description?: unknown };
   // grammY's GrammyError: Telegram's own description is the useful part, the method says which call.

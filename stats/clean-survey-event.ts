@@ -8,19 +8,20 @@
 import { cleanText, needsCleaning } from "../engine/text.ts";
 import type { SurveyEvent } from "./events.ts";
 
-const ID_FIELDS = ["surveyId", "scenarioId", "scenarioVersion", "channel", "botId", "conversationId", "reason"] as const;
+/** The event's strings besides the comment (ids, names, the decline reason). */
+const TEXT_FIELDS = ["surveyId", "scenarioId", "scenarioVersion", "channel", "botId", "conversationId", "reason"] as const;
 
 /** The event with storable strings; the same object when nothing had to change. */
 export function cleanSurveyEvent(e: SurveyEvent): SurveyEvent {
   const dirtyComment = typeof e.comment === "string" && needsCleaning(e.comment);
-  let dirtyId = false;
-  for (const f of ID_FIELDS) {
+  let dirtyText = false;
+  for (const f of TEXT_FIELDS) {
     const v = e[f];
-    if (typeof v === "string" && needsCleaning(v)) dirtyId = true;
+    if (typeof v === "string" && needsCleaning(v)) dirtyText = true;
   }
-  if (!dirtyComment && !dirtyId) return e;
+  if (!dirtyComment && !dirtyText) return e;
   const out: SurveyEvent = { ...e };
-  for (const f of ID_FIELDS) {
+  for (const f of TEXT_FIELDS) {
     const v = out[f];
     if (typeof v === "string") (out as unknown as Record<string, string>)[f] = cleanText(v);
   }
