@@ -32,6 +32,7 @@
  * await channel.close();
  */
 import type { ChannelLimits } from "../engine/catalog.ts";
+import type { RecipientProblem } from "../engine/errors.ts";
 import { assertNever, type ConversationRef, type Effect, type InboundEvent } from "../engine/types.ts";
 
 export type { ChannelStorage } from "./storage/channel-storage.ts";
@@ -81,6 +82,34 @@ export function renderWith<Out>(effects: readonly VisibleEffect[], r: EffectRend
   });
 }
 
+/** What the trigger API asks a channel before it starts a dialogue nobody wrote in (issue 12). */
+export interface ProactiveRequest {
+  /** The recipient as the caller names it: Telegram chat id, wa_id, `<number>@c.us`, Teams conversation id, web chat visitor id. */
+  to: string;
+  /** Per-call channel options (WhatsApp Cloud: `{ template: { name, language, parameters } }`); the channel validates its own. */
+  options?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Who `to` is on this channel, or why a first message cannot be sent there (a clear 4xx for the
+ * caller: `status` 404 for a recipient the channel does not know, 422 for one it cannot reach now
+ * or options it cannot use). `reason` is safe to show the caller; it never quotes a secret.
+ */
+export type ProactiveTarget =
+  | { ok: true; ref: ConversationRef }
+  | { ok: false; status: 404 | 422; problem: RecipientProblem | "invalid_options"; reason: string };
+
+/**
+ * A channel that can start a conversation unprompted. The trigger then runs the scenario with a
+ * `start` event carrying `proactive` (engine/types.ts): `deliver` receives it as `cause`, and sends
+ * the first question as a new message (WhatsApp Cloud outside the 24-hour window: its template).
+ * A recipient that refuses (blocked the bot) is a ChannelError with `recipient` set and
+ * `retryable: false`; a rate limit is `retryable` with `retryAfterMs`.
+ */
+export interface ProactiveCapability {
+  resolve(request: ProactiveRequest): Promise<ProactiveTarget>;
+}
+
 /**
  * One messenger adapter. `Inbound` is the channel's own payload type (a parsed webhook body,
  * a frame with the socket's conversation); it never leaves the channel's folder.
@@ -101,4 +130,6 @@ export interface Channel<Inbound = unknown> {
   deliver(ref: ConversationRef, effects: readonly VisibleEffect[], cause?: InboundEvent): Promise<void>;
   /** Refuses new input, waits for the work in flight, then releases connections. */
   close(): Promise<void>;
+  /** Present when the channel can send a first message nobody asked for (the trigger API); absent: such a trigger is a 422. */
+  readonly proactive?: ProactiveCapability;
 }

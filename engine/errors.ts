@@ -62,8 +62,17 @@ export interface ChannelErrorOptions {
   retryable?: boolean;
   /** How long the messenger asked to wait before trying again (429 `retry_after`, Retry-After). */
   retryAfterMs?: number;
+  /**
+   * Why the recipient cannot be reached at all, when that is what the messenger said (the user
+   * blocked the bot, the chat does not exist, WhatsApp's 24-hour window is closed and no template
+   * is configured). Set only with `retryable: false`: a trigger records it as the failure reason.
+   */
+  recipient?: RecipientProblem;
   cause?: unknown;
 }
+
+/** Why a proactive first message could not reach its recipient (ChannelErrorOptions.recipient). */
+export type RecipientProblem = "blocked" | "unknown_recipient" | "window_closed" | "not_allowed";
 
 /**
  * A channel operation failed (send, edit, answer, webhook).
@@ -75,6 +84,7 @@ export class ChannelError extends BotflowError {
   readonly status: number | undefined;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  readonly recipient: RecipientProblem | undefined;
 
   constructor(
     readonly channel: string,
@@ -86,6 +96,7 @@ export class ChannelError extends BotflowError {
     this.status = options.status;
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs;
+    this.recipient = options.recipient;
   }
 }
 

@@ -35,6 +35,17 @@ export interface InboundEvent {
    * surrogates replaced; engine/text.ts `cleanText`). Channels never set it.
    */
   cleaned?: boolean;
+  /**
+   * `start` only: variables the dialogue begins with (a trigger's `agent`, `ticket`, `name`),
+   * available to `{{…}}` and `next` rules from the first block and recorded with the survey.
+   */
+  variables?: Readonly<Record<string, VarValue>>;
+  /**
+   * `start` only: the dialogue was started from outside (the trigger API), not by the user. Its
+   * channel sends the first message unprompted; `options` are the call's channel options (a
+   * WhatsApp Cloud template), opaque to the engine.
+   */
+  proactive?: { triggerId: string; options?: Readonly<Record<string, unknown>> };
 }
 
 /** The question a conversation is waiting on. */
