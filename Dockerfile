@@ -13,6 +13,7 @@ COPY engine ./engine
 COPY actions ./actions
 COPY stats ./stats
 COPY channels ./channels
+COPY triggers ./triggers
 COPY app ./app
 COPY cli ./cli
 COPY scenarios ./scenarios

@@ -46,6 +46,11 @@ export interface InboundEvent {
    * WhatsApp Cloud template), opaque to the engine.
    */
   proactive?: { triggerId: string; options?: Readonly<Record<string, unknown>> };
+  /**
+   * `timeout` only: the dialogue expired (a trigger's `expire_after`), whatever the prompt's own
+   * deadline: the waiting question is declined as a timeout and the dialogue ends.
+   */
+  expire?: boolean;
 }
 
 /** The question a conversation is waiting on. */

@@ -3,10 +3,11 @@
  * the config loader reads the environment. `npm run lint` runs it; a test runs it too.
  *
  * Rules (folder → folders it must not import):
- * - engine/   → channels, actions, stats, app, cli, bench  (the engine knows nothing outside itself)
- * - actions/  → channels, app, cli
- * - stats/    → channels, actions, app, cli
- * - channels/ → app, cli, another channel's folder (channels share only channels/port.ts, helpers at channels/ top level and channels/storage/)
+ * - engine/   → channels, actions, stats, triggers, app, cli, bench  (the engine knows nothing outside itself)
+ * - actions/  → channels, triggers, app, cli
+ * - stats/    → channels, actions, triggers, app, cli
+ * - channels/ → triggers, app, cli, another channel's folder (channels share only channels/port.ts, helpers at channels/ top level, channels/storage/ and channels/rate-limit/)
+ * - triggers/ → app, cli (the trigger API's core: requests, rules, the outbox; app/ mounts its routes)
  * - app/      → cli
  * `process.env` may be read only in app/config.ts, cli/main.ts and cli/io.ts (the default CliIo), bin/, tools/, test/ and bench/.
  */
@@ -20,17 +21,18 @@ export interface LintProblem {
   message: string;
 }
 
-const SOURCE_DIRS = ["engine", "channels", "actions", "stats", "app", "cli"];
+const SOURCE_DIRS = ["engine", "channels", "actions", "stats", "triggers", "app", "cli"];
 const FORBIDDEN: Record<string, readonly string[]> = {
-  engine: ["channels", "actions", "stats", "app", "cli", "bench", "test"],
-  actions: ["channels", "app", "cli", "bench", "test"],
-  stats: ["channels", "actions", "app", "cli", "bench", "test"],
-  channels: ["app", "cli", "bench", "test"],
+  engine: ["channels", "actions", "stats", "triggers", "app", "cli", "bench", "test"],
+  actions: ["channels", "triggers", "app", "cli", "bench", "test"],
+  stats: ["channels", "actions", "triggers", "app", "cli", "bench", "test"],
+  channels: ["triggers", "app", "cli", "bench", "test"],
+  triggers: ["app", "cli", "bench", "test"],
   app: ["cli", "bench", "test"],
   cli: ["bench", "test"],
 };
 /** Folders under channels/ that hold shared policies, not a channel: every channel may import them. */
-const SHARED_CHANNEL_FOLDERS: readonly string[] = ["storage"];
+const SHARED_CHANNEL_FOLDERS: readonly string[] = ["storage", "rate-limit"];
 const ENV_ALLOWED = [/^app\/config\.ts$/, /^cli\/main\.ts$/, /^cli\/io\.ts$/];
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'"`;]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 

@@ -1,0 +1,211 @@
+/**
+ * The TriggerStore on the statistics database (PostgreSQL or PGlite, the same SQL): the
+ * `survey_trigger` table of migration 5, joined to `survey` for the state people see.
+ *
+ * @example
+ * const triggers = new SqlTriggerStore(surveyStore.sql, surveyStore.schema);
+ */
+import type { ConversationRef, VarValue } from "../engine/types.ts";
+import { quoteSchema, type SqlClient } from "../stats/store/sql-client.ts";
+import type { NewTrigger, SentTrigger, StoredTriggerStatus, TriggerRecord, TriggerState, TriggerStore } from "./trigger-store.ts";
+
+const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+
+// The survey's progress folded into a sent trigger's state: declined wins over a recorded survey
+// without a rating, a recorded survey over an answer still in progress.
+const COLUMNS = `t.trigger_id, t.idempotency_key, t.channel, t.recipient, t.scenario_id, t.variables, t.locale, t.options,
+  t.status, t.reason, ${ms("t.run_at")} AS run_at, t.expire_after_ms::float8 AS expire_after_ms, ${ms("t.created_at")} AS created_at,
+  ${ms("t.sent_at")} AS sent_at, ${ms("t.expires_at")} AS expires_at, t.survey_id, t.ref, ${ms("t.updated_at")} AS updated_at,
+  CASE WHEN t.status <> 'sent' THEN t.status
+       WHEN s.denied THEN 'declined' WHEN s.completed THEN 'completed' WHEN s.accepted THEN 'answered'
+       ELSE 'sent' END AS state`;
+
+interface Row {
+  trigger_id: string;
+  idempotency_key: string | null;
+  channel: string;
+  recipient: string;
+  scenario_id: string;
+  variables: Record<string, VarValue> | string;
+  locale: string | null;
+  options: Record<string, unknown> | string | null;
+  status: StoredTriggerStatus;
+  reason: string | null;
+  run_at: number;
+  expire_after_ms: number | null;
+  created_at: number;
+  sent_at: number | null;
+  expires_at: number | null;
+  survey_id: string | null;
+  ref: ConversationRef | string | null;
+  updated_at: number;
+  state: TriggerState;
+}
+
+export class SqlTriggerStore implements TriggerStore {
+  private readonly t: string;
+  private readonly from: string;
+
+  constructor(
+    private readonly db: SqlClient,
+    schema: string,
+  ) {
+    const s = quoteSchema(schema);
+    this.t = `${s}.survey_trigger`;
+    this.from = `${s}.survey_trigger t LEFT JOIN ${s}.survey s ON s.survey_id = t.survey_id`;
+  }
+
+  async insert(n: NewTrigger): Promise<{ created: boolean; record: TriggerRecord }> {
+    const inserted = await this.db.query<{ trigger_id: string }>(
+      `INSERT INTO ${this.t} (trigger_id, idempotency_key, channel, recipient, scenario_id, variables, locale, options, status, reason,
+         run_at, expire_after_ms, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, to_timestamp($11 / 1000.0), $12, to_timestamp($13 / 1000.0), to_timestamp($13 / 1000.0))
+       ON CONFLICT (idempotency_key) DO NOTHING RETURNING trigger_id`,
+      [
+        n.id,
+        n.key ?? null,
+        n.channel,
+        n.recipient,
+        n.scenarioId,
+        JSON.stringify(n.variables),
+        n.locale ?? null,
+        n.options === undefined ? null : JSON.stringify(n.options),
+        n.status,
+        n.reason ?? null,
+        n.runAt,
+        n.expireAfterMs ?? null,
+        n.createdAt,
+      ],
+    );
+    if (inserted.length > 0) {
+      return { created: true, record: { ...n, state: n.status, updatedAt: n.createdAt } };
+    }
+    const existing = await this.query(`WHERE t.idempotency_key = $1`, [n.key]);
+    if (!existing[0]) throw new Error(`trigger key ${JSON.stringify(n.key)} conflicted but no trigger holds it`);
+    return { created: false, record: existing[0] };
+  }
+
+  async get(id: string): Promise<TriggerRecord | undefined> {
+    return (await this.query(`WHERE t.trigger_id = $1`, [id]))[0];
+  }
+
+  async byKey(key: string): Promise<TriggerRecord | undefined> {
+    return (await this.query(`WHERE t.idempotency_key = $1`, [key]))[0];
+  }
+
+  async surveyedSince(channel: string, recipient: string, since: number, exceptId?: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM ${this.t} WHERE channel = $1 AND recipient = $2 AND created_at >= to_timestamp($3 / 1000.0)
+         AND status IN ('scheduled', 'sent', 'expired') AND trigger_id <> $4 LIMIT 1`,
+      [channel, recipient, since, exceptId ?? ""],
+    );
+    return rows.length > 0;
+  }
+
+  async markSent(id: string, sent: SentTrigger): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE ${this.t} SET status = 'sent', sent_at = to_timestamp($2 / 1000.0), expires_at = to_timestamp($3 / 1000.0), survey_id = $4,
+         ref = $5::jsonb, updated_at = to_timestamp($2 / 1000.0)
+       WHERE trigger_id = $1 AND status = 'scheduled' RETURNING trigger_id`,
+      [id, sent.sentAt, sent.expiresAt ?? null, sent.surveyId ?? null, JSON.stringify(sent.ref)],
+    );
+    return rows.length > 0;
+  }
+
+  async markFailed(id: string, reason: string, at: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE ${this.t} SET status = 'failed', reason = $2, updated_at = to_timestamp($3 / 1000.0)
+       WHERE trigger_id = $1 AND status = 'scheduled' RETURNING trigger_id`,
+      [id, reason.slice(0, 500), at],
+    );
+    return rows.length > 0;
+  }
+
+  async markExpired(id: string, at: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE ${this.t} SET status = 'expired', updated_at = to_timestamp($2 / 1000.0) WHERE trigger_id = $1 AND status = 'sent' RETURNING trigger_id`,
+      [id, at],
+    );
+    return rows.length > 0;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.query(`DELETE FROM ${this.t} WHERE trigger_id = $1`, [id]);
+  }
+
+  scheduled(before: number, limit: number): Promise<TriggerRecord[]> {
+    return this.query(`WHERE t.status = 'scheduled' AND t.run_at <= to_timestamp($1 / 1000.0) ORDER BY t.run_at, t.trigger_id LIMIT $2`, [before, limit]);
+  }
+
+  expiring(now: number, limit: number): Promise<TriggerRecord[]> {
+    return this.query(
+      `WHERE t.status = 'sent' AND t.expires_at <= to_timestamp($1 / 1000.0) AND NOT coalesce(s.accepted, false) AND NOT coalesce(s.denied, false)
+       ORDER BY t.expires_at, t.trigger_id LIMIT $2`,
+      [now, limit],
+    );
+  }
+
+  private async query(where: string, params: readonly unknown[]): Promise<TriggerRecord[]> {
+    const rows = await this.db.query<Row>(`SELECT ${COLUMNS} FROM ${this.from} ${where}`, params);
+    return rows.map(toRecord);
+  }
+}
+
+function toRecord(r: Row): TriggerRecord {
+  const record: TriggerRecord = {
+    id: r.trigger_id,
+    channel: r.channel,
+    recipient: r.recipient,
+    scenarioId: r.scenario_id,
+    variables: json(r.variables) as Record<string, VarValue>,
+    status: r.status,
+    state: r.state,
+    runAt: Number(r.run_at),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+  if (r.idempotency_key !== null) record.key = r.idempotency_key;
+  if (r.locale !== null) record.locale = r.locale;
+  if (r.options !== null) record.options = json(r.options) as Record<string, unknown>;
+  if (r.reason !== null) record.reason = r.reason;
+  if (r.expire_after_ms !== null) record.expireAfterMs = Number(r.expire_after_ms);
+  if (r.sent_at !== null) record.sentAt = Number(r.sent_at);
+  if (r.expires_at !== null) record.expiresAt = Number(r.expires_at);
+  if (r.survey_id !== null) record.surveyId = r.survey_id;
+  if (r.ref !== null) record.ref = json(r.ref) as ConversationRef;
+  return record;
+}
+
+/** PGlite and `pg` both parse jsonb; a string is decoded defensively. */
+function json(v: unknown): unknown {
+  return typeof v === "string" ? JSON.parse(v) : v;
+}
+
+/** The statements of migration 5 (stats/store/migrations.ts): the table and the indexes its queries use. */
+export function triggerTableStatements(s: string): string[] {
+  return [
+    `CREATE TABLE ${s}.survey_trigger (
+      trigger_id text PRIMARY KEY,
+      idempotency_key text UNIQUE,
+      channel text NOT NULL,
+      recipient text NOT NULL,
+      scenario_id text NOT NULL,
+      variables jsonb NOT NULL DEFAULT '{}'::jsonb,
+      locale text,
+      options jsonb,
+      status text NOT NULL,
+      reason text,
+      run_at timestamptz NOT NULL,
+      expire_after_ms bigint,
+      created_at timestamptz NOT NULL,
+      sent_at timestamptz,
+      expires_at timestamptz,
+      survey_id text,
+      ref jsonb,
+      updated_at timestamptz NOT NULL
+    )`,
+    `CREATE INDEX survey_trigger_recipient_idx ON ${s}.survey_trigger (channel, recipient, created_at)`,
+    `CREATE INDEX survey_trigger_scheduled_idx ON ${s}.survey_trigger (run_at) WHERE status = 'scheduled'`,
+    `CREATE INDEX survey_trigger_expiring_idx ON ${s}.survey_trigger (expires_at) WHERE status = 'sent'`,
+  ];
+}
