@@ -111,13 +111,14 @@ export function afterQuietHours(at: number, rules: SurveyRules): number {
   const q = rules.quietHours;
   if (!q) return at;
   const zone = rules.timeZone ?? q.timeZone;
-  let t = at;
-  // Twice at most: a daylight-saving change inside the wait moves the local end by an hour.
+  const local = localMinute(at, zone);
+  if (!inside(local.minute, q)) return at;
+  let t = at + ((q.to - local.minute + 1440) % 1440) * 60_000 - local.msIntoMinute;
+  // A daylight-saving change inside the wait moves the local end by an hour: land on it again.
   for (let i = 0; i < 3; i++) {
-    const local = localMinute(t, zone);
-    if (!inside(local.minute, q)) return t;
-    const wait = (q.to - local.minute + 1440) % 1440;
-    t = t + wait * 60_000 - local.msIntoMinute;
+    const off = ((q.to - localMinute(t, zone).minute + 720 + 1440) % 1440) - 720;
+    if (off === 0) break;
+    t += off * 60_000;
   }
   return t;
 }
