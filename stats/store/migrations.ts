@@ -85,6 +85,18 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "survey says when its comment had to be cleaned to be stored",
     statements: (s) => [`ALTER TABLE ${s}.survey ADD COLUMN comment_sanitized boolean NOT NULL DEFAULT false`],
   },
+  {
+    version: 4,
+    name: "survey records the variables its dialogue started with and the trigger that started it",
+    // context: the start variables (a trigger's agent, team, ticket), kept apart from what the
+    // dialogue saved; trigger_id: the trigger API call behind the dialogue. Both null when the
+    // user started the dialogue. Figures by context (agent, team) come later; a lookup by trigger now.
+    statements: (s) => [
+      `ALTER TABLE ${s}.survey ADD COLUMN context jsonb`,
+      `ALTER TABLE ${s}.survey ADD COLUMN trigger_id text`,
+      `CREATE INDEX survey_trigger_idx ON ${s}.survey (trigger_id) WHERE trigger_id IS NOT NULL`,
+    ],
+  },
 ];
 
 /** Applies the migrations `schema` lacks; call inside a transaction. */
