@@ -180,32 +180,3 @@ function toRecord(r: Row): TriggerRecord {
 function json(v: unknown): unknown {
   return typeof v === "string" ? JSON.parse(v) : v;
 }
-
-/** The statements of migration 5 (stats/store/migrations.ts): the table and the indexes its queries use. */
-export function triggerTableStatements(s: string): string[] {
-  return [
-    `CREATE TABLE ${s}.survey_trigger (
-      trigger_id text PRIMARY KEY,
-      idempotency_key text UNIQUE,
-      channel text NOT NULL,
-      recipient text NOT NULL,
-      scenario_id text NOT NULL,
-      variables jsonb NOT NULL DEFAULT '{}'::jsonb,
-      locale text,
-      options jsonb,
-      status text NOT NULL,
-      reason text,
-      run_at timestamptz NOT NULL,
-      expire_after_ms bigint,
-      created_at timestamptz NOT NULL,
-      sent_at timestamptz,
-      expires_at timestamptz,
-      survey_id text,
-      ref jsonb,
-      updated_at timestamptz NOT NULL
-    )`,
-    `CREATE INDEX survey_trigger_recipient_idx ON ${s}.survey_trigger (channel, recipient, created_at)`,
-    `CREATE INDEX survey_trigger_scheduled_idx ON ${s}.survey_trigger (run_at) WHERE status = 'scheduled'`,
-    `CREATE INDEX survey_trigger_expiring_idx ON ${s}.survey_trigger (expires_at) WHERE status = 'sent'`,
-  ];
-}

@@ -11,6 +11,7 @@
  *   a dimension not kept is stored as ''). A figures query with any filter reads one key
  *   range: hours × values rows, whatever the number of scenarios, channels and bots.
  *   Hours (not days) because days are cut in the caller's time zone at query time.
+ * - `survey_trigger`: the trigger API's record of each trigger (migration 5).
  */
 import type { SqlQueryable } from "./sql-client.ts";
 
@@ -95,6 +96,37 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE ${s}.survey ADD COLUMN context jsonb`,
       `ALTER TABLE ${s}.survey ADD COLUMN trigger_id text`,
       `CREATE INDEX survey_trigger_idx ON ${s}.survey (trigger_id) WHERE trigger_id IS NOT NULL`,
+    ],
+  },
+  {
+    version: 5,
+    name: "triggered surveys (the trigger API): one row per trigger, its key unique",
+    // triggers/sql-trigger-store.ts reads and writes it; the unique idempotency_key is what makes
+    // one key start one dialogue across processes. Its state joins survey by survey_id.
+    statements: (s) => [
+      `CREATE TABLE ${s}.survey_trigger (
+        trigger_id text PRIMARY KEY,
+        idempotency_key text UNIQUE,
+        channel text NOT NULL,
+        recipient text NOT NULL,
+        scenario_id text NOT NULL,
+        variables jsonb NOT NULL DEFAULT '{}'::jsonb,
+        locale text,
+        options jsonb,
+        status text NOT NULL,
+        reason text,
+        run_at timestamptz NOT NULL,
+        expire_after_ms bigint,
+        created_at timestamptz NOT NULL,
+        sent_at timestamptz,
+        expires_at timestamptz,
+        survey_id text,
+        ref jsonb,
+        updated_at timestamptz NOT NULL
+      )`,
+      `CREATE INDEX survey_trigger_recipient_idx ON ${s}.survey_trigger (channel, recipient, created_at)`,
+      `CREATE INDEX survey_trigger_scheduled_idx ON ${s}.survey_trigger (run_at) WHERE status = 'scheduled'`,
+      `CREATE INDEX survey_trigger_expiring_idx ON ${s}.survey_trigger (expires_at) WHERE status = 'sent'`,
     ],
   },
 ];

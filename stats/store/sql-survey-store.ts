@@ -40,6 +40,11 @@ export class SqlSurveyStore implements SurveyStore {
     this.clock = o.clock ?? systemClock;
   }
 
+  /** The connection, for the stores that share this database and schema (triggers/sql-trigger-store.ts). */
+  get sql(): SqlClient {
+    return this.db;
+  }
+
   async migrate(): Promise<void> {
     await this.db.transaction((q) => runMigrations(q, this.schema, this.quoted));
   }
