@@ -118,6 +118,10 @@ function startDialogue(
   effects: Effect[],
 ): ConversationState {
   if (prev?.prompt && !prev.ended) effects.push({ type: "close", promptId: prev.prompt.id, reason: "restart" });
+  // The start's variables seed the dialogue (the runtime has checked them: engine/start-variables.ts).
+  // Nothing of an earlier dialogue's context carries over: each start says its own.
+  const given = event.kind === "start" ? event.variables : undefined;
+  const context = given !== undefined && Object.keys(given).length > 0 ? given : undefined;
   const s: ConversationState = {
     // Carried along (the runtime sets it). Present even when undefined: a key added to a spread copy
     // later would give every conversation's state its own V8 hidden class (slow, ~140 B each).
@@ -128,12 +132,15 @@ function startDialogue(
     seq: prev?.seq ?? 0,
     prompt: null,
     pendingAction: null,
-    vars: {},
+    vars: context ? { ...context } : {},
     locale: event.locale ?? prev?.locale ?? scenario.locale,
     ended: false,
     startedAt: event.at,
     startKey: event.dedupeKey,
     updatedAt: event.at,
+    // Always present (maybe undefined), for one hidden class: see `ref`.
+    context,
+    triggerId: event.kind === "start" ? event.proactive?.triggerId : undefined,
   };
   effects.push({ type: "track", event: { type: "dialogue_started" } });
   return run(scenario, s, scenario.def.start, effects, event.at);

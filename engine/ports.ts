@@ -69,6 +69,10 @@ export interface ActionContext {
   vars: Readonly<Record<string, VarValue>>;
   /** Variables whose value had to be cleaned on the way in (ConversationState.cleanedVars). */
   cleanedVars?: readonly string[];
+  /** The variables the dialogue was started with (ConversationState.context); recorded with the survey. */
+  context?: Readonly<Record<string, VarValue>>;
+  /** The trigger that started the dialogue (ConversationState.triggerId). */
+  triggerId?: string;
   at: number;
 }
 

@@ -24,6 +24,7 @@ import type { ScenarioRegistry } from "./registry.ts";
 import type { LoadedScenario } from "./scenario.ts";
 import type { ConversationRef, ConversationState, Effect, InboundEvent } from "./types.ts";
 import { ConversationBusyError, errorSummary } from "./errors.ts";
+import { cleanStartVariables } from "./start-variables.ts";
 import { cleanText, needsCleaning } from "./text.ts";
 
 export interface RuntimeOptions {
@@ -82,7 +83,9 @@ export class Runtime {
   async handle(input: InboundEvent): Promise<HandleResult> {
     const timed = input.at === undefined ? withTime(input, this.clock.now()) : (input as InboundEvent & { at: number });
     // The boundary where text enters: what the user typed is stored, so it must be storable.
-    const event = timed.text !== undefined && needsCleaning(timed.text) ? { ...timed, text: cleanText(timed.text), cleaned: true } : timed;
+    const typed = timed.text !== undefined && needsCleaning(timed.text) ? { ...timed, text: cleanText(timed.text), cleaned: true } : timed;
+    // Start variables enter here too: bounded and cleaned, whoever produced the event.
+    const event = typed.variables !== undefined && typed.kind === "start" ? this.withStartVariables(typed) : typed;
     const ref: ConversationRef = { channel: event.channel, conversationId: event.conversationId, userId: event.userId };
     if (event.botId !== undefined) ref.botId = event.botId;
     const key = conversationKey(ref);
@@ -101,6 +104,18 @@ export class Runtime {
       await this.o.store.release(key, token).catch(() => {});
       throw err;
     }
+  }
+
+  /** The start with its variables checked (engine/start-variables.ts); what does not fit is dropped and logged by name. */
+  private withStartVariables(event: InboundEvent & { at: number }): InboundEvent & { at: number } {
+    const { variables, dropped } = cleanStartVariables(event.variables);
+    if (dropped.length > 0) {
+      this.log.warn(
+        { conversation: `${event.channel}:${event.conversationId}`, dropped },
+        "start variables dropped: a name is not a variable name, a value is not a string of at most 1000 characters or a finite number, or there were more than 50",
+      );
+    }
+    return { ...event, variables };
   }
 
   /** Fires the no-answer timeouts that are due; call it on an interval. Returns how many fired. */
@@ -191,7 +206,7 @@ export class Runtime {
       return { state: { ...loaded, ended: true, prompt: null, pendingAction: null }, effects };
     }
     const result = picked.restart
-      ? interpret(scenario, picked.state, { ...event, kind: "start", text: undefined })
+      ? interpret(scenario, picked.state, restartEvent(event, picked.state))
       : interpret(scenario, picked.state, event);
     if (picked.restart) this.log.info({ conversation: key, scenario: scenario.id, version: scenario.version }, "scenario changed under the conversation; restarted it");
     if (!this.o.tracker && result.effects[result.effects.length - 1]?.type !== "runAction") {
@@ -245,6 +260,8 @@ export class Runtime {
       dialogueStartedAt: state.startedAt,
       vars: state.vars,
       cleanedVars: state.cleanedVars,
+      context: state.context,
+      triggerId: state.triggerId,
       at,
     };
   }
@@ -268,6 +285,17 @@ export class Runtime {
     if (!this.o.tracker || !state) return;
     for (const e of effects) if (e.type === "track") await this.o.tracker.track(e.event, this.context(state, at));
   }
+}
+
+/**
+ * The start that restarts a dialogue whose scenario changed under it: the same dialogue begun
+ * again, so it keeps the variables and trigger it was started with.
+ */
+function restartEvent(event: InboundEvent & { at: number }, state: ConversationState | null): InboundEvent & { at: number } {
+  const restart: InboundEvent & { at: number } = { ...event, kind: "start", text: undefined, variables: state?.context };
+  if (state?.triggerId !== undefined) restart.proactive = { triggerId: state.triggerId };
+  else delete restart.proactive;
+  return restart;
 }
 
 /**

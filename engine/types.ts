@@ -96,6 +96,15 @@ export interface ConversationState {
   startKey?: string;
   updatedAt: number;
   /**
+   * The variables this dialogue was started with from outside (a trigger's, or the ones a
+   * `goto_scenario` passed on), kept apart from what the dialogue saves; they also seed `vars`.
+   * Absent when the dialogue started without any. A later dialogue in the conversation does not
+   * inherit them.
+   */
+  context?: Readonly<Record<string, VarValue>>;
+  /** The trigger (InboundEvent.proactive.triggerId) that started this dialogue, when one did. */
+  triggerId?: string;
+  /**
    * Variables of this dialogue whose value had to be cleaned when it entered (see
    * `InboundEvent.cleaned`); absent when none. The survey record says so for the comment.
    */

@@ -32,8 +32,17 @@ const Id = Type.String({
   description: "An identifier: letters, digits, '_', '.', '-'; starts with a letter or '_'.",
 });
 
+/** What a variable name looks like (`quality_answer`, `agent`): save_to, rules, start variables. */
+export const VAR_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,63}$";
+const VAR_NAME = new RegExp(VAR_NAME_PATTERN);
+
+/** Whether `name` is a variable name by {@link VAR_NAME_PATTERN} (the trigger API and the runtime check start variables with it). */
+export function isVariableName(name: string): boolean {
+  return VAR_NAME.test(name);
+}
+
 const VarName = Type.String({
-  pattern: "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+  pattern: VAR_NAME_PATTERN,
   description: "A variable name such as quality_answer.",
 });
 
