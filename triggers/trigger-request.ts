@@ -7,19 +7,19 @@
  * if (!r.ok) reply.code(400).send({ error: "bad_request", field: r.field, message: r.message });
  */
 import { isScenarioId, SCENARIO_ID_RULE } from "../engine/schema/scenario-schema.ts";
+import { isVariableName, MAX_START_VARIABLE_LENGTH, MAX_START_VARIABLES } from "../engine/start-variables.ts";
 import type { VarValue } from "../engine/types.ts";
 import { parseDuration, parseSurveyRules, type SurveyRules } from "./survey-rules.ts";
 
-/** At most this many variables per trigger, each value at most MAX_VALUE_LENGTH characters. */
-export const MAX_VARIABLES = 50;
-export const MAX_VALUE_LENGTH = 1000;
+/** At most this many variables per trigger, each value at most MAX_VALUE_LENGTH characters: the runtime's own bounds. */
+export const MAX_VARIABLES = MAX_START_VARIABLES;
+export const MAX_VALUE_LENGTH = MAX_START_VARIABLE_LENGTH;
 /** An idempotency key, a recipient: short strings. */
 export const MAX_KEY_LENGTH = 200;
 export const MAX_RECIPIENT_LENGTH = 256;
 /** A trigger may be scheduled at most a year ahead. */
 export const MAX_DELAY_MS = 366 * 86_400_000;
 
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const LOCALE = /^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,3}$/;
 const KNOWN_FIELDS = new Set(["channel", "to", "scenario", "variables", "locale", "key", "delay", "at", "policy", "options"]);
 
@@ -101,7 +101,7 @@ function parseVariables(value: unknown): { ok: true; variables: Record<string, V
   const variables: Record<string, VarValue> = {};
   for (const [name, v] of entries) {
     const field = `variables.${name}`;
-    if (!VARIABLE_NAME.test(name)) return bad(field, "a variable name is letters, digits and _, starting with a letter or _, at most 64 characters");
+    if (!isVariableName(name)) return bad(field, "a variable name is letters, digits and _, starting with a letter or _, at most 64 characters");
     if (typeof v === "number") {
       if (!Number.isFinite(v)) return bad(field, "a number must be finite");
       variables[name] = v;

@@ -162,7 +162,7 @@ describe("trigger service", () => {
     expect(second).toMatchObject({ status: 200, body: { result: "skipped", state: "skipped", reason: "cooldown" } });
     const other = await service.accept(request({ to: "99", key: "C", policy: { sample: 0 } }));
     expect(other).toMatchObject({ status: 200, body: { result: "skipped", reason: "sample" } });
-    expect((await service.get(other.body.id as string))?.state).toBe("skipped");
+    expect((await service.get((other.body as { id: string }).id))?.state).toBe("skipped");
     expect(outbox.jobs).toHaveLength(1);
     // A week later the recipient may be surveyed again.
     clock.advance(7 * 86_400_000 + 1);
