@@ -5,7 +5,7 @@
  * @example
  * const { state, effects } = step(scenario, null, { kind: "start", ... , at: Date.now() });
  */
-import type { KeyboardBlock, NextSpec, ScenarioBlock, WaitBlock } from "./schema/scenario-schema.ts";
+import { isQuestion, type KeyboardBlock, type NextSpec, type ScenarioBlock, type WaitBlock } from "./schema/scenario-schema.ts";
 import { durationMs, type LoadedScenario } from "./scenario.ts";
 import { localize, normalizeAnswer, substitute } from "./text.ts";
 import {
@@ -63,6 +63,9 @@ export function step(scenario: LoadedScenario, state: ConversationState | null, 
   }
 
   let s = state;
+  // A trigger's expiry: the waiting question is declined as a timeout and the dialogue ends there,
+  // without the timeout's own `next` (nobody is waiting for a goodbye a day later).
+  if (event.kind === "timeout" && event.expire === true) return { state: expireDialogue(scenario, s, effects, event.at), effects };
   // A deadline that passed fires before anything else, even when the sweeper has not run yet.
   const due = s.prompt?.deadline !== undefined && event.at >= s.prompt.deadline;
   if (due || event.kind === "timeout") {
@@ -421,6 +424,16 @@ function decline(
   effects.push({ type: "close", promptId: prompt.id, reason });
   effects.push({ type: "track", event: { type: "prompt_declined", blockId: prompt.blockId, saveTo: block.save_to, reason } });
   return goTo(scenario, { ...s, prompt: null, updatedAt: at }, next, effects, at);
+}
+
+function expireDialogue(scenario: LoadedScenario, s: ConversationState, effects: Effect[], at: number): ConversationState {
+  const prompt = s.prompt;
+  const block = prompt ? scenario.def.blocks[prompt.blockId] : undefined;
+  if (prompt) {
+    effects.push({ type: "close", promptId: prompt.id, reason: "timeout" });
+    if (isQuestion(block)) effects.push({ type: "track", event: { type: "prompt_declined", blockId: prompt.blockId, saveTo: block.save_to, reason: "timeout" } });
+  }
+  return endDialogue(s, effects, at);
 }
 
 function endDialogue(s: ConversationState, effects: Effect[], at: number): ConversationState {

@@ -516,6 +516,25 @@ blocks:
     expect(c.state).toBe(after);
   });
 
+  it("an expiry declines the waiting question as a timeout and ends the dialogue, whatever the deadline", () => {
+    const c = new TestConversation(EMOJI);
+    c.start();
+    const deadline = c.state?.prompt?.deadline as number;
+    const effects = c.feed({ kind: "timeout", expire: true, at: deadline - 300_000 });
+    expect(ofType(effects, "close")).toEqual([{ type: "close", promptId: "p1", reason: "timeout" }]);
+    expect(tracks(effects)).toEqual([
+      { type: "prompt_declined", blockId: "rate", saveTo: "quality_answer", reason: "timeout" },
+      { type: "dialogue_ended" },
+    ]);
+    // No goodbye a day later: the timeout's own next is not followed.
+    expect(texts(effects)).toEqual([]);
+    expect(c.state).toMatchObject({ ended: true, prompt: null });
+    // A second expiry (a redelivered sweep) changes nothing.
+    const after = c.state;
+    expect(tracks(c.feed({ kind: "timeout", expire: true }))).toEqual([]);
+    expect(c.state).toBe(after);
+  });
+
   it("a timeout for a prompt already answered does nothing", () => {
     const c = new TestConversation(SURVEY);
     c.start();
