@@ -1,8 +1,6 @@
 /** Teams' entry in channels/index.ts: on with MICROSOFT_APP_ID (or the Emulator switch); POST /api/messages. */
 import { defineChannel } from "../module.ts";
-import { MemoryTeamsConversationStore } from "./conversation-store.ts";
 import { teamsRoutes } from "./plugin.ts";
-import { RedisTeamsConversationStore } from "./redis-conversation-store.ts";
 import { parseTeamsConfig, TEAMS_VARIABLES, type TeamsConfig } from "./teams-config.ts";
 import { TEAMS, TEAMS_LIMITS, TeamsChannel } from "./teams-channel.ts";
 
@@ -10,11 +8,10 @@ export const teamsModule = defineChannel<TeamsConfig>({
   ...{ name: TEAMS, title: "Teams", variables: TEAMS_VARIABLES, limits: TEAMS_LIMITS },
   parseConfig: (get, problems) => parseTeamsConfig(get, problems),
   async create(config, deps) {
-    const conversations = deps.redis ? new RedisTeamsConversationStore(deps.redis, { keyPrefix: deps.keyPrefix }) : new MemoryTeamsConversationStore();
     const channel = new TeamsChannel({
       credentials: config,
       logger: deps.logger,
-      conversations,
+      storage: deps.storage,
       startOnInstall: config.startOnInstall,
       ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}),
     });

@@ -27,7 +27,9 @@ import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
 import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
 import { ADAPTIVE_CARD_CONTENT_TYPE, closedCard } from "./adaptive-card.ts";
-import { MemoryTeamsConversationStore, type StoredReference, type TeamsConversationStore } from "./conversation-store.ts";
+import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
+import type { ChannelStorage } from "../storage/channel-storage.ts";
+import { TeamsConversations, type StoredReference } from "./conversation-store.ts";
 import { TEAMS, parseActivity, serviceUrlProblem, type TeamsActivity } from "./parse-activity.ts";
 import { planEffects, type TeamsOp } from "./render.ts";
 import { InFlight } from "../in-flight.ts";
@@ -57,7 +59,8 @@ export interface TeamsOptions {
   scenarioId?: string;
   /** Start the scenario when the bot is added to a conversation. */
   startOnInstall?: boolean;
-  conversations?: TeamsConversationStore;
+  /** Where conversation references and question cards are kept (Redis in production, so any web process has them); default memory. */
+  storage?: ChannelStorage;
 }
 
 /** An HTTP request as the web server parsed it (JSON body). */
@@ -89,7 +92,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
   private readonly adapter: CloudAdapter;
   private readonly appId: string;
   private readonly log: Logger;
-  private readonly store: TeamsConversationStore;
+  private readonly store: TeamsConversations;
   // The turn behind each event (by identity), for `deliver`: reply and update cards in it.
   private readonly turns = new WeakMap<InboundEvent, Turn>();
   /** Activities being processed (the webhook route counts them), so close() can wait for them. */
@@ -99,7 +102,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
 
   constructor(private readonly o: TeamsOptions) {
     this.log = o.logger ?? silentLogger;
-    this.store = o.conversations ?? new MemoryTeamsConversationStore();
+    this.store = new TeamsConversations(o.storage ?? new MemoryChannelStorage());
     const c = o.credentials;
     this.appId = c.appId ?? "";
     this.authenticated = this.appId !== "";
@@ -201,7 +204,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
     const reference = await this.store.reference(ref.conversationId);
     if (!reference) {
       // Throwing would make the timeout sweeper retry this conversation forever.
-      this.log.warn({ channel: TEAMS, conversation: ref.conversationId }, "no Teams conversation reference is known in this process (restarted since its last message?); the messages were dropped");
+      this.log.warn({ channel: TEAMS, conversation: ref.conversationId }, "no Teams conversation reference is known (none stored, or it expired); the messages were dropped");
       return;
     }
     try {

@@ -1,8 +1,12 @@
-/** The web chat's entry in channels/index.ts: always on; its history in Redis in production, else in memory. Seams: `{ wrapHistory }` (tests: a history that fails). */
+/**
+ * The web chat's entry in channels/index.ts: always on. Its history is kept in the ChannelStorage
+ * it is given (Redis in production); with Redis, frames are also announced to the other web
+ * processes over pub/sub. Seams: `{ wrapHistory }` (tests: a history that fails).
+ */
 import { defineChannel } from "../module.ts";
-import { MemoryWebchatHistory, type WebchatHistory } from "./history.ts";
+import { StoredWebchatHistory, type WebchatHistory } from "./history.ts";
 import { webchatRoutes } from "./plugin.ts";
-import { RedisWebchatHistory } from "./redis-history.ts";
+import { RedisFrameAnnouncer } from "./redis-announcer.ts";
 import { WEBCHAT, WEBCHAT_LIMITS, WebchatChannel } from "./webchat-channel.ts";
 
 export const webchatModule = defineChannel<Record<string, never>>({
@@ -10,7 +14,9 @@ export const webchatModule = defineChannel<Record<string, never>>({
   parseConfig: () => ({}),
   async create(_config, deps) {
     const seams = (deps.seams ?? {}) as { wrapHistory?: (history: WebchatHistory) => WebchatHistory };
-    const made = deps.redis ? new RedisWebchatHistory(deps.redis, { keyPrefix: deps.keyPrefix }) : new MemoryWebchatHistory();
+    // ChannelStorage has no pub/sub: the live fan-out is the one use of the Redis connection here.
+    const announcer = deps.redis ? new RedisFrameAnnouncer(deps.redis, { channel: `${deps.keyPrefix}appended` }) : undefined;
+    const made = new StoredWebchatHistory(deps.storage.scope("history:"), announcer ? { announcer } : {});
     const history = seams.wrapHistory ? seams.wrapHistory(made) : made;
     const channel = new WebchatChannel({ logger: deps.logger, history, issued: deps.storage.scope("issued:"), ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}) });
     return {

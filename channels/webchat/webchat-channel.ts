@@ -1,11 +1,11 @@
 /**
  * The web chat channel: conversations live in browser tabs connected over a WebSocket.
- * It keeps the frames it delivered to each conversation (WebchatHistory: memory, or Redis in
- * production) so a tab that reconnects with its conversation id sees the conversation again
- * and carries on.
+ * It keeps the frames it delivered to each conversation (WebchatHistory, on ChannelStorage:
+ * memory, or Redis in production) so a tab that reconnects with its conversation id, to any web
+ * process, sees the conversation again and carries on.
  *
- * With a shared (Redis) history, frames another web process delivers reach this process's
- * sockets too, numbered so that none is missed or sent twice.
+ * With a shared history (production: announced over Redis pub/sub), frames another web process
+ * delivers reach this process's sockets too, numbered so that none is missed or sent twice.
  */
 import { DEFAULT_CHANNEL_TTL_MS, type ChannelStorage } from "../storage/channel-storage.ts";
 import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
@@ -14,7 +14,7 @@ import type { ChannelLimits } from "../../engine/catalog.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
 import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
-import { MemoryWebchatHistory, type HistoryEntry, type WebchatHistory } from "./history.ts";
+import { StoredWebchatHistory, type HistoryEntry, type WebchatHistory } from "./history.ts";
 import { parseClientFrame, type ClientFrame, type ServerFrame } from "./protocol.ts";
 import { renderEffects } from "./render.ts";
 import { InFlight } from "../in-flight.ts";
@@ -38,7 +38,7 @@ export interface WebchatInbound {
 
 export interface WebchatOptions {
   logger?: Logger;
-  /** Where delivered frames are kept for resuming; default this process's memory. */
+  /** Where delivered frames are kept for resuming; default this process's memory (StoredWebchatHistory on MemoryChannelStorage). */
   history?: WebchatHistory;
   /** The scenario a `start` without one runs here; default the runtime's. */
   scenarioId?: string;
@@ -66,9 +66,9 @@ export class WebchatChannel implements Channel<WebchatInbound> {
 
   constructor(options: WebchatOptions = {}) {
     this.log = options.logger ?? silentLogger;
-    this.history = options.history ?? new MemoryWebchatHistory();
-    this.scenarioId = options.scenarioId;
     this.issued = options.issued ?? new MemoryChannelStorage();
+    this.history = options.history ?? new StoredWebchatHistory(new MemoryChannelStorage());
+    this.scenarioId = options.scenarioId;
   }
 
   /**

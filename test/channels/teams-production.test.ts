@@ -1,6 +1,6 @@
 /**
  * Teams across two web processes in production mode (real Redis and PostgreSQL): the
- * conversation reference and the question cards live in Redis, so a card sent by one process
+ * conversation reference and the question cards live in ChannelStorage (Redis here), so a card sent by one process
  * is updated in place by the other when the user answers by typing there.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -6,7 +6,8 @@ import { visibleEffects } from "../../channels/port.ts";
 import { describe, expect, it } from "vitest";
 import { WebchatConnection, MAX_QUEUED_FRAMES } from "../../channels/webchat/connection.ts";
 import type { ServerFrame } from "../../channels/webchat/protocol.ts";
-import { MemoryWebchatHistory, type HistoryEntry, type RemoteAppendListener, type WebchatHistory } from "../../channels/webchat/history.ts";
+import { MemoryChannelStorage } from "../../channels/storage/memory-channel-storage.ts";
+import { StoredWebchatHistory, type HistoryEntry, type RemoteAppendListener, type WebchatHistory } from "../../channels/webchat/history.ts";
 import { WebchatChannel, type FrameSink } from "../../channels/webchat/webchat-channel.ts";
 import { ConversationBusyError } from "../../engine/runtime.ts";
 import type { Logger } from "../../engine/ports.ts";
@@ -130,7 +131,7 @@ describe("WebchatChannel", () => {
   });
 
   it("renders only user-visible effects into the history, and replays it to a socket that attaches", async () => {
-    const channel = new WebchatChannel({ history: new MemoryWebchatHistory({ maxFrames: 2 }) });
+    const channel = new WebchatChannel({ history: new StoredWebchatHistory(new MemoryChannelStorage(), { maxFrames: 2 }) });
     const ref = { channel: "webchat", conversationId: "c1", userId: "c1" };
     const effects: Effect[] = [
       { type: "track", event: { type: "dialogue_started" } },
@@ -156,7 +157,7 @@ describe("WebchatChannel", () => {
 
   it("never lets a frame delivered while a socket attaches go missing or arrive twice", async () => {
     let release: () => void = () => {};
-    const slow: MemoryWebchatHistory = new MemoryWebchatHistory();
+    const slow = new StoredWebchatHistory(new MemoryChannelStorage());
     const history = {
       shared: false,
       subscribe: async () => {},
