@@ -2,8 +2,10 @@
  * The outgoing half of the WhatsApp Cloud API: POST {apiRoot}/{phone-number-id}/messages with
  * the access token as a Bearer header, over plain fetch (no SDK). Rate limits (429) and server
  * errors (5xx, network failures) are retried through the channels' retry policy (full-jitter
- * exponential backoff, Retry-After honoured; channels/retry.ts); anything else is a
- * ChannelError that says what the Graph API answered (never the token).
+ * exponential backoff, Retry-After honoured; channels/retry.ts), and so are WhatsApp's own
+ * throughput codes whatever their HTTP status; anything else is a ChannelError that says what the
+ * Graph API answered (never the token), with `recipient` set when the user cannot be reached
+ * (131047 window closed, 131026 not a WhatsApp user, 131030 not in the allowed list: graph-errors.ts).
  *
  * @example
  * const graph = new GraphClient({ apiRoot: "https://graph.facebook.com/v21.0", phoneNumberId, accessToken });
@@ -11,6 +13,7 @@
  */
 import { ChannelError } from "../../engine/errors.ts";
 import { defaultSleep, retry } from "../retry.ts";
+import { describeGraphError, meaningOf, readGraphError } from "./graph-errors.ts";
 
 export const WHATSAPP_CLOUD = "whatsapp-cloud";
 
@@ -86,10 +89,13 @@ export class GraphClient {
       throw new ChannelError(WHATSAPP_CLOUD, "send", `could not reach the Graph API (${what}); check WHATSAPP_CLOUD_API_ROOT and the network`, { retryable: true, cause: err });
     }
     if (res.ok) return messageIdOf(text);
-    const wait = retryAfter(res.headers.get("retry-after"));
-    throw new ChannelError(WHATSAPP_CLOUD, "send", `the Graph API answered ${res.status}: ${graphError(text)}${hint(res.status)}`, {
+    const error = readGraphError(text);
+    const meaning = meaningOf(res.status, error?.code);
+    const wait = retryAfter(res.headers.get("retry-after")) ?? meaning.retryAfterMs;
+    throw new ChannelError(WHATSAPP_CLOUD, "send", `the Graph API answered ${res.status}: ${describeGraphError(error)}${meaning.hint}`, {
       status: res.status,
-      retryable: res.status === 429 || res.status >= 500,
+      retryable: meaning.retryable,
+      ...(meaning.recipient !== undefined ? { recipient: meaning.recipient } : {}),
       ...(wait !== undefined ? { retryAfterMs: wait } : {}),
     });
   }
@@ -103,23 +109,6 @@ function messageIdOf(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The Graph API's own error message and code, bounded: enough to act on, no request echo. */
-function graphError(text: string): string {
-  try {
-    const e = (JSON.parse(text) as { error?: { message?: unknown; code?: unknown } }).error;
-    if (e && typeof e.message === "string") return `${e.message.slice(0, 300)}${e.code !== undefined ? ` (code ${String(e.code)})` : ""}`;
-  } catch {
-    // not JSON: fall through
-  }
-  return "no error details";
-}
-
-function hint(status: number): string {
-  if (status === 401) return "; check WHATSAPP_CLOUD_ACCESS_TOKEN (expired or revoked?)";
-  if (status === 403 || status === 404) return "; check WHATSAPP_CLOUD_PHONE_NUMBER_ID and the token's permissions";
-  return "";
 }
 
 function retryAfter(raw: string | null): number | undefined {

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChannelError } from "../../engine/errors.ts";
 import { GraphClient } from "../../channels/whatsapp-cloud/graph-client.ts";
-import { FakeGraph } from "./whatsapp-cloud-fake-graph.ts";
+import { FakeGraph, GRAPH_ERRORS } from "./whatsapp-cloud-fake-graph.ts";
 
 const TOKEN = "EAAG-secret-token-for-the-graph-client";
 const MESSAGE = { messaging_product: "whatsapp" as const, to: "16505551234", type: "text", text: { body: "hi" } };
@@ -62,5 +62,35 @@ describe("GraphClient", () => {
     expect(err).toMatchObject({ retryable: true });
     expect(err.message).toContain("could not reach the Graph API");
     expect(pauses).toEqual([500, 1000, 2000]);
+  });
+
+  it("names a recipient it cannot reach (131047, 131030, 131026) and does not retry it", async () => {
+    for (const [failure, recipient] of [
+      [GRAPH_ERRORS.reEngagement, "window_closed"],
+      [GRAPH_ERRORS.notAllowed, "not_allowed"],
+      [GRAPH_ERRORS.undeliverable, "unknown_recipient"],
+    ] as const) {
+      graph.failures.push(failure, failure);
+      const err = (await client.send(MESSAGE).catch((e: unknown) => e)) as ChannelError;
+      expect(err).toBeInstanceOf(ChannelError);
+      expect(err).toMatchObject({ status: 400, retryable: false, recipient });
+      expect(err.message).toContain(`(code ${failure.code})`);
+      expect(err.message).not.toContain(TOKEN);
+      graph.failures.splice(0);
+    }
+    expect(graph.attempts).toHaveLength(3);
+    expect(pauses).toEqual([]);
+    const closed = (await (graph.failures.push(GRAPH_ERRORS.reEngagement), client.send(MESSAGE)).catch((e: unknown) => e)) as ChannelError;
+    expect(closed.message).toContain("more than 24 hours have passed since the customer last replied");
+    expect(closed.message).toContain("WHATSAPP_CLOUD_TEMPLATE");
+  });
+
+  it("retries WhatsApp's throughput (130429) and pair rate (131056, waiting 6 s) limits, though answered with a 400", async () => {
+    graph.failures.push(GRAPH_ERRORS.throughput, GRAPH_ERRORS.pairRate);
+    expect(await client.send(MESSAGE)).toBe("wamid.fake1");
+    expect(pauses).toEqual([500, 6000]);
+    graph.failures.push(GRAPH_ERRORS.pairRate, GRAPH_ERRORS.pairRate, GRAPH_ERRORS.pairRate, GRAPH_ERRORS.pairRate);
+    const err = (await client.send(MESSAGE).catch((e: unknown) => e)) as ChannelError;
+    expect(err).toMatchObject({ retryable: true, retryAfterMs: 6000, recipient: undefined });
   });
 });
