@@ -8,6 +8,11 @@
  * for a timeout fired by the sweeper, through `continueConversationAsync` on the stored
  * conversation reference. Question cards are Adaptive Cards updated in place once answered.
  *
+ * Proactive (the trigger API): `to` is a Teams conversation id whose reference is stored (every
+ * activity stores it: a message, or the conversationUpdate / installationUpdate of installing
+ * the bot); the first message goes through `continueConversationAsync`, like a timeout's, and a
+ * refusal is a ChannelError with `recipient` for the trigger to record.
+ *
  * Retries: the SDK's connector client already retries 429 and 5xx answers (and network errors)
  * with exponential backoff, honouring Retry-After, at most three times; a second layer here would
  * multiply the attempts. A call that still fails throws a ChannelError, the request is answered
@@ -25,7 +30,7 @@ import type { ChannelLimits } from "../../engine/catalog.ts";
 import { ChannelError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
-import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
+import type { Channel, EventHandler, ParseResult, ProactiveCapability, ProactiveTarget, VisibleEffect } from "../port.ts";
 import { ADAPTIVE_CARD_CONTENT_TYPE, closedCard } from "./adaptive-card.ts";
 import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
 import type { ChannelStorage } from "../storage/channel-storage.ts";
@@ -193,6 +198,17 @@ export class TeamsChannel implements Channel<TeamsActivity> {
     return { status: 200, ...(out.body !== undefined ? { body: out.body } : {}) };
   }
 
+  /** `to` is a conversation id; the ref is the one the conversation's activities produce (from the stored reference). */
+  readonly proactive: ProactiveCapability = {
+    resolve: async ({ to, options }): Promise<ProactiveTarget> => {
+      if (options !== undefined && Object.keys(options).length > 0) return { ok: false, status: 422, problem: "invalid_options", reason: "Teams takes no channel options" };
+      const reference = to !== "" ? await this.store.reference(to) : undefined;
+      if (!reference) return { ok: false, status: 404, problem: "unknown_recipient", reason: "this user has never talked to the bot" };
+      // What parseActivity makes of the conversation's next activity: from.id, recipient.id.
+      return { ok: true, ref: { channel: TEAMS, conversationId: to, userId: reference.user.id, ...(reference.bot.id !== "" ? { botId: reference.bot.id } : {}) } };
+    },
+  };
+
   async deliver(ref: ConversationRef, effects: readonly VisibleEffect[], cause?: InboundEvent): Promise<void> {
     const ops = planEffects(effects);
     if (ops.length === 0) return;
@@ -201,7 +217,11 @@ export class TeamsChannel implements Channel<TeamsActivity> {
       await this.perform(turn.context, ref.conversationId, ops, turn.activity);
       return;
     }
+    const proactive = cause?.kind === "start" && cause.proactive !== undefined;
     const reference = await this.store.reference(ref.conversationId);
+    if (!reference && proactive) {
+      throw new ChannelError(TEAMS, "continueConversation", "no conversation reference is stored for this conversation (the user never talked to the bot, or it expired)", { retryable: false, recipient: "unknown_recipient" });
+    }
     if (!reference) {
       // Throwing would make the timeout sweeper retry this conversation forever.
       this.log.warn({ channel: TEAMS, conversation: ref.conversationId }, "no Teams conversation reference is known (none stored, or it expired); the messages were dropped");
@@ -212,6 +232,8 @@ export class TeamsChannel implements Channel<TeamsActivity> {
         this.perform(context, ref.conversationId, ops, undefined),
       );
     } catch (err) {
+      // A trigger's first message: the trigger records why (403: the bot was removed or blocked; 404: the conversation is gone).
+      if (proactive) throw recipientError(err);
       // Nothing redelivers a message the bot starts (a timeout's): a refusal that a retry cannot
       // change (403: the bot was removed; 404: the conversation is gone) is logged and dropped,
       // or the sweeper would try the conversation again every few seconds forever.
@@ -302,6 +324,14 @@ function referenceOf(activity: Activity): StoredReference {
     },
     ...(activity.locale !== undefined ? { locale: activity.locale } : {}),
   };
+}
+
+/** A refused first message as the trigger records it. */
+function recipientError(err: unknown): unknown {
+  if (!(err instanceof ChannelError) || err.retryable) return err;
+  const recipient = err.status === 403 ? "blocked" : err.status === 404 ? "unknown_recipient" : undefined;
+  if (recipient === undefined) return err;
+  return new ChannelError(TEAMS, err.operation, `the Bot Framework connector refused a first message to this conversation (${err.status})`, { ...(err.status !== undefined ? { status: err.status } : {}), retryable: false, recipient, cause: err });
 }
 
 function isSubmitFor(value: unknown, promptId: string): boolean {

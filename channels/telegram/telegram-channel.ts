@@ -6,6 +6,12 @@
  * Outgoing calls retry on 429 (`retry_after`) and 5xx through @grammyjs/auto-retry, per call, so a
  * rate-limited chat never holds up another one.
  *
+ * Proactive (the trigger API): `proactive.resolve` takes a chat id; the first message of such a
+ * dialogue goes out on a second Api client whose auto-retry waits out only a short retry_after
+ * (PROACTIVE_MAX_DELAY_SECONDS) and no 5xx or network error, so a 429 surfaces as a retryable
+ * ChannelError with `retryAfterMs` and the trigger's outbox paces the sends instead of a request
+ * sleeping; a chat that blocked the bot or does not exist is a ChannelError with `recipient`.
+ *
  * @example
  * const telegram = new TelegramChannel({ token, mode: "webhook" });
  * await telegram.start((event) => runtime.handle(event)); // getMe; in polling mode also starts the runner
@@ -13,17 +19,18 @@
  */
 import { autoRetry } from "@grammyjs/auto-retry";
 import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
-import { Bot, GrammyError, type Context } from "grammy";
+import { Api, Bot, GrammyError, type Context } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import type { ChannelLimits } from "../../engine/catalog.ts";
 import { ChannelError, ConfigError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
-import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
+import type { Channel, EventHandler, ParseResult, ProactiveCapability, VisibleEffect } from "../port.ts";
 import { decodeCallbackData } from "./callback-data.ts";
 import { isPermanent, statusOf, unwrap } from "./errors.ts";
 import { parseUpdate, TELEGRAM, type ParseOptions } from "./inbound.ts";
 import { PromptMessages } from "./prompt-messages.ts";
+import { proactiveSendError, resolveChat } from "./proactive.ts";
 import type { ChannelStorage } from "../storage/channel-storage.ts";
 import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
 import { DEFAULT_TELEGRAM_API_ROOT } from "./telegram-config.ts";
@@ -33,7 +40,8 @@ import { retry } from "../retry.ts";
 
 export { TELEGRAM } from "./inbound.ts";
 
-
+/** Longest retry_after a proactive first message waits out in its request; longer ones go back to the caller's pacing. */
+export const PROACTIVE_MAX_DELAY_SECONDS = 2;
 
 /** Inline keyboards take up to 100 buttons; labels longer than this are cut off on phones. */
 export const TELEGRAM_LIMITS: ChannelLimits = { channel: TELEGRAM, maxLabelLength: 64, maxButtons: 100, maxTextLength: 4096 };
@@ -82,6 +90,8 @@ export class TelegramChannel implements Channel<Update> {
   readonly limits = TELEGRAM_LIMITS;
   readonly mode: "webhook" | "polling";
   private readonly bot: Bot;
+  /** The same bot, for first messages nobody asked for: no long waits inside the request. */
+  private readonly proactiveApi: Api;
   private readonly log: Logger;
   private readonly prompts: PromptMessages;
   // The tap behind each event (by identity), for `deliver`: answer its query, edit its message.
@@ -105,6 +115,8 @@ export class TelegramChannel implements Channel<Update> {
     if (options.fetch !== undefined) (client as { fetch?: unknown }).fetch = options.fetch;
     this.bot = new Bot(options.token, { client, ...(options.botInfo ? { botInfo: options.botInfo } : {}) });
     this.bot.api.config.use(autoRetry({ maxRetryAttempts: options.maxRetryAttempts ?? 4, maxDelaySeconds: options.maxRetryDelaySeconds ?? 30 }));
+    this.proactiveApi = new Api(options.token, client);
+    this.proactiveApi.config.use(autoRetry({ maxRetryAttempts: 1, maxDelaySeconds: PROACTIVE_MAX_DELAY_SECONDS, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
     // The token's numeric prefix is the bot's user id (public): conversations are kept per bot.
     const botId = /^([0-9]+):/.exec(options.token)?.[1];
     this.parseOptions = { ...(botId ? { botId } : {}), ...(options.scenarioId ? { scenarioId: options.scenarioId } : {}) };
@@ -147,6 +159,11 @@ export class TelegramChannel implements Channel<Update> {
   parseInbound(input: Update): ParseResult {
     return parseUpdate(input, this.parseOptions);
   }
+
+  /** `to` is a chat id; the ref is the one that chat's answers produce (see proactive.ts). */
+  readonly proactive: ProactiveCapability = {
+    resolve: async (request) => resolveChat(request, this.parseOptions.botId),
+  };
 
   /**
    * Processes one webhook Update through grammY; resolves once its events are saved. Rejects when
@@ -204,12 +221,14 @@ export class TelegramChannel implements Channel<Update> {
     const chatId = ref.conversationId;
     const current = cause ? this.turns.get(cause) : undefined;
     const turn = current && current.chatId === chatId ? current : undefined;
+    // A trigger's first message: failures go back to the trigger (recipient, retry_after), never swallowed.
+    const proactive = cause?.kind === "start" && cause.proactive !== undefined;
     // The client shows a spinner on the tapped button until the query is answered: answer first.
     if (turn && !turn.answered) await this.answer(turn, noticeFor(effects));
     for (const e of effects) {
       switch (e.type) {
         case "send":
-          await this.send(chatId, e.message);
+          await this.send(chatId, e.message, proactive);
           break;
         case "close":
           await this.closeKeyboard(chatId, e.promptId, e.answer?.label, turn);
@@ -221,15 +240,17 @@ export class TelegramChannel implements Channel<Update> {
     }
   }
 
-  private async send(chatId: string, message: { text: string } & Parameters<typeof inlineKeyboard>[0]): Promise<void> {
+  private async send(chatId: string, message: { text: string } & Parameters<typeof inlineKeyboard>[0], proactive = false): Promise<void> {
     const keyboard = inlineKeyboard(message);
+    const api = proactive ? this.proactiveApi : this.bot.api;
     try {
       // Plain text, no parse_mode: nothing in a scenario's text can break the message.
-      const sent = await this.bot.api.sendMessage(toChatId(chatId), telegramText(message.text), keyboard ? { reply_markup: keyboard } : {});
+      const sent = await api.sendMessage(toChatId(chatId), telegramText(message.text), keyboard ? { reply_markup: keyboard } : {});
       if (keyboard && message.promptId !== undefined) {
         await this.prompts.remember(chatId, { promptId: message.promptId, messageId: sent.message_id, freeText: message.expectsText === true });
       }
     } catch (err) {
+      if (proactive) throw proactiveSendError(err);
       // A chat that blocked the bot or no longer exists will not become reachable by redelivery.
       if (!isPermanent(err)) throw new ChannelError(TELEGRAM, "sendMessage", errorSummary(err).message, { ...statusOf(err), retryable: true, cause: err });
       this.log.warn({ channel: TELEGRAM, conversation: chatId, err: errorSummary(err) }, "telegram refused a message to this chat; it was not sent");

@@ -18,7 +18,7 @@ export const webchatModule = defineChannel<Record<string, never>>({
     const announcer = deps.redis ? new RedisFrameAnnouncer(deps.redis, { channel: `${deps.keyPrefix}appended` }) : undefined;
     const made = new StoredWebchatHistory(deps.storage.scope("history:"), announcer ? { announcer } : {});
     const history = seams.wrapHistory ? seams.wrapHistory(made) : made;
-    const channel = new WebchatChannel({ logger: deps.logger, history, issued: deps.storage.scope("issued:"), ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}) });
+    const channel = new WebchatChannel({ logger: deps.logger, history, issued: deps.storage.scope("issued:"), sessions: deps.storage.scope("open:"), ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}) });
     return {
       channel,
       routes: (app, context) => webchatRoutes(app, { channel, logger: context.logger }),

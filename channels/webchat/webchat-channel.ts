@@ -6,14 +6,20 @@
  *
  * With a shared history (production: announced over Redis pub/sub), frames another web process
  * delivers reach this process's sockets too, numbered so that none is missed or sent twice.
+ *
+ * Proactive (the trigger API): `to` is a conversation id this server issued, and it resolves only
+ * while a tab has it open: a socket on this process, or on another one (each process marks the
+ * conversations it holds sockets of in ChannelStorage, `open:<id>`, refreshed while they stay
+ * open). The first message then goes out like any server push: into the history, to the sockets.
  */
 import { DEFAULT_CHANNEL_TTL_MS, type ChannelStorage } from "../storage/channel-storage.ts";
 import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
 import { randomBytes } from "node:crypto";
 import type { ChannelLimits } from "../../engine/catalog.ts";
+import { errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
-import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
+import type { Channel, EventHandler, ParseResult, ProactiveCapability, ProactiveTarget, VisibleEffect } from "../port.ts";
 import { StoredWebchatHistory, type HistoryEntry, type WebchatHistory } from "./history.ts";
 import { parseClientFrame, type ClientFrame, type ServerFrame } from "./protocol.ts";
 import { renderEffects } from "./render.ts";
@@ -44,7 +50,14 @@ export interface WebchatOptions {
   scenarioId?: string;
   /** Where the ids this server issued are kept (Redis in production, so any web process can resume them); default memory. */
   issued?: ChannelStorage;
+  /** Where each process marks the conversations it has open sockets of (the trigger API asks); default memory. */
+  sessions?: ChannelStorage;
+  /** How often this process re-marks its open conversations (default 60 s); a mark lives 2.5 times as long. */
+  sessionRefreshMs?: number;
 }
+
+/** A conversation id as the server issues them (protocol.ts checks a hello's the same way). */
+const CONVERSATION_ID = /^[A-Za-z0-9_-]{24}$/;
 
 /** Buttons wrap on a page, so the limits only keep a keyboard usable on a phone. */
 export const WEBCHAT_LIMITS: ChannelLimits = { channel: WEBCHAT, maxLabelLength: 64, maxButtons: 24, maxTextLength: 4096 };
@@ -61,12 +74,17 @@ export class WebchatChannel implements Channel<WebchatInbound> {
   private readonly log: Logger;
   private readonly scenarioId: string | undefined;
   private readonly issued: ChannelStorage;
+  private readonly sessions: ChannelStorage;
+  private readonly sessionRefreshMs: number;
+  private refresher: ReturnType<typeof setInterval> | undefined;
   private closing = false;
   private handler: EventHandler | undefined;
 
   constructor(options: WebchatOptions = {}) {
     this.log = options.logger ?? silentLogger;
     this.issued = options.issued ?? new MemoryChannelStorage();
+    this.sessions = options.sessions ?? new MemoryChannelStorage();
+    this.sessionRefreshMs = options.sessionRefreshMs ?? 60_000;
     this.history = options.history ?? new StoredWebchatHistory(new MemoryChannelStorage());
     this.scenarioId = options.scenarioId;
   }
@@ -129,6 +147,10 @@ export class WebchatChannel implements Channel<WebchatInbound> {
    */
   async start(handle: EventHandler): Promise<void> {
     this.handler = handle;
+    this.refresher = setInterval(() => {
+      for (const id of this.sinks.keys()) this.markOpen(id);
+    }, this.sessionRefreshMs);
+    this.refresher.unref();
     await this.history.subscribe((conversationId, entries) => {
       if (this.sinks.has(conversationId)) void this.turn(conversationId, () => this.send(conversationId, entries)).catch(() => {});
     });
@@ -139,6 +161,17 @@ export class WebchatChannel implements Channel<WebchatInbound> {
     if (!this.handler) return Promise.reject(new Error("WebchatChannel.start(handle) must be called before frames arrive"));
     return this.handler(event);
   }
+
+  /** `to` is a conversation id this server issued; ok while a tab has it open (here or on another web process). */
+  readonly proactive: ProactiveCapability = {
+    resolve: async ({ to, options }): Promise<ProactiveTarget> => {
+      if (options !== undefined && Object.keys(options).length > 0) return { ok: false, status: 422, problem: "invalid_options", reason: "the web chat takes no channel options" };
+      const open = CONVERSATION_ID.test(to) && (this.sinks.has(to) || (await this.sessions.get(to)) !== undefined);
+      if (!open) return { ok: false, status: 404, problem: "unknown_recipient", reason: "this visitor has no open web chat session" };
+      // toEvent's ref: the conversation is the visitor.
+      return { ok: true, ref: { channel: WEBCHAT, conversationId: to, userId: to } };
+    },
+  };
 
   async deliver(ref: ConversationRef, effects: readonly VisibleEffect[]): Promise<void> {
     const frames = renderEffects(effects);
@@ -159,13 +192,25 @@ export class WebchatChannel implements Channel<WebchatInbound> {
       let set = this.sinks.get(conversationId);
       if (!set) this.sinks.set(conversationId, (set = new Map()));
       set.set(sink, entries?.at(-1)?.seq ?? 0);
+      this.markOpen(conversationId);
     });
   }
 
   detach(conversationId: string, sink: FrameSink): void {
     const set = this.sinks.get(conversationId);
     set?.delete(sink);
-    if (set?.size === 0) this.sinks.delete(conversationId);
+    if (set?.size === 0) {
+      this.sinks.delete(conversationId);
+      // Another process's socket on it re-marks it within sessionRefreshMs.
+      void this.sessions.delete(conversationId).catch(() => {});
+    }
+  }
+
+  /** Marks `conversationId` open for the trigger API; best effort (a lost mark only makes a trigger find no session). */
+  private markOpen(conversationId: string): void {
+    void this.sessions.set(conversationId, 1, this.sessionRefreshMs * 2.5).catch((err: unknown) => {
+      this.log.debug({ channel: WEBCHAT, err: errorSummary(err) }, "web chat could not mark a conversation open");
+    });
   }
 
   /**
@@ -197,9 +242,11 @@ export class WebchatChannel implements Channel<WebchatInbound> {
   /** Stops taking frames, waits for the ones being processed, then closes every socket (1012: come back soon). */
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.refresher);
     await this.inflight.drain();
     let sockets = 0;
-    for (const set of this.sinks.values()) {
+    for (const [id, set] of this.sinks) {
+      void this.sessions.delete(id).catch(() => {});
       for (const sink of set.keys()) {
         sink.close(1012, "server restarting");
         sockets++;

@@ -40,6 +40,7 @@ export async function loadWhatsappWebClientFactory(config: WhatsappWebConfig): P
         const sent = await client.sendMessage(chatId, body);
         return { id: sent.id };
       },
+      isRegisteredUser: (id) => client.isRegisteredUser(id),
       on(event, listener) {
         // The Client is an EventEmitter; its typed overloads do not take a union of event names.
         (client as EventEmitter).on(event, listener as (...args: unknown[]) => void);

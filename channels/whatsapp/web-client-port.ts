@@ -78,6 +78,8 @@ export interface WebClientPort {
   destroy(): Promise<void>;
   /** Sends text or a poll to a chat; resolves with the sent message's id. */
   sendMessage(chatId: string, content: string | PollContent): Promise<{ id: WebMessageId }>;
+  /** Whether `id` (`<number>@c.us`) is a WhatsApp account (whatsapp-web.js `Client.isRegisteredUser`); asked before a trigger's first message. */
+  isRegisteredUser(id: string): Promise<boolean>;
   on<E extends keyof WebClientEvents>(event: E, listener: WebClientEvents[E]): unknown;
 }
 

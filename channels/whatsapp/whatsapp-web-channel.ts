@@ -8,11 +8,16 @@
  * process failed to save, so a failed `handle` is retried a few times here before it is logged
  * as lost. Which prompt a poll stands for is kept in ChannelStorage (Redis in production), so a
  * vote maps to its prompt whichever client instance hears it, and after a restart.
+ *
+ * Proactive (the trigger API): `to` is `<number>@c.us`; it resolves only while the client is
+ * logged in (else 422 not_allowed) and when the client says the number is on WhatsApp (else 404).
+ * The first message is sent like any other; a client not logged in by then is a retryable
+ * ChannelError, so the trigger's outbox tries again later.
  */
-import { errorSummary } from "../../engine/errors.ts";
+import { ChannelError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
-import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../port.ts";
+import type { Channel, EventHandler, ParseResult, ProactiveCapability, ProactiveTarget, VisibleEffect } from "../port.ts";
 import { renderEffects, WHATSAPP_WEB, WHATSAPP_WEB_LIMITS } from "./render.ts";
 import type { WebClientFactory, WebClientPort, WebMessage, WebPollVote } from "./web-client-port.ts";
 import { InFlight } from "../in-flight.ts";
@@ -50,6 +55,9 @@ export interface WhatsappWebOptions {
 
 /** Message types that carry an answer (text) or at least stand for one (media: no answer). */
 const MEDIA_TYPES = new Set(["image", "video", "audio", "ptt", "document", "sticker", "location", "vcard", "multi_vcard"]);
+/** A direct chat's id: the number in international format without `+`, then `@c.us`. */
+const CHAT_ID = /^[1-9][0-9]{6,14}@c\.us$/;
+
 /** Which prompt a poll stands for, as kept in ChannelStorage under the poll message's id. */
 export interface PollRef {
   conversationId: string;
@@ -95,13 +103,36 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
     return typeof event === "string" ? { ok: false, reason: event } : { ok: true, events: [event] };
   }
 
-  async deliver(ref: ConversationRef, effects: readonly VisibleEffect[]): Promise<void> {
+  /** `to` is `<number>@c.us`; the ref is the one that chat's messages produce (conversation and user: the chat id). */
+  readonly proactive: ProactiveCapability = {
+    resolve: async ({ to, options }): Promise<ProactiveTarget> => {
+      if (!CHAT_ID.test(to)) return { ok: false, status: 422, problem: "unknown_recipient", reason: "`to` is not a WhatsApp chat id: the number in international format without +, then @c.us (380501234567@c.us)" };
+      if (options !== undefined && Object.keys(options).length > 0) return { ok: false, status: 422, problem: "invalid_options", reason: "WhatsApp Web takes no channel options" };
+      const client = this.client;
+      if (!client || this.state !== "ready") {
+        return { ok: false, status: 422, problem: "not_allowed", reason: `WhatsApp Web is not logged in (state ${this.state}): scan the QR at GET /ops/whatsapp/qr, then try again` };
+      }
+      let registered: boolean;
+      try {
+        registered = await client.isRegisteredUser(to);
+      } catch (err) {
+        throw new ChannelError(WHATSAPP_WEB, "isRegisteredUser", errorSummary(err).message, { retryable: true, cause: err });
+      }
+      if (!registered) return { ok: false, status: 404, problem: "unknown_recipient", reason: "this number is not on WhatsApp" };
+      return { ok: true, ref: { channel: WHATSAPP_WEB, conversationId: to, userId: to } };
+    },
+  };
+
+  async deliver(ref: ConversationRef, effects: readonly VisibleEffect[], cause?: InboundEvent): Promise<void> {
     const out = renderEffects(effects, { polls: this.o.polls === true });
     if (out.length === 0) return;
     const chatId = ref.conversationId;
     await this.turn(chatId, async () => {
       const client = this.client;
       if (!client || this.state !== "ready") {
+        if (cause?.kind === "start" && cause.proactive !== undefined) {
+          throw new ChannelError(WHATSAPP_WEB, "sendMessage", `WhatsApp Web is not logged in (state ${this.state}); a trigger's first message waits for the login`, { retryable: true });
+        }
         throw new Error(`WhatsApp Web is not logged in (state ${this.state}); the message to a conversation could not be sent. Scan the QR (GET /ops/whatsapp/qr)`);
       }
       for (const m of out) {

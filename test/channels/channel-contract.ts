@@ -9,7 +9,11 @@
  * - a typed answer to a keyboard another process sent closes that keyboard (Redis);
  * - a `deliver` that throws gives a non-2xx (webhooks) or a bounded retry (clients);
  * - `close()` refuses new input and drains the work in flight;
- * - the logs hold no secret and no comment text.
+ * - the logs hold no secret and no comment text;
+ * - proactive delivery (the trigger API), for every channel with `proactive`: a trigger's start
+ *   (with `proactive` and `variables`) sends the first question unprompted, the user's answer in
+ *   the messenger's real payload completes the survey, stored once (on another process too, Redis);
+ *   a recipient the channel cannot reach resolves to a 404 / 422 with a reason.
  *
  * Each "process" is what `botflow serve` wires for one channel, from the channel's module in
  * channels/index.ts: the module's `create`, a Runtime with ChannelDelivery, the in-process survey
@@ -34,6 +38,7 @@ import type { ChannelStorage } from "../../channels/storage/channel-storage.ts";
 import { MemoryChannelStorage } from "../../channels/storage/memory-channel-storage.ts";
 import { RedisChannelStorage } from "../../channels/storage/redis-channel-storage.ts";
 import type { StateStore } from "../../engine/ports.ts";
+import type { InboundEvent } from "../../engine/types.ts";
 import { ScenarioRegistry } from "../../engine/registry.ts";
 import { Runtime } from "../../engine/runtime.ts";
 import { MemoryStateStore } from "../../engine/state/memory-store.ts";
@@ -79,6 +84,8 @@ export interface ContractProcess {
   gate: Gate;
   /** Every log line so far (JSON). */
   logs: string[];
+  /** Hands `event` to this process's runtime directly, as the trigger API does (not through the gate). */
+  trigger(event: InboundEvent): Promise<{ status: "processed" | "duplicate" }>;
   /** The channel's close(): refuses new input, drains. */
   closeChannel(): Promise<void>;
   /** Closes everything (the channel if still open, the server, the queue). */
@@ -139,6 +146,16 @@ export interface ChannelDriver {
   sendAttempts(): number;
   /** Waits until `done()` holds (client channels work in the background). */
   settle(done: () => boolean, what: string): Promise<void>;
+  /** Present exactly when the channel has `proactive` (the trigger API); the suite checks it. */
+  readonly proactive?: ProactiveDriver;
+}
+
+/** How a driver prepares recipients of first messages nobody asked for. */
+export interface ProactiveDriver {
+  /** A recipient the channel can reach unprompted, prepared as the messenger requires (Teams: the bot installed; web chat: a tab open on `p`); returns the `to`, which is also the driver's user. */
+  recipient(p: ContractProcess): Promise<string>;
+  /** A `to` the channel must refuse: malformed, or a recipient it has never known. */
+  unknown(p: ContractProcess): Promise<string>;
 }
 
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -219,6 +236,7 @@ export async function startProcess(driver: ChannelDriver, backing: Backing, stor
     n,
     url: `http://127.0.0.1:${port}`,
     channel: instance.channel,
+    trigger: async (event) => ({ status: (await runtime.handle(event)).status }),
     gate,
     logs,
     closeChannel,
@@ -402,5 +420,77 @@ export function channelContract(makeDriver: () => ChannelDriver): void {
       expect(p.gate.arrived).toBe(1);
       expect(driver.texts(second)).toEqual([]);
     });
+
+    // Proactive delivery: only channels that have it (the capability, not a skipped test). A
+    // channel whose driver has no proactive part yet (WhatsApp Cloud: its owner extends it) is left out.
+    const proactive = driver.proactive;
+    if (proactive) {
+      it("has the proactive capability its driver drives", async () => {
+        const p = await open();
+        expect(p.channel.proactive).toBeDefined();
+      });
+
+      /** The trigger API's part: resolve `to`, then start the scenario with the trigger's variables. */
+      const fire = async (p: ContractProcess, to: string) => {
+        const target = await (p.channel.proactive as NonNullable<Channel["proactive"]>).resolve({ to });
+        if (!target.ok) throw new Error(`${driver.module.name} refused a recipient it should reach: ${target.status} ${target.reason}`);
+        const triggerId = randomUUID();
+        const event: InboundEvent = {
+          ...target.ref,
+          kind: "start",
+          scenarioId: "csat",
+          variables: { agent: "Olena", ticket: "T-1042" },
+          dedupeKey: `trigger:${triggerId}`,
+          proactive: { triggerId },
+        };
+        expect(target.ref.channel).toBe(driver.module.name);
+        expect(target.ref.conversationId).toBe(to);
+        expect(await p.trigger(event)).toEqual({ status: "processed" });
+        // The trigger's retry of the same start is deduplicated: nothing is sent twice.
+        expect(await p.trigger({ ...event })).toEqual({ status: "duplicate" });
+      };
+
+      it("sends a trigger's first question unprompted, and the user's answer completes the survey, stored once", async () => {
+        const p = await open();
+        const user = await proactive.recipient(p);
+        const before = driver.texts(user).length;
+        await fire(p, user);
+        await driver.settle(() => driver.texts(user).length === before + 1, "the trigger's rating question");
+        expect(driver.texts(user)[before]).toMatch(/rate/i);
+        expect(await driver.tapRating(p, user, "5")).toBe(200);
+        await driver.settle(() => driver.texts(user).length >= before + 2, "the comment question");
+        if (driver.editsKeyboards) await driver.settle(() => driver.ratingClosed(user), "the trigger's rating keyboard closed");
+        expect(await driver.type(p, user, COMMENT)).toBe(200);
+        await expect.poll(async () => (await surveysOf(store, user)).map((r) => r.completed), { timeout: 10_000 }).toEqual([true]);
+        expect((await surveysOf(store, user))[0]).toMatchObject({ scenarioId: "csat", channel: driver.module.name, score: 5, comment: COMMENT, completed: true });
+        expect(p.logs.join("\n")).not.toContain(COMMENT);
+      });
+
+      it("resolves a recipient it cannot reach to a 404 or 422 with a reason", async () => {
+        const p = await open();
+        const target = await (p.channel.proactive as NonNullable<Channel["proactive"]>).resolve({ to: await proactive.unknown(p) });
+        expect(target.ok).toBe(false);
+        if (target.ok) return;
+        expect([404, 422]).toContain(target.status);
+        expect(target.problem).toMatch(/^(unknown_recipient|blocked|not_allowed|window_closed|invalid_options)$/);
+        expect(target.reason.length).toBeGreaterThan(10);
+      });
+
+      if (backingName === "redis") it("fires a trigger on one process for a recipient another process knows, and takes the answer there", async () => {
+        const a = await open(0);
+        const b = await open(1);
+        const user = await proactive.recipient(a);
+        if (driver.kind === "background") await driver.newUser(b); // B's client logged in too
+        const before = driver.texts(user).length;
+        await fire(b, user);
+        await driver.settle(() => driver.texts(user).length === before + 1, "B's rating question");
+        expect(await driver.tapRating(a, user, "2")).toBe(200);
+        await driver.settle(() => driver.texts(user).length >= before + 2, "the comment question from A");
+        if (driver.editsKeyboards) await driver.settle(() => driver.ratingClosed(user), "B's rating keyboard closed by A");
+        expect(await driver.type(a, user, COMMENT)).toBe(200);
+        await expect.poll(async () => (await surveysOf(store, user)).map((r) => r.completed), { timeout: 10_000 }).toEqual([true]);
+        expect((await surveysOf(store, user))[0]).toMatchObject({ score: 2, comment: COMMENT });
+      });
+    }
   });
 }

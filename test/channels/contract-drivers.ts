@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Update } from "grammy/types";
+import { expect } from "vitest";
 import { teamsModule } from "../../channels/teams/module.ts";
 import { telegramModule } from "../../channels/telegram/module.ts";
 import { webchatModule } from "../../channels/webchat/module.ts";
@@ -91,6 +92,11 @@ export function telegramDriver(): ChannelDriver {
     stopFailing: () => void api.failures.delete("sendMessage"),
     sendAttempts: () => api.calls.filter((c) => c.method === "sendMessage").length,
     settle: waitUntil,
+    proactive: {
+      // A private chat: its id is what the trigger names (the user pressed Start once, long ago).
+      recipient: async () => String(newChat()),
+      unknown: async () => "@not_a_chat_id",
+    },
   };
 }
 
@@ -134,6 +140,15 @@ export function teamsDriver(): ChannelDriver {
     stopFailing: () => void connector.failures.splice(0),
     sendAttempts: () => connector.calls.length,
     settle: waitUntil,
+    proactive: {
+      // The user installed the bot (conversationUpdate with the bot among membersAdded) and never wrote.
+      async recipient(p) {
+        const conversation = newConversationId();
+        expect(await post(p, conversation, activity("conversation-update-bot-added", conversation, connector.url))).toBe(200);
+        return conversation;
+      },
+      unknown: async () => newConversationId(),
+    },
   };
 }
 
@@ -223,6 +238,10 @@ export function whatsappWebDriver(): ChannelDriver {
     return c;
   };
   const wired = new WeakSet<FakeWebClient>();
+  const newUser = async (p: ContractProcess): Promise<string> => {
+    clientOf(p);
+    return `38050${Math.floor(Math.random() * 1e7).toString().padStart(7, "0")}@c.us`;
+  };
   const sentTo = (user: string): SentMessage[] => factories.flatMap((f) => f.clients.flatMap((c) => c.sent)).filter((s) => s.chatId === user);
   /** Fires an event on the process's client, keeping the very object emitted so a redelivery is the same one. */
   const emit = async (p: ContractProcess, user: string, event: "message" | "vote_update", fire: (c: FakeWebClient) => void): Promise<number> => {
@@ -240,10 +259,7 @@ export function whatsappWebDriver(): ChannelDriver {
     async teardown() {},
     env: () => ({ WHATSAPP_WEB_ENABLED: "1", WHATSAPP_WEB_POLLS: "true" }),
     seams: (n) => ({ createClient: (factories[n] as ReturnType<typeof fakeFactory>).create, sleep: async () => {} }),
-    async newUser(p) {
-      clientOf(p);
-      return `38050${Math.floor(Math.random() * 1e7).toString().padStart(7, "0")}@c.us`;
-    },
+    newUser,
     start: (p, user) => emit(p, user, "message", (c) => c.text(user, "Hello")),
     tapRating(p, user, label) {
       // The poll may have been sent by the other process's client: the vote still names it.
@@ -269,6 +285,15 @@ export function whatsappWebDriver(): ChannelDriver {
     stopFailing: () => void (failing = 0),
     sendAttempts: () => attempts,
     settle: waitUntil,
+    proactive: {
+      // The client logged in; the number is on WhatsApp (the fake says so of every number not marked otherwise).
+      recipient: (p) => newUser(p),
+      async unknown(p) {
+        const number = await newUser(p);
+        for (const f of factories) for (const c of f.clients) c.unregistered.add(number);
+        return number;
+      },
+    },
   };
 }
 
@@ -306,6 +331,16 @@ export function webchatDriver(): ChannelDriver {
     return answer.code === "shutting_down" || answer.code === "busy" ? 503 : 500;
   };
   const id = () => `f${++frameSeq}-${randomUUID().slice(0, 8)}`;
+  const newUser = async (p: ContractProcess): Promise<string> => {
+    const client = await ChatClient.connect(p.url);
+    const s = { p, client, frames: [] as Frame[] };
+    pump(s);
+    client.send({ type: "hello" });
+    await waitUntil(() => s.frames.some((f) => f.type === "hello"), "the hello answer");
+    const user = (s.frames.find((f) => f.type === "hello") as Frame).conversationId as string;
+    sockets.set(user, [s]);
+    return user;
+  };
   return {
     module: webchatModule,
     kind: "answers",
@@ -333,16 +368,7 @@ export function webchatDriver(): ChannelDriver {
         },
       }),
     }),
-    async newUser(p) {
-      const client = await ChatClient.connect(p.url);
-      const s = { p, client, frames: [] as Frame[] };
-      pump(s);
-      client.send({ type: "hello" });
-      await waitUntil(() => s.frames.some((f) => f.type === "hello"), "the hello answer");
-      const user = (s.frames.find((f) => f.type === "hello") as Frame).conversationId as string;
-      sockets.set(user, [s]);
-      return user;
-    },
+    newUser,
     start: (p, user) => sendFrame(p, user, { type: "start", id: id() }),
     tapRating(p, user, label) {
       const rating = primary(user)?.frames.find((f) => f.type === "message" && f.promptId === "p1") as (Frame & { buttons?: { label: string; index: number }[] }) | undefined;
@@ -363,6 +389,12 @@ export function webchatDriver(): ChannelDriver {
     stopFailing: () => void (failing = 0),
     sendAttempts: () => appends,
     settle: waitUntil,
+    proactive: {
+      // A visitor with the chat open (a socket on `p`) who has not started anything.
+      recipient: (p) => newUser(p),
+      // An id of the right shape that no tab has open.
+      unknown: async () => randomUUID().replace(/-/g, "").slice(0, 24),
+    },
   };
 }
 
@@ -403,5 +435,13 @@ export function fakeDriver(): ChannelDriver {
     stopFailing: () => void (messenger.failures = 0),
     sendAttempts: () => messenger.attempts,
     settle: waitUntil,
+    proactive: {
+      async recipient() {
+        const user = `fake-${randomUUID()}`;
+        messenger.users.add(user);
+        return user;
+      },
+      unknown: async () => `fake-${randomUUID()}`,
+    },
   };
 }

@@ -2,13 +2,14 @@
  * A fake channel for the contract suite: the smallest thing that implements the Channel port the
  * way a real one must — a module with parseConfig and create, inbound through the started
  * handler with a webhook-like answer, keyboards remembered in ChannelStorage and closed in place,
- * in-flight work drained on close. It is also the template for a new channel (channels/README.md).
+ * in-flight work drained on close, and proactive delivery (a user the messenger knows resolves, one it
+ * does not is a 404). It is also the template for a new channel (channels/README.md).
  */
 import { errorSummary, isRetryLater } from "../../engine/errors.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
 import { InFlight } from "../../channels/in-flight.ts";
 import { defineChannel } from "../../channels/module.ts";
-import type { Channel, EventHandler, ParseResult, VisibleEffect } from "../../channels/port.ts";
+import type { Channel, EventHandler, ParseResult, ProactiveCapability, VisibleEffect } from "../../channels/port.ts";
 import type { ChannelStorage } from "../../channels/storage/channel-storage.ts";
 import type { Logger } from "../../engine/ports.ts";
 
@@ -25,6 +26,8 @@ export class FakeMessenger {
   readonly shown = new Map<string, FakeShown[]>();
   attempts = 0;
   failures = 0;
+  /** Users who have the fake messenger and can be written to first (the trigger API's recipients). */
+  readonly users = new Set<string>();
   private nextId = 1;
 
   show(user: string, item: FakeShown | Omit<Extract<FakeShown, { kind: "message" }>, "id">): number {
@@ -79,6 +82,14 @@ export class FakeChannel implements Channel<FakePayload> {
   async start(handle: EventHandler): Promise<void> {
     this.handler = handle;
   }
+
+  /** `to` is a user of the fake messenger; the ref is the one that user's payloads produce (parseFakePayload). */
+  readonly proactive: ProactiveCapability = {
+    resolve: async ({ to }) =>
+      this.messenger.users.has(to)
+        ? { ok: true, ref: { channel: FAKE, conversationId: to, userId: to } }
+        : { ok: false, status: 404, problem: "unknown_recipient", reason: "the fake messenger has no such user" },
+  };
 
   /** What a webhook would answer: 200 once saved, 503 closing or busy, 500 otherwise. */
   async receive(payload: FakePayload): Promise<number> {

@@ -214,6 +214,34 @@ describe("WebchatChannel", () => {
     expect(sink.frames.map((f) => (f.type === "message" ? f.text : f.type))).toEqual(["one (here)", "two (there)", "three (there)"]);
   });
 
+  it("resolves a trigger's visitor only while a tab has the conversation open, here or on another process", async () => {
+    const sessions = new MemoryChannelStorage();
+    const history = new StoredWebchatHistory(new MemoryChannelStorage());
+    const a = new WebchatChannel({ history, sessions });
+    const b = new WebchatChannel({ history, sessions });
+    await a.start(async () => ({ status: "processed" }));
+    await b.start(async () => ({ status: "processed" }));
+    const { conversationId } = await a.openConversation(undefined);
+    const noSession = { ok: false, status: 404, problem: "unknown_recipient", reason: "this visitor has no open web chat session" };
+    expect(await a.proactive.resolve({ to: conversationId })).toEqual(noSession);
+    const sink = new Sink();
+    await a.attach(conversationId, sink, () => {});
+    await new Promise((r) => setImmediate(r)); // the mark is written in the background
+    const ref = { channel: "webchat", conversationId, userId: conversationId };
+    expect(await a.proactive.resolve({ to: conversationId })).toEqual({ ok: true, ref });
+    expect(await b.proactive.resolve({ to: conversationId })).toEqual({ ok: true, ref });
+    // The first message is a server push like any other: it reaches the open tab.
+    await a.deliver(ref, [{ type: "send", message: { text: "Please rate us" } }]);
+    expect(sink.frames).toEqual([{ type: "message", text: "Please rate us" }]);
+    a.detach(conversationId, sink);
+    await new Promise((r) => setImmediate(r));
+    expect(await a.proactive.resolve({ to: conversationId })).toEqual(noSession);
+    expect(await b.proactive.resolve({ to: conversationId })).toEqual(noSession);
+    expect(await a.proactive.resolve({ to: "not a conversation id" })).toEqual(noSession);
+    await a.close();
+    await b.close();
+  });
+
   it("makes conversation ids of 144 random bits", () => {
     const channel = new WebchatChannel();
     const ids = Array.from({ length: 100 }, () => channel.newConversationId());

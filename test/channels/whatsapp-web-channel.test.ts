@@ -162,6 +162,44 @@ describe("WhatsappWebChannel events", () => {
   });
 });
 
+describe("WhatsappWebChannel proactive delivery", () => {
+  it("resolves a registered number only while logged in, with the ref the number's messages produce", async () => {
+    const s = setup();
+    await s.start();
+    expect(await s.channel.proactive.resolve({ to: CHAT })).toMatchObject({ ok: false, status: 422, problem: "not_allowed", reason: expect.stringMatching(/not logged in \(state starting\).*QR/) });
+    const client = s.factory.clients[0] as FakeWebClient;
+    client.emit("ready");
+    const target = await s.channel.proactive.resolve({ to: CHAT });
+    expect(target).toEqual({ ok: true, ref: { channel: "whatsapp", conversationId: CHAT, userId: CHAT } });
+    client.text(CHAT, "4");
+    await vi.waitFor(() => expect(s.events).toHaveLength(1));
+    expect(s.events[0]).toMatchObject({ channel: "whatsapp", conversationId: CHAT, userId: CHAT });
+    expect(s.events[0]?.botId).toBeUndefined();
+    client.unregistered.add("380509999999@c.us");
+    expect(await s.channel.proactive.resolve({ to: "380509999999@c.us" })).toEqual({ ok: false, status: 404, problem: "unknown_recipient", reason: "this number is not on WhatsApp" });
+  });
+
+  it("refuses what is not <number>@c.us with a 422 before asking the client", async () => {
+    const s = setup();
+    await s.start();
+    const client = s.factory.clients[0] as FakeWebClient;
+    client.emit("ready");
+    const asked = vi.spyOn(client, "isRegisteredUser");
+    for (const to of ["380501234567", "+380501234567@c.us", "380501234567@g.us", "12@c.us", "status@broadcast", ""]) {
+      expect(await s.channel.proactive.resolve({ to })).toMatchObject({ ok: false, status: 422, problem: "unknown_recipient" });
+    }
+    expect(asked).not.toHaveBeenCalled();
+  });
+
+  it("makes a trigger's first message while logged out a retryable ChannelError", async () => {
+    const s = setup();
+    await s.start();
+    const ref = { channel: "whatsapp", conversationId: CHAT, userId: CHAT };
+    const cause: InboundEvent = { ...ref, kind: "start", dedupeKey: "trigger:t1", proactive: { triggerId: "t1" } };
+    await expect(s.channel.deliver(ref, [keyboard], cause)).rejects.toMatchObject({ name: "ChannelError", retryable: true });
+  });
+});
+
 describe("real whatsapp-web.js wiring", () => {
   it("builds a Client with LocalAuth that launches the configured Chromium (a missing one here, so no browser runs)", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "botflow-wweb-"));

@@ -22,6 +22,8 @@ export interface SentMessage {
 
 export class FakeWebClient extends EventEmitter implements WebClientPort {
   readonly sent: SentMessage[] = [];
+  /** Numbers `isRegisteredUser` says are not on WhatsApp. */
+  readonly unregistered = new Set<string>();
   initialized = false;
   destroyed = false;
   private seq = 0;
@@ -39,6 +41,10 @@ export class FakeWebClient extends EventEmitter implements WebClientPort {
     const id = { fromMe: true, remote: chatId, id: raw, _serialized: `true_${chatId}_${raw}` };
     this.sent.push(typeof content === "string" ? { chatId, text: content, id } : { chatId, poll: content.poll, id });
     return { id };
+  }
+
+  async isRegisteredUser(id: string): Promise<boolean> {
+    return !this.unregistered.has(id);
   }
 
   /** Emits a `message` shaped like the fixture, from `from`, with a fresh id. */
