@@ -4,6 +4,7 @@
  * variables are set; some but not all of them is a mistake worth stopping for.
  */
 import { isHttpUrl } from "../http-url.ts";
+import { parseTemplate, type TemplateSpec } from "./template.ts";
 
 export interface WhatsappCloudConfig {
   /** Secrets: never logged nor echoed in errors. */
@@ -13,6 +14,8 @@ export interface WhatsappCloudConfig {
   phoneNumberId: string;
   /** Graph API base URL with its version. */
   apiRoot: string;
+  /** The template a proactive survey sends when the 24-hour window is closed and the trigger names none. */
+  template?: TemplateSpec;
 }
 
 export const DEFAULT_GRAPH_API_ROOT = "https://graph.facebook.com/v21.0";
@@ -26,6 +29,11 @@ export const WHATSAPP_CLOUD_VARIABLES: Readonly<Record<string, string>> = {
   WHATSAPP_CLOUD_APP_SECRET: "WhatsApp Cloud API: the Meta app's secret; webhook posts whose X-Hub-Signature-256 does not match it get 401",
   WHATSAPP_CLOUD_VERIFY_TOKEN: "WhatsApp Cloud API: any string you also type into the app's webhook settings; GET /whatsapp/webhook checks it",
   WHATSAPP_CLOUD_API_ROOT: `WhatsApp Cloud API: Graph API base URL with its version (default ${DEFAULT_GRAPH_API_ROOT})`,
+  WHATSAPP_CLOUD_TEMPLATE:
+    "WhatsApp Cloud API: name of the approved message template a triggered survey sends when the user's 24-hour window is closed (one quick-reply button per button of the question, in order); unset: such a trigger is refused unless it names its own",
+  WHATSAPP_CLOUD_TEMPLATE_LANGUAGE: "WhatsApp Cloud API: language code WHATSAPP_CLOUD_TEMPLATE was approved in, e.g. en_US (required with it)",
+  WHATSAPP_CLOUD_TEMPLATE_PARAMETERS:
+    'WhatsApp Cloud API: JSON list of WHATSAPP_CLOUD_TEMPLATE\'s body parameters {{1}}, {{2}}… (or object of named ones), each text with {{variable}} from the trigger and {{question}}, e.g. ["{{name}}","{{question}}"] (default none)',
 };
 
 /** The channel's settings, undefined when it is not enabled; problems go to `problems`. */
@@ -46,11 +54,46 @@ export function parseWhatsappCloudConfig(get: (name: string) => string | undefin
     problems.push(`WHATSAPP_CLOUD_PHONE_NUMBER_ID "${phoneNumberId}" is not a phone number id (digits, shown under WhatsApp → API Setup in the Meta app; not the phone number)`);
     return undefined;
   }
+  const template = parseDefaultTemplate(get, problems);
+  if (template === null) return undefined;
   return {
     accessToken: get("WHATSAPP_CLOUD_ACCESS_TOKEN") as string,
     appSecret: get("WHATSAPP_CLOUD_APP_SECRET") as string,
     verifyToken: get("WHATSAPP_CLOUD_VERIFY_TOKEN") as string,
     phoneNumberId,
     apiRoot,
+    ...(template !== undefined ? { template } : {}),
   };
+}
+
+/** WHATSAPP_CLOUD_TEMPLATE*: the default template, undefined when unset, null after a problem. */
+function parseDefaultTemplate(get: (name: string) => string | undefined, problems: string[]): TemplateSpec | undefined | null {
+  const name = get("WHATSAPP_CLOUD_TEMPLATE");
+  const language = get("WHATSAPP_CLOUD_TEMPLATE_LANGUAGE");
+  const rawParameters = get("WHATSAPP_CLOUD_TEMPLATE_PARAMETERS");
+  if (name === undefined) {
+    if (language === undefined && rawParameters === undefined) return undefined;
+    problems.push("WHATSAPP_CLOUD_TEMPLATE_LANGUAGE and WHATSAPP_CLOUD_TEMPLATE_PARAMETERS describe WHATSAPP_CLOUD_TEMPLATE, which is not set: set it to the template's name, or unset them");
+    return null;
+  }
+  if (language === undefined) {
+    problems.push("WHATSAPP_CLOUD_TEMPLATE needs WHATSAPP_CLOUD_TEMPLATE_LANGUAGE: the language code the template was approved in (e.g. en_US), as WhatsApp Manager shows it");
+    return null;
+  }
+  let parameters: unknown;
+  if (rawParameters !== undefined) {
+    try {
+      parameters = JSON.parse(rawParameters);
+    } catch {
+      problems.push('WHATSAPP_CLOUD_TEMPLATE_PARAMETERS is not JSON: write a list such as ["{{name}}","{{question}}"] (or an object of named parameters)');
+      return null;
+    }
+  }
+  const parsed = parseTemplate({ name, language, ...(parameters !== undefined ? { parameters } : {}) }, "WHATSAPP_CLOUD_TEMPLATE");
+  if (!parsed.ok) {
+    // The spec's fields are variables here: name them so.
+    problems.push(parsed.reason.replace("WHATSAPP_CLOUD_TEMPLATE.name", "WHATSAPP_CLOUD_TEMPLATE").replace(/WHATSAPP_CLOUD_TEMPLATE\.(language|parameters)/g, (_, f: string) => `WHATSAPP_CLOUD_TEMPLATE_${f.toUpperCase()}`));
+    return null;
+  }
+  return parsed.template;
 }

@@ -1,4 +1,4 @@
-/** The WhatsApp Cloud API's entry in channels/index.ts: on with its four WHATSAPP_CLOUD_* variables; GET/POST /whatsapp/webhook. */
+/** The WhatsApp Cloud API's entry in channels/index.ts: on with its four WHATSAPP_CLOUD_* variables; GET/POST /whatsapp/webhook; proactive surveys (24-hour window in its ChannelStorage, templates outside it). */
 import { defineChannel } from "../module.ts";
 import { parseWhatsappCloudConfig, WHATSAPP_CLOUD_VARIABLES, type WhatsappCloudConfig } from "./cloud-config.ts";
 import { WHATSAPP_CLOUD } from "./graph-client.ts";
@@ -11,7 +11,7 @@ export const whatsappCloudModule = defineChannel<WhatsappCloudConfig>({
   parseConfig: (get, problems) => parseWhatsappCloudConfig(get, problems),
   async create(config, deps) {
     const seams = (deps.seams ?? {}) as Pick<WhatsappCloudOptions, "graph">;
-    const channel = new WhatsappCloudChannel({ ...config, logger: deps.logger, ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}), ...seams });
+    const channel = new WhatsappCloudChannel({ ...config, logger: deps.logger, storage: deps.storage, ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}), ...seams });
     return { channel, routes: (app, context) => whatsappCloudRoutes(app, { channel, logger: context.logger, webhook: context.webhook }) };
   },
 });

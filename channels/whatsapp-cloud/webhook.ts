@@ -2,6 +2,9 @@
  * The incoming half of the WhatsApp Cloud API: the webhook's signature check and the mapping of
  * its `messages` notifications to engine events. Pure functions, no I/O.
  *
+ * Besides the events, a notification tells when each user last wrote (their 24-hour window opens)
+ * and which sends failed because a window was closed (131047 in a `failed` status).
+ *
  * Meta signs each POST with `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body,
  * keyed with the app secret>`; the check runs on the bytes as received, before any parsing.
  */
@@ -34,29 +37,67 @@ export interface ParseWebhookOptions {
   scenarioId?: string;
 }
 
+/** When one user last wrote, as a notification says: opens the 24-hour window (service-window.ts). */
+export interface UserSeen {
+  waId: string;
+  /** The message's own time (epoch ms); undefined when its timestamp is not a number. */
+  at: number | undefined;
+}
+
+/** A parsed notification: its events, and what it says of the users' 24-hour windows. */
+export type WebhookParse =
+  | {
+      ok: true;
+      events: InboundEvent[];
+      /** Each user who sent a message (of any type but `system`), with their latest message's time. */
+      seen: UserSeen[];
+      /** Users a message failed to reach because their window was closed (a `failed` status with 131047). */
+      windowClosed: string[];
+    }
+  | Extract<ParseResult, { ok: false }>;
+
+/** The status error code of a message sent outside the 24-hour window. */
+const RE_ENGAGEMENT = 131047;
+
 /**
  * The events of one webhook body. Statuses (sent, delivered, read) and other fields carry no
- * user input and yield nothing. A typed message may start the scenario (`startIfIdle`).
+ * user input and yield no event. A typed message may start the scenario (`startIfIdle`).
  */
-export function parseWebhook(body: unknown, o: ParseWebhookOptions): ParseResult {
+export function parseWebhook(body: unknown, o: ParseWebhookOptions): WebhookParse {
   if (!isObject(body) || body.object !== "whatsapp_business_account" || !Array.isArray(body.entry)) {
     return { ok: false, reason: "not a WhatsApp Business Account webhook (object must be whatsapp_business_account with an entry list)" };
   }
   const events: InboundEvent[] = [];
+  const seen = new Map<string, number | undefined>();
+  const windowClosed = new Set<string>();
   for (const entry of body.entry) {
     if (!isObject(entry) || !Array.isArray(entry.changes)) continue;
     for (const change of entry.changes) {
       if (!isObject(change) || change.field !== "messages" || !isObject(change.value)) continue;
       const value = change.value;
       const metadata = isObject(value.metadata) ? value.metadata : {};
-      if (metadata.phone_number_id !== o.phoneNumberId || !Array.isArray(value.messages)) continue;
-      for (const m of value.messages) {
+      if (metadata.phone_number_id !== o.phoneNumberId) continue;
+      for (const m of Array.isArray(value.messages) ? value.messages : []) {
+        noteSeen(m, seen);
         const event = toEvent(m, o.scenarioId !== undefined ? { scenarioId: o.scenarioId } : {});
         if (event) events.push(event);
       }
+      for (const st of Array.isArray(value.statuses) ? value.statuses : []) {
+        if (!isObject(st) || st.status !== "failed" || typeof st.recipient_id !== "string" || !Array.isArray(st.errors)) continue;
+        if (st.errors.some((e) => isObject(e) && e.code === RE_ENGAGEMENT)) windowClosed.add(st.recipient_id);
+      }
     }
   }
-  return { ok: true, events };
+  return { ok: true, events, seen: [...seen].map(([waId, at]) => ({ waId, at })), windowClosed: [...windowClosed] };
+}
+
+/** Any message the user sent opens their window, reactions and media included; `system` ones (a number change) are not theirs. */
+function noteSeen(m: unknown, seen: Map<string, number | undefined>): void {
+  if (!isObject(m) || typeof m.from !== "string" || !/^[0-9]{1,20}$/.test(m.from) || m.type === "system") return;
+  const seconds = typeof m.timestamp === "string" && /^[0-9]{1,12}$/.test(m.timestamp) ? Number(m.timestamp) : undefined;
+  const at = seconds !== undefined ? seconds * 1000 : undefined;
+  const before = seen.get(m.from);
+  if (!seen.has(m.from) || (at !== undefined && (before === undefined || at > before))) seen.set(m.from, at);
 }
 
 function toEvent(m: unknown, scenario: { scenarioId?: string }): InboundEvent | undefined {
@@ -76,9 +117,12 @@ function toEvent(m: unknown, scenario: { scenarioId?: string }): InboundEvent | 
     if (!ref) return { ...base, kind: "text", text: typeof reply.title === "string" ? reply.title : "" };
     return { ...base, kind: "choice", promptId: ref.promptId, buttonIndex: ref.buttonIndex };
   }
-  if (m.type === "button" && isObject(m.button) && typeof m.button.text === "string") {
-    // A template's quick-reply button: its text answers like a typed one.
-    return { ...base, kind: "text", text: m.button.text, startIfIdle: true, ...scenario };
+  if (m.type === "button" && isObject(m.button)) {
+    // A template's quick-reply button: botflow gave it the payload of the question's button (template.ts).
+    const ref = typeof m.button.payload === "string" ? parseReplyId(m.button.payload) : undefined;
+    if (ref) return { ...base, kind: "choice", promptId: ref.promptId, buttonIndex: ref.buttonIndex };
+    // Another template's button: its text answers like a typed one.
+    if (typeof m.button.text === "string") return { ...base, kind: "text", text: m.button.text, startIfIdle: true, ...scenario };
   }
   // Media, locations, contacts: no answer to a question, but a first message still opens the survey.
   return { ...base, kind: "text", text: "", startIfIdle: true, ...scenario };

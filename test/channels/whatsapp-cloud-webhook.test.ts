@@ -34,15 +34,19 @@ describe("parseWebhook", () => {
           startIfIdle: true,
         },
       ],
+      // The message's own time opens the user's 24-hour window.
+      seen: [{ waId: "16505551234", at: 1749416383_000 }],
+      windowClosed: [],
     });
     expect(parseWebhook(load("button-reply.json"), { phoneNumberId: PHONE })).toMatchObject({ ok: true, events: [{ kind: "choice", promptId: "p2", buttonIndex: 0 }] });
     expect(parseWebhook(load("list-reply.json"), { phoneNumberId: PHONE })).toMatchObject({ ok: true, events: [{ kind: "choice", promptId: "p1", buttonIndex: 3 }] });
   });
 
   it("yields nothing for statuses, reactions and other phone numbers; media is an empty answer", () => {
-    expect(parseWebhook(load("status-delivered.json"), { phoneNumberId: PHONE })).toEqual({ ok: true, events: [] });
-    expect(parseWebhook(load("text-message.json"), { phoneNumberId: "1" })).toEqual({ ok: true, events: [] });
-    expect(parseWebhook(withMessage({ type: "reaction", reaction: { message_id: "wamid.Y", emoji: "👍" } }), { phoneNumberId: PHONE })).toEqual({ ok: true, events: [] });
+    expect(parseWebhook(load("status-delivered.json"), { phoneNumberId: PHONE })).toEqual({ ok: true, events: [], seen: [], windowClosed: [] });
+    expect(parseWebhook(load("text-message.json"), { phoneNumberId: "1" })).toEqual({ ok: true, events: [], seen: [], windowClosed: [] });
+    // A reaction answers nothing, yet the user wrote: their window opens.
+    expect(parseWebhook(withMessage({ type: "reaction", reaction: { message_id: "wamid.Y", emoji: "👍" } }), { phoneNumberId: PHONE })).toEqual({ ok: true, events: [], seen: [{ waId: "16505551234", at: 1749416383_000 }], windowClosed: [] });
     expect(parseWebhook(withMessage({ type: "image", image: { id: "1", mime_type: "image/jpeg" } }), { phoneNumberId: PHONE })).toMatchObject({ events: [{ kind: "text", text: "", startIfIdle: true }] });
     // A reply id botflow did not make answers with its title.
     expect(parseWebhook(withMessage({ type: "interactive", interactive: { type: "button_reply", button_reply: { id: "other-tool", title: "5" } } }), { phoneNumberId: PHONE })).toMatchObject({
@@ -55,7 +59,38 @@ describe("parseWebhook", () => {
       const r = parseWebhook(body, { phoneNumberId: PHONE });
       expect(r.ok).toBe(false);
     }
-    expect(parseWebhook({ object: "whatsapp_business_account", entry: [{ changes: [{ field: "messages", value: { metadata: { phone_number_id: PHONE }, messages: [{ type: "text" }, 5] } }] }] }, { phoneNumberId: PHONE })).toEqual({ ok: true, events: [] });
+    expect(parseWebhook({ object: "whatsapp_business_account", entry: [{ changes: [{ field: "messages", value: { metadata: { phone_number_id: PHONE }, messages: [{ type: "text" }, 5] } }] }] }, { phoneNumberId: PHONE })).toEqual({ ok: true, events: [], seen: [], windowClosed: [] });
+  });
+
+  it("maps a template's quick-reply tap (a button message) with botflow's payload to a choice, and another payload to its text", () => {
+    expect(parseWebhook(load("template-button.json"), { phoneNumberId: PHONE })).toEqual({
+      ok: true,
+      events: [{ channel: "whatsapp-cloud", conversationId: "16505551234", userId: "16505551234", dedupeKey: "wamid.HBgLMTY1MDUwNzY1MjAVAgASGBQzRUIwQTQ5NjU4QjY4MDQwRkU3QwA=", kind: "choice", promptId: "p1", buttonIndex: 3 }],
+      seen: [{ waId: "16505551234", at: 1750032400_000 }],
+      windowClosed: [],
+    });
+    expect(parseWebhook(withMessage({ type: "button", button: { payload: "Stop promotions", text: "Stop promotions" } }), { phoneNumberId: PHONE })).toMatchObject({
+      events: [{ kind: "text", text: "Stop promotions", startIfIdle: true }],
+    });
+  });
+
+  it("keeps each user's latest message time, skips system messages, and reads a failed re-engagement status as a closed window", () => {
+    const p = load("text-message.json");
+    const value = p.entry[0]?.changes[0]?.value as { messages: Record<string, unknown>[] };
+    value.messages = [
+      { from: "16505551234", id: "wamid.A", timestamp: "1750000100", type: "text", text: { body: "a" } },
+      { from: "16505551234", id: "wamid.B", timestamp: "1750000000", type: "text", text: { body: "b" } },
+      { from: "4915112345678", id: "wamid.C", timestamp: "soon", type: "image", image: { id: "1" } },
+      { from: "447700900123", id: "wamid.D", timestamp: "1750000200", type: "system", system: { body: "changed number", type: "user_changed_number" } },
+    ];
+    expect(parseWebhook(p, { phoneNumberId: PHONE })).toMatchObject({
+      seen: [
+        { waId: "16505551234", at: 1750000100_000 },
+        { waId: "4915112345678", at: undefined },
+      ],
+    });
+    expect(parseWebhook(load("status-failed-re-engagement.json"), { phoneNumberId: PHONE })).toEqual({ ok: true, events: [], seen: [], windowClosed: ["16505551234"] });
+    expect(parseWebhook(load("status-failed-re-engagement.json"), { phoneNumberId: "1" })).toEqual({ ok: true, events: [], seen: [], windowClosed: [] });
   });
 });
 
