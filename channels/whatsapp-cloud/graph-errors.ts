@@ -45,10 +45,10 @@ export function meaningOf(status: number, code: number | undefined): GraphErrorM
   if (status === 429 || status >= 500 || (code !== undefined && RETRYABLE.has(code))) {
     return { retryable: true, ...(code === 131056 ? { retryAfterMs: PAIR_RATE_WAIT_MS } : {}), hint: code === 131056 ? "; too many messages to this user in a short time" : "" };
   }
-  if (status === 401) return { retryable: false, hint: "; check WHATSAPP_CLOUD_ACCESS_TOKEN (expired or revoked?)" };
-  if (status === 403 || status === 404) return { retryable: false, hint: "; check WHATSAPP_CLOUD_PHONE_NUMBER_ID and the token's permissions" };
   if (code === 132001) return { retryable: false, hint: "; no approved template of that name in that language: check the name and language in WhatsApp Manager" };
   if (code === 132000 || code === 132012) return { retryable: false, hint: "; the template's parameters or buttons do not match it: one body parameter per {{n}}, one quick-reply button per button of the question, in order" };
+  if (status === 401) return { retryable: false, hint: "; check WHATSAPP_CLOUD_ACCESS_TOKEN (expired or revoked?)" };
+  if (status === 403 || status === 404) return { retryable: false, hint: "; check WHATSAPP_CLOUD_PHONE_NUMBER_ID and the token's permissions" };
   return { retryable: false, hint: "" };
 }
 

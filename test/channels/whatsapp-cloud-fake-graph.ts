@@ -25,6 +25,7 @@ export const GRAPH_ERRORS = {
   reEngagement: { status: 400, code: 131047, message: "Re-engagement message", details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number." },
   notAllowed: { status: 400, code: 131030, message: "(#131030) Recipient phone number not in allowed list", details: "Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again." },
   undeliverable: { status: 400, code: 131026, message: "Message undeliverable", details: "Message Undeliverable." },
+  templateMissing: { status: 404, code: 132001, message: "(#132001) Template name does not exist in the translation", details: "template name (csat_request) does not exist in en_US" },
   throughput: { status: 400, code: 130429, message: "(#130429) Rate limit hit", details: "Cloud API message throughput has been reached." },
   pairRate: { status: 400, code: 131056, message: "(#131056) (Business Account, Consumer Account) pair rate limit hit", details: "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time." },
 } satisfies Record<string, GraphFailure>;

@@ -85,6 +85,15 @@ describe("GraphClient", () => {
     expect(closed.message).toContain("WHATSAPP_CLOUD_TEMPLATE");
   });
 
+  it("says a template is missing in that language rather than blaming the phone number id (132001 comes as a 404)", async () => {
+    graph.failures.push(GRAPH_ERRORS.templateMissing);
+    const err = (await client.send(MESSAGE).catch((e: unknown) => e)) as ChannelError;
+    expect(err).toMatchObject({ status: 404, retryable: false, recipient: undefined });
+    expect(err.message).toContain("template name (csat_request) does not exist in en_US");
+    expect(err.message).toContain("check the name and language in WhatsApp Manager");
+    expect(err.message).not.toContain("WHATSAPP_CLOUD_PHONE_NUMBER_ID");
+  });
+
   it("retries WhatsApp's throughput (130429) and pair rate (131056, waiting 6 s) limits, though answered with a 400", async () => {
     graph.failures.push(GRAPH_ERRORS.throughput, GRAPH_ERRORS.pairRate);
     expect(await client.send(MESSAGE)).toBe("wamid.fake1");
