@@ -420,20 +420,21 @@ function decline(
   effects: Effect[],
   at: number,
 ): ConversationState {
-  const prompt = s.prompt as NonNullable<ConversationState["prompt"]>;
-  effects.push({ type: "close", promptId: prompt.id, reason });
-  effects.push({ type: "track", event: { type: "prompt_declined", blockId: prompt.blockId, saveTo: block.save_to, reason } });
+  declinePrompt(s.prompt as NonNullable<ConversationState["prompt"]>, block, reason, effects);
   return goTo(scenario, { ...s, prompt: null, updatedAt: at }, next, effects, at);
 }
 
 function expireDialogue(scenario: LoadedScenario, s: ConversationState, effects: Effect[], at: number): ConversationState {
-  const prompt = s.prompt;
-  const block = prompt ? scenario.def.blocks[prompt.blockId] : undefined;
-  if (prompt) {
-    effects.push({ type: "close", promptId: prompt.id, reason: "timeout" });
-    if (isQuestion(block)) effects.push({ type: "track", event: { type: "prompt_declined", blockId: prompt.blockId, saveTo: block.save_to, reason: "timeout" } });
-  }
+  const block = s.prompt ? scenario.def.blocks[s.prompt.blockId] : undefined;
+  if (s.prompt && isQuestion(block)) declinePrompt(s.prompt, block, "timeout", effects);
+  else if (s.prompt) effects.push({ type: "close", promptId: s.prompt.id, reason: "timeout" }); // its block is gone from the scenario
   return endDialogue(s, effects, at);
+}
+
+/** The two effects of a declined question: its buttons closed, and the decline tracked. */
+function declinePrompt(prompt: NonNullable<ConversationState["prompt"]>, block: KeyboardBlock | WaitBlock, reason: CloseReason, effects: Effect[]): void {
+  effects.push({ type: "close", promptId: prompt.id, reason });
+  effects.push({ type: "track", event: { type: "prompt_declined", blockId: prompt.blockId, saveTo: block.save_to, reason } });
 }
 
 function endDialogue(s: ConversationState, effects: Effect[], at: number): ConversationState {

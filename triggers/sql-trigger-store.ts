@@ -26,9 +26,9 @@ interface Row {
   channel: string;
   recipient: string;
   scenario_id: string;
-  variables: Record<string, VarValue> | string;
+  variables: Record<string, VarValue>;
   locale: string | null;
-  options: Record<string, unknown> | string | null;
+  options: Record<string, unknown> | null;
   status: StoredTriggerStatus;
   reason: string | null;
   run_at: number;
@@ -37,7 +37,7 @@ interface Row {
   sent_at: number | null;
   expires_at: number | null;
   survey_id: string | null;
-  ref: ConversationRef | string | null;
+  ref: ConversationRef | null;
   updated_at: number;
   state: TriggerState;
 }
@@ -157,7 +157,7 @@ function toRecord(r: Row): TriggerRecord {
     channel: r.channel,
     recipient: r.recipient,
     scenarioId: r.scenario_id,
-    variables: json(r.variables) as Record<string, VarValue>,
+    variables: r.variables,
     status: r.status,
     state: r.state,
     runAt: Number(r.run_at),
@@ -166,17 +166,12 @@ function toRecord(r: Row): TriggerRecord {
   };
   if (r.idempotency_key !== null) record.key = r.idempotency_key;
   if (r.locale !== null) record.locale = r.locale;
-  if (r.options !== null) record.options = json(r.options) as Record<string, unknown>;
+  if (r.options !== null) record.options = r.options;
   if (r.reason !== null) record.reason = r.reason;
   if (r.expire_after_ms !== null) record.expireAfterMs = Number(r.expire_after_ms);
   if (r.sent_at !== null) record.sentAt = Number(r.sent_at);
   if (r.expires_at !== null) record.expiresAt = Number(r.expires_at);
   if (r.survey_id !== null) record.surveyId = r.survey_id;
-  if (r.ref !== null) record.ref = json(r.ref) as ConversationRef;
+  if (r.ref !== null) record.ref = r.ref;
   return record;
-}
-
-/** PGlite and `pg` both parse jsonb; a string is decoded defensively. */
-function json(v: unknown): unknown {
-  return typeof v === "string" ? JSON.parse(v) : v;
 }

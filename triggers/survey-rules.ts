@@ -1,7 +1,7 @@
 /**
- * Survey rules: when a triggered survey is sent, skipped or delayed. Defaults come from the
- * scenario's `survey_rules:` and each call's `policy` overrides them. Every decision is recorded
- * with its rule, so the figures can say why a survey was not sent.
+ * Survey rules: when a triggered survey is sent, skipped or delayed, as each call's `policy`
+ * gives them (defaults per scenario, `survey_rules:` in the YAML, are still to come: issue 12).
+ * Every decision is recorded with its rule, so the figures can say why a survey was not sent.
  *
  * - once per `key` (always: the trigger store's unique key);
  * - `cooldown: 7d` — at most one survey per recipient in that period (skipped: `cooldown`);
@@ -11,11 +11,11 @@
  * - `quiet_hours: {from: "21:00", to: "08:00", timezone: "Europe/Kyiv"}` — a send that would fall
  *   inside is delayed to the end of the quiet hours in that zone (the recipient's zone when the
  *   call gives `policy.timezone`), never dropped.
- * A call turns a scenario's rule off with `cooldown: 0`, `sample: 1`, `expire_after: 0` or
- * `quiet_hours: null`.
+ * `cooldown: 0`, `sample: 1`, `expire_after: 0` and `quiet_hours: null` say "off" (for when
+ * scenario defaults exist to turn off).
  *
  * @example
- * const rules = mergeRules(scenarioRules, callRules);
+ * const rules = parseSurveyRules(body.policy, "policy");
  * if (!isSampled(rules, key)) skip("sample");
  * const runAt = afterQuietHours(now + delay, rules.quietHours);
  */
@@ -90,11 +90,6 @@ export function parseSurveyRules(value: unknown, at: string): Parsed {
     rules.quietHours = { from: minutes(from), to: minutes(to), timeZone: zone };
   }
   return { ok: true, rules };
-}
-
-/** The scenario's rules with the call's on top. */
-export function mergeRules(defaults: SurveyRules | undefined, overrides: SurveyRules): SurveyRules {
-  return { ...defaults, ...overrides };
 }
 
 /** Whether the trigger identified by `id` (its key, else its id) is in the sample. */

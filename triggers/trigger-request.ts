@@ -121,6 +121,6 @@ function bad(field: string, message: string): { ok: false; field: string; messag
   return { ok: false, field, message };
 }
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
+function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }

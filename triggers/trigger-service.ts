@@ -23,7 +23,7 @@ import { surveyId } from "../engine/runtime.ts";
 import type { LoadedScenario } from "../engine/scenario.ts";
 import type { InboundEvent } from "../engine/types.ts";
 import type { Channel } from "../channels/port.ts";
-import { afterQuietHours, isSampled, mergeRules, parseSurveyRules, type SurveyRules } from "./survey-rules.ts";
+import { afterQuietHours, isSampled, type SurveyRules } from "./survey-rules.ts";
 import type { TriggerRequest } from "./trigger-request.ts";
 import type { TriggerRecord, TriggerStore } from "./trigger-store.ts";
 
@@ -75,7 +75,6 @@ export class TriggerService {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly newId: () => string;
-  private readonly rulesOf = new WeakMap<LoadedScenario, SurveyRules>();
 
   constructor(private readonly o: TriggerServiceOptions) {
     this.clock = o.clock ?? systemClock;
@@ -102,7 +101,9 @@ export class TriggerService {
 
     const now = this.clock.now();
     const id = this.newId();
-    const rules = mergeRules(this.scenarioRules(scenario), r.policy);
+    // The call's rules. Per-scenario defaults (`survey_rules:` in the YAML) need the schema to
+    // carry them first; until then a scenario cannot declare them, so there is nothing to merge.
+    const rules = r.policy;
     const skip = await this.skipRule(rules, r, id, now);
     const runAt = afterQuietHours(r.at ?? now + (r.delayMs ?? 0), rules);
     const { created, record } = await this.o.store.insert({
@@ -230,18 +231,6 @@ export class TriggerService {
     if (!isSampled(rules, r.key ?? id)) return "sample";
     if (rules.cooldownMs && (await this.o.store.surveyedSince(r.channel, r.to, now - rules.cooldownMs))) return "cooldown";
     return undefined;
-  }
-
-  /** The scenario's `survey_rules:` (checked when it loaded), parsed once per loaded version. */
-  private scenarioRules(scenario: LoadedScenario): SurveyRules {
-    let rules = this.rulesOf.get(scenario);
-    if (!rules) {
-      const raw = (scenario.def as { survey_rules?: unknown }).survey_rules;
-      const parsed = raw === undefined ? undefined : parseSurveyRules(raw, "survey_rules");
-      rules = parsed?.ok ? parsed.rules : {};
-      this.rulesOf.set(scenario, rules);
-    }
-    return rules;
   }
 }
 

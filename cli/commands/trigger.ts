@@ -4,6 +4,7 @@
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { retry } from "../../channels/retry.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, resolveArg, type CliIo } from "../io.ts";
@@ -51,6 +52,13 @@ const OPTIONS = {
 interface Answer {
   status: number;
   body: Record<string, unknown>;
+}
+
+/** botflow asked for the call again later (503, 429): retried when the line has a key. */
+class RetryLater extends Error {
+  constructor(readonly answer: Answer) {
+    super(`botflow answered ${answer.status}`);
+  }
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
@@ -150,14 +158,15 @@ async function bulk(io: CliIo, file: string, concurrency: number, post: (body: u
       return;
     }
     const hasKey = typeof (body as { key?: unknown }).key === "string";
-    let answer: Answer | undefined;
     // A keyed trigger is safe to send again (the key dedupes it); an unkeyed one is sent once.
-    for (let attempt = 1; attempt <= (hasKey ? 4 : 1); attempt++) {
-      answer = await post(body).catch((err: unknown) => ({ status: 0, body: { message: err instanceof Error ? err.message : String(err) } }));
-      if (answer.status !== 0 && answer.status !== 503 && answer.status !== 429) break;
-      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-    }
-    const a = answer as Answer;
+    const a = await retry(
+      async () => {
+        const answer = await post(body);
+        if (answer.status === 503 || answer.status === 429) throw new RetryLater(answer);
+        return answer;
+      },
+      { attempts: hasKey ? 4 : 1, baseMs: 500, capMs: 4000 },
+    ).catch((err: unknown): Answer => (err instanceof RetryLater ? err.answer : { status: 0, body: { message: err instanceof Error ? err.message : String(err) } }));
     if (a.status >= 200 && a.status < 300) count(String(a.body.result ?? a.body.state));
     else {
       refused++;

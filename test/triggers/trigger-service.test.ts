@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Channel, ProactiveRequest, ProactiveTarget, VisibleEffect } from "../../channels/port.ts";
+import { visibleEffects, type Channel, type ProactiveRequest, type ProactiveTarget, type VisibleEffect } from "../../channels/port.ts";
 import { ChannelError } from "../../engine/errors.ts";
 import { ScenarioRegistry } from "../../engine/registry.ts";
 import { Runtime } from "../../engine/runtime.ts";
@@ -82,7 +82,7 @@ describe("trigger service", () => {
     const runtime = new Runtime({
       scenarios,
       store: new MemoryStateStore(clock),
-      delivery: { deliver: (ref, effects, cause) => channel.deliver(ref, effects.filter((e): e is VisibleEffect => e.type === "send" || e.type === "close" || e.type === "ignored"), cause) },
+      delivery: { deliver: (ref, effects, cause) => channel.deliver(ref, visibleEffects(effects), cause) },
       actions: testActions(),
       defaultScenarioId: "csat",
       clock,
