@@ -21,6 +21,7 @@ export interface ParseOptions {
 }
 
 
+const LOCALE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/;
 const START = /^\/start(?:@([A-Za-z0-9_]+))?(?:\s+(\S+))?\s*$/;
 
 /** Whether `body` looks like an Update (an object with a numeric update_id); the rest is read defensively. */
@@ -74,7 +75,6 @@ function isInlineKeyboard(v: unknown): boolean {
 export function parseUpdate(update: Update, options: ParseOptions = {}): ParseResult {
   if (!isUpdate(update)) return { ok: false, reason: "not a Telegram Update: update_id is missing" };
   const dedupeKey = `tg:${update.update_id}`;
-  const common = options.botId !== undefined ? { channel: TELEGRAM, botId: options.botId, dedupeKey } : { channel: TELEGRAM, dedupeKey };
 
   const cb = update.callback_query;
   if (cb) {
@@ -83,41 +83,42 @@ export function parseUpdate(update: Update, options: ParseOptions = {}): ParseRe
     // A tap on an inline-mode message has no chat, and data this channel did not write answers nothing:
     // the channel answers the query as closed without asking the runtime.
     if (!chat || !target || !cb.from) return { ok: true, events: [] };
-    return {
-      ok: true,
-      events: [
-        {
-          ...common,
-          conversationId: String(chat.id),
-          userId: String(cb.from.id),
-          kind: "choice",
-          promptId: target.promptId,
-          buttonIndex: target.buttonIndex,
-          ...locale(cb.from.language_code),
-        },
-      ],
+    const event: InboundEvent = {
+      channel: TELEGRAM,
+      dedupeKey,
+      conversationId: String(chat.id),
+      userId: String(cb.from.id),
+      kind: "choice",
+      promptId: target.promptId,
+      buttonIndex: target.buttonIndex,
     };
+    return { ok: true, events: [withCommon(event, options.botId, cb.from.language_code)] };
   }
 
   const msg = update.message;
   if (!msg || typeof msg.text !== "string" || !msg.chat) return { ok: true, events: [] };
-  const base = {
-    ...common,
-    conversationId: String(msg.chat.id),
-    userId: String(msg.from?.id ?? msg.chat.id),
-    ...locale(msg.from?.language_code),
-  };
+  const conversationId = String(msg.chat.id);
+  const userId = String(msg.from?.id ?? msg.chat.id);
   const start = START.exec(msg.text.trim());
   if (start && (start[1] === undefined || options.username === undefined || start[1].toLowerCase() === options.username.toLowerCase())) {
     const requested = start[2] !== undefined && isScenarioId(start[2]) ? start[2] : options.scenarioId;
-    const event: InboundEvent = { ...base, kind: "start" };
+    const event: InboundEvent = { channel: TELEGRAM, dedupeKey, conversationId, userId, kind: "start" };
     if (requested !== undefined) event.scenarioId = requested;
-    return { ok: true, events: [event] };
+    return { ok: true, events: [withCommon(event, options.botId, msg.from?.language_code)] };
   }
   // Another bot's /start in a group, or any other text: an answer to the question in progress.
-  return { ok: true, events: [{ ...base, kind: "text", text: msg.text }] };
+  const event: InboundEvent = { channel: TELEGRAM, dedupeKey, conversationId, userId, kind: "text", text: msg.text };
+  return { ok: true, events: [withCommon(event, options.botId, msg.from?.language_code)] };
 }
 
-function locale(code: string | undefined): { locale?: string } {
-  return typeof code === "string" && /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/.test(code) ? { locale: code } : {};
+/**
+ * The event with the bot's id and the user's locale when known, set key by key on the literal:
+ * not `{ ...common, kind, … }`, since on Node 20 every key added to a spread copy takes V8's slow
+ * path (about 0.7 µs each, 4 µs of a 5 µs parse; see engine/runtime.ts withTime).
+ */
+function withCommon(event: InboundEvent, botId: string | undefined, languageCode: string | undefined): InboundEvent {
+  if (botId !== undefined) event.botId = botId;
+  if (typeof languageCode === "string" && LOCALE.test(languageCode)) event.locale = languageCode;
+  return event;
 }
+

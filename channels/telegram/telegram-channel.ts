@@ -185,11 +185,10 @@ export class TelegramChannel implements Channel<Update> {
     const parsed = parseUpdate(ctx.update, this.parseOptions);
     const events = parsed.ok ? parsed.events : [];
     const cb = ctx.callbackQuery;
-    let processed = 0;
-    const process = async () => {
-      for (const event of events) if ((await this.withAttempts(() => handler(event))).status === "processed") processed++;
-    };
-    if (!cb) return process();
+    if (!cb) {
+      for (const event of events) await this.withAttempts(handler, event);
+      return;
+    }
     const turn: Turn = {
       chatId: String(cb.message?.chat.id ?? ""),
       queryId: cb.id,
@@ -199,15 +198,16 @@ export class TelegramChannel implements Channel<Update> {
       answered: false,
     };
     for (const e of events) this.turns.set(e, turn);
-    await process();
+    let processed = 0;
+    for (const event of events) if ((await this.withAttempts(handler, event)).status === "processed") processed++;
     // A button this channel did not write (or an answer's inert one): closed. A redelivered tap was answered the first time.
     if (!turn.answered && (events.length === 0 || processed > 0)) await this.answer(turn, events.length === 0 ? CLOSED_NOTICE : undefined);
   }
 
   /** Webhook mode: one attempt (Telegram redelivers). Polling mode: a few, since nobody else will. */
-  private withAttempts<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.mode === "webhook") return fn();
-    return retry(fn, {
+  private withAttempts(handler: EventHandler, event: InboundEvent): ReturnType<EventHandler> {
+    if (this.mode === "webhook") return handler(event);
+    return retry(() => handler(event), {
       attempts: this.pollingAttempts,
       baseMs: 250,
       capMs: 4_000,
