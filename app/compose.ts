@@ -135,8 +135,12 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     const runtime = new Runtime({
       scenarios,
       store: services.state,
-      delivery: new ChannelDelivery(channels, logger, (channel, effects) => {
-        for (const e of effects) metrics.effects.inc({ channel, type: e.type });
+      delivery: new ChannelDelivery(channels, {
+        logger,
+        limiter: opened.rateLimiter,
+        onDelivered: (channel, effects) => {
+          for (const e of effects) metrics.effects.inc({ channel, type: e.type });
+        },
       }),
       actions: instrumentedActions(actions, metrics),
       tracker: new SurveyTracker(surveys),

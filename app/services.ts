@@ -7,12 +7,16 @@
  * | survey queue        | InProcessSurveyQueue           | BullmqSurveyQueue (`botflow worker`s consume it) |
  * | statistics store    | PGlite in BOTFLOW_DATA_DIR     | PostgreSQL (`pg`)                       |
  * | channel memory      | MemoryChannelStorage           | RedisChannelStorage (and the connection, for channels' own stores) |
+ * | outbound pacing     | MemoryRateLimiter              | RedisRateLimiter (one bucket per bot for every process) |
  *
  * Opening fails with a plain message, closing what was opened, so the process never half-starts.
  */
 import type { ChannelStorage } from "../channels/storage/channel-storage.ts";
 import { MemoryChannelStorage } from "../channels/storage/memory-channel-storage.ts";
 import { RedisChannelStorage } from "../channels/storage/redis-channel-storage.ts";
+import { MemoryRateLimiter } from "../channels/rate-limit/memory-rate-limiter.ts";
+import type { RateLimiter } from "../channels/rate-limit/rate-limiter.ts";
+import { RedisRateLimiter } from "../channels/rate-limit/redis-rate-limiter.ts";
 import { ConfigError } from "../engine/errors.ts";
 import type { Clock, Logger, StateStore } from "../engine/ports.ts";
 import { MemoryStateStore } from "../engine/state/memory-store.ts";
@@ -38,6 +42,8 @@ export interface Services {
   surveyStore: SurveyStore;
   /** What channels remember beside conversation state (shared by every web process in production). */
   channelStorage: ChannelStorage;
+  /** Paces what channels send (their `pacing` buckets): shared by every web process in production. */
+  rateLimiter: RateLimiter;
   /** Production: the Redis connection channels open their own shared stores on; undefined embedded. */
   redis?: Redis;
   /** For the start log: what is wired. */
@@ -103,6 +109,7 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
   return {
     state: new MemoryStateStore(o.clock),
     channelStorage: new MemoryChannelStorage(),
+    rateLimiter: new MemoryRateLimiter({ clock: o.clock }),
     surveys: queue,
     surveyStore: reader,
     description,
@@ -142,6 +149,7 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
   return {
     state,
     channelStorage: new RedisChannelStorage(redis, { keyPrefix: `${config.statePrefix}channel:` }),
+    rateLimiter: new RedisRateLimiter(redis, { keyPrefix: `${config.statePrefix}rate:` }),
     redis,
     surveys: queue,
     surveyStore,

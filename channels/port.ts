@@ -33,6 +33,7 @@
  */
 import type { ChannelLimits } from "../engine/catalog.ts";
 import type { RecipientProblem } from "../engine/errors.ts";
+import type { RateLimitKey } from "./rate-limit/token-bucket.ts";
 import { assertNever, type ConversationRef, type Effect, type InboundEvent } from "../engine/types.ts";
 
 export type { ChannelStorage } from "./storage/channel-storage.ts";
@@ -132,4 +133,11 @@ export interface Channel<Inbound = unknown> {
   close(): Promise<void>;
   /** Present when the channel can send a first message nobody asked for (the trigger API); absent: such a trigger is a 422. */
   readonly proactive?: ProactiveCapability;
+  /**
+   * The rate-limit buckets every message to `ref` counts against (Telegram's 30/s per bot and 1/s
+   * per chat, WhatsApp Cloud's 80/s per number), with the rates configured for this channel; absent
+   * when the messenger sets none botflow paces for. The composition root's delivery waits on them
+   * for a trigger's first messages and only counts interactive replies (channels/rate-limit/).
+   */
+  pacing?(ref: ConversationRef): readonly RateLimitKey[];
 }

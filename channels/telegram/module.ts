@@ -13,6 +13,7 @@ export const telegramModule = defineChannel<TelegramConfig>({
       token: config.token,
       apiRoot: config.apiRoot,
       mode: config.mode,
+      messagesPerSecond: config.messagesPerSecond,
       logger: deps.logger,
       storage: deps.storage,
       ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}),

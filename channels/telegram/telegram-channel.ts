@@ -33,10 +33,12 @@ import { PromptMessages } from "./prompt-messages.ts";
 import { proactiveSendError, resolveChat } from "./proactive.ts";
 import type { ChannelStorage } from "../storage/channel-storage.ts";
 import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
-import { DEFAULT_TELEGRAM_API_ROOT } from "./telegram-config.ts";
+import { DEFAULT_TELEGRAM_API_ROOT, TELEGRAM_MESSAGES_PER_SECOND } from "./telegram-config.ts";
 import { closedKeyboard, inlineKeyboard, labelsOf, telegramText } from "./render.ts";
 import { InFlight } from "../in-flight.ts";
 import { retry } from "../retry.ts";
+import { perSecondBucket } from "../rate-limit/rate-config.ts";
+import type { RateLimitKey } from "../rate-limit/token-bucket.ts";
 
 export { TELEGRAM } from "./inbound.ts";
 
@@ -73,7 +75,12 @@ export interface TelegramOptions {
   storage?: ChannelStorage;
   /** Polling mode: the pause between attempts (tests inject one that does not wait). */
   sleep?: (ms: number) => Promise<void>;
+  /** The bot's pace (TELEGRAM_MESSAGES_PER_SECOND, default Telegram's 30 a second); each chat is held to 1 a second. */
+  messagesPerSecond?: number;
 }
+
+/** Telegram's limit in one chat: about 1 message a second. */
+const TELEGRAM_CHAT_MESSAGES_PER_SECOND = 1;
 
 /** The tap being handled, so `deliver` answers its query first and edits the message it came from. */
 interface Turn {
@@ -93,6 +100,7 @@ export class TelegramChannel implements Channel<Update> {
   /** The same bot, for first messages nobody asked for: no long waits inside the request. */
   private readonly proactiveApi: Api;
   private readonly log: Logger;
+  private readonly messagesPerSecond: number;
   private readonly prompts: PromptMessages;
   // The tap behind each event (by identity), for `deliver`: answer its query, edit its message.
   private readonly turns = new WeakMap<InboundEvent, Turn>();
@@ -108,6 +116,7 @@ export class TelegramChannel implements Channel<Update> {
   constructor(options: TelegramOptions) {
     this.mode = options.mode;
     this.log = options.logger ?? silentLogger;
+    this.messagesPerSecond = options.messagesPerSecond ?? TELEGRAM_MESSAGES_PER_SECOND;
     this.pollingAttempts = options.pollingAttempts ?? 5;
     this.sleep = options.sleep;
     this.prompts = new PromptMessages((options.storage ?? new MemoryChannelStorage()).scope("prompt:"));
@@ -164,6 +173,12 @@ export class TelegramChannel implements Channel<Update> {
   readonly proactive: ProactiveCapability = {
     resolve: async (request) => resolveChat(request, this.parseOptions.botId),
   };
+
+  /** The bot's bucket and the chat's (Telegram's limits, or TELEGRAM_MESSAGES_PER_SECOND for the bot's). */
+  pacing(ref: ConversationRef): readonly RateLimitKey[] {
+    const bot = `${TELEGRAM}:${this.parseOptions.botId ?? "bot"}`;
+    return [perSecondBucket(bot, this.messagesPerSecond), perSecondBucket(`${bot}:${ref.conversationId}`, TELEGRAM_CHAT_MESSAGES_PER_SECOND)];
+  }
 
   /**
    * Processes one webhook Update through grammY; resolves once its events are saved. Rejects when

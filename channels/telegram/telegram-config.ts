@@ -5,6 +5,10 @@
  * TELEGRAM_WEBHOOK_INSECURE says this is local use.
  */
 import { isHttpUrl } from "../http-url.ts";
+import { parseMessagesPerSecond } from "../rate-limit/rate-config.ts";
+
+/** Telegram's broadcast limit per bot: about 30 messages a second. */
+export const TELEGRAM_MESSAGES_PER_SECOND = 30;
 
 export interface TelegramConfig {
   /** Secret: never logged nor echoed in errors. */
@@ -13,6 +17,8 @@ export interface TelegramConfig {
   mode: "webhook" | "polling";
   /** Secret: Telegram sends it back in X-Telegram-Bot-Api-Secret-Token. */
   webhookSecret?: string;
+  /** The bot's pace for triggered surveys (each chat is held to Telegram's 1 a second besides). */
+  messagesPerSecond: number;
 }
 
 export const DEFAULT_TELEGRAM_API_ROOT = "https://api.telegram.org";
@@ -24,6 +30,7 @@ export const TELEGRAM_VARIABLES: Readonly<Record<string, string>> = {
   TELEGRAM_MODE: "Telegram: `webhook` (POST /telegram/webhook, the default) or `polling` (long polling, no public URL needed)",
   TELEGRAM_WEBHOOK_SECRET: "Telegram: the secret_token given to setWebhook; webhook calls without it get 401 (1–256 of A-Z a-z 0-9 _ -)",
   TELEGRAM_WEBHOOK_INSECURE: "Telegram: `true` lets webhook mode start without TELEGRAM_WEBHOOK_SECRET (local use only)",
+  TELEGRAM_MESSAGES_PER_SECOND: `Telegram: the bot's pace, messages a second, that triggered surveys wait for and replies count against, shared by every process (default ${TELEGRAM_MESSAGES_PER_SECOND}, Telegram's limit; 1 a second in one chat always)`,
 };
 
 /** The channel's settings, undefined when it is not enabled; problems go to `problems` (never quoting a secret). */
@@ -61,6 +68,7 @@ export function parseTelegramConfig(get: (name: string) => string | undefined, p
         "or set TELEGRAM_WEBHOOK_INSECURE=true for local use",
     );
   }
+  const messagesPerSecond = parseMessagesPerSecond(get, "TELEGRAM_MESSAGES_PER_SECOND", TELEGRAM_MESSAGES_PER_SECOND, problems);
   if (problems.length > before) return undefined;
-  return { token, apiRoot, mode: mode as "webhook" | "polling", ...(webhookSecret !== undefined ? { webhookSecret } : {}) };
+  return { token, apiRoot, mode: mode as "webhook" | "polling", messagesPerSecond, ...(webhookSecret !== undefined ? { webhookSecret } : {}) };
 }

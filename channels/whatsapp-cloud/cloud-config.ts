@@ -4,6 +4,7 @@
  * variables are set; some but not all of them is a mistake worth stopping for.
  */
 import { isHttpUrl } from "../http-url.ts";
+import { parseMessagesPerSecond } from "../rate-limit/rate-config.ts";
 import { parseTemplate, type TemplateSpec } from "./template.ts";
 
 export interface WhatsappCloudConfig {
@@ -16,7 +17,12 @@ export interface WhatsappCloudConfig {
   apiRoot: string;
   /** The template a proactive survey sends when the 24-hour window is closed and the trigger names none. */
   template?: TemplateSpec;
+  /** The number's pace for triggered surveys (WHATSAPP_CLOUD_MESSAGES_PER_SECOND). */
+  messagesPerSecond: number;
 }
+
+/** The Cloud API's default throughput per business phone number: 80 messages a second. */
+export const WHATSAPP_CLOUD_MESSAGES_PER_SECOND = 80;
 
 export const DEFAULT_GRAPH_API_ROOT = "https://graph.facebook.com/v21.0";
 
@@ -34,6 +40,7 @@ export const WHATSAPP_CLOUD_VARIABLES: Readonly<Record<string, string>> = {
   WHATSAPP_CLOUD_TEMPLATE_LANGUAGE: "WhatsApp Cloud API: language code WHATSAPP_CLOUD_TEMPLATE was approved in, e.g. en_US (required with it)",
   WHATSAPP_CLOUD_TEMPLATE_PARAMETERS:
     'WhatsApp Cloud API: JSON list of WHATSAPP_CLOUD_TEMPLATE\'s body parameters {{1}}, {{2}}… (or object of named ones), each text with {{variable}} from the trigger and {{question}}, e.g. ["{{name}}","{{question}}"] (default none)',
+  WHATSAPP_CLOUD_MESSAGES_PER_SECOND: `WhatsApp Cloud API: the number's pace, messages a second, that triggered surveys wait for and replies count against, shared by every process (default ${WHATSAPP_CLOUD_MESSAGES_PER_SECOND}, the Cloud API's default throughput; raise it when Meta raised yours)`,
 };
 
 /** The channel's settings, undefined when it is not enabled; problems go to `problems`. */
@@ -56,12 +63,16 @@ export function parseWhatsappCloudConfig(get: (name: string) => string | undefin
   }
   const template = parseDefaultTemplate(get, problems);
   if (template === null) return undefined;
+  const before = problems.length;
+  const messagesPerSecond = parseMessagesPerSecond(get, "WHATSAPP_CLOUD_MESSAGES_PER_SECOND", WHATSAPP_CLOUD_MESSAGES_PER_SECOND, problems);
+  if (problems.length > before) return undefined;
   return {
     accessToken: get("WHATSAPP_CLOUD_ACCESS_TOKEN") as string,
     appSecret: get("WHATSAPP_CLOUD_APP_SECRET") as string,
     verifyToken: get("WHATSAPP_CLOUD_VERIFY_TOKEN") as string,
     phoneNumberId,
     apiRoot,
+    messagesPerSecond,
     ...(template !== undefined ? { template } : {}),
   };
 }

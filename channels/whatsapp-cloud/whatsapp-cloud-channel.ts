@@ -21,6 +21,9 @@ import { ServiceWindow } from "./service-window.ts";
 import { renderTemplate, type TemplateSpec } from "./template.ts";
 import { parseWebhook, type WebhookParse } from "./webhook.ts";
 import { InFlight } from "../in-flight.ts";
+import { perSecondBucket } from "../rate-limit/rate-config.ts";
+import type { RateLimitKey } from "../rate-limit/token-bucket.ts";
+import { WHATSAPP_CLOUD_MESSAGES_PER_SECOND } from "./cloud-config.ts";
 import { KeyedQueue } from "../keyed-queue.ts";
 
 export interface WhatsappCloudOptions {
@@ -40,6 +43,8 @@ export interface WhatsappCloudOptions {
   template?: TemplateSpec;
   /** Epoch ms (default Date.now): tests move the 24-hour window on a simulated clock. */
   now?: () => number;
+  /** The number's pace (WHATSAPP_CLOUD_MESSAGES_PER_SECOND, default the Cloud API's 80 a second). */
+  messagesPerSecond?: number;
   /** Backoff tuning and test seams of the Graph client. */
   graph?: Pick<GraphClientOptions, "maxAttempts" | "baseDelayMs" | "maxDelayMs" | "timeoutMs" | "sleep" | "random" | "fetch">;
 }
@@ -62,6 +67,7 @@ export class WhatsappCloudChannel implements Channel<unknown> {
   private readonly now: () => number;
   /** The trigger API's way in: who a wa_id is and whether a first message can reach them now. */
   readonly proactive: WhatsappCloudProactive;
+  private readonly messagesPerSecond: number;
 
   constructor(o: WhatsappCloudOptions) {
     this.appSecret = o.appSecret;
@@ -73,6 +79,12 @@ export class WhatsappCloudChannel implements Channel<unknown> {
     this.now = o.now ?? Date.now;
     this.window = new ServiceWindow(o.storage, o.phoneNumberId, this.now);
     this.proactive = new WhatsappCloudProactive(this.window, o.template);
+    this.messagesPerSecond = o.messagesPerSecond ?? WHATSAPP_CLOUD_MESSAGES_PER_SECOND;
+  }
+
+  /** The business number's bucket: the Cloud API's throughput is per phone number id. */
+  pacing(): readonly RateLimitKey[] {
+    return [perSecondBucket(`${WHATSAPP_CLOUD}:${this.phoneNumberId}`, this.messagesPerSecond)];
   }
 
   get isClosing(): boolean {

@@ -17,6 +17,7 @@ export const whatsappWebModule = defineChannel<WhatsappWebConfig>({
     const channel = new WhatsappWebChannel({
       createClient: seams.createClient ?? (await loadWhatsappWebClientFactory(config)),
       polls: config.polls,
+      messagesPerSecond: config.messagesPerSecond,
       logger: deps.logger,
       storage: deps.storage,
       ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}),

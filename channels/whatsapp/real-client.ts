@@ -18,7 +18,7 @@ export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-setuid-sandbox", "--dis
 export const REMOTE_BACKUP_MS = 5 * 60_000;
 
 /** Loads whatsapp-web.js and returns a factory of real clients. */
-export async function loadWhatsappWebClientFactory(config: WhatsappWebConfig): Promise<WebClientFactory> {
+export async function loadWhatsappWebClientFactory(config: Pick<WhatsappWebConfig, "authDir" | "executablePath" | "auth">): Promise<WebClientFactory> {
   const wweb = (await import("whatsapp-web.js")).default;
   return (): WebClientPort => {
     const client = new wweb.Client({

@@ -3,6 +3,7 @@
  * (and with it a Chromium) starts only when WHATSAPP_WEB_ENABLED is on, never by default.
  */
 import path from "node:path";
+import { parseMessagesPerSecond } from "../rate-limit/rate-config.ts";
 
 export interface WhatsappWebConfig {
   /** Absolute; LocalAuth keeps the logged-in session here (keep it private: it is the login). */
@@ -13,7 +14,15 @@ export interface WhatsappWebConfig {
   polls: boolean;
   /** Where the login lives: this host's authDir (LocalAuth), or Redis too (RemoteAuth) so another host can restore it. */
   auth: { kind: "local" } | { kind: "redis"; redisUrl: string; keyPrefix: string };
+  /** The account's pace for triggered surveys (WHATSAPP_WEB_MESSAGES_PER_SECOND). */
+  messagesPerSecond: number;
 }
+
+/**
+ * WhatsApp publishes no rate for a linked device, and bans numbers that send in bulk: one message
+ * a second keeps a 10,000-survey trigger to under three hours and looks like a person typing fast.
+ */
+export const WHATSAPP_WEB_MESSAGES_PER_SECOND = 1;
 
 export const DEFAULT_CHROMIUM = "/usr/bin/chromium";
 
@@ -22,6 +31,8 @@ export const WHATSAPP_WEB_VARIABLES: Readonly<Record<string, string>> = {
   WHATSAPP_WEB_AUTH_DIR: "WhatsApp Web: folder of the saved login session (LocalAuth; default BOTFLOW_DATA_DIR/whatsapp-web)",
   WHATSAPP_WEB_AUTH: "WhatsApp Web: where the login is kept: local (WHATSAPP_WEB_AUTH_DIR) or redis (backed up to REDIS_URL every 5 minutes, so another host can restore it) (default local)",
   WHATSAPP_WEB_POLLS: "WhatsApp Web: true also sends each question as a poll beside the numbered text prompt (default false)",
+  WHATSAPP_WEB_MESSAGES_PER_SECOND:
+    `WhatsApp Web: the account's pace, messages a second, that triggered surveys wait for and replies count against (default ${WHATSAPP_WEB_MESSAGES_PER_SECOND}: WhatsApp bans numbers that send in bulk from a linked device)`,
   PUPPETEER_EXECUTABLE_PATH: `WhatsApp Web: the system Chromium to run (default ${DEFAULT_CHROMIUM}); never downloaded`,
 };
 
@@ -47,7 +58,8 @@ export function parseWhatsappWebConfig(
   } else if (kind !== "local") {
     problems.push(`WHATSAPP_WEB_AUTH "${kind}" is not a login store: use local or redis`);
   }
-  return { authDir, executablePath, polls, auth };
+  const messagesPerSecond = parseMessagesPerSecond(get, "WHATSAPP_WEB_MESSAGES_PER_SECOND", WHATSAPP_WEB_MESSAGES_PER_SECOND, problems);
+  return { authDir, executablePath, polls, auth, messagesPerSecond };
 }
 
 function parseBool(name: string, raw: string | undefined, fallback: boolean, problems: string[]): boolean {

@@ -21,6 +21,9 @@ import type { Channel, EventHandler, ParseResult, ProactiveCapability, Proactive
 import { renderEffects, WHATSAPP_WEB, WHATSAPP_WEB_LIMITS } from "./render.ts";
 import type { WebClientFactory, WebClientPort, WebMessage, WebPollVote } from "./web-client-port.ts";
 import { InFlight } from "../in-flight.ts";
+import { perSecondBucket } from "../rate-limit/rate-config.ts";
+import type { RateLimitKey } from "../rate-limit/token-bucket.ts";
+import { WHATSAPP_WEB_MESSAGES_PER_SECOND } from "./web-config.ts";
 import { KeyedQueue } from "../keyed-queue.ts";
 import { backoffMs, defaultSleep, retry } from "../retry.ts";
 import { DEFAULT_CHANNEL_TTL_MS, type ChannelStorage } from "../storage/channel-storage.ts";
@@ -51,6 +54,8 @@ export interface WhatsappWebOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The backoff's jitter draw in [0, 1] (default Math.random); `() => 1` makes each pause its ceiling. */
   random?: () => number;
+  /** The account's pace (WHATSAPP_WEB_MESSAGES_PER_SECOND, default 1 a second). */
+  messagesPerSecond?: number;
 }
 
 /** Message types that carry an answer (text) or at least stand for one (media: no answer). */
@@ -101,6 +106,11 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   parseInbound(input: WebInbound): ParseResult {
     const event = input.kind === "message" ? this.fromMessage(input.message) : this.fromVote(input.vote, input.poll);
     return typeof event === "string" ? { ok: false, reason: event } : { ok: true, events: [event] };
+  }
+
+  /** The logged-in account's bucket: every chat's messages go out from the one number. */
+  pacing(): readonly RateLimitKey[] {
+    return [perSecondBucket(`${WHATSAPP_WEB}:account`, this.o.messagesPerSecond ?? WHATSAPP_WEB_MESSAGES_PER_SECOND)];
   }
 
   /** `to` is `<number>@c.us`; the ref is the one that chat's messages produce (conversation and user: the chat id). */

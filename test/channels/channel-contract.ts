@@ -210,7 +210,7 @@ export async function startProcess(driver: ChannelDriver, backing: Backing, stor
   const runtime = new Runtime({
     scenarios,
     store: backing.state(),
-    delivery: new ChannelDelivery([instance.channel], logger),
+    delivery: new ChannelDelivery([instance.channel], { logger }),
     actions,
     tracker: new SurveyTracker(queue),
     defaultScenarioId: "csat",

@@ -204,7 +204,7 @@ describe("real whatsapp-web.js wiring", () => {
   it("builds a Client with LocalAuth that launches the configured Chromium (a missing one here, so no browser runs)", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "botflow-wweb-"));
     try {
-      const create = await loadWhatsappWebClientFactory({ authDir: path.join(dir, "auth"), executablePath: "/nonexistent/chromium-for-botflow-test", polls: false, auth: { kind: "local" } });
+      const create = await loadWhatsappWebClientFactory({ authDir: path.join(dir, "auth"), executablePath: "/nonexistent/chromium-for-botflow-test", auth: { kind: "local" } });
       const client = create();
       client.on("qr", () => {});
       const err = await client.initialize().then(() => undefined, (e: unknown) => e);
