@@ -2,7 +2,8 @@
  * `statistic__set`: with `{type: quality}` it queues the dialogue's quality_answer (numeric
  * rating) and quality_comment (free text) as a completed survey. The reference product's
  * display rules: a rating without a comment is recorded with an empty comment; a comment
- * without a rating as a comment only; neither, nothing but the "offered" flag.
+ * without a rating as a comment only; neither, nothing but the "offered" flag. The event carries
+ * the dialogue's start context (a trigger's agent, team, ticket) and trigger id when it has them.
  */
 import type { ActionContext } from "../engine/ports.ts";
 import { QUALITY_ANSWER, QUALITY_COMMENT, toScore, type SurveyQueue } from "../stats/events.ts";

@@ -6,10 +6,10 @@
  * (an older web process, a dead-lettered job being replayed, a hand-made job).
  */
 import { cleanText, needsCleaning } from "../engine/text.ts";
-import type { SurveyEvent } from "./events.ts";
+import type { SurveyContext, SurveyEvent } from "./events.ts";
 
-/** The event's strings besides the comment (ids, names, the decline reason). */
-const TEXT_FIELDS = ["surveyId", "scenarioId", "scenarioVersion", "channel", "botId", "conversationId", "reason"] as const;
+/** The event's strings besides the comment and the context (ids, names, the decline reason). */
+const TEXT_FIELDS = ["surveyId", "scenarioId", "scenarioVersion", "channel", "botId", "conversationId", "reason", "triggerId"] as const;
 
 /** The event with storable strings; the same object when nothing had to change. */
 export function cleanSurveyEvent(e: SurveyEvent): SurveyEvent {
@@ -19,7 +19,9 @@ export function cleanSurveyEvent(e: SurveyEvent): SurveyEvent {
     const v = e[f];
     if (typeof v === "string" && needsCleaning(v)) dirtyText = true;
   }
-  if (!dirtyComment && !dirtyText) return e;
+  // jsonb refuses "\u0000" and lone surrogate escapes as text does: one such value would fail the batch.
+  const dirtyContext = e.context !== undefined && contextNeedsCleaning(e.context);
+  if (!dirtyComment && !dirtyText && !dirtyContext) return e;
   const out: SurveyEvent = { ...e };
   for (const f of TEXT_FIELDS) {
     const v = out[f];
@@ -28,6 +30,27 @@ export function cleanSurveyEvent(e: SurveyEvent): SurveyEvent {
   if (dirtyComment) {
     out.comment = cleanText(e.comment as string);
     out.commentSanitized = true;
+  }
+  if (dirtyContext) out.context = cleanContext(e.context as SurveyContext);
+  return out;
+}
+
+function contextNeedsCleaning(c: SurveyContext): boolean {
+  for (const k of Object.keys(c)) {
+    const v = c[k];
+    if (needsCleaning(k) || (typeof v === "string" && needsCleaning(v))) return true;
+  }
+  return false;
+}
+
+function cleanContext(c: SurveyContext): SurveyContext {
+  const out: Record<string, string | number | boolean> = {};
+  for (const k of Object.keys(c)) {
+    const v = c[k] as string | number | boolean;
+    const value = typeof v === "string" ? cleanText(v) : v;
+    const name = cleanText(k);
+    if (name === "__proto__") Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+    else out[name] = value;
   }
   return out;
 }

@@ -4,6 +4,12 @@
  * completed flags, score, scale, comment) and the rollups behind the figures.
  */
 
+/**
+ * The variables a dialogue was started with (a trigger's `agent`, `team`, `ticket`), recorded
+ * with its survey. Names are variable names; at most 50 of them (engine/start-variables.ts).
+ */
+export type SurveyContext = Readonly<Record<string, string | number | boolean>>;
+
 export type SurveyEventKind = "dialogue_started" | "offered" | "answered" | "declined" | "commented" | "completed";
 
 export interface SurveyEvent {
@@ -33,6 +39,13 @@ export interface SurveyEvent {
   commentSanitized?: boolean;
   /** declined: skipped, timeout, or invalid. */
   reason?: string;
+  /**
+   * Every kind: the dialogue's start variables (ActionContext.context); absent when it started
+   * without any. Personal data may be in it (a name): never log the values.
+   */
+  context?: SurveyContext;
+  /** Every kind: the trigger API call that started the dialogue; absent when the user did. */
+  triggerId?: string;
 }
 
 /** The queue job id: the same event queued twice is one job. */

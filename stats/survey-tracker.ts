@@ -6,8 +6,13 @@ import type { ActionContext, Tracker } from "../engine/ports.ts";
 import type { TrackEvent } from "../engine/types.ts";
 import { QUALITY_ANSWER, QUALITY_COMMENT, toScore, type SurveyEvent, type SurveyQueue } from "./events.ts";
 
+/**
+ * The fields every survey event of the dialogue shares. Each event carries the start context and
+ * the trigger id, so whichever of them creates the survey row records them (the store keeps the
+ * first it gets), including surveys that never reach statistic__set (declined, unanswered).
+ */
 export function surveyEventBase(ctx: Omit<ActionContext, "blockId">): Omit<SurveyEvent, "kind"> {
-  return {
+  const base: Omit<SurveyEvent, "kind"> = {
     surveyId: ctx.surveyId,
     scenarioId: ctx.scenarioId,
     scenarioVersion: ctx.scenarioVersion,
@@ -17,6 +22,15 @@ export function surveyEventBase(ctx: Omit<ActionContext, "blockId">): Omit<Surve
     dialogueStartedAt: ctx.dialogueStartedAt,
     at: ctx.at,
   };
+  if (ctx.context !== undefined && hasKeys(ctx.context)) base.context = ctx.context;
+  if (ctx.triggerId !== undefined) base.triggerId = ctx.triggerId;
+  return base;
+}
+
+/** Whether `o` has an own enumerable key, without building the key array (this runs per event). */
+function hasKeys(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
 }
 
 export class SurveyTracker implements Tracker {

@@ -5,8 +5,9 @@
  * without retries.
  */
 import { BotflowError } from "../../engine/errors.ts";
+import { isVariableName, MAX_START_VARIABLE_LENGTH, MAX_START_VARIABLES } from "../../engine/start-variables.ts";
 import { cleanSurveyEvent } from "../clean-survey-event.ts";
-import { SURVEY_EVENT_KINDS, type SurveyEvent, type SurveyEventKind } from "../events.ts";
+import { SURVEY_EVENT_KINDS, type SurveyContext, type SurveyEvent, type SurveyEventKind } from "../events.ts";
 
 /** A job payload that is not a survey event; retrying cannot fix it. */
 export class MalformedSurveyEventError extends BotflowError {
@@ -67,8 +68,57 @@ export function parseSurveyEvent(data: unknown): SurveyEvent {
     if (d.commentSanitized) event.commentSanitized = true;
   }
   if (d.reason !== undefined) event.reason = text("reason", 50);
+  if (d.context !== undefined) {
+    const context = parseContext(d.context);
+    if (context) event.context = context;
+  }
+  if (d.triggerId !== undefined) {
+    if (typeof d.triggerId !== "string" || !ID_RE.test(d.triggerId)) throw new MalformedSurveyEventError("triggerId must be 1–200 characters of [A-Za-z0-9_.@+-]");
+    event.triggerId = d.triggerId;
+  }
   if (kind === "answered" && event.score === undefined) throw new MalformedSurveyEventError("an answered event needs a score");
   // Text the database cannot hold is cleaned, not refused: this is also what recovers jobs that
   // were dead-lettered for it before botflow cleaned text where it enters (replay-dead).
   return cleanSurveyEvent(event);
+}
+
+/**
+ * The start context as the trigger API bounds it (engine/start-variables.ts): a plain object of at
+ * most MAX_START_VARIABLES variable names, each a string of at most MAX_START_VARIABLE_LENGTH, a
+ * finite number or a boolean. Undefined when empty. Problems name the key, never its value.
+ */
+function parseContext(raw: unknown): SurveyContext | undefined {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new MalformedSurveyEventError("context must be an object of start variables");
+  const proto: unknown = Object.getPrototypeOf(raw);
+  if (proto !== Object.prototype && proto !== null) throw new MalformedSurveyEventError("context must be a plain object of start variables");
+  const names = Object.keys(raw);
+  if (names.length > MAX_START_VARIABLES) throw new MalformedSurveyEventError(`context has ${names.length} keys; at most ${MAX_START_VARIABLES} are allowed`);
+  if (names.length === 0) return undefined;
+  const out: Record<string, string | number | boolean> = {};
+  for (const name of names) {
+    if (!isVariableName(name)) throw new MalformedSurveyEventError(`context key ${JSON.stringify(name.slice(0, 64))} is not a variable name ([A-Za-z_][A-Za-z0-9_]*, at most 64 characters)`);
+    const v: unknown = (raw as Record<string, unknown>)[name];
+    if (!isContextValue(v)) {
+      throw new MalformedSurveyEventError(
+        `context.${name} must be a string of at most ${MAX_START_VARIABLE_LENGTH} characters, a finite number or a boolean (got ${describe(v)})`,
+      );
+    }
+    // "__proto__" is a variable name like any other: an own key, never the prototype.
+    if (name === "__proto__") Object.defineProperty(out, name, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[name] = v;
+  }
+  return out;
+}
+
+function isContextValue(v: unknown): v is string | number | boolean {
+  return typeof v === "string" ? v.length <= MAX_START_VARIABLE_LENGTH : typeof v === "number" ? Number.isFinite(v) : typeof v === "boolean";
+}
+
+/** What a refused context value is, without the value (it may be personal data). */
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "string") return `a string of ${v.length} characters`;
+  if (typeof v === "number") return String(v);
+  return typeof v === "object" ? "an object" : typeof v;
 }
