@@ -10,6 +10,9 @@
  * 3. In TypeScript: add the new events (kinds already present are skipped: that is the
  *    processed-event record, keyed by survey id + kind = the job id) and derive the row.
  * 4. Update the changed rows from arrays (`unnest`).
+ *    The start context and trigger id (`context`, `trigger_id`) come from the events that were
+ *    applied (never from a redelivered one) and only fill a gap: the first writer wins, and a
+ *    later event without them leaves them as they are.
  * 5. Add to the rollups the difference between each survey's new and old contribution,
  *    summed per survey key, then expanded to the 8 groupings and summed per rollup key (zero
  *    deltas dropped at both steps), upserted in key order.
@@ -56,6 +59,42 @@ interface RollupDelta {
   counts: [number, number, number, number, number, number];
 }
 
+/** The start context (as JSON for `::jsonb`) and trigger id a batch writes on a survey row; null: none. */
+interface StartColumns {
+  context: string | null;
+  triggerId: string | null;
+}
+
+interface UpdatedRow extends StartColumns {
+  id: string;
+  events: StoredEvents;
+}
+
+interface FreshRow extends UpdatedRow {
+  first: SurveyEvent;
+}
+
+const NO_START: StartColumns = { context: null, triggerId: null };
+
+/**
+ * The first context and trigger id among the events that `mergeEvents` applies (first of each
+ * kind not in `before`), so a redelivered event never changes the row, as for every other column.
+ */
+function startOf(before: StoredEvents, events: readonly SurveyEvent[]): StartColumns {
+  if (!events.some((e) => e.context !== undefined || e.triggerId !== undefined)) return NO_START;
+  let context: string | null = null;
+  let triggerId: string | null = null;
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (before[e.kind] !== undefined || seen.has(e.kind)) continue;
+    seen.add(e.kind);
+    if (context === null && e.context !== undefined && Object.keys(e.context).length > 0) context = JSON.stringify(e.context);
+    if (triggerId === null && e.triggerId !== undefined) triggerId = e.triggerId;
+    if (context !== null && triggerId !== null) break;
+  }
+  return { context, triggerId };
+}
+
 function checkEvent(e: SurveyEvent): void {
   if (typeof e.surveyId !== "string" || e.surveyId === "") throw new Error(`survey event without a surveyId (kind ${String(e.kind)}); the producer must set one`);
   if (!Number.isFinite(e.dialogueStartedAt) || !Number.isFinite(e.at)) {
@@ -79,10 +118,10 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, input: reado
   const ids = [...bySurvey.keys()].sort();
   const sums = new Map<string, RollupDelta>();
 
-  const fresh: { id: string; first: SurveyEvent; events: StoredEvents }[] = [];
+  const fresh: FreshRow[] = [];
   for (const id of ids) {
     const list = bySurvey.get(id)!;
-    fresh.push({ id, first: list[0]!, events: mergeEvents({}, list)! });
+    fresh.push({ id, first: list[0]!, events: mergeEvents({}, list)!, ...startOf({}, list) });
   }
   const inserted = new Set((await insertSurveys(q, s, fresh)).map((r) => r.survey_id));
   for (const f of fresh) {
@@ -99,12 +138,13 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, input: reado
       [existing],
       PREPARED,
     );
-    const updates: { id: string; events: StoredEvents }[] = [];
+    const updates: UpdatedRow[] = [];
     for (const row of locked) {
       const before = row.events ?? {};
-      const after = mergeEvents(before, bySurvey.get(row.survey_id) ?? []);
+      const list = bySurvey.get(row.survey_id) ?? [];
+      const after = mergeEvents(before, list);
       if (!after) continue; // every event of this survey was applied before
-      updates.push({ id: row.survey_id, events: after });
+      updates.push({ id: row.survey_id, events: after, ...startOf(before, list) });
       addContribution(sums, row, contributionOf(before), -1);
       addContribution(sums, row, contributionOf(after), +1);
     }
@@ -191,17 +231,18 @@ function derivedParams(rows: readonly { id: string; events: StoredEvents }[]): u
 }
 
 /** Inserts complete rows for the surveys not stored yet; returns the ids it inserted. */
-function insertSurveys(q: SqlQueryable, s: string, rows: readonly { id: string; first: SurveyEvent; events: StoredEvents }[]): Promise<{ survey_id: string }[]> {
+function insertSurveys(q: SqlQueryable, s: string, rows: readonly FreshRow[]): Promise<{ survey_id: string }[]> {
   return q.query<{ survey_id: string }>(
     `INSERT INTO ${s}.survey (survey_id, events, offered, accepted, denied, denied_reason, completed, score, scale, comment,
                               offered_at, answered_at, declined_at, completed_at, comment_sanitized,
-                              scenario_id, scenario_version, channel, bot_id, conversation_id, dialogue_started_at)
+                              scenario_id, scenario_version, channel, bot_id, conversation_id, dialogue_started_at, context, trigger_id)
      SELECT u.survey_id, u.events::jsonb, u.offered, u.accepted, u.denied, u.denied_reason, u.completed, u.score, u.scale, u.comment,
             to_timestamp(u.offered_at / 1000), to_timestamp(u.answered_at / 1000), to_timestamp(u.declined_at / 1000), to_timestamp(u.completed_at / 1000),
-            u.comment_sanitized, u.scenario_id, u.scenario_version, u.channel, u.bot_id, u.conversation_id, to_timestamp(u.started_ms / 1000)
-     FROM unnest($1::text[], ${DERIVED_TYPES}, $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::float8[])
+            u.comment_sanitized, u.scenario_id, u.scenario_version, u.channel, u.bot_id, u.conversation_id, to_timestamp(u.started_ms / 1000),
+            u.context::jsonb, u.trigger_id
+     FROM unnest($1::text[], ${DERIVED_TYPES}, $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::float8[], $22::text[], $23::text[])
        AS u(${DERIVED_NAMES},
-            scenario_id, scenario_version, channel, bot_id, conversation_id, started_ms)
+            scenario_id, scenario_version, channel, bot_id, conversation_id, started_ms, context, trigger_id)
      ORDER BY u.survey_id
      ON CONFLICT (survey_id) DO NOTHING
      RETURNING survey_id`,
@@ -213,18 +254,21 @@ function insertSurveys(q: SqlQueryable, s: string, rows: readonly { id: string; 
       rows.map((r) => r.first.botId),
       rows.map((r) => r.first.conversationId),
       rows.map((r) => r.first.dialogueStartedAt),
+      rows.map((r) => r.context),
+      rows.map((r) => r.triggerId),
     ],
     PREPARED,
   );
 }
 
-async function updateSurveys(q: SqlQueryable, s: string, updates: readonly { id: string; events: StoredEvents }[]): Promise<void> {
+async function updateSurveys(q: SqlQueryable, s: string, updates: readonly UpdatedRow[]): Promise<void> {
   await q.query(
-    `UPDATE ${s}.survey AS t SET ${DERIVED_COLUMNS}
-     FROM unnest($1::text[], ${DERIVED_TYPES})
-       AS u(${DERIVED_NAMES})
+    `UPDATE ${s}.survey AS t SET ${DERIVED_COLUMNS},
+       context = COALESCE(t.context, u.context::jsonb), trigger_id = COALESCE(t.trigger_id, u.trigger_id)
+     FROM unnest($1::text[], ${DERIVED_TYPES}, $16::text[], $17::text[])
+       AS u(${DERIVED_NAMES}, context, trigger_id)
      WHERE t.survey_id = u.survey_id`,
-    derivedParams(updates),
+    [...derivedParams(updates), updates.map((r) => r.context), updates.map((r) => r.triggerId)],
     PREPARED,
   );
 }

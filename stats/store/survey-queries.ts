@@ -7,6 +7,7 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { computeFigures, trendBuckets, type Figures, type FiguresQuery, type FiguresRow } from "../figures.ts";
 import { MAX_PERIOD_DAYS, StatsQueryError, trendGranularity, type TrendGranularity } from "../figures-query.ts";
 import { checkBound } from "../query-params.ts";
+import type { SurveyContext } from "../events.ts";
 import type { SqlQueryable } from "./sql-client.ts";
 import type { DialoguePage, DialogueQuery, DialogueRow, PeriodBound, StatsFilter } from "./survey-store.ts";
 
@@ -238,6 +239,9 @@ interface ListRow {
   comment: string | null;
   comment_sanitized: boolean;
   completed_ms: number | null;
+  /** jsonb: both drivers parse it. */
+  context: SurveyContext | null;
+  trigger_id: string | null;
 }
 
 function encodeCursor(ms: number, id: string): string {
@@ -271,6 +275,10 @@ export async function queryDialogues(q: SqlQueryable, ctx: FiguresContext, query
   }
   where += filterSql(query, params);
   if (query.surveysOnly) where += " AND completed";
+  if (query.triggerId !== undefined) {
+    params.push(query.triggerId);
+    where += ` AND trigger_id = $${params.length}`;
+  }
   if (query.cursor !== undefined) {
     const [ms, id] = decodeCursor(query.cursor);
     params.push(new Date(ms).toISOString(), id);
@@ -280,7 +288,8 @@ export async function queryDialogues(q: SqlQueryable, ctx: FiguresContext, query
   const rows = await q.query<ListRow>(
     `SELECT survey_id, scenario_id, scenario_version, channel, bot_id, conversation_id,
             (extract(epoch FROM dialogue_started_at) * 1000)::float8 AS started_ms, offered, accepted, denied, denied_reason,
-            completed, score, scale, comment, comment_sanitized, (extract(epoch FROM completed_at) * 1000)::float8 AS completed_ms
+            completed, score, scale, comment, comment_sanitized, (extract(epoch FROM completed_at) * 1000)::float8 AS completed_ms,
+            context, trigger_id
      FROM ${ctx.schema}.survey WHERE ${where}
      ORDER BY dialogue_started_at DESC, survey_id DESC LIMIT $${params.length}`,
     params,
@@ -309,5 +318,7 @@ function toDialogueRow(r: ListRow): DialogueRow {
     comment: r.comment,
     commentSanitized: r.comment_sanitized,
     completedAt: r.completed_ms === null ? null : Number(r.completed_ms),
+    context: r.context ?? null,
+    triggerId: r.trigger_id ?? null,
   };
 }

@@ -6,7 +6,7 @@
  * Deliberately left out: deleting or editing surveys, per-user history, and any query
  * that the figures, the dialogue list and the export do not need.
  */
-import type { SurveyEvent } from "../events.ts";
+import type { SurveyContext, SurveyEvent } from "../events.ts";
 import type { SurveyDerived } from "./survey-state.ts";
 import type { Figures } from "../figures.ts";
 import type { FiguresQuery, PeriodBound, StatsFilter } from "../figures-query.ts";
@@ -23,6 +23,8 @@ export interface DialogueQuery extends StatsFilter {
   timeZone?: string;
   /** Only dialogues whose survey was completed (statistic__set recorded something). */
   surveysOnly?: boolean;
+  /** Only the dialogue the trigger API call with this id started (`survey_trigger_idx`). */
+  triggerId?: string;
   /** Rows per page, 1–10,000; default 100. */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -33,10 +35,15 @@ export interface DialogueQuery extends StatsFilter {
  * One dialogue in the list, with its CSAT and client-comment columns: the survey's identity and
  * the derived columns of its row (`score` is the CSAT column; `comment` the client-comment one,
  * "" for a rating without a comment, null when there is neither — personal data; `commentSanitized`
- * when it had to be cleaned to be stored).
+ * when it had to be cleaned to be stored), then what started the dialogue: `context`, the start
+ * variables (a trigger's agent, team, ticket; null when it had none), and `triggerId`, the trigger
+ * API call (null when the user started it).
  */
 export type DialogueRow = Pick<SurveyEvent, "surveyId" | "scenarioId" | "scenarioVersion" | "channel" | "botId" | "conversationId" | "dialogueStartedAt"> &
-  Pick<SurveyDerived, "offered" | "accepted" | "denied" | "deniedReason" | "completed" | "score" | "scale" | "comment" | "commentSanitized" | "completedAt">;
+  Pick<SurveyDerived, "offered" | "accepted" | "denied" | "deniedReason" | "completed" | "score" | "scale" | "comment" | "commentSanitized" | "completedAt"> & {
+    context: SurveyContext | null;
+    triggerId: string | null;
+  };
 
 export interface DialoguePage {
   rows: DialogueRow[];

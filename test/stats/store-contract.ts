@@ -2,7 +2,8 @@
  * The contract every SurveyStore passes (store-pg.test.ts and store-pglite.test.ts run it):
  * migrations, the fold of each event kind and the reference product's display rules,
  * order independence, idempotency (same batch twice, duplicates, shuffled batches, two
- * stores writing at once), rollups equal to the naive scan, and the keyset dialogue list.
+ * stores writing at once), rollups equal to the naive scan, the keyset dialogue list, and the
+ * start context and trigger id a triggered dialogue's survey records.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SurveyEvent } from "../../stats/events.ts";
@@ -47,7 +48,9 @@ function mixedBatch(): SurveyEvent[] {
   const evs: SurveyEvent[] = [];
   for (let i = 0; i < 60; i++) {
     const id = `s${String(i).padStart(3, "0")}`;
-    const o = { channel: i % 3 === 0 ? "teams" : "telegram", botId: i % 4 === 0 ? "b2" : "", dialogueStartedAt: Date.UTC(2026, 2, 10, i % 24, i) };
+    const o: Partial<SurveyEvent> = { channel: i % 3 === 0 ? "teams" : "telegram", botId: i % 4 === 0 ? "b2" : "", dialogueStartedAt: Date.UTC(2026, 2, 10, i % 24, i) };
+    // Some dialogues were started by the trigger API: every event of theirs carries what started it.
+    if (i % 7 === 0) Object.assign(o, { context: { agent: `agent${i % 3}`, ticket: `T-${i}` }, triggerId: `trg-${i}` });
     if (i % 5 === 0) evs.push(surveyEvent("dialogue_started", id, o));
     else if (i % 5 === 1) evs.push(surveyEvent("dialogue_started", id, o), surveyEvent("offered", id, o), surveyEvent("declined", id, { ...o, reason: "timeout" }));
     else if (i % 5 === 2) evs.push(...fullSurvey(id, (i % 5) + 1, undefined, o));
@@ -130,7 +133,7 @@ export function describeSurveyStoreContract(backend: StoreBackend): void {
     });
 
     it("ends in the same state whatever order a survey's events arrive in", async () => {
-      const events = fullSurvey("o", 2, "meh");
+      const events = fullSurvey("o", 2, "meh", { context: { agent: "olena", team: "billing" }, triggerId: "trg-o" });
       const orders = [events, [...events].reverse(), shuffled(events, 7), shuffled(events, 99)];
       const states = [];
       for (const [i, order] of orders.entries()) {
@@ -145,6 +148,7 @@ export function describeSurveyStoreContract(backend: StoreBackend): void {
       }
       for (const st of states.slice(1)) expect(st).toEqual(states[0]);
       expect(states[0]!.figures).toMatchObject({ surveys: 1, rated: 1, average: 2, cdsat: 1, nps: -1, distribution: { "2": 1 } });
+      expect(states[0]!.rows[0]).toMatchObject({ context: { agent: "olena", team: "billing" }, triggerId: "trg-o" });
     });
 
     it("counts an event once when applied twice, duplicated in a batch, or redelivered in shuffled batches", async () => {
@@ -165,6 +169,9 @@ export function describeSurveyStoreContract(backend: StoreBackend): void {
       }
       expect(once.figures).toEqual(once.naive);
       expect(once.figures).toMatchObject({ dialogues: 60, declined: 12, surveys: 36, commented: 24 });
+      expect(once.rows.filter((r) => r.triggerId !== null).map((r) => [r.surveyId, r.triggerId, r.context])).toEqual(
+        [0, 7, 14, 21, 28, 35, 42, 49, 56].map((i) => [`s${String(i).padStart(3, "0")}`, `trg-${i}`, { agent: `agent${i % 3}`, ticket: `T-${i}` }]),
+      );
     });
 
     it("keeps the first payload when the same job id arrives twice with different content", async () => {
@@ -217,6 +224,42 @@ export function describeSurveyStoreContract(backend: StoreBackend): void {
       expect(surveys.rows.every((r) => r.completed && r.botId === "b2")).toBe(true);
       expect(surveys.rows.length).toBe(all.filter((r) => r.completed && r.botId === "b2").length);
       await expect(store.listDialogues({ cursor: "nonsense" })).rejects.toThrow(/invalid dialogue-list cursor/);
+    });
+
+    it("records a triggered dialogue's start context and trigger id: the first writer's, kept when later events lack them", async () => {
+      const A = { agent: "olena", team: "billing", ticket: "T-1234", attempt: 2, vip: true, note: 'says "hi", then 👋\nbye' };
+      const B = { agent: "someone-else" };
+      // t1: its first event says A; later ones say nothing, or something else: A stays.
+      await store.apply([surveyEvent("dialogue_started", "t1", { context: A, triggerId: "trg-1" })]);
+      await store.apply([
+        surveyEvent("offered", "t1"),
+        surveyEvent("answered", "t1", { score: 5 }),
+        surveyEvent("completed", "t1", { score: 5, comment: "", context: B, triggerId: "trg-other" }),
+      ]);
+      // t2: in one batch, the first event lacks them (an older web process), a later one has them.
+      await store.apply([surveyEvent("dialogue_started", "t2"), surveyEvent("offered", "t2", { context: A, triggerId: "trg-2" })]);
+      // t3: stored before the producer sent them; a later event fills the gap.
+      await store.apply([surveyEvent("dialogue_started", "t3")]);
+      await store.apply([surveyEvent("declined", "t3", { reason: "timeout", context: B, triggerId: "trg-3" })]);
+      // t4: a redelivered event changes nothing, these columns included.
+      await store.apply([surveyEvent("dialogue_started", "t4")]);
+      await store.apply([surveyEvent("dialogue_started", "t4", { context: B, triggerId: "trg-4" })]);
+      // t5: text jsonb cannot hold is cleaned, not a failed batch; u: a dialogue the user started.
+      await store.apply([surveyEvent("dialogue_started", "t5", { context: { agent: "ol\u0000ena", team: "x\ud800" }, triggerId: "trg-5" }), ...fullSurvey("u", 3, undefined)]);
+
+      const rows = new Map((await allRows(store)).map((r) => [r.surveyId, r]));
+      expect(rows.get("t1")).toMatchObject({ context: A, triggerId: "trg-1", score: 5, completed: true });
+      expect(rows.get("t2")).toMatchObject({ context: A, triggerId: "trg-2", offered: true });
+      expect(rows.get("t3")).toMatchObject({ context: B, triggerId: "trg-3", denied: true, deniedReason: "timeout" });
+      expect(rows.get("t4")).toMatchObject({ context: null, triggerId: null });
+      expect(rows.get("t5")).toMatchObject({ context: { agent: "olena", team: "x\uFFFD" }, triggerId: "trg-5" });
+      expect(rows.get("u")).toMatchObject({ context: null, triggerId: null, score: 3 });
+
+      expect((await store.listDialogues({ triggerId: "trg-1" })).rows.map((r) => r.surveyId)).toEqual(["t1"]);
+      expect((await store.listDialogues({ triggerId: "trg-other" })).rows).toEqual([]);
+      expect((await store.listDialogues({ triggerId: "trg-3", surveysOnly: true })).rows).toEqual([]);
+      // What started a dialogue is no filter dimension: the figures count every survey as before.
+      expect(await store.figures(DAY)).toMatchObject({ dialogues: 6, surveys: 2, declined: 1 });
     });
 
     it("defaults to the last 30 days in the zone, today included, by the injected clock", async () => {
