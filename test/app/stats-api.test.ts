@@ -73,10 +73,38 @@ describe("statistics API", () => {
     expect(res.headers["content-type"]).toBe("text/csv; charset=utf-8");
     expect(res.headers["content-disposition"]).toMatch(/^attachment; filename="botflow-dialogues-\d{4}-\d{2}-\d{2}\.csv"$/);
     const lines = res.body.split("\r\n");
-    expect(lines[0]).toBe("survey_id,dialogue_started_at,scenario_id,scenario_version,channel,bot_id,conversation_id,offered,accepted,denied,denied_reason,completed,csat,scale,client_comment,completed_at");
+    expect(lines[0]).toBe("survey_id,dialogue_started_at,scenario_id,scenario_version,channel,bot_id,conversation_id,offered,accepted,denied,denied_reason,completed,csat,scale,client_comment,completed_at,trigger_id,context");
     expect(lines).toHaveLength(5);
     expect(lines[1]).toContain(`${scenario}-3,2026-03-10T09:03:00.000Z,${scenario},1,webchat,,c3,true,true,false,,true,5,1-5,"Great, ""really""",`);
     expect(lines[3]).toContain(`,4,1-5,"'=HYPERLINK(""http://evil"")",`);
+  });
+
+  it("carries what started a dialogue: triggerId and context in the JSON, trigger_id and context (compact JSON) as the last CSV columns", async () => {
+    const scenario = await seeded();
+    const context = { agent: "olena", team: "billing", ticket: "T-1234", note: 'said "hi", left' };
+    await store.apply(survey(scenario, 4, 2, "slow").map((e) => ({ ...e, context, triggerId: "trg-42" })));
+    t = await startTestApp({}, { surveyStore: store });
+    const page = (await t.app.server.inject({ url: `/api/stats/dialogues?scenario=${scenario}` })).json() as { rows: { surveyId: string; context: unknown; triggerId: unknown }[] };
+    expect(page.rows.map((r) => [r.surveyId, r.triggerId, r.context])).toEqual([
+      [`${scenario}-4`, "trg-42", context],
+      [`${scenario}-3`, null, null],
+      [`${scenario}-2`, null, null],
+      [`${scenario}-1`, null, null],
+    ]);
+    const lines = (await t.app.server.inject({ url: `/api/stats/export.csv?scenario=${scenario}` })).body.split("\r\n");
+    expect(lines[0]!.split(",").slice(-3)).toEqual(["completed_at", "trigger_id", "context"]);
+    expect(lines[1]!.startsWith(`${scenario}-4,`)).toBe(true);
+    const tail = `,slow,2026-03-10T09:04:00.000Z,trg-42,`;
+    expect(lines[1]).toContain(tail);
+    // The context cell: quoted (it holds quotes and a comma), quotes doubled, compact JSON of the
+    // stored object (jsonb keeps keys in its own order, so compare as objects).
+    const cell = lines[1]!.slice(lines[1]!.indexOf(tail) + tail.length);
+    expect(cell).toMatch(/^"\{.*\}"$/);
+    const json = cell.slice(1, -1).replaceAll('""', '"');
+    expect(cell.slice(1, -1).replaceAll('""', "")).not.toContain('"'); // every inner quote doubled
+    expect(JSON.parse(json)).toEqual(context);
+    expect(json).toBe(JSON.stringify(JSON.parse(json)));
+    expect(lines[2]).toMatch(/,2026-03-10T09:03:00\.000Z,,$/); // neither: two empty cells
   });
 
   it("offers the loaded scenarios and enabled channels as filters", async () => {
