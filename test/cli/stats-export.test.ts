@@ -147,7 +147,7 @@ describe("botflow stats / export on the embedded store (PGlite in --data-dir)", 
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(""); // not a terminal: no progress
     const [header, ...rows] = parseCsv(r.stdout);
-    expect(header).toEqual(["survey_id", "dialogue_started_at", "scenario_id", "scenario_version", "channel", "bot_id", "conversation_id", "offered", "accepted", "denied", "denied_reason", "completed", "csat", "scale", "client_comment", "completed_at"]);
+    expect(header).toEqual(["survey_id", "dialogue_started_at", "scenario_id", "scenario_version", "channel", "bot_id", "conversation_id", "offered", "accepted", "denied", "denied_reason", "completed", "csat", "scale", "client_comment", "completed_at", "trigger_id", "context"]);
     expect(rows).toHaveLength(plan.length + TRICKY_DIALOGUES);
     const byId = new Map(rows.map((row) => [row[0], row]));
     expect(byId.get("x-formula")?.[14]).toBe(`'=HYPERLINK("http://evil","click")`);
