@@ -1,0 +1,163 @@
+/**
+ * The production outbox: one BullMQ queue per channel (`botflow-triggers-<channel>`), the job id
+ * the trigger's id (so a trigger is one job however often it is added, on any process), a delayed
+ * job for a trigger scheduled later (it lives in Redis: a SIGKILL of every web process loses
+ * nothing, and it fires once after they are back), the failed set as the dead letter.
+ *
+ * Every web process runs a worker per enabled channel; the channel's pacing buckets (shared in
+ * Redis) hold them all to the messenger's rate, so the concurrency only bounds the waiting.
+ *
+ * @example
+ * const outbox = new BullmqOutbox({ connection: redis, prefix: "bull", channels: ["telegram"] });
+ */
+import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { errorSummary } from "../engine/errors.ts";
+import { silentLogger, systemClock, type Clock, type Logger } from "../engine/ports.ts";
+import { afterFailure, DEFAULT_OUTBOX, OutboxClosedError, type DeadTrigger, type Outbox, type OutboxCounts, type OutboxEntry, type OutboxHandlers, type OutboxJob, type OutboxSettings } from "./outbox.ts";
+
+export interface BullmqOutboxOptions {
+  /** The caller owns it (and closes it after `close()`). */
+  connection: Redis;
+  /** BullMQ key prefix (BOTFLOW_QUEUE_PREFIX). */
+  prefix?: string;
+  /** The channels this process sends on: one worker each. */
+  channels: readonly string[];
+  settings?: Partial<OutboxSettings>;
+  clock?: Clock;
+  logger?: Logger;
+  random?: () => number;
+  /** How long a finished job (and so its id against re-adds) is kept (default 7 days). */
+  keepDoneMs?: number;
+}
+
+interface JobData {
+  channel: string;
+  runAt: number;
+  payload: { triggerId: string };
+}
+
+export const TRIGGER_QUEUE = "botflow-triggers";
+
+export class BullmqOutbox implements Outbox {
+  private readonly settings: OutboxSettings;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly random: () => number;
+  private readonly queues = new Map<string, Queue<JobData>>();
+  private readonly workers: Worker<JobData, void>[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly o: BullmqOutboxOptions) {
+    this.settings = { ...DEFAULT_OUTBOX, ...o.settings };
+    this.clock = o.clock ?? systemClock;
+    this.log = o.logger ?? silentLogger;
+    this.random = o.random ?? Math.random;
+    for (const channel of o.channels) this.queue(channel);
+  }
+
+  async add(entry: OutboxEntry): Promise<{ added: boolean }> {
+    if (this.closing) throw new OutboxClosedError();
+    const queue = this.queue(entry.channel);
+    if (await queue.getJob(entry.id)) return { added: false };
+    const runAt = entry.runAt ?? this.clock.now();
+    // The same id added meanwhile by another process is ignored by BullMQ: still one job.
+    await queue.add("trigger", { channel: entry.channel, runAt, payload: entry.payload }, {
+      jobId: entry.id,
+      delay: Math.max(0, runAt - this.clock.now()),
+      attempts: this.settings.attempts,
+      backoff: { type: "trigger" },
+      removeOnComplete: { age: Math.round((this.o.keepDoneMs ?? 7 * 86_400_000) / 1000) },
+      removeOnFail: false,
+    });
+    return { added: true };
+  }
+
+  start(handlers: OutboxHandlers): void {
+    if (this.workers.length > 0 || this.closing) return;
+    for (const channel of this.o.channels) {
+      const worker = new Worker<JobData, void>(this.queue(channel).name, (job) => this.process(handlers, job), {
+        connection: this.o.connection,
+        prefix: this.o.prefix ?? "bull",
+        concurrency: this.settings.concurrency,
+        settings: { backoffStrategy: (attemptsMade, _type, err) => this.retryDelay(err, attemptsMade) },
+      });
+      worker.on("error", (err) => {
+        if (this.o.connection.status === "ready") this.log.error({ err: errorSummary(err), channel }, "trigger outbox worker error; it keeps running and reconnects");
+      });
+      this.workers.push(worker);
+    }
+  }
+
+  async counts(): Promise<OutboxCounts> {
+    const c = { waiting: 0, delayed: 0, active: 0, dead: 0 };
+    for (const q of this.queues.values()) {
+      const n = await q.getJobCounts("waiting", "prioritized", "delayed", "active", "failed");
+      c.waiting += (n.waiting ?? 0) + (n.prioritized ?? 0);
+      c.delayed += n.delayed ?? 0;
+      c.active += n.active ?? 0;
+      c.dead += n.failed ?? 0;
+    }
+    return c;
+  }
+
+  async deadLetters(limit: number): Promise<DeadTrigger[]> {
+    const all: DeadTrigger[] = [];
+    for (const [channel, q] of this.queues) {
+      for (const job of await q.getFailed(0, Math.max(0, limit - 1))) {
+        all.push({ id: String(job.id), channel, attempts: job.attemptsMade, reason: job.failedReason ?? "", deadAt: job.finishedOn ?? null });
+      }
+    }
+    return all.sort((a, b) => (b.deadAt ?? 0) - (a.deadAt ?? 0)).slice(0, limit);
+  }
+
+  async retryDead(id: string): Promise<boolean> {
+    for (const q of this.queues.values()) {
+      const job = await q.getJob(id);
+      if (job && (await job.isFailed())) {
+        await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all(this.workers.map((w) => w.close()));
+      await Promise.all([...this.queues.values()].map((q) => q.close()));
+    })();
+    return this.closing;
+  }
+
+  private queue(channel: string): Queue<JobData> {
+    let q = this.queues.get(channel);
+    if (!q) {
+      q = new Queue<JobData>(`${TRIGGER_QUEUE}-${channel}`, { connection: this.o.connection, prefix: this.o.prefix ?? "bull" });
+      // Without a listener BullMQ prints every connection error; the connection's owner logs outages.
+      q.on("error", () => {});
+      this.queues.set(channel, q);
+    }
+    return q;
+  }
+
+  private async process(handlers: OutboxHandlers, job: Job<JobData, void>): Promise<void> {
+    const j: OutboxJob = { id: String(job.id), channel: job.data.channel, runAt: job.data.runAt, payload: job.data.payload, attempt: job.attemptsMade + 1 };
+    try {
+      await handlers.handle(j);
+    } catch (err) {
+      const next = afterFailure(err, j.attempt, this.settings, this.random);
+      if (next.retry) {
+        this.log.warn({ trigger: j.id, channel: j.channel, attempt: j.attempt, err: errorSummary(err) }, "a triggered survey could not be sent; retrying");
+        throw err;
+      }
+      await handlers.failed(j, next.reason).catch((e: unknown) => this.log.error({ trigger: j.id, err: errorSummary(e) }, "could not record a failed trigger"));
+      throw new UnrecoverableError(next.reason);
+    }
+  }
+
+  private retryDelay(err: Error | undefined, attemptsMade: number): number {
+    const next = afterFailure(err, attemptsMade, { ...this.settings, attempts: Number.POSITIVE_INFINITY }, this.random);
+    return next.retry ? next.delayMs : 0;
+  }
+}
