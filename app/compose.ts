@@ -25,6 +25,8 @@ import { createAuth, requireAuth } from "./auth.ts";
 import type { WebhookPolicy } from "../channels/webhook-route.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
 import { queueRoutes } from "./queue-routes.ts";
+import { triggerRoutes } from "./trigger-routes.ts";
+import { TriggerService } from "../triggers/trigger-service.ts";
 import { statsRoutes } from "./stats-routes.ts";
 import { ChannelDelivery } from "./channel-delivery.ts";
 import { instrumentedActions, instrumentedHandler, instrumentedQueue } from "./instrument.ts";
@@ -152,6 +154,28 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     const handle = instrumentedHandler((e) => runtime.handle(e), metrics);
     for (const channel of channels) await channel.start(handle);
 
+    // The trigger API: a helpdesk asks for a survey; the outbox sends it, paced (issue 12).
+    const triggerStore = opened.triggerStore;
+    const outbox = opened.openOutbox(channels.map((c) => c.name));
+    const triggers = triggerStore
+      ? new TriggerService({
+          store: triggerStore,
+          outbox,
+          knownChannels: CHANNEL_MODULES.map((m) => m.name),
+          channel: (name) => channels.find((c) => c.name === name),
+          scenario: (id) => scenarios.get(id),
+          handle,
+          clock,
+          logger,
+        })
+      : undefined;
+    if (triggers) {
+      outbox.start({ handle: (job) => triggers.send(job.id), failed: (job, reason) => triggers.failed(job.id, reason) });
+      // The embedded outbox lives in memory: every scheduled trigger goes back in (in production a harmless re-add).
+      const recovered = await triggers.recover(RECOVER_HORIZON_MS);
+      if (recovered > 0) logger.info({ triggers: recovered }, "scheduled triggers handed to the outbox");
+    }
+
     let shuttingDown = false;
     const readiness = async (): Promise<ReadinessReport> => {
       if (shuttingDown) return { ready: false, checks: [{ name: "process", ok: false, error: "shutting down" }] };
@@ -186,13 +210,15 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           }),
         (app) => dashboardRoutes(app, { auth }),
         (app) => queueRoutes(app, { services: opened, auth, mode: config.mode === "production" ? "BullMQ" : "in-process", logger }),
+        ...(triggers ? [(app: FastifyInstance) => triggerRoutes(app, { triggers, auth, clock, logger })] : []),
       ],
     });
     closers.push(() => server.close());
 
     let sweeping: Promise<number> | undefined;
+    /** Due no-answer timeouts, then triggered surveys past their expiry (each closed as declined). */
     const sweep = (): Promise<number> => {
-      sweeping ??= runtime.sweepTimeouts().finally(() => (sweeping = undefined));
+      sweeping ??= (async () => (await runtime.sweepTimeouts()) + (triggers ? await triggers.expire() : 0))().finally(() => (sweeping = undefined));
       return sweeping;
     };
     let sweeper: NodeJS.Timeout | undefined;
@@ -241,6 +267,8 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           clearInterval(sweeper);
           watcher?.close();
           await sweeping?.catch(() => 0);
+          // No first message starts once channels begin to drain; a trigger not sent yet waits in the outbox.
+          await outbox.close().catch((err: unknown) => logger.error({ err: errorSummary(err) }, "the trigger outbox did not close cleanly"));
           // Every channel refuses new input and drains before the stores it writes to close.
           for (const channel of channels) await closeChannel(channel).catch((err: unknown) => logger.error({ err: errorSummary(err), channel: channel.name }, "a channel did not close cleanly"));
           await closeAll();
@@ -254,6 +282,9 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     throw err;
   }
 }
+
+/** How far ahead scheduled triggers are handed to the outbox at start: all of them (a trigger is at most a year ahead). */
+const RECOVER_HORIZON_MS = 367 * 86_400_000;
 
 async function loadScenarios(scenarios: ScenarioRegistry, config: AppConfig, logger: AppLogger): Promise<void> {
   const dir = config.scenariosDir;

@@ -8,6 +8,8 @@
  * | statistics store    | PGlite in BOTFLOW_DATA_DIR     | PostgreSQL (`pg`)                       |
  * | channel memory      | MemoryChannelStorage           | RedisChannelStorage (and the connection, for channels' own stores) |
  * | outbound pacing     | MemoryRateLimiter              | RedisRateLimiter (one bucket per bot for every process) |
+ * | trigger outbox      | InProcessOutbox (the trigger store in the data folder is its durable record) | BullmqOutbox |
+ * | trigger store       | SqlTriggerStore on the statistics database (PGlite / PostgreSQL)          |              |
  *
  * Opening fails with a plain message, closing what was opened, so the process never half-starts.
  */
@@ -27,6 +29,12 @@ import { InProcessSurveyQueue } from "../stats/queue/in-process-survey-queue.ts"
 import type { SurveyJobLatency } from "../stats/queue/survey-job-latency.ts";
 import { openSurveyStore } from "../stats/store/open-survey-store.ts";
 import type { SurveyStore } from "../stats/store/survey-store.ts";
+import { SqlSurveyStore } from "../stats/store/sql-survey-store.ts";
+import { BullmqOutbox } from "../triggers/bullmq-outbox.ts";
+import { InProcessOutbox } from "../triggers/in-process-outbox.ts";
+import type { Outbox } from "../triggers/outbox.ts";
+import { SqlTriggerStore } from "../triggers/sql-trigger-store.ts";
+import type { TriggerStore } from "../triggers/trigger-store.ts";
 import type { Redis } from "ioredis";
 import { redactUrl, type AppConfig } from "./config.ts";
 import { openRedis } from "./redis-client.ts";
@@ -44,6 +52,10 @@ export interface Services {
   channelStorage: ChannelStorage;
   /** Paces what channels send (their `pacing` buckets): shared by every web process in production. */
   rateLimiter: RateLimiter;
+  /** What the trigger API recorded, on the statistics database; undefined when the store is not SQL (a test's stand-in). */
+  triggerStore?: TriggerStore;
+  /** Makes the trigger outbox for the enabled channels (once; closed with the services). */
+  openOutbox(channels: readonly string[]): Outbox;
   /** Production: the Redis connection channels open their own shared stores on; undefined embedded. */
   redis?: Redis;
   /** For the start log: what is wired. */
@@ -106,7 +118,10 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
   const queue = new InProcessSurveyQueue(surveyStore, { logger: o.logger });
   closers.push(() => queue.close());
   const reader = surveyStore;
+  const triggerStore = triggerStoreOf(surveyStore);
   return {
+    ...(triggerStore ? { triggerStore } : {}),
+    openOutbox: (_channels) => opened(closers, new InProcessOutbox({ clock: o.clock, logger: o.logger })),
     state: new MemoryStateStore(o.clock),
     channelStorage: new MemoryChannelStorage(),
     rateLimiter: new MemoryRateLimiter({ clock: o.clock }),
@@ -146,7 +161,10 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
   const surveyStore = o.surveyStore ?? (await openSurveyStore({ databaseUrl, dataDir: config.dataDir, maxConnections: 4, ...schemaOf(config) }));
   if (!o.surveyStore) closers.push(() => surveyStore.close());
   else await surveyStore.migrate();
+  const triggerStore = triggerStoreOf(surveyStore);
   return {
+    ...(triggerStore ? { triggerStore } : {}),
+    openOutbox: (channels) => opened(closers, new BullmqOutbox({ connection: redis, prefix: config.queuePrefix, channels, logger: o.logger })),
     state,
     channelStorage: new RedisChannelStorage(redis, { keyPrefix: `${config.statePrefix}channel:` }),
     rateLimiter: new RedisRateLimiter(redis, { keyPrefix: `${config.statePrefix}rate:` }),
@@ -170,6 +188,17 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
     replayDead: () => queue.replayDead(),
     close,
   };
+}
+
+/** The trigger store beside the statistics, on the same database and schema, when the store is the SQL one. */
+function triggerStoreOf(store: SurveyStore): TriggerStore | undefined {
+  return store instanceof SqlSurveyStore ? new SqlTriggerStore(store.sql, store.schema) : undefined;
+}
+
+/** `outbox`, closed before the connections it uses (closers run last first). */
+function opened(closers: (() => Promise<void>)[], outbox: Outbox): Outbox {
+  closers.push(() => outbox.close());
+  return outbox;
 }
 
 function schemaOf(config: AppConfig): { schema?: string } {
