@@ -9,6 +9,7 @@ import { NUMERIC_STAT_VARIABLES, type ActionSpec, type ChannelLimits } from "./c
 import { quote, schemaProblems } from "./schema-problems.ts";
 import { isQuestion, type KeyboardBlock, type NextSpec, type Scenario, type ScenarioBlock, type WaitBlock } from "./schema/scenario-schema.ts";
 import { closest, suggest } from "./suggest.ts";
+import { parseSurveyRules } from "./survey-rules.ts";
 import { localize } from "./text.ts";
 import type { PathSeg } from "./yaml-source.ts";
 
@@ -29,6 +30,11 @@ type Edges = Map<string, Map<string, PathSeg[]>>;
 
 /** Runs every check on a schema-valid scenario. */
 export function checkScenario(def: Scenario, options: CheckOptions, report: Report): void {
+  if (def.survey_rules !== undefined) {
+    // The schema checked the shapes; what it cannot (a real time zone, quiet hours of zero length) is checked by the one parser.
+    const rules = parseSurveyRules(def.survey_rules, "survey_rules");
+    if (!rules.ok) report(rules.field.split("."), `${rules.field}: ${rules.message}`);
+  }
   const ids = Object.keys(def.blocks);
   const idSet = new Set(ids);
   const edges: Edges = new Map(ids.map((id) => [id, new Map()]));

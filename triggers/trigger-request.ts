@@ -9,7 +9,7 @@
 import { isScenarioId, SCENARIO_ID_RULE } from "../engine/schema/scenario-schema.ts";
 import { isVariableName, MAX_START_VARIABLE_LENGTH, MAX_START_VARIABLES } from "../engine/start-variables.ts";
 import type { VarValue } from "../engine/types.ts";
-import { parseDuration, parseSurveyRules, type SurveyRules } from "./survey-rules.ts";
+import { parseDuration, parseSurveyRules, type SurveyRules } from "../engine/survey-rules.ts";
 
 /** At most this many variables per trigger, each value at most MAX_VALUE_LENGTH characters: the runtime's own bounds. */
 export const MAX_VARIABLES = MAX_START_VARIABLES;

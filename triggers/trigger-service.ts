@@ -3,7 +3,7 @@
  * channel, and this decides, records and (through the outbox) sends it.
  *
  * `accept` answers the caller at once: it checks the channel, the scenario and the recipient,
- * applies the survey rules (survey-rules.ts), records the decision (one trigger per key, across
+ * applies the survey rules (engine/survey-rules.ts), records the decision (one trigger per key, across
  * processes) and hands the send to the outbox; nothing is recorded when a check fails, and a
  * trigger whose enqueue fails is removed again. `send` is the outbox's handler: it starts the
  * scenario with the trigger's variables through the runtime, so the channel sends the first
@@ -23,7 +23,7 @@ import { surveyId } from "../engine/runtime.ts";
 import type { LoadedScenario } from "../engine/scenario.ts";
 import type { InboundEvent } from "../engine/types.ts";
 import type { Channel } from "../channels/port.ts";
-import { afterQuietHours, isSampled, type SurveyRules } from "./survey-rules.ts";
+import { afterQuietHours, isSampled, mergeRules, parseSurveyRules, type SurveyRules } from "../engine/survey-rules.ts";
 import type { TriggerRequest } from "./trigger-request.ts";
 import type { TriggerRecord, TriggerStore } from "./trigger-store.ts";
 
@@ -101,9 +101,9 @@ export class TriggerService {
 
     const now = this.clock.now();
     const id = this.newId();
-    // The call's rules. Per-scenario defaults (`survey_rules:` in the YAML) need the schema to
-    // carry them first; until then a scenario cannot declare them, so there is nothing to merge.
-    const rules = r.policy;
+    // The scenario's `survey_rules:` (checked when it loaded) under the call's `policy`.
+    const defaults = scenario.def.survey_rules !== undefined ? parseSurveyRules(scenario.def.survey_rules, "survey_rules") : undefined;
+    const rules = mergeRules(defaults?.ok ? defaults.rules : undefined, r.policy);
     const skip = await this.skipRule(rules, r, id, now);
     const runAt = afterQuietHours(r.at ?? now + (r.delayMs ?? 0), rules);
     const { created, record } = await this.o.store.insert({

@@ -5,7 +5,7 @@
  * production, PGlite in the embedded data folder. One implementation (SqlTriggerStore) runs on
  * both drivers and passes test/triggers/trigger-store.test.ts against each.
  *
- * Deliberately left out: sending (the outbox does it) and deciding (survey-rules.ts); the store
+ * Deliberately left out: sending (the outbox does it) and deciding (engine/survey-rules.ts); the store
  * only records, and enforces the one rule that must hold across processes: one trigger per key.
  *
  * @example

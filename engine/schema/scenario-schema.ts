@@ -189,6 +189,29 @@ export const Block = Type.Union(Object.values(BLOCK_SCHEMAS), {
   description: "A block; `type` picks its kind.",
 });
 
+const Period = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: "^[0-9]+(ms|s|m|h|d)$" })], {
+  description: "Seconds as a number, or a string such as 12h or 7d; 0 turns the rule off.",
+});
+const LocalTime = Type.String({ pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$", description: "A local time, HH:MM." });
+
+/** The trigger API's survey rules for this scenario; a call's `policy` overrides them field by field (engine/survey-rules.ts). */
+const SurveyRules = Type.Object(
+  {
+    cooldown: Type.Optional(Period),
+    sample: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "Share of triggers sent, 0 to 1 (0.3 is 30 %)." })),
+    seed: Type.Optional(Type.String({ maxLength: 100, description: "Varies which triggers the sample picks." })),
+    expire_after: Type.Optional(Period),
+    quiet_hours: Type.Optional(
+      Type.Union([
+        Type.Object({ from: LocalTime, to: LocalTime, timezone: Type.Optional(Type.String({ description: "IANA time zone (default UTC)." })) }, { additionalProperties: false }),
+        Type.Null(),
+      ]),
+    ),
+    timezone: Type.Optional(Type.String({ description: "The recipients' IANA time zone quiet hours are read in." })),
+  },
+  { additionalProperties: false, description: "Defaults of the trigger API's survey rules: cooldown, sample, expire_after, quiet_hours." },
+);
+
 export const ScenarioSchema = Type.Object(
   {
     id: Id,
@@ -210,6 +233,7 @@ export const ScenarioSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    survey_rules: Type.Optional(SurveyRules),
     blocks: Type.Record(Id, Block, { minProperties: 1, additionalProperties: false }),
   },
   { additionalProperties: false },

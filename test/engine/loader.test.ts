@@ -255,3 +255,29 @@ describe("reading scenario files", () => {
     expect((err as ScenarioError).message).toBe(`${file}:4:8: error: start: no block "ask_ratings" (did you mean "ask_rating"?)`);
   });
 });
+
+describe("survey_rules: the trigger API's defaults", () => {
+  const withRules = (rules: string) => VALID.replace("start: ask\n", `start: ask\nsurvey_rules:\n${rules}`);
+
+  it("loads the rules a scenario declares", () => {
+    const result = load(withRules('  cooldown: 7d\n  sample: 0.3\n  expire_after: 48h\n  quiet_hours: { from: "21:00", to: "08:00", timezone: Europe/Kyiv }\n'));
+    expect(result.problems.map(show)).toEqual([]);
+    expect(result.scenario?.def.survey_rules).toEqual({ cooldown: "7d", sample: 0.3, expire_after: "48h", quiet_hours: { from: "21:00", to: "08:00", timezone: "Europe/Kyiv" } });
+  });
+
+  it("points a bad period, share or rule name at its line and column", () => {
+    const result = load(withRules("  cooldown: 7 days\n  sample: 30\n  cooldwn: 1d\n"));
+    const shown = result.problems.map(show);
+    expect(shown).toHaveLength(3);
+    expect(shown[0]).toMatch(/^4:13 error: survey_rules.cooldown: "7 days" is not valid/);
+    expect(shown[1]).toMatch(/^5:11 error: survey_rules.sample: /);
+    expect(shown[2]).toMatch(/^6:3 error: survey_rules: unknown key "cooldwn" \(did you mean "cooldown"\?\)/);
+  });
+
+  it("refuses a time zone that does not exist, and quiet hours of no length, where they are written", () => {
+    const zone = load(withRules('  quiet_hours: { from: "21:00", to: "08:00", timezone: Europe/Kiyv }\n'));
+    expect(zone.problems.map(show)).toEqual(["4:56 error: survey_rules.quiet_hours.timezone: give an IANA time zone such as Europe/Kyiv"]);
+    const empty = load(withRules('  quiet_hours: { from: "21:00", to: "21:00" }\n'));
+    expect(empty.problems.map(show)).toEqual(["4:16 error: survey_rules.quiet_hours: from and to are the same time: there are no quiet hours"]);
+  });
+});

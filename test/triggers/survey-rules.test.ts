@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { afterQuietHours, isSampled, parseDuration, parseSurveyRules } from "../../triggers/survey-rules.ts";
+import { afterQuietHours, isSampled, parseDuration, parseSurveyRules } from "../../engine/survey-rules.ts";
 
 const rules = (v: unknown) => {
   const r = parseSurveyRules(v, "policy");

@@ -18,6 +18,10 @@ import { loadTestScenario, testActions } from "../helpers/scenario.ts";
 import { pgliteBackend } from "../stats/store-harness.ts";
 
 const CSAT = loadTestScenario(readFileSync(new URL("../../scenarios/csat.yaml", import.meta.url), "utf8"), "csat.yaml");
+const CSAT_RULES = loadTestScenario(
+  readFileSync(new URL("../../scenarios/csat.yaml", import.meta.url), "utf8").replace(/^id: csat$/m, "id: csat_ruled\nsurvey_rules:\n  cooldown: 7d\n  expire_after: 48h"),
+  "csat_ruled.yaml",
+);
 const T0 = Date.parse("2026-12-02T12:00:00Z");
 
 /** A channel that sends first messages to numeric ids, refuses "404", and whose "blocked" user blocked the bot. */
@@ -79,6 +83,7 @@ describe("trigger service", () => {
     ids = 0;
     const scenarios = new ScenarioRegistry();
     scenarios.add(CSAT);
+    scenarios.add(CSAT_RULES);
     const runtime = new Runtime({
       scenarios,
       store: new MemoryStateStore(clock),
@@ -167,6 +172,20 @@ describe("trigger service", () => {
     // A week later the recipient may be surveyed again.
     clock.advance(7 * 86_400_000 + 1);
     expect(await service.accept(request({ key: "D", policy: { cooldown: "7d" } }))).toMatchObject({ status: 202 });
+  });
+
+  it("applies the scenario's survey_rules without a policy, and a call's policy overrides them field by field", async () => {
+    const first = await service.accept(request({ scenario: "csat_ruled", key: "R1" }));
+    expect(first.status).toBe(202);
+    await service.send("trg-1");
+    expect(await service.get("trg-1")).toMatchObject({ state: "sent", expiresAt: new Date(T0 + 48 * 3_600_000).toISOString() });
+    // The scenario's 7-day cooldown holds the next trigger to the same recipient…
+    expect(await service.accept(request({ scenario: "csat_ruled", key: "R2" }))).toMatchObject({ status: 200, body: { result: "skipped", reason: "cooldown" } });
+    // …unless the call turns it off; its expiry is still the scenario's.
+    const overridden = await service.accept(request({ scenario: "csat_ruled", key: "R3", policy: { cooldown: 0 } }));
+    expect(overridden).toMatchObject({ status: 202, body: { result: "started" } });
+    // The plain scenario has no cooldown of its own.
+    expect(await service.accept(request({ key: "R4" }))).toMatchObject({ status: 202 });
   });
 
   it("records a blocked recipient as failed and does not ask for a retry; a retryable failure rejects for the outbox", async () => {

@@ -1,6 +1,7 @@
 /**
- * Survey rules: when a triggered survey is sent, skipped or delayed, as each call's `policy`
- * gives them (defaults per scenario, `survey_rules:` in the YAML, are still to come: issue 12).
+ * Survey rules: when a triggered survey is sent, skipped or delayed: a scenario's defaults
+ * (`survey_rules:` in its YAML, checked at load) merged with each call's `policy` (the call wins
+ * field by field, `mergeRules`). Pure: the loader and the trigger API share it.
  * Every decision is recorded with its rule, so the figures can say why a survey was not sent.
  *
  * - once per `key` (always: the trigger store's unique key);
@@ -20,7 +21,7 @@
  * const runAt = afterQuietHours(now + delay, rules.quietHours);
  */
 import { createHash } from "node:crypto";
-import { durationMs } from "../engine/scenario.ts";
+import { durationMs } from "./scenario.ts";
 
 export interface QuietHours {
   /** Minutes after local midnight the quiet hours start and end; `from > to` spans midnight. */
@@ -90,6 +91,11 @@ export function parseSurveyRules(value: unknown, at: string): Parsed {
     rules.quietHours = { from: minutes(from), to: minutes(to), timeZone: zone };
   }
   return { ok: true, rules };
+}
+
+/** The scenario's defaults with the call's rules over them, field by field (a call's null quiet hours turn the defaults off). */
+export function mergeRules(defaults: SurveyRules | undefined, call: SurveyRules): SurveyRules {
+  return defaults ? { ...defaults, ...call } : call;
 }
 
 /** Whether the trigger identified by `id` (its key, else its id) is in the sample. */
