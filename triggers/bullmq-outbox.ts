@@ -46,6 +46,7 @@ export class BullmqOutbox implements Outbox {
   private readonly random: () => number;
   private readonly queues = new Map<string, Queue<JobData>>();
   private readonly workers: Worker<JobData, void>[] = [];
+  private readonly connections: Redis[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(private readonly o: BullmqOutboxOptions) {
@@ -76,8 +77,12 @@ export class BullmqOutbox implements Outbox {
   start(handlers: OutboxHandlers): void {
     if (this.workers.length > 0 || this.closing) return;
     for (const channel of this.o.channels) {
+      // A worker blocks on Redis and must wait out an outage rather than fail its commands: its own
+      // connection without a retry limit (BullMQ refuses one with), closed with it.
+      const connection = this.o.connection.duplicate({ maxRetriesPerRequest: null });
+      this.connections.push(connection);
       const worker = new Worker<JobData, void>(this.queue(channel).name, (job) => this.process(handlers, job), {
-        connection: this.o.connection,
+        connection,
         prefix: this.o.prefix ?? "bull",
         concurrency: this.settings.concurrency,
         settings: { backoffStrategy: (attemptsMade, _type, err) => this.retryDelay(err, attemptsMade) },
@@ -126,6 +131,7 @@ export class BullmqOutbox implements Outbox {
     this.closing ??= (async () => {
       await Promise.all(this.workers.map((w) => w.close()));
       await Promise.all([...this.queues.values()].map((q) => q.close()));
+      for (const c of this.connections) c.disconnect();
     })();
     return this.closing;
   }
