@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
 import { startTestApp, storedDialogue, useSharedStore, type TestApp } from "../app/app-harness.ts";
+import { isSampled } from "../../engine/survey-rules.ts";
 import { ManualClock } from "../helpers/manual-clock.ts";
 import { FakeBotApi } from "../channels/telegram-fake-bot-api.ts";
 import { newChat, tapUpdate } from "../channels/telegram-updates.ts";
@@ -15,6 +16,7 @@ import { newChat, tapUpdate } from "../channels/telegram-updates.ts";
 const TOKEN = "7012345678:AAE-test_Token_0123456789abcdefXYZ";
 const SECRET = "webhook-secret_5f2c9d1e";
 const API_TOKEN = "trigger-api-token-0123456789";
+const runId = randomUUID().slice(0, 8);
 
 let store: PgliteSurveyStore;
 useSharedStore((s) => (store = s));
@@ -137,6 +139,46 @@ describe("POST /api/dialogues on Telegram", () => {
     expect(await trigger(url, body)).toMatchObject({ status: 202, body: { result: "started" } });
     await until(() => sends(api, chat)[0]);
     expect(sends(api, chat)).toHaveLength(1);
+  });
+
+  it("applies the rules: cooldown and seeded sampling skip with their rule, quiet hours delay, expiry closes an unanswered survey as declined", async () => {
+    const clock = new ManualClock(Date.parse("2026-12-03T19:30:00Z")); // 21:30 in Kyiv
+    const { api, app, url } = await start({}, clock);
+    const chat = newChat();
+    const first = await trigger(url, { channel: "telegram", to: String(chat), scenario: "csat", policy: { expire_after: "2h" } });
+    expect(first.status).toBe(202);
+    await until(() => sends(api, chat)[0]);
+    await until(async () => ((await state(url, first.body.id as string)).state === "sent" ? true : undefined));
+    const cooled = await trigger(url, { channel: "telegram", to: String(chat), scenario: "csat", policy: { cooldown: "7d" } });
+    expect(cooled).toMatchObject({ status: 200, body: { result: "skipped", state: "skipped", reason: "cooldown" } });
+
+    // Sampling by a hash of key and seed: each key's decision is the seeded hash's, whichever server asks.
+    const keys = Array.from({ length: 30 }, (_, i) => `S-${i}`);
+    const decide = async () => {
+      const out: string[] = [];
+      for (const key of keys) {
+        const r = await trigger(url, { channel: "telegram", to: String(newChat()), scenario: "csat", key: `${key}-${runId}`, policy: { sample: 0.3, seed: "dec-2026" } });
+        out.push(String(r.body.result));
+      }
+      return out;
+    };
+    const decisions = await decide();
+    const sent = decisions.filter((d) => d === "started").length;
+    expect(decisions).toEqual(keys.map((k) => (isSampled({ sample: 0.3, seed: "dec-2026" }, `${k}-${runId}`) ? "started" : "skipped")));
+    expect(sent).toBeGreaterThan(2);
+    expect(sent).toBeLessThan(20);
+    expect(await decide()).toEqual(decisions.map(() => "duplicate")); // a retried key keeps its first decision
+
+    // Quiet hours 21:00–08:00 in Kyiv: the trigger waits for 08:00 local (06:00 UTC), it is not dropped.
+    const quiet = await trigger(url, { channel: "telegram", to: String(newChat()), scenario: "csat", policy: { quiet_hours: { from: "21:00", to: "08:00", timezone: "Europe/Kyiv" } } });
+    expect(quiet).toMatchObject({ status: 202, body: { result: "scheduled", runAt: "2026-12-04T06:00:00.000Z" } });
+
+    // Nobody answers the first survey: past its expiry the sweep closes it as declined.
+    clock.advance(2 * 3_600_000 + 1);
+    await app.app.sweep();
+    expect((await state(url, first.body.id as string)).state).toBe("expired");
+    const row = await until(() => storedDialogue(store, String(chat)).then((r) => (r?.denied ? r : undefined)));
+    expect(row).toMatchObject({ denied: true, completed: false, triggerId: first.body.id });
   });
 
   it("records a recipient who blocked the bot as failed: blocked, and does not retry", async () => {
