@@ -87,6 +87,13 @@ export class BullmqOutbox implements Outbox {
         concurrency: this.settings.concurrency,
         settings: { backoffStrategy: (attemptsMade, _type, err) => this.retryDelay(err, attemptsMade) },
       });
+      // A job that failed outside the handler (it stalled too often: its process died mid-send more
+      // than once) is dead too: the trigger is recorded as failed like one whose attempts ran out.
+      worker.on("failed", (job, err) => {
+        if (!job || err.name === "UnrecoverableError" || (job.attemptsMade < this.settings.attempts && !/stalled/i.test(err.message))) return;
+        const j: OutboxJob = { id: String(job.id), channel, runAt: job.data.runAt, payload: job.data.payload, attempt: job.attemptsMade };
+        void handlers.failed(j, errorSummary(err).message).catch((e: unknown) => this.log.error({ trigger: j.id, err: errorSummary(e) }, "could not record a failed trigger"));
+      });
       worker.on("error", (err) => {
         if (this.o.connection.status === "ready") this.log.error({ err: errorSummary(err), channel }, "trigger outbox worker error; it keeps running and reconnects");
       });
