@@ -96,8 +96,12 @@ describe("parseTelegramConfig", () => {
     const noSecret = parse({ TELEGRAM_BOT_TOKEN: TOKEN });
     expect(noSecret.config).toBeUndefined();
     expect(noSecret.problems.join("\n")).toMatch(/TELEGRAM_WEBHOOK_SECRET is not set/);
-    expect(parse({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_INSECURE: "true" }).config).toEqual({ token: TOKEN, apiRoot: "https://api.telegram.org", mode: "webhook" });
-    expect(parse({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_MODE: "polling", TELEGRAM_API_ROOT: "http://127.0.0.1:8081/" }).config).toEqual({ token: TOKEN, apiRoot: "http://127.0.0.1:8081", mode: "polling" });
+    expect(parse({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_INSECURE: "true" }).config).toEqual({ token: TOKEN, apiRoot: "https://api.telegram.org", mode: "webhook", messagesPerSecond: 30 });
+    expect(parse({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_MODE: "polling", TELEGRAM_API_ROOT: "http://127.0.0.1:8081/" }).config).toEqual({ token: TOKEN, apiRoot: "http://127.0.0.1:8081", mode: "polling", messagesPerSecond: 30 });
+    expect(parse({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_MODE: "polling", TELEGRAM_MESSAGES_PER_SECOND: "12.5" }).config?.messagesPerSecond).toBe(12.5);
+    expect(parse({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_MODE: "polling", TELEGRAM_MESSAGES_PER_SECOND: "fast" }).problems).toEqual([
+      'TELEGRAM_MESSAGES_PER_SECOND "fast" is not a rate: use messages per second, a number above 0 and at most 10000 (default 30)',
+    ]);
     expect(parse({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET: "abc_DEF-123" }).config).toMatchObject({ mode: "webhook", webhookSecret: "abc_DEF-123" });
   });
 
