@@ -14,6 +14,8 @@ export interface AppMetricsSources {
   jobLatency(): Promise<SurveyJobLatency>;
   /** Open sockets of the channels that hold them (the web chat's), for botflow_webchat_sockets. */
   openSockets(): number;
+  /** Trigger outbox jobs by state (waiting, delayed, active, dead), read at scrape; absent before the outbox opens. */
+  triggerCounts?(): Promise<Record<string, number>>;
   /** Readiness checks; those naming a `store` are run at scrape for `botflow_store_up{store}`. */
   storeChecks?(): readonly ReadinessCheck[];
 }
@@ -94,6 +96,9 @@ export function createAppMetrics(sources: AppMetricsSources, o: AppMetricsOption
     "How many recently stored survey events botflow_survey_job_latency_seconds is computed over (0: none yet, no quantiles).",
     [],
     async (scrape) => [[{}, (await scrape.once(jobLatency)).sorted.length]],
+  );
+  registry.gauge("botflow_trigger_outbox_jobs", "Triggered surveys waiting in the outbox by state (delayed = scheduled later, dead = given up on, recorded as failed).", ["state"], async () =>
+    Object.entries(sources.triggerCounts ? await bounded(sources.triggerCounts(), timeoutMs, "trigger outbox counts") : {}).map(([state, n]) => [{ state }, n] as [Record<string, string>, number]),
   );
   registry.gauge("botflow_webchat_sockets", "Open web chat WebSockets.", [], async () => [[{}, sources.openSockets()]]);
   registry.gauge("botflow_store_up", "1 when the store answered its readiness check at this scrape (within the queue read timeout), 0 when not.", ["store"], async () =>

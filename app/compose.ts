@@ -27,6 +27,7 @@ import { dashboardRoutes } from "./dashboard-routes.ts";
 import { queueRoutes } from "./queue-routes.ts";
 import { triggerRoutes } from "./trigger-routes.ts";
 import { TriggerService } from "../triggers/trigger-service.ts";
+import type { Outbox } from "../triggers/outbox.ts";
 import { statsRoutes } from "./stats-routes.ts";
 import { ChannelDelivery } from "./channel-delivery.ts";
 import { instrumentedActions, instrumentedHandler, instrumentedQueue } from "./instrument.ts";
@@ -92,6 +93,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     // Scenarios are checked before any service opens: a typo in a scenario costs no connection.
     // The action needs the queue only when it runs, so it reaches it through `surveys`.
     let services: Services | undefined;
+    let outbox: Outbox | undefined;
     let instances: ChannelInstance[] = [];
     // Each channel closes once, whether shutdown or a failed start gets there first.
     const channelClosing = new Map<Channel, Promise<void>>();
@@ -105,6 +107,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       queueCounts: () => (services ? services.queueCounts() : Promise.resolve({})),
       jobLatency: () => (services ? services.jobLatency() : Promise.resolve({ oldestWaitingSeconds: 0, recentSeconds: [] })),
       openSockets: () => gauge("sockets"),
+      triggerCounts: async () => ({ ...(await (outbox ? outbox.counts() : Promise.resolve({}))) }),
       storeChecks: () => services?.checks ?? [],
     });
     const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);
@@ -156,11 +159,12 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
 
     // The trigger API: a helpdesk asks for a survey; the outbox sends it, paced (issue 12).
     const triggerStore = opened.triggerStore;
-    const outbox = opened.openOutbox(channels.map((c) => c.name));
+    const triggerOutbox = opened.openOutbox(channels.map((c) => c.name));
+    outbox = triggerOutbox;
     const triggers = triggerStore
       ? new TriggerService({
           store: triggerStore,
-          outbox,
+          outbox: triggerOutbox,
           knownChannels: CHANNEL_MODULES.map((m) => m.name),
           channel: (name) => channels.find((c) => c.name === name),
           scenario: (id) => scenarios.get(id),
@@ -170,7 +174,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
         })
       : undefined;
     if (triggers) {
-      outbox.start({ handle: (job) => triggers.send(job.id), failed: (job, reason) => triggers.failed(job.id, reason) });
+      triggerOutbox.start({ handle: (job) => triggers.send(job.id), failed: (job, reason) => triggers.failed(job.id, reason) });
       // The embedded outbox lives in memory: every scheduled trigger goes back in (in production a harmless re-add).
       const recovered = await triggers.recover(RECOVER_HORIZON_MS);
       if (recovered > 0) logger.info({ triggers: recovered }, "scheduled triggers handed to the outbox");
@@ -268,7 +272,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           watcher?.close();
           await sweeping?.catch(() => 0);
           // No first message starts once channels begin to drain; a trigger not sent yet waits in the outbox.
-          await outbox.close().catch((err: unknown) => logger.error({ err: errorSummary(err) }, "the trigger outbox did not close cleanly"));
+          await triggerOutbox.close().catch((err: unknown) => logger.error({ err: errorSummary(err) }, "the trigger outbox did not close cleanly"));
           // Every channel refuses new input and drains before the stores it writes to close.
           for (const channel of channels) await closeChannel(channel).catch((err: unknown) => logger.error({ err: errorSummary(err), channel: channel.name }, "a channel did not close cleanly"));
           await closeAll();

@@ -118,6 +118,8 @@ describe("POST /api/dialogues on Telegram", () => {
     const chat = newChat();
     const answer = await trigger(url, { channel: "telegram", to: String(chat), scenario: "csat", delay: "1s" });
     expect(answer).toMatchObject({ status: 202, body: { result: "scheduled", state: "scheduled", runAt: "2026-12-03T10:00:01.000Z" } });
+    const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
+    expect(metrics).toContain('botflow_trigger_outbox_jobs{state="delayed"} 1');
     clock.advance(1_000);
     await until(() => sends(api, chat)[0], 5_000);
   });
