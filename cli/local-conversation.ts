@@ -40,6 +40,8 @@ export interface LocalConversationOptions {
   /** Distinct ids keep distinct surveys when events go to a real store (`run --data-dir`). */
   conversationId?: string;
   onEntry?: (entry: ConversationEntry) => void;
+  /** The scenarios `scenario` hands over to (goto_scenario). */
+  related?: readonly LoadedScenario[];
 }
 
 const REF: ConversationRef = { channel: "cli", conversationId: "local", userId: "local-user" };
@@ -53,6 +55,7 @@ export class LocalConversation {
 
   constructor(private readonly o: LocalConversationOptions) {
     const scenarios = new ScenarioRegistry(o.kit.loadOptions);
+    for (const related of o.related ?? []) scenarios.add(related);
     scenarios.add(o.scenario);
     this.store = new RecordingStore(new MemoryStateStore(o.clock));
     this.runtime = new Runtime({

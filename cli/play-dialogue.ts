@@ -53,7 +53,14 @@ export interface DialogueStats {
   epoch: number;
 }
 
-export async function playDialogue(scenario: LoadedScenario, dialogue: Dialogue, n: number, defaultLocale?: string, stats?: DialogueStats): Promise<DialogueResult> {
+export async function playDialogue(
+  scenario: LoadedScenario,
+  dialogue: Dialogue,
+  n: number,
+  defaultLocale?: string,
+  stats?: DialogueStats,
+  related: readonly LoadedScenario[] = [],
+): Promise<DialogueResult> {
   const kit = createScenarioKit(stats ? { queue: stats.queue } : {});
   const epoch = stats?.epoch ?? DIALOGUE_EPOCH;
   const clock = new SimClock(() => epoch);
@@ -64,6 +71,7 @@ export async function playDialogue(scenario: LoadedScenario, dialogue: Dialogue,
   const locale = dialogue.locale ?? defaultLocale;
   const conversation = new LocalConversation({
     scenario,
+    related,
     kit,
     clock,
     ...(locale ? { locale } : {}),

@@ -207,6 +207,14 @@ function run(scenario: LoadedScenario, state: ConversationState, from: string, e
       case "end":
         if (block.text !== undefined) effects.push({ type: "send", message: { text: render(scenario, s, block.text) } });
         return endDialogue(s, effects, at);
+      case "goto_scenario": {
+        // Ends here; the runtime starts the next scenario (it knows the others, this pure step does not).
+        const variables: Record<string, VarValue> = {};
+        for (const [name, value] of Object.entries(block.variables ?? {})) variables[name] = typeof value === "string" ? substitute(value, s.vars) : value;
+        const ended = endDialogue(s, effects, at);
+        effects.push({ type: "handover", blockId: id, scenarioId: block.scenario, variables });
+        return ended;
+      }
       default:
         return assertNever(block, "block type");
     }

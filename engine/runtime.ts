@@ -22,7 +22,7 @@ import {
 } from "./ports.ts";
 import type { ScenarioRegistry } from "./registry.ts";
 import type { LoadedScenario } from "./scenario.ts";
-import type { ConversationRef, ConversationState, Effect, InboundEvent } from "./types.ts";
+import type { ConversationRef, ConversationState, Effect, InboundEvent, VarValue } from "./types.ts";
 import { ConversationBusyError, errorSummary } from "./errors.ts";
 import { cleanStartVariables } from "./start-variables.ts";
 import { cleanText, needsCleaning } from "./text.ts";
@@ -209,7 +209,8 @@ export class Runtime {
       ? interpret(scenario, picked.state, restartEvent(event, picked.state))
       : interpret(scenario, picked.state, event);
     if (picked.restart) this.log.info({ conversation: key, scenario: scenario.id, version: scenario.version }, "scenario changed under the conversation; restarted it");
-    if (!this.o.tracker && result.effects[result.effects.length - 1]?.type !== "runAction") {
+    const lastType = result.effects[result.effects.length - 1]?.type;
+    if (!this.o.tracker && lastType !== "runAction" && lastType !== "handover") {
       // No async frame for this (common) case: it costs ~0.7 KB and a tick per event.
       return { state: result.state ? withRef(result.state, ref) : null, effects: result.effects };
     }
@@ -225,17 +226,46 @@ export class Runtime {
     event: InboundEvent & { at: number },
   ): Promise<Processed> {
     let result = first;
+    let current = scenario;
     const effects: Effect[] = [];
     for (let n = 0; ; n++) {
       const state = result.state ? withRef(result.state, ref) : null;
       if (this.o.tracker) await this.track(result.effects, state, event.at);
       for (const e of result.effects) effects.push(e);
       const last = result.effects[result.effects.length - 1];
-      if (!state || last?.type !== "runAction") return { state, effects };
+      if (!state || (last?.type !== "runAction" && last?.type !== "handover")) return { state, effects };
       if (n >= MAX_ACTIONS_PER_EVENT) return this.endRunaway(key, state, last.blockId, effects, event.at);
+      if (last.type === "handover") {
+        const next = this.o.scenarios.get(last.scenarioId);
+        if (!next) {
+          this.log.error({ conversation: key, scenario: state.scenarioId, block: last.blockId, target: last.scenarioId }, `goto_scenario: no scenario "${last.scenarioId}" is loaded; the dialogue ended without it`);
+          return { state, effects };
+        }
+        current = next;
+        result = interpret(next, state, this.handoverStart(ref, state, last.variables, event, n));
+        continue;
+      }
       const ok = await this.runAction(last, state, event.at, key);
-      result = interpret(scenario, state, { kind: "action_result", blockId: last.blockId, ok, at: event.at });
+      result = interpret(current, state, { kind: "action_result", blockId: last.blockId, ok, at: event.at });
     }
+  }
+
+  /** The start a goto_scenario block hands over with: the next scenario's own dialogue, with the variables it was given. */
+  private handoverStart(ref: ConversationRef, state: ConversationState, given: Record<string, VarValue>, event: InboundEvent & { at: number }, n: number): InboundEvent & { at: number } {
+    const { variables, dropped } = cleanStartVariables(given);
+    if (dropped.length > 0) this.log.warn({ conversation: conversationKey(ref), dropped }, "goto_scenario variables dropped: not a variable name, or a value that is not a string of at most 1000 characters or a finite number");
+    const start: InboundEvent & { at: number } = {
+      channel: ref.channel,
+      conversationId: ref.conversationId,
+      userId: ref.userId,
+      kind: "start",
+      dedupeKey: `${event.dedupeKey}:handover:${n}`,
+      variables,
+      locale: state.locale,
+      at: event.at,
+    };
+    if (ref.botId !== undefined) start.botId = ref.botId;
+    return start;
   }
 
   private async endRunaway(key: string, state: ConversationState, blockId: string, effects: Effect[], at: number) {

@@ -89,7 +89,7 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
   for (const [id, block] of Object.entries(def.blocks)) {
     const base: PathSeg[] = ["blocks", id];
     const label = `block "${id}"`;
-    if (block.type !== "end") walkNext([...base, "next"], block.next, `${label} next`, id);
+    if (block.type !== "end" && block.type !== "goto_scenario") walkNext([...base, "next"], block.next, `${label} next`, id);
     if (block.type === "action") {
       walkNext([...base, "on_error"], block.on_error, `${label} on_error`, id);
       checkAction(base, id, block.action, block.config, options.actions, report);

@@ -152,7 +152,9 @@ export type Effect =
   | { type: "close"; promptId: string; reason: CloseReason; answer?: { label: string; value: VarValue } }
   | { type: "runAction"; blockId: string; name: string; config: Record<string, unknown> }
   | { type: "track"; event: TrackEvent }
-  | { type: "ignored"; reason: "stale_prompt" | "no_dialogue" | "unknown_button"; promptId?: string };
+  | { type: "ignored"; reason: "stale_prompt" | "no_dialogue" | "unknown_button"; promptId?: string }
+  /** A goto_scenario block ended the dialogue: the runtime starts `scenarioId` with `variables` in the same turn. */
+  | { type: "handover"; blockId: string; scenarioId: string; variables: Record<string, VarValue> };
 
 /** An action's result fed back into the interpreter. */
 export interface ActionResultEvent {

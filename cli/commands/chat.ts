@@ -48,12 +48,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   if (typeof picked === "number") return picked;
   const { file } = picked;
   const kit = createScenarioKit();
-  const scenario = await loadScenarioForCli(file, io, kit);
-  if (!scenario) return EXIT_FAILED;
+  const loaded = await loadScenarioForCli(file, io, kit);
+  if (!loaded) return EXIT_FAILED;
+  const { scenario, related } = loaded;
 
   const out = (line = ""): void => println(io.stdout, line);
   const conversation = new LocalConversation({
     scenario,
+    related,
     kit,
     clock: new SimClock(Date.now),
     ...(values.locale ? { locale: values.locale } : {}),

@@ -72,8 +72,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const dialoguesFile = values.dialogues;
   const dialoguesName = dialoguesFile === "-" ? "stdin" : dialoguesFile;
   const kit = createScenarioKit();
-  const scenario = await loadScenarioForCli(file, io, kit);
-  if (!scenario) return EXIT_FAILED;
+  const loaded = await loadScenarioForCli(file, io, kit);
+  if (!loaded) return EXIT_FAILED;
+  const { scenario, related } = loaded;
 
   let raw: unknown;
   try {
@@ -93,13 +94,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const results: DialogueResult[] = [];
   const dataDir = values["data-dir"];
   if (dataDir === undefined) {
-    for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale));
+    for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale, undefined, related));
   } else {
     const dir = resolveArg(io, dataDir);
     try {
       const written = await withEmbeddedQueue(dir, async (queue) => {
         const stats = { queue, runId: randomUUID().slice(0, 8), epoch: Date.now() };
-        for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale, stats));
+        for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale, stats, related));
         return results.reduce((n, r) => n + r.events.length, 0);
       });
       println(io.stderr, `recorded ${plural(written, "survey event")} in ${dataDir}`);

@@ -175,12 +175,27 @@ export const EndBlock = Type.Object(
   { additionalProperties: false },
 );
 
+export const GotoScenarioBlock = Type.Object(
+  {
+    type: Type.Literal("goto_scenario"),
+    scenario: Type.String({ pattern: SCENARIO_ID_PATTERN, description: "The scenario that takes over: it starts in this conversation now, and this dialogue ends." }),
+    variables: Type.Optional(
+      Type.Record(VarName, Type.Union([Type.String(), Type.Number()]), {
+        description: "Start variables of the next scenario; strings may use {{variables}} of this dialogue (agent: \"{{agent}}\").",
+      }),
+    ),
+    description: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
 export const BLOCK_SCHEMAS = {
   message: MessageBlock,
   message_with_keyboard: KeyboardBlock,
   wait_for_response: WaitBlock,
   action: ActionBlock,
   end: EndBlock,
+  goto_scenario: GotoScenarioBlock,
 } as const satisfies Record<string, TSchema>;
 
 export type BlockType = keyof typeof BLOCK_SCHEMAS;
@@ -246,6 +261,7 @@ export type KeyboardBlock = Static<typeof KeyboardBlock>;
 export type WaitBlock = Static<typeof WaitBlock>;
 export type ActionBlock = Static<typeof ActionBlock>;
 export type EndBlock = Static<typeof EndBlock>;
+export type GotoScenarioBlock = Static<typeof GotoScenarioBlock>;
 export type NextSpec = Static<typeof Next>;
 export type RuleSpec = Static<typeof Rule>;
 export type Localized = Static<typeof LocalizedText>;
