@@ -110,7 +110,7 @@ describe("statistics API", () => {
   it("offers the loaded scenarios and enabled channels as filters", async () => {
     t = await startTestApp({}, { surveyStore: store });
     const options = (await t.app.server.inject({ url: "/api/stats/options" })).json() as { scenarios: { id: string; name: string }[]; channels: string[] };
-    expect(options.scenarios.map((s) => s.id)).toEqual(["csat", "csat_branching", "csat_emoji"]);
+    expect(options.scenarios.map((s) => s.id)).toEqual(["csat", "csat_branching", "csat_emoji", "support"]);
     expect(options.scenarios[0]).toEqual({ id: "csat", name: "Customer satisfaction survey" });
     expect(options.channels).toEqual(["webchat"]);
   });
