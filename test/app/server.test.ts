@@ -143,11 +143,11 @@ describe("composeApp refuses to half-start", () => {
 
   it("when the scenario a conversation starts is not loaded", async () => {
     const message = await startError({ BOTFLOW_SCENARIO: "nps" });
-    expect(message).toBe('BOTFLOW_SCENARIO "nps" is not a loaded scenario: use one of csat, csat_branching, csat_emoji');
+    expect(message).toBe('BOTFLOW_SCENARIO "nps" is not a loaded scenario: use one of csat, csat_branching, csat_emoji, support');
   });
 
   it("when the web chat's scenario is not loaded", async () => {
-    expect(await startError({ BOTFLOW_WEBCHAT_SCENARIO: "nps" })).toBe('BOTFLOW_WEBCHAT_SCENARIO "nps" is not a loaded scenario: use one of csat, csat_branching, csat_emoji');
+    expect(await startError({ BOTFLOW_WEBCHAT_SCENARIO: "nps" })).toBe('BOTFLOW_WEBCHAT_SCENARIO "nps" is not a loaded scenario: use one of csat, csat_branching, csat_emoji, support');
   });
 
   it("when the scenario folder does not exist", async () => {
