@@ -105,7 +105,7 @@ export function loadScenarioText(text: string, file: string, options: LoadOption
   };
   const def = checkSchema(src, report);
   if (def) cleanStrings(def, [], report);
-  if (def) checkScenario(def, options, report);
+  const checked = def ? checkScenario(def, options, report) : undefined;
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   const capped = capProblems(problems);
   if (!def || problems.some((p) => p.severity === "error")) return { problems: capped };
@@ -119,6 +119,7 @@ export function loadScenarioText(text: string, file: string, options: LoadOption
       version: def.version !== undefined ? `${String(def.version)}+${src.hash}` : src.hash,
       locale: def.locale ?? "en",
       source: file,
+      ...(checked?.surveyRules ? { surveyRules: checked.surveyRules } : {}),
     },
   };
 }

@@ -9,7 +9,7 @@ import { NUMERIC_STAT_VARIABLES, type ActionSpec, type ChannelLimits } from "./c
 import { quote, schemaProblems } from "./schema-problems.ts";
 import { isQuestion, type KeyboardBlock, type NextSpec, type Scenario, type ScenarioBlock, type WaitBlock } from "./schema/scenario-schema.ts";
 import { closest, suggest } from "./suggest.ts";
-import { parseSurveyRules } from "./survey-rules.ts";
+import { parseSurveyRules, type SurveyRules } from "./survey-rules.ts";
 import { localize } from "./text.ts";
 import type { PathSeg } from "./yaml-source.ts";
 
@@ -28,12 +28,20 @@ const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 type Edges = Map<string, Map<string, PathSeg[]>>;
 
+/** What the checks parsed on the way, for the loaded scenario to carry. */
+export interface Checked {
+  /** `survey_rules:` as the trigger API applies them; absent when the scenario declares none or they are invalid. */
+  surveyRules?: SurveyRules;
+}
+
 /** Runs every check on a schema-valid scenario. */
-export function checkScenario(def: Scenario, options: CheckOptions, report: Report): void {
+export function checkScenario(def: Scenario, options: CheckOptions, report: Report): Checked {
+  const checked: Checked = {};
   if (def.survey_rules !== undefined) {
     // The schema checked the shapes; what it cannot (a real time zone, quiet hours of zero length) is checked by the one parser.
     const rules = parseSurveyRules(def.survey_rules, "survey_rules");
-    if (!rules.ok) report(rules.field.split("."), `${rules.field}: ${rules.message}`);
+    if (rules.ok) checked.surveyRules = rules.rules;
+    else report(rules.field.split("."), `${rules.field}: ${rules.message}`);
   }
   const ids = Object.keys(def.blocks);
   const idSet = new Set(ids);
@@ -129,6 +137,7 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
     }
   }
   checkLoops(def, edges, report);
+  return checked;
 }
 
 function targetsOf(next: NextSpec): string[] {

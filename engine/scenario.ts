@@ -1,4 +1,5 @@
 import type { Scenario } from "./schema/scenario-schema.ts";
+import type { SurveyRules } from "./survey-rules.ts";
 
 /** A scenario that passed strict loading, with the version conversations record. */
 export interface LoadedScenario {
@@ -10,14 +11,9 @@ export interface LoadedScenario {
   locale: string;
   /** Where it was loaded from, for messages. */
   source: string;
+  /** `survey_rules:` parsed (engine/survey-rules.ts): the trigger API's defaults, under each call's `policy`. */
+  surveyRules?: SurveyRules;
 }
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** Parses a schema `Duration` (seconds as a number, or `90s`, `10m`, `24h`) into milliseconds. */
-export function durationMs(value: number | string): number {
-  if (typeof value === "number") return value * 1000;
-  const m = /^([0-9]+)(ms|s|m|h|d)$/.exec(value);
-  if (!m) throw new Error(`invalid duration "${value}": use seconds or a string such as 90s, 10m, 24h`);
-  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-}
+/** Parses a schema `Duration` into milliseconds (engine/duration.ts; re-exported where callers have always found it). */
+export { durationMs } from "./duration.ts";

@@ -21,7 +21,7 @@
  * const runAt = afterQuietHours(now + delay, rules.quietHours);
  */
 import { createHash } from "node:crypto";
-import { durationMs } from "./scenario.ts";
+import { durationMs } from "./duration.ts";
 
 export interface QuietHours {
   /** Minutes after local midnight the quiet hours start and end; `from > to` spans midnight. */

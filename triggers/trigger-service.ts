@@ -23,7 +23,7 @@ import { surveyId } from "../engine/runtime.ts";
 import type { LoadedScenario } from "../engine/scenario.ts";
 import type { InboundEvent } from "../engine/types.ts";
 import type { Channel } from "../channels/port.ts";
-import { afterQuietHours, isSampled, mergeRules, parseSurveyRules, type SurveyRules } from "../engine/survey-rules.ts";
+import { afterQuietHours, isSampled, mergeRules, type SurveyRules } from "../engine/survey-rules.ts";
 import type { TriggerRequest } from "./trigger-request.ts";
 import type { TriggerRecord, TriggerStore } from "./trigger-store.ts";
 
@@ -101,9 +101,8 @@ export class TriggerService {
 
     const now = this.clock.now();
     const id = this.newId();
-    // The scenario's `survey_rules:` (checked when it loaded) under the call's `policy`.
-    const defaults = scenario.def.survey_rules !== undefined ? parseSurveyRules(scenario.def.survey_rules, "survey_rules") : undefined;
-    const rules = mergeRules(defaults?.ok ? defaults.rules : undefined, r.policy);
+    // The scenario's `survey_rules:` (parsed when it loaded) under the call's `policy`, field by field.
+    const rules = mergeRules(scenario.surveyRules, r.policy);
     const skip = await this.skipRule(rules, r, id, now);
     const runAt = afterQuietHours(r.at ?? now + (r.delayMs ?? 0), rules);
     const { created, record } = await this.o.store.insert({

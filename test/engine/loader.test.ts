@@ -263,13 +263,16 @@ describe("survey_rules: the trigger API's defaults", () => {
     const result = load(withRules('  cooldown: 7d\n  sample: 0.3\n  expire_after: 48h\n  quiet_hours: { from: "21:00", to: "08:00", timezone: Europe/Kyiv }\n'));
     expect(result.problems.map(show)).toEqual([]);
     expect(result.scenario?.def.survey_rules).toEqual({ cooldown: "7d", sample: 0.3, expire_after: "48h", quiet_hours: { from: "21:00", to: "08:00", timezone: "Europe/Kyiv" } });
+    // Parsed once, here: the trigger service merges these under each call's policy.
+    expect(result.scenario?.surveyRules).toEqual({ cooldownMs: 7 * 86_400_000, sample: 0.3, expireAfterMs: 48 * 3_600_000, quietHours: { from: 21 * 60, to: 8 * 60, timeZone: "Europe/Kyiv" } });
+    expect(load(VALID).scenario?.surveyRules).toBeUndefined();
   });
 
   it("points a bad period, share or rule name at its line and column", () => {
     const result = load(withRules("  cooldown: 7 days\n  sample: 30\n  cooldwn: 1d\n"));
     const shown = result.problems.map(show);
     expect(shown).toHaveLength(3);
-    expect(shown[0]).toMatch(/^4:13 error: survey_rules.cooldown: "7 days" is not valid/);
+    expect(shown[0]).toBe('4:13 error: survey_rules.cooldown: "7 days" is not valid: write a number of seconds or a duration such as 90s, 10m, 24h');
     expect(shown[1]).toMatch(/^5:11 error: survey_rules.sample: /);
     expect(shown[2]).toMatch(/^6:3 error: survey_rules: unknown key "cooldwn" \(did you mean "cooldown"\?\)/);
   });
