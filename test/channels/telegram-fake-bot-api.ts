@@ -2,7 +2,13 @@
  * A local fake of the Telegram Bot API on 127.0.0.1: answers getMe, sendMessage,
  * answerCallbackQuery, editMessageReplyMarkup, deleteWebhook and getUpdates (long polling from
  * a queue the test fills) like Telegram does, records every call, and fails the calls a test
- * queues failures for (429 with retry_after, 5xx).
+ * queues failures for (429 with retry_after, 5xx). With `sendMessagesPerSecond` it also enforces a
+ * bot-wide limit as Telegram does: a sendMessage beyond that many in any sliding second is
+ * answered 429 with `retry_after`, and counted in `rateLimited`.
+ *
+ * @example
+ * const api = await new FakeBotApi(token, { sendMessagesPerSecond: 30 }).start();
+ * // … after the run: api.rateLimited === 0 means the bot never went over 30 a second
  */
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
@@ -27,6 +33,11 @@ export interface QueuedFailure {
   when?: (payload: Record<string, unknown>) => boolean;
 }
 
+export interface FakeBotApiOptions {
+  /** Answer sendMessage 429 beyond this many accepted in any sliding 1-second window (default: no limit). */
+  sendMessagesPerSecond?: number;
+}
+
 export const BOT_USER = { id: 7012345678, is_bot: true, first_name: "Botflow Test", username: "botflow_test_bot", can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
 
 export class FakeBotApi {
@@ -38,9 +49,17 @@ export class FakeBotApi {
   private readonly started = Date.now();
   private server: Server | undefined;
   private messageId = 5000;
+  /** Arrival times (performance.now()) of the sendMessage calls accepted in the last second, oldest first. */
+  private readonly window: number[] = [];
+  private windowStart = 0;
+  /** sendMessage calls answered 429 by the `sendMessagesPerSecond` limit (queued failures not counted). */
+  rateLimited = 0;
   apiRoot = "";
 
-  constructor(readonly token: string) {
+  constructor(
+    readonly token: string,
+    readonly options: FakeBotApiOptions = {},
+  ) {
     this.events.setMaxListeners(100);
   }
 
@@ -73,6 +92,12 @@ export class FakeBotApi {
           });
         }
         if (method === "getUpdates") return void this.getUpdates(payload, res, (body) => send(200, body));
+        const retryAfter = method === "sendMessage" ? this.overLimit() : undefined;
+        if (retryAfter !== undefined) {
+          this.rateLimited++;
+          this.record({ method, payload, at, status: 429 });
+          return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } });
+        }
         this.record({ method, payload, at, status: 200 });
         send(200, { ok: true, result: this.result(method, payload) });
       });
@@ -137,6 +162,26 @@ export class FakeBotApi {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
+  }
+
+  /** With a limit: undefined when this sendMessage fits the sliding second (it is counted), else the retry_after in whole seconds. */
+  private overLimit(): number | undefined {
+    const limit = this.options.sendMessagesPerSecond;
+    if (limit === undefined) return undefined;
+    const now = performance.now();
+    // Drop what left the window; the array is compacted now and then rather than shifted per call.
+    while (this.windowStart < this.window.length && (this.window[this.windowStart] as number) <= now - 1000) this.windowStart++;
+    if (this.windowStart > 1024) {
+      this.window.splice(0, this.windowStart);
+      this.windowStart = 0;
+    }
+    if (this.window.length - this.windowStart >= limit) {
+      // When the oldest call in the window leaves it, rounded up to a second as Telegram does.
+      const oldest = this.window[this.windowStart] as number;
+      return Math.max(1, Math.ceil((oldest + 1000 - now) / 1000));
+    }
+    this.window.push(now);
+    return undefined;
   }
 
   private record(call: RecordedCall): void {
