@@ -10,9 +10,13 @@
  *   N is the Nth question shown in this dialogue) — this is how double taps are tested;
  * - `{"wait": "24h"}`: time passes (seconds as a number, or 90s, 10m, 24h); due timeouts fire.
  *
- * A dialogue may also be `{"name": "...", "locale": "uk", "turns": [...]}`; its locale overrides `--locale`.
+ * A dialogue may also be `{"name": "...", "locale": "uk", "variables": {...}, "turns": [...]}`; its
+ * locale overrides `--locale`, and `variables` are the start variables the dialogue begins with, as
+ * a trigger's would be (`{"agent": "Olena", "ticket": "T-1042"}`).
  */
 import { durationMs } from "../engine/scenario.ts";
+import { isStartVariableValue, isVariableName, MAX_START_VARIABLES } from "../engine/start-variables.ts";
+import type { VarValue } from "../engine/types.ts";
 import { isLocale } from "./args.ts";
 
 export type TapTarget = "current" | "previous" | number;
@@ -25,6 +29,8 @@ export type Turn =
 export interface Dialogue {
   name?: string;
   locale?: string;
+  /** Start variables, as a trigger passes them. */
+  variables?: Record<string, VarValue>;
   turns: Turn[];
 }
 
@@ -54,7 +60,7 @@ function parseDialogue(raw: unknown, where: string, errors: string[]): Dialogue 
   const dialogue: Dialogue = { turns: [] };
   if (isObject(raw)) {
     for (const key of Object.keys(raw)) {
-      if (!["name", "locale", "turns"].includes(key)) errors.push(`${where}: unknown key "${key}"; a dialogue is an array of turns or {"name", "locale", "turns"}`);
+      if (!["name", "locale", "variables", "turns"].includes(key)) errors.push(`${where}: unknown key "${key}"; a dialogue is an array of turns or {"name", "locale", "variables", "turns"}`);
     }
     if (raw.name !== undefined) {
       if (typeof raw.name === "string") dialogue.name = raw.name;
@@ -63,6 +69,10 @@ function parseDialogue(raw: unknown, where: string, errors: string[]): Dialogue 
     if (raw.locale !== undefined) {
       if (typeof raw.locale === "string" && isLocale(raw.locale)) dialogue.locale = raw.locale;
       else errors.push(`${where}: "locale" must be a locale such as "en", "uk" or "pt-BR"; got ${show(raw.locale)}`);
+    }
+    if (raw.variables !== undefined) {
+      const variables = parseVariables(raw.variables, where, errors);
+      if (variables) dialogue.variables = variables;
     }
     turnsRaw = raw.turns;
   }
@@ -75,6 +85,24 @@ function parseDialogue(raw: unknown, where: string, errors: string[]): Dialogue 
     if (turn) dialogue.turns.push(turn);
   });
   return dialogue;
+}
+
+/** Start variables by the runtime's own bounds (engine/start-variables.ts), each error naming the variable. */
+function parseVariables(raw: unknown, where: string, errors: string[]): Record<string, VarValue> | undefined {
+  if (!isObject(raw)) {
+    errors.push(`${where}: "variables" must be an object of start variables such as {"agent": "Olena"}; got ${show(raw)}`);
+    return undefined;
+  }
+  const names = Object.keys(raw);
+  if (names.length > MAX_START_VARIABLES) errors.push(`${where}: "variables" has ${names.length} variables; at most ${MAX_START_VARIABLES} are allowed`);
+  const out: Record<string, VarValue> = {};
+  for (const name of names) {
+    const value = raw[name];
+    if (!isVariableName(name)) errors.push(`${where}: variable ${show(name)} is not a variable name (letters, digits and _, starting with a letter or _)`);
+    else if (!isStartVariableValue(value)) errors.push(`${where}: variable "${name}" must be a string of at most 1000 characters or a number; got ${show(value)}`);
+    else Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 function parseTurn(t: unknown, where: string, errors: string[]): Turn | undefined {

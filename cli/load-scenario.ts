@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { formatProblem } from "../engine/errors.ts";
+import { checkHandovers } from "../engine/handovers.ts";
 import { ScenarioRegistry } from "../engine/registry.ts";
 import { loadScenarioText, readScenarioFile } from "../engine/loader.ts";
 import type { LoadedScenario } from "../engine/scenario.ts";
@@ -39,30 +40,30 @@ export async function loadScenarioForCli(file: string, io: CliIo, kit: ScenarioK
     return undefined;
   }
   const related: LoadedScenario[] = [];
-  if (handoverTargets(result.scenario).length === 0) return { scenario: result.scenario, related };
-  const dir = path.dirname(resolveArg(io, file));
+  if (!result.scenario.handovers) return { scenario: result.scenario, related };
+  // The scenarios it hands over to come from its folder, checked as the server checks a folder.
   const folder = new ScenarioRegistry(kit.loadOptions);
-  await folder.loadDir(dir);
+  const broken = new Set((await folder.loadDir(path.dirname(resolveArg(io, file)))).filter((p) => p.severity === "error").map((p) => p.file));
+  const others = folder.list().filter((s) => s.id !== result.scenario?.id);
+  const problems = checkHandovers([result.scenario], [result.scenario, ...others]);
+  for (const p of problems) println(io.stderr, formatProblem(p));
+  if (problems.length > 0) {
+    const dir = path.dirname(file) || ".";
+    const also = broken.size > 0 ? ` (${broken.size === 1 ? "1 file there does" : `${broken.size} files there do`} not load: botflow validate ${dir})` : "";
+    println(io.stderr, `${file}: goto_scenario looks for its scenarios in the file's folder${also}; fix the id or add the scenario there`);
+    return undefined;
+  }
   const wanted = [result.scenario];
   const seen = new Set([result.scenario.id]);
   while (wanted.length > 0) {
     const from = wanted.pop() as LoadedScenario;
-    for (const { block, target } of handoverTargets(from)) {
-      if (seen.has(target)) continue;
+    for (const { target } of from.handovers ?? []) {
       const found = folder.get(target);
-      if (!found) {
-        println(io.stderr, `${file}: block "${block}" of ${from.id}: goto_scenario names "${target}", which no scenario in ${path.dirname(file) || "."} loads as; add it there or fix the id`);
-        return undefined;
-      }
+      if (seen.has(target) || !found) continue;
       seen.add(target);
       related.push(found);
       wanted.push(found);
     }
   }
   return { scenario: result.scenario, related };
-}
-
-/** The goto_scenario blocks of a scenario and the ids they name. */
-function handoverTargets(s: LoadedScenario): { block: string; target: string }[] {
-  return Object.entries(s.def.blocks).flatMap(([block, b]) => (b.type === "goto_scenario" ? [{ block, target: b.scenario }] : []));
 }

@@ -8,7 +8,7 @@
  * await c.start();
  * await c.text("4");
  */
-import type { ConversationRef, ConversationState, Effect, OutButton, OutMessage } from "../engine/types.ts";
+import type { ConversationRef, ConversationState, Effect, OutButton, OutMessage, VarValue } from "../engine/types.ts";
 import type { ActionRunner, BeginResult, CommitOptions, Delivery, StateStore } from "../engine/ports.ts";
 import type { LoadedScenario } from "../engine/scenario.ts";
 import { ScenarioRegistry } from "../engine/registry.ts";
@@ -69,9 +69,9 @@ export class LocalConversation {
     });
   }
 
-  /** Opens the chat: runs the start block (again, after a restart). */
-  async start(): Promise<void> {
-    await this.handle({ kind: "start", ...(this.o.locale ? { locale: this.o.locale } : {}) });
+  /** Opens the chat: runs the start block (again, after a restart), with `variables` as its start variables when given. */
+  async start(variables?: Readonly<Record<string, VarValue>>): Promise<void> {
+    await this.handle({ kind: "start", ...(this.o.locale ? { locale: this.o.locale } : {}), ...(variables ? { variables } : {}) });
   }
 
   /** The user typed `text`. */
@@ -106,7 +106,7 @@ export class LocalConversation {
     return id === undefined ? undefined : this.shown.find((p) => p.promptId === id);
   }
 
-  private async handle(event: { kind: "start" | "text" | "choice"; text?: string; promptId?: string; buttonIndex?: number; locale?: string }): Promise<void> {
+  private async handle(event: { kind: "start" | "text" | "choice"; text?: string; promptId?: string; buttonIndex?: number; locale?: string; variables?: Readonly<Record<string, VarValue>> }): Promise<void> {
     this.seq += 1;
     this.actionResults.length = 0; // left over only when an earlier step failed after its actions ran
     const ref = this.o.conversationId === undefined ? REF : { ...REF, conversationId: this.o.conversationId };

@@ -89,7 +89,7 @@ export async function playDialogue(
 
   let error: string | undefined;
   try {
-    await conversation.start();
+    await conversation.start(dialogue.variables);
     for (const turn of dialogue.turns) {
       turnNo += 1;
       transcript.push({ kind: "user", turn });

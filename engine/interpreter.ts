@@ -209,10 +209,8 @@ function run(scenario: LoadedScenario, state: ConversationState, from: string, e
         return endDialogue(s, effects, at);
       case "goto_scenario": {
         // Ends here; the runtime starts the next scenario (it knows the others, this pure step does not).
-        const variables: Record<string, VarValue> = {};
-        for (const [name, value] of Object.entries(block.variables ?? {})) variables[name] = typeof value === "string" ? substitute(value, s.vars) : value;
         const ended = endDialogue(s, effects, at);
-        effects.push({ type: "handover", blockId: id, scenarioId: block.scenario, variables });
+        effects.push({ type: "handover", blockId: id, scenarioId: block.scenario, variables: handoverVariables(block.variables, s.vars) });
         return ended;
       }
       default:
@@ -220,6 +218,27 @@ function run(scenario: LoadedScenario, state: ConversationState, from: string, e
     }
   }
   return endDialogue(s, effects, at);
+}
+
+const WHOLE_VARIABLE = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
+
+/**
+ * A goto_scenario's `variables` with this dialogue's filled in. A value that is one `{{name}}` alone
+ * passes the variable as it is (a number stays a number), and nothing when this dialogue has no
+ * such variable, so the next scenario sees it unset rather than empty; other strings are templates.
+ */
+function handoverVariables(spec: Readonly<Record<string, VarValue>> | undefined, vars: Readonly<Record<string, VarValue>>): Record<string, VarValue> {
+  const out: Record<string, VarValue> = {};
+  for (const [name, value] of Object.entries(spec ?? {})) {
+    if (typeof value !== "string") {
+      out[name] = value;
+      continue;
+    }
+    const whole = WHOLE_VARIABLE.exec(value)?.[1];
+    if (whole === undefined) out[name] = substitute(value, vars);
+    else if (Object.hasOwn(vars, whole)) out[name] = vars[whole] as VarValue;
+  }
+  return out;
 }
 
 function render(scenario: LoadedScenario, s: ConversationState, text: Parameters<typeof localize>[0]): string {

@@ -120,6 +120,7 @@ export function loadScenarioText(text: string, file: string, options: LoadOption
       locale: def.locale ?? "en",
       source: file,
       ...(checked?.surveyRules ? { surveyRules: checked.surveyRules } : {}),
+      ...(checked && checked.handovers.length > 0 ? { handovers: checked.handovers.map((h) => ({ ...h, ...src.locate(["blocks", h.blockId, "scenario"]) })) } : {}),
     },
   };
 }

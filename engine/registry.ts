@@ -12,6 +12,7 @@ import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import type { ScenarioProblem } from "./errors.ts";
 import { ScenarioError } from "./errors.ts";
+import { checkHandovers } from "./handovers.ts";
 import { loadScenarioFile, type LoadOptions } from "./loader.ts";
 import type { LoadedScenario } from "./scenario.ts";
 
@@ -49,8 +50,61 @@ export class ScenarioRegistry {
     return [...this.current.values()];
   }
 
+  /**
+   * Loads (or reloads) one file. Its goto_scenario targets are checked against the scenarios
+   * loaded now; a file that fails keeps its previous version.
+   */
   async loadFile(file: string): Promise<LoadedScenario> {
     const scenario = await loadScenarioFile(file, this.options);
+    const problems = checkHandovers([scenario], [...this.othersThan([file], [scenario.id]), scenario]);
+    if (problems.length > 0) throw new ScenarioError(problems);
+    this.install(file, scenario);
+    return scenario;
+  }
+
+  /**
+   * Loads every *.yaml / *.yml in `dir`; returns the problems of the files that failed. Handovers
+   * (goto_scenario) are checked once the whole folder has loaded, so a target may sort after the
+   * file that names it; a file whose target failed to load fails too.
+   */
+  async loadDir(dir: string): Promise<ScenarioProblem[]> {
+    const problems: ScenarioProblem[] = [];
+    const names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+    let staged: { file: string; scenario: LoadedScenario }[] = [];
+    for (const name of names) {
+      const file = path.join(dir, name);
+      try {
+        staged.push({ file, scenario: await loadScenarioFile(file, this.options) });
+      } catch (err) {
+        problems.push(...problemsOf(file, err));
+      }
+    }
+    for (let failed = true; failed; ) {
+      const world = [...this.othersThan(staged.map((s) => s.file), staged.map((s) => s.scenario.id)), ...staged.map((s) => s.scenario)];
+      const kept = staged.filter(({ scenario }) => {
+        const found = checkHandovers([scenario], world);
+        problems.push(...found);
+        return found.length === 0;
+      });
+      failed = kept.length < staged.length;
+      staged = kept;
+    }
+    for (const { file, scenario } of staged) {
+      try {
+        this.install(file, scenario);
+      } catch (err) {
+        problems.push(...problemsOf(file, err));
+      }
+    }
+    return problems;
+  }
+
+  /** The current scenarios, less those of `files` and those with one of `ids` (about to be replaced). */
+  private othersThan(files: readonly string[], ids: readonly string[]): LoadedScenario[] {
+    return this.list().filter((s) => !ids.includes(s.id) && !files.includes(this.files.get(s.id) ?? ""));
+  }
+
+  private install(file: string, scenario: LoadedScenario): void {
     this.add(scenario);
     // The file now defines another id: its old id is no longer offered to new dialogues (and may be
     // claimed by another file). Its versions stay, so conversations on it can still finish.
@@ -60,22 +114,6 @@ export class ScenarioRegistry {
         this.current.delete(id);
       }
     }
-    return scenario;
-  }
-
-  /** Loads every *.yaml / *.yml in `dir`; returns the problems of the files that failed. */
-  async loadDir(dir: string): Promise<ScenarioProblem[]> {
-    const problems: ScenarioProblem[] = [];
-    const names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
-    for (const name of names) {
-      const file = path.join(dir, name);
-      try {
-        await this.loadFile(file);
-      } catch (err) {
-        problems.push(...problemsOf(file, err));
-      }
-    }
-    return problems;
   }
 
   /**

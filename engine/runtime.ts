@@ -58,9 +58,10 @@ type Processed = { state: ConversationState | null; effects: Effect[] };
 export { ConversationBusyError } from "./errors.ts";
 
 /**
- * Actions one event may run back to back. The loader refuses loops with no waiting block, so only
- * a chain of more action blocks than this reaches it; the dialogue is then ended (and logged)
- * rather than saved with an action pending, which would leave the conversation stuck.
+ * Actions and goto_scenario handovers one event may run back to back. The loaders refuse loops
+ * with no waiting block (within a scenario and across scenarios), so only a longer chain reaches
+ * it; the dialogue is then ended (and logged) rather than saved with an action pending, which
+ * would leave the conversation stuck.
  */
 export const MAX_ACTIONS_PER_EVENT = 50;
 
@@ -271,7 +272,7 @@ export class Runtime {
   private async endRunaway(key: string, state: ConversationState, blockId: string, effects: Effect[], at: number) {
     this.log.error(
       { conversation: key, scenario: state.scenarioId, block: blockId },
-      `more than ${MAX_ACTIONS_PER_EVENT} actions ran for one event; the dialogue is ended. Put a waiting block between long chains of actions`,
+      `more than ${MAX_ACTIONS_PER_EVENT} actions or scenario handovers ran for one event; the dialogue is ended. Put a waiting block between long chains of actions or goto_scenario blocks`,
     );
     const ended: ConversationState = { ...state, pendingAction: null, prompt: null, ended: true, updatedAt: at };
     const end: Effect[] = [{ type: "track", event: { type: "dialogue_ended" } }];

@@ -7,6 +7,7 @@
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
 import { NUMERIC_STAT_VARIABLES, type ActionSpec, type ChannelLimits } from "./catalog.ts";
 import { quote, schemaProblems } from "./schema-problems.ts";
+import type { Handover } from "./scenario.ts";
 import { isQuestion, type KeyboardBlock, type NextSpec, type Scenario, type ScenarioBlock, type WaitBlock } from "./schema/scenario-schema.ts";
 import { closest, suggest } from "./suggest.ts";
 import { parseSurveyRules, type SurveyRules } from "./survey-rules.ts";
@@ -32,11 +33,13 @@ type Edges = Map<string, Map<string, PathSeg[]>>;
 export interface Checked {
   /** `survey_rules:` as the trigger API applies them; absent when the scenario declares none or they are invalid. */
   surveyRules?: SurveyRules;
+  /** The goto_scenario blocks (the loader adds where each stands). */
+  handovers: Omit<Handover, "line" | "col">[];
 }
 
 /** Runs every check on a schema-valid scenario. */
 export function checkScenario(def: Scenario, options: CheckOptions, report: Report): Checked {
-  const checked: Checked = {};
+  const checked: Checked = { handovers: [] };
   if (def.survey_rules !== undefined) {
     // The schema checked the shapes; what it cannot (a real time zone, quiet hours of zero length) is checked by the one parser.
     const rules = parseSurveyRules(def.survey_rules, "survey_rules");
@@ -137,7 +140,39 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
     }
   }
   checkLoops(def, edges, report);
+  checked.handovers = checkSelfHandovers(def, edges, report);
   return checked;
+}
+
+/**
+ * The goto_scenario blocks, each marked when it is reached from start without a waiting block;
+ * one that hands over to this very scenario that way would restart it forever: refuse it.
+ * (Loops through other scenarios need them all: engine/handovers.ts checks those.)
+ */
+function checkSelfHandovers(def: Scenario, edges: Edges, report: Report): Checked["handovers"] {
+  const immediate = new Set<string>();
+  if (def.blocks[def.start] !== undefined) {
+    const queue = [def.start];
+    immediate.add(def.start);
+    while (queue.length > 0) {
+      const cur = queue.pop() as string;
+      if (isQuestion(def.blocks[cur])) continue; // the user answers before anything after it
+      for (const n of edges.get(cur)?.keys() ?? []) if (!immediate.has(n)) (immediate.add(n), queue.push(n));
+    }
+  }
+  const out: Checked["handovers"] = [];
+  for (const [id, block] of Object.entries(def.blocks)) {
+    if (block.type !== "goto_scenario") continue;
+    const now = immediate.has(id);
+    out.push({ blockId: id, target: block.scenario, immediate: now });
+    if (now && block.scenario === def.id) {
+      report(
+        ["blocks", id, "scenario"],
+        `block "${id}": hands over to this scenario ("${def.id}") itself before anything waits for the user, so it would restart forever; put a message_with_keyboard or wait_for_response block on the way from start "${def.start}", or end the dialogue instead`,
+      );
+    }
+  }
+  return out;
 }
 
 function targetsOf(next: NextSpec): string[] {

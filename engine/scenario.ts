@@ -13,6 +13,20 @@ export interface LoadedScenario {
   source: string;
   /** `survey_rules:` parsed (engine/survey-rules.ts): the trigger API's defaults, under each call's `policy`. */
   surveyRules?: SurveyRules;
+  /** Its goto_scenario blocks, with where each names its target: checked against the other scenarios (engine/handovers.ts). */
+  handovers?: readonly Handover[];
+}
+
+/** A goto_scenario block: the scenario it hands the conversation over to. */
+export interface Handover {
+  blockId: string;
+  /** The scenario id the block names. */
+  target: string;
+  /** Reached from start through message and action blocks only: the handover happens before the user answers anything. */
+  immediate: boolean;
+  /** Where the file names the target (`scenario: csat`). */
+  line: number;
+  col: number;
 }
 
 /** Parses a schema `Duration` into milliseconds (engine/duration.ts; re-exported where callers have always found it). */

@@ -33,7 +33,8 @@ DIALOGUES.json is an array of dialogues; a dialogue is an array of turns:
   {"tap": "Skip"}                   tap a button of the open question, by label, else by value
   {"tap": 4, "prompt": "previous"}  tap an earlier (stale) keyboard: "previous" or its number N
   {"wait": "24h"}                   let time pass; due no-answer timeouts fire
-or {"name": "...", "locale": "uk", "turns": [...]}.
+or {"name": "...", "locale": "uk", "variables": {"agent": "Olena"}, "turns": [...]}
+(variables: the start variables the dialogue begins with, as a trigger's).
 
   --json         print one JSON document: per dialogue {messages, variables, ended, events, ignored[, error]}
   --locale xx    the user's locale (picks the scenario's translation); a dialogue's own locale wins

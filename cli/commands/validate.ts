@@ -10,7 +10,10 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { formatProblem, type ScenarioProblem } from "../../engine/errors.ts";
-import { loadScenarioText, readScenarioFile } from "../../engine/loader.ts";
+import { checkHandovers } from "../../engine/handovers.ts";
+import { loadScenarioText, readScenarioFile, type LoadOptions } from "../../engine/loader.ts";
+import { ScenarioRegistry } from "../../engine/registry.ts";
+import type { LoadedScenario } from "../../engine/scenario.ts";
 import { parseYamlSource } from "../../engine/yaml-source.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
@@ -31,6 +34,8 @@ then a summary line. Exit 0 when every file is valid (warnings allowed), 1 other
 interface FileReport {
   file: string;
   problems: ScenarioProblem[];
+  /** When it loaded without errors. */
+  scenario?: LoadedScenario;
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
@@ -44,11 +49,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const kit = createScenarioKit();
   const reports: FileReport[] = [];
   const ids = new Map<string, string>();
-  for (const file of await expandArgs(parsed.positionals, io)) {
-    const report = await checkFile(file, io, kit.loadOptions, ids);
-    reports.push(report);
-    for (const p of report.problems) println(io.stdout, formatProblem(p));
-  }
+  for (const file of await expandArgs(parsed.positionals, io)) reports.push(await checkFile(file, io, kit.loadOptions, ids));
+  await checkFileHandovers(reports, io, kit.loadOptions);
+  for (const report of reports) for (const p of report.problems) println(io.stdout, formatProblem(p));
 
   const invalid = reports.filter((r) => r.problems.some((p) => p.severity === "error")).length;
   const errors = reports.reduce((n, r) => n + r.problems.filter((p) => p.severity === "error").length, 0);
@@ -81,7 +84,7 @@ async function expandArgs(args: string[], io: CliIo): Promise<string[]> {
   return out;
 }
 
-async function checkFile(file: string, io: CliIo, options: ReturnType<typeof createScenarioKit>["loadOptions"], ids: Map<string, string>): Promise<FileReport> {
+async function checkFile(file: string, io: CliIo, options: LoadOptions, ids: Map<string, string>): Promise<FileReport> {
   const where = { file, line: 1, col: 1, severity: "error" as const };
   const full = resolveArg(io, file);
   const info = await stat(full).catch((err: NodeJS.ErrnoException) => err);
@@ -111,5 +114,27 @@ async function checkFile(file: string, io: CliIo, options: ReturnType<typeof cre
       problems.sort((a, b) => a.line - b.line || a.col - b.col);
     }
   }
-  return { file, problems };
+  return { file, problems, ...(scenario && !problems.some((p) => p.severity === "error") ? { scenario } : {}) };
+}
+
+/**
+ * goto_scenario targets must be loaded beside the scenario: among the files given, else in the
+ * file's folder (where `botflow run` / `chat` and the server look for them).
+ */
+async function checkFileHandovers(reports: FileReport[], io: CliIo, options: LoadOptions): Promise<void> {
+  const subjects = reports.filter((r) => r.scenario?.handovers !== undefined);
+  if (subjects.length === 0) return;
+  const world = new Map<string, LoadedScenario>();
+  for (const r of reports) if (r.scenario && !world.has(r.scenario.id)) world.set(r.scenario.id, r.scenario);
+  for (const dir of new Set(subjects.map((r) => path.dirname(resolveArg(io, r.file))))) {
+    const folder = new ScenarioRegistry(options);
+    await folder.loadDir(dir);
+    for (const s of folder.list()) if (!world.has(s.id)) world.set(s.id, s);
+  }
+  for (const r of subjects) {
+    const found = checkHandovers([r.scenario as LoadedScenario], [...world.values()]);
+    if (found.length === 0) continue;
+    r.problems.push(...found);
+    r.problems.sort((a, b) => a.line - b.line || a.col - b.col);
+  }
 }

@@ -181,7 +181,8 @@ export const GotoScenarioBlock = Type.Object(
     scenario: Type.String({ pattern: SCENARIO_ID_PATTERN, description: "The scenario that takes over: it starts in this conversation now, and this dialogue ends." }),
     variables: Type.Optional(
       Type.Record(VarName, Type.Union([Type.String(), Type.Number()]), {
-        description: "Start variables of the next scenario; strings may use {{variables}} of this dialogue (agent: \"{{agent}}\").",
+        description:
+          "Start variables of the next scenario. agent: \"{{agent}}\" passes this dialogue's agent as it is (left out when it has none); other strings are templates.",
       }),
     ),
     description: Type.Optional(Type.String()),

@@ -108,3 +108,14 @@ describe("botflow chat", () => {
     expect(none.stderr).toContain("usage: botflow chat FILE [--locale xx]");
   });
 });
+
+describe("botflow chat with goto_scenario", () => {
+  it("loads the scenario it hands over to from its folder: support ends and the CSAT survey asks in the same turn", async () => {
+    const r = await chat("scenarios/support.yaml", ["1", "/vars"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const at = r.lines.indexOf("you: 1");
+    expect(r.lines.slice(at + 1, at + 5)).toEqual(["bot: Thanks, your billing question is with our team: we have sent you the details by email.", ...RATING]);
+    expect(r.lines).toContain('variables: topic="billing"');
+  });
+});

@@ -84,9 +84,21 @@ describe("DIALOGUES.json shape", () => {
         'd.json: dialogue 2, turn 2: "tap" must be a button\'s label or value (a non-empty string or a number); got ""',
         'd.json: dialogue 2, turn 3: "prompt" must be "current", "previous" or the number of a question shown earlier (1 = the first); got 0',
         'd.json: dialogue 3: must be an array of turns (or {"turns": [...]}); got "4"',
-        'd.json: dialogue 4: unknown key "colour"; a dialogue is an array of turns or {"name", "locale", "turns"}',
+        'd.json: dialogue 4: unknown key "colour"; a dialogue is an array of turns or {"name", "locale", "variables", "turns"}',
         'd.json: dialogue 5, turn 1: a turn is typed text ("4"), {"tap": "<label or value>"} (optionally with "prompt": "previous" or N) or {"wait": "24h"}; got {"prompt":"previous"}',
         'd.json: dialogue 5, turn 2: a turn is typed text ("4"), {"tap": "<label or value>"} (optionally with "prompt": "previous" or N) or {"wait": "24h"}; got {"tap":1,"wait":1}',
+      ],
+    });
+  });
+
+  it("takes a dialogue's start variables by the runtime's bounds, naming each one refused", () => {
+    expect(parseDialogues([{ variables: { agent: "Olena", ticket: 1042 }, turns: [] }], "d.json")).toEqual({ ok: true, dialogues: [{ variables: { agent: "Olena", ticket: 1042 }, turns: [] }] });
+    expect(parseDialogues([{ variables: ["agent"], turns: [] }, { variables: { "bad name": "x", agent: { name: "Olena" } }, turns: [] }], "d.json")).toEqual({
+      ok: false,
+      errors: [
+        'd.json: dialogue 1: "variables" must be an object of start variables such as {"agent": "Olena"}; got ["agent"]',
+        'd.json: dialogue 2: variable "bad name" is not a variable name (letters, digits and _, starting with a letter or _)',
+        'd.json: dialogue 2: variable "agent" must be a string of at most 1000 characters or a number; got {"name":"Olena"}',
       ],
     });
   });

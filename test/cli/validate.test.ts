@@ -1,5 +1,7 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "./run-cli.ts";
 
 const F = "test/cli/fixtures";
@@ -105,5 +107,36 @@ describe("botflow validate", () => {
     const r = await runCli(["validate", "--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("usage: botflow validate FILE|DIR...");
+  });
+});
+
+describe("botflow validate and goto_scenario", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "botflow-validate-goto-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const support = readFileSync("scenarios/support.yaml", "utf8");
+
+  it("finds the target in the file's folder when only the one file is given", async () => {
+    const r = await runCli(["validate", "scenarios/support.yaml"]);
+    expect(r.stdout).toBe("1 file: 1 valid, 0 invalid (0 errors, 0 warnings)\n");
+    expect(r.code).toBe(0);
+  });
+
+  it("refuses a target that no scenario there has, at its scenario: line and column, with a suggestion", async () => {
+    const file = path.join(dir, "support.yaml");
+    writeFileSync(file, support.replace("scenario: csat", "scenario: cstat"));
+    writeFileSync(path.join(dir, "csat.yaml"), readFileSync("scenarios/csat.yaml", "utf8"));
+    const r = await runCli(["validate", file]);
+    const line = support.split("\n").findIndex((l) => l.includes("scenario: csat")) + 1;
+    expect(r.stdout.split("\n")[0]).toBe(
+      `${file}:${line}:15: error: block "survey": goto_scenario names no loaded scenario "cstat" (did you mean "csat"?); loaded: csat, support. Use a scenario's id (its id: line), or add the scenario beside this one`,
+    );
+    expect(r.stdout.split("\n")[1]).toBe("1 file: 0 valid, 1 invalid (1 error, 0 warnings)");
+    expect(r.code).toBe(1);
+    // botflow run refuses it the same way, before playing anything.
+    writeFileSync(path.join(dir, "d.json"), '[["1"]]');
+    const run = await runCli(["run", file, "--dialogues", path.join(dir, "d.json")]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.split("\n")[0]).toMatch(new RegExp(`:${line}:15: error: block "survey": goto_scenario names no loaded scenario "cstat" \\(did you mean "csat"\\?\\)`));
   });
 });
