@@ -17,6 +17,12 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/i;
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 const CURSOR = /^[A-Za-z0-9_=.:-]{1,400}$/;
+/**
+ * A trigger id as the worker accepts it on a survey event (ID_RE in
+ * stats/queue/parse-survey-event.ts, not exported there): keep the two the same, or a stored
+ * trigger id could not be asked for.
+ */
+const TRIGGER_ID = /^[\w.@+-]{1,200}$/;
 const DAY_MS = 86_400_000;
 /** Dialogue-list page sizes the API allows (the CLI's export pages are its own). */
 export const MAX_PAGE_SIZE = 500;
@@ -80,8 +86,8 @@ function approxMs(b: CheckedBound): number {
 }
 
 const FIGURES_PARAMS = ["from", "to", "tz", "scenario", "channel", "bot"] as const;
-const LIST_PARAMS = [...FIGURES_PARAMS, "surveysOnly", "limit", "cursor"] as const;
-const EXPORT_PARAMS = [...FIGURES_PARAMS, "surveysOnly"] as const;
+const LIST_PARAMS = [...FIGURES_PARAMS, "surveysOnly", "trigger", "limit", "cursor"] as const;
+const EXPORT_PARAMS = [...FIGURES_PARAMS, "surveysOnly", "trigger"] as const;
 
 /** What `figuresQuery`, `dialogueQuery` and `exportQuery` accept besides the parameters. */
 export interface ParamOptions {
@@ -172,13 +178,22 @@ function readSurveysOnly(get: (name: string) => string | undefined, prefix: stri
   throw new ParamError("surveysOnly", `${prefix}surveysOnly must be 1, true, 0 or false`);
 }
 
-/** One page of the dialogue list: the figures' filters plus surveysOnly, limit (1–500, default 50) and cursor. */
+/** The list's own filters: surveysOnly, and trigger (the one dialogue a trigger API call started). */
+function readListFilters(get: (name: string) => string | undefined, prefix: string, out: DialogueQuery): void {
+  if (readSurveysOnly(get, prefix)) out.surveysOnly = true;
+  const trigger = get("trigger");
+  if (trigger === undefined) return;
+  if (!TRIGGER_ID.test(trigger)) throw new ParamError("trigger", `${prefix}trigger ${show(trigger)} must be a trigger id: 1–200 characters of A-Z a-z 0-9 _ . @ + -`);
+  out.triggerId = trigger;
+}
+
+/** One page of the dialogue list: the figures' filters plus surveysOnly, trigger, limit (1–500, default 50) and cursor. */
 export function dialogueQuery(params: QueryParams, o: ParamOptions = {}): ParsedQuery<DialogueQuery> {
   const prefix = o.prefix ?? "";
   return parse(() => {
     const get = reader(params, LIST_PARAMS, prefix);
     const out: DialogueQuery = { ...readFigures(get, prefix, false), limit: DEFAULT_PAGE_SIZE };
-    if (readSurveysOnly(get, prefix)) out.surveysOnly = true;
+    readListFilters(get, prefix, out);
     const limit = get("limit");
     if (limit !== undefined) {
       const n = Number(limit);
@@ -194,13 +209,13 @@ export function dialogueQuery(params: QueryParams, o: ParamOptions = {}): Parsed
   });
 }
 
-/** The whole dialogue list (an export): the figures' filters plus surveysOnly; any period length. */
+/** The whole dialogue list (an export): the figures' filters plus surveysOnly and trigger; any period length. */
 export function exportQuery(params: QueryParams, o: ParamOptions = {}): ParsedQuery<Omit<DialogueQuery, "limit" | "cursor">> {
   const prefix = o.prefix ?? "";
   return parse(() => {
     const get = reader(params, EXPORT_PARAMS, prefix);
     const out: DialogueQuery = readFigures(get, prefix, false);
-    if (readSurveysOnly(get, prefix)) out.surveysOnly = true;
+    readListFilters(get, prefix, out);
     return out;
   });
 }

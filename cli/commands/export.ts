@@ -16,8 +16,8 @@ import { isQueryError, QUERY_OPTIONS, QUERY_USAGE, queryParams, withStore } from
 
 export const summary = "Export the dialogue list with CSAT and client comments as CSV or JSON lines";
 
-const USAGE = `usage: botflow export --format csv|jsonl [--out FILE] [--surveys-only] [--from DATE] [--to DATE]
-                      [--scenario ID] [--channel NAME] [--bot ID] [--tz ZONE] [--data-dir DIR]
+const USAGE = `usage: botflow export --format csv|jsonl [--out FILE] [--surveys-only] [--trigger ID] [--from DATE]
+                      [--to DATE] [--scenario ID] [--channel NAME] [--bot ID] [--tz ZONE] [--data-dir DIR]
 
 Writes one row per dialogue started in the period, newest first, to FILE (default stdout).
 ${QUERY_USAGE}
@@ -25,6 +25,7 @@ ${QUERY_USAGE}
                    spreadsheets never run them) or jsonl (one JSON object per line)
   --out FILE       write here (through FILE.partial, renamed when complete)
   --surveys-only   only dialogues whose survey was completed
+  --trigger ID     only the dialogue this trigger API call started (its id)
 Without --from/--to every dialogue is exported. Progress goes to stderr on a terminal.`;
 
 const PAGE = 1000;
@@ -65,7 +66,7 @@ async function fileSink(file: string): Promise<Sink> {
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(
-    { args, options: { ...QUERY_OPTIONS, format: { type: "string" }, out: { type: "string" }, "surveys-only": { type: "boolean" } }, allowPositionals: false },
+    { args, options: { ...QUERY_OPTIONS, format: { type: "string" }, out: { type: "string" }, "surveys-only": { type: "boolean" }, trigger: { type: "string" } }, allowPositionals: false },
     io,
     USAGE,
   );
@@ -75,7 +76,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     printUsageError(io, USAGE, v.format === undefined ? "--format is required: csv or jsonl" : `--format "${v.format}" is not csv or jsonl`);
     return EXIT_USAGE;
   }
-  const query = exportQuery({ ...queryParams(v), surveysOnly: v["surveys-only"] === true ? "1" : undefined }, { prefix: "--" });
+  const query = exportQuery({ ...queryParams(v), surveysOnly: v["surveys-only"] === true ? "1" : undefined, trigger: v.trigger }, { prefix: "--" });
   if (!query.ok) {
     printUsageError(io, USAGE, query.message);
     return EXIT_USAGE;

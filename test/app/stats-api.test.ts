@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SurveyEvent } from "../../stats/events.ts";
+import { parseSurveyEvent } from "../../stats/queue/parse-survey-event.ts";
 import { PgSurveyStore } from "../../stats/store/pg-survey-store.ts";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
 import type { SurveyStore } from "../../stats/store/survey-store.ts";
@@ -107,6 +108,29 @@ describe("statistics API", () => {
     expect(lines[2]).toMatch(/,2026-03-10T09:03:00\.000Z,,$/); // neither: two empty cells
   });
 
+  it("lists only the dialogue a trigger started with ?trigger=<id>, in the JSON and the CSV", async () => {
+    const scenario = await seeded();
+    // Ids as the trigger API makes them (UUIDs), and the widest the worker accepts (200 of [\w.@+-]).
+    const id = randomUUID();
+    const wide = `a.b@c+d-${"x".repeat(192)}`;
+    // The parameter's rule is the worker's (it has its own copy): what one takes, the other does.
+    const [started] = survey(scenario, 5, 3, "");
+    expect(parseSurveyEvent({ ...started, triggerId: wide }).triggerId).toBe(wide);
+    expect(() => parseSurveyEvent({ ...started, triggerId: `${wide}x` })).toThrow(/triggerId must be 1–200 characters/);
+    await store.apply(survey(scenario, 4, 2, "slow").map((e) => ({ ...e, context: { agent: "olena" }, triggerId: id })));
+    await store.apply(survey(scenario, 5, 3, "").map((e) => ({ ...e, triggerId: wide })));
+    t = await startTestApp({}, { surveyStore: store });
+    const list = async (query: string) => (await t!.app.server.inject({ url: `/api/stats/dialogues?${query}` })).json() as { rows: { surveyId: string; triggerId: unknown; context: unknown }[]; nextCursor: unknown };
+    expect(await list(`trigger=${id}`)).toEqual({ rows: [expect.objectContaining({ surveyId: `${scenario}-4`, triggerId: id, context: { agent: "olena" } })], nextCursor: null });
+    expect((await list(`trigger=${encodeURIComponent(wide)}&scenario=${scenario}&surveysOnly=1`)).rows.map((r) => r.surveyId)).toEqual([`${scenario}-5`]);
+    expect((await list(`trigger=${id}&scenario=other`)).rows).toEqual([]);
+    expect((await list(`trigger=${randomUUID()}`)).rows).toEqual([]);
+    expect((await list(`scenario=${scenario}`)).rows).toHaveLength(5); // without it, every dialogue
+    const lines = (await t.app.server.inject({ url: `/api/stats/export.csv?trigger=${id}` })).body.split("\r\n");
+    expect(lines).toHaveLength(3); // header, the one row, the final empty string
+    expect(lines[1]).toMatch(new RegExp(`^${scenario}-4,.*,${id},"\\{""agent"":""olena""\\}"$`));
+  });
+
   it("offers the loaded scenarios and enabled channels as filters", async () => {
     t = await startTestApp({}, { surveyStore: store });
     const options = (await t.app.server.inject({ url: "/api/stats/options" })).json() as { scenarios: { id: string; name: string }[]; channels: string[] };
@@ -147,6 +171,7 @@ const BAD: [string, string, string | RegExp][] = [
   ["figures?channel=%3Cscript%3E", "channel", "channel must be an id (letters, digits, _ . : -)"],
   ["figures?scenrio=csat", "scenrio", 'unknown parameter "scenrio": this endpoint takes from, to, tz, scenario, channel, bot'],
   ["figures?limit=10", "limit", /^unknown parameter "limit"/],
+  ["figures?trigger=trg-1", "trigger", /^unknown parameter "trigger": this endpoint takes from, to, tz, scenario, channel, bot$/],
   ["dialogues?limit=0", "limit", "limit must be a whole number from 1 to 500"],
   ["dialogues?limit=501", "limit", "limit must be a whole number from 1 to 500"],
   ["dialogues?limit=abc", "limit", "limit must be a whole number from 1 to 500"],
@@ -156,7 +181,14 @@ const BAD: [string, string, string | RegExp][] = [
   ["dialogues?surveysOnly=maybe", "surveysOnly", "surveysOnly must be 1, true, 0 or false"],
   ["dialogues?from=2020-02-31", "from", 'from "2020-02-31" is not a calendar day'],
   ["dialogues?from=2026-03-10&to=2026-03-01", "to", /is not after from/],
-  ["dialogues?sort=score", "sort", /^unknown parameter "sort": this endpoint takes from, to, tz, scenario, channel, bot, surveysOnly, limit, cursor$/],
+  ["dialogues?sort=score", "sort", /^unknown parameter "sort": this endpoint takes from, to, tz, scenario, channel, bot, surveysOnly, trigger, limit, cursor$/],
+  ["dialogues?trigger=a%20b", "trigger", 'trigger "a b" must be a trigger id: 1–200 characters of A-Z a-z 0-9 _ . @ + -'],
+  ["dialogues?trigger=a+b", "trigger", /^trigger "a b" must be a trigger id/], // an unencoded + is a space
+  ["dialogues?trigger=trg%2F1", "trigger", /^trigger "trg\/1" must be a trigger id/],
+  [`dialogues?trigger=${"x".repeat(201)}`, "trigger", /^trigger "x{64}…" must be a trigger id: 1–200 characters/],
+  ["dialogues?trigger=a&trigger=b", "trigger", "trigger must be given once"],
+  ["export.csv?trigger=%3Cscript%3E", "trigger", /^trigger "<script>" must be a trigger id/],
+  ["export.csv?cursor=abc", "cursor", /^unknown parameter "cursor": this endpoint takes from, to, tz, scenario, channel, bot, surveysOnly, trigger$/],
   ["export.csv?from=2020-02-31", "from", 'from "2020-02-31" is not a calendar day'],
   ["export.csv?limit=10", "limit", /^unknown parameter "limit"/],
   ["export.csv?tz=Moon/Base", "tz", /^tz "Moon\/Base" is not an IANA time zone/],

@@ -129,6 +129,10 @@ describe("botflow stats / export on the embedded store (PGlite in --data-dir)", 
     const exportBad = await cli(["export", "--format", "csv", "--data-dir", dir, "--from", "2021-02-29"], {});
     expect(exportBad.code).toBe(2);
     expect(exportBad.stderr).toContain('--from "2021-02-29" is not a calendar day');
+    const triggerBad = await cli(["export", "--format", "csv", "--data-dir", dir, "--trigger", "trg/1"], {});
+    expect(triggerBad.code).toBe(2);
+    expect(triggerBad.stderr).toContain('--trigger "trg/1" must be a trigger id: 1–200 characters of A-Z a-z 0-9 _ . @ + -');
+    expect(triggerBad.stdout).toBe("");
     // An export covers any period length: the list is paged, not aggregated.
     expect((await cli(["export", "--format", "jsonl", "--data-dir", dir, "--from", "1990-01-01", "--scenario", "none"], {})).code).toBe(0);
     const long = await cli(["stats", "--data-dir", dir, "--from", "2016-01-01", "--to", "2025-12-31", "--json"], {});
@@ -214,6 +218,24 @@ describe("botflow stats / export on PostgreSQL (DATABASE_URL)", () => {
     expect(r.stderr).toContain("\rexported 1,000 dialogues");
     expect(r.stderr).toContain("\rexported 2,345 dialogues\n");
     expect(r.stdout).not.toContain("exported");
+  });
+
+  it("exports only the dialogue a trigger started with --trigger", async () => {
+    // Started, never completed: the --surveys-only export below does not see them.
+    const at = Date.UTC(2026, 1, 20, 9);
+    await store.apply([
+      surveyEvent("dialogue_started", "trg-dialogue-a", { scenarioId: "triggered", dialogueStartedAt: at, triggerId: "trg-a", context: { agent: "olena", ticket: "T-1" } }),
+      surveyEvent("dialogue_started", "trg-dialogue-b", { scenarioId: "triggered", dialogueStartedAt: at + 60_000, triggerId: "trg-b" }),
+    ]);
+    const r = await cli(["export", "--format", "jsonl", "--trigger", "trg-a"], env);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as DialogueRow);
+    expect(rows.map((row) => [row.surveyId, row.triggerId, row.context])).toEqual([["trg-dialogue-a", "trg-a", { agent: "olena", ticket: "T-1" }]]);
+    const csv = parseCsv((await cli(["export", "--format", "csv", "--trigger", "trg-b", "--scenario", "triggered"], env)).stdout);
+    expect(csv.map((row) => [row[0], row[16], row[17]])).toEqual([
+      ["survey_id", "trigger_id", "context"],
+      ["trg-dialogue-b", "trg-b", ""],
+    ]);
   });
 
   it("exports every dialogue in pages", async () => {
