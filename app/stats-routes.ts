@@ -2,12 +2,15 @@
  * The statistics HTTP API the dashboard reads (and scripts may too), behind the token when
  * one is configured:
  *
- *   GET /api/stats/figures?from&to&tz&scenario&channel&bot     the CSAT figures (stats/figures.ts)
- *   GET /api/stats/dialogues?…&surveysOnly&limit&cursor        one page of the dialogue list
- *   GET /api/stats/export.csv?…&surveysOnly                    the whole list as CSV, streamed
- *   GET /api/stats/options                                     scenarios and channels to filter by
+ *   GET /api/stats/figures?from&to&tz&scenario&channel&bot        the CSAT figures (stats/figures.ts)
+ *   GET /api/stats/dialogues?…&surveysOnly&trigger&limit&cursor   one page of the dialogue list
+ *   GET /api/stats/export.csv?…&surveysOnly&trigger               the whole list as CSV, streamed
+ *   GET /api/stats/options                                        scenarios and channels to filter by
  *
  * `from`/`to` are days (YYYY-MM-DD, `to` included) or ISO timestamps, as in `botflow stats`.
+ * `trigger` is a trigger API call's id (1–200 of A-Z a-z 0-9 _ . @ + -; `+` sent as %2B): only
+ * the dialogue it started. Rows carry `triggerId` and `context` (its start variables), null
+ * when the user started the dialogue; the CSV ends in `trigger_id` and `context` (JSON).
  * Every parameter is checked (stats/query-params.ts): a bad one, or an unknown one, is answered
  * 400 `{error: "bad_request", parameter, message}` — never 503, which means the store is down.
  * The figures cover at most ten years with a trend of at most ~120 points; a dialogue page
