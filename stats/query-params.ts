@@ -11,18 +11,13 @@
  */
 import { MAX_PERIOD_DAYS, MAX_YEAR, MIN_YEAR, StatsQueryError, type FiguresQuery, type PeriodBound } from "./figures-query.ts";
 import type { DialogueQuery } from "./store/survey-store.ts";
+import { EVENT_ID } from "./queue/parse-survey-event.ts";
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** ISO 8601 extended date-time with an explicit offset: no expanded (±YYYYYY) years, no local time. */
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/i;
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 const CURSOR = /^[A-Za-z0-9_=.:-]{1,400}$/;
-/**
- * A trigger id as the worker accepts it on a survey event (ID_RE in
- * stats/queue/parse-survey-event.ts, not exported there): keep the two the same, or a stored
- * trigger id could not be asked for.
- */
-const TRIGGER_ID = /^[\w.@+-]{1,200}$/;
 const DAY_MS = 86_400_000;
 /** Dialogue-list page sizes the API allows (the CLI's export pages are its own). */
 export const MAX_PAGE_SIZE = 500;
@@ -183,7 +178,7 @@ function readListFilters(get: (name: string) => string | undefined, prefix: stri
   if (readSurveysOnly(get, prefix)) out.surveysOnly = true;
   const trigger = get("trigger");
   if (trigger === undefined) return;
-  if (!TRIGGER_ID.test(trigger)) throw new ParamError("trigger", `${prefix}trigger ${show(trigger)} must be a trigger id: 1–200 characters of A-Z a-z 0-9 _ . @ + -`);
+  if (!EVENT_ID.test(trigger)) throw new ParamError("trigger", `${prefix}trigger ${show(trigger)} must be a trigger id: 1–200 characters of A-Z a-z 0-9 _ . @ + -`);
   out.triggerId = trigger;
 }
 

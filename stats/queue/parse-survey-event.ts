@@ -17,7 +17,8 @@ export class MalformedSurveyEventError extends BotflowError {
 }
 
 /** Ids become parts of BullMQ job ids and database keys: keep them short and printable. */
-const ID_RE = /^[\w.@+-]{1,200}$/;
+/** A survey or trigger id on an event: 1–200 of A-Z a-z 0-9 _ . @ + - (the stats API's `trigger` filter takes the same). */
+export const EVENT_ID = /^[\w.@+-]{1,200}$/;
 const KINDS: ReadonlySet<string> = new Set(SURVEY_EVENT_KINDS);
 
 /** Returns the payload as a SurveyEvent, or throws MalformedSurveyEventError saying which field is wrong. */
@@ -26,7 +27,7 @@ export function parseSurveyEvent(data: unknown): SurveyEvent {
   const d = data as Record<string, unknown>;
   const kind = d.kind;
   if (typeof kind !== "string" || !KINDS.has(kind)) throw new MalformedSurveyEventError(`unknown kind ${JSON.stringify(kind)}`);
-  if (typeof d.surveyId !== "string" || !ID_RE.test(d.surveyId)) throw new MalformedSurveyEventError("surveyId must be 1–200 characters of [A-Za-z0-9_.@+-]");
+  if (typeof d.surveyId !== "string" || !EVENT_ID.test(d.surveyId)) throw new MalformedSurveyEventError("surveyId must be 1–200 characters of [A-Za-z0-9_.@+-]");
   const text = (key: string, max = 500): string => {
     const v = d[key];
     if (typeof v !== "string" || v.length > max) throw new MalformedSurveyEventError(`${key} must be a string of at most ${max} characters`);
@@ -73,7 +74,7 @@ export function parseSurveyEvent(data: unknown): SurveyEvent {
     if (context) event.context = context;
   }
   if (d.triggerId !== undefined) {
-    if (typeof d.triggerId !== "string" || !ID_RE.test(d.triggerId)) throw new MalformedSurveyEventError("triggerId must be 1–200 characters of [A-Za-z0-9_.@+-]");
+    if (typeof d.triggerId !== "string" || !EVENT_ID.test(d.triggerId)) throw new MalformedSurveyEventError("triggerId must be 1–200 characters of [A-Za-z0-9_.@+-]");
     event.triggerId = d.triggerId;
   }
   if (kind === "answered" && event.score === undefined) throw new MalformedSurveyEventError("an answered event needs a score");
