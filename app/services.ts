@@ -124,7 +124,8 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
     openOutbox: (_channels) => opened(closers, new InProcessOutbox({ clock: o.clock, logger: o.logger })),
     state: new MemoryStateStore(o.clock),
     channelStorage: new MemoryChannelStorage(),
-    rateLimiter: new MemoryRateLimiter({ clock: o.clock }),
+    // Real time, whatever the app's clock: the messengers count real seconds (a test's frozen clock would never refill).
+    rateLimiter: new MemoryRateLimiter(),
     surveys: queue,
     surveyStore: reader,
     description,
