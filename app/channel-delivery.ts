@@ -8,7 +8,7 @@
 import { ChannelError, errorSummary } from "../engine/errors.ts";
 import type { Delivery, Logger } from "../engine/ports.ts";
 import type { ConversationRef, Effect, InboundEvent } from "../engine/types.ts";
-import { visibleEffects, type Channel, type VisibleEffect } from "../channels/port.ts";
+import { isProactiveStart, visibleEffects, type Channel, type VisibleEffect } from "../channels/port.ts";
 import type { RateLimiter } from "../channels/rate-limit/rate-limiter.ts";
 
 export interface ChannelDeliveryOptions {
@@ -46,7 +46,7 @@ export class ChannelDelivery implements Delivery {
     const buckets = limiter && channel.pacing ? channel.pacing(ref) : undefined;
     const messages = buckets ? sends(visible) : 0;
     if (limiter && buckets && messages > 0) {
-      if (cause?.kind === "start" && cause.proactive !== undefined) await limiter.acquire(buckets, messages);
+      if (isProactiveStart(cause)) await limiter.acquire(buckets, messages);
       else void limiter.debit(buckets, messages).catch((err: unknown) => this.log.warn({ channel: ref.channel, err: errorSummary(err) }, "a reply could not be counted against the channel's rate limit"));
     }
     try {

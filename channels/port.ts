@@ -83,6 +83,11 @@ export function renderWith<Out>(effects: readonly VisibleEffect[], r: EffectRend
   });
 }
 
+/** Whether `cause` is a trigger's start: its first messages go out unprompted (and are paced, and fail back to the trigger). */
+export function isProactiveStart(cause: InboundEvent | undefined): boolean {
+  return cause?.kind === "start" && cause.proactive !== undefined;
+}
+
 /** What the trigger API asks a channel before it starts a dialogue nobody wrote in (issue 12). */
 export interface ProactiveRequest {
   /** The recipient as the caller names it: Telegram chat id, wa_id, `<number>@c.us`, Teams conversation id, web chat visitor id. */

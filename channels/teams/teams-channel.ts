@@ -31,6 +31,7 @@ import { ChannelError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
 import type { Channel, EventHandler, ParseResult, ProactiveCapability, ProactiveTarget, VisibleEffect } from "../port.ts";
+import { isProactiveStart } from "../port.ts";
 import { ADAPTIVE_CARD_CONTENT_TYPE, closedCard } from "./adaptive-card.ts";
 import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
 import type { ChannelStorage } from "../storage/channel-storage.ts";
@@ -217,7 +218,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
       await this.perform(turn.context, ref.conversationId, ops, turn.activity);
       return;
     }
-    const proactive = cause?.kind === "start" && cause.proactive !== undefined;
+    const proactive = isProactiveStart(cause);
     const reference = await this.store.reference(ref.conversationId);
     if (!reference && proactive) {
       throw new ChannelError(TEAMS, "continueConversation", "no conversation reference is stored for this conversation (the user never talked to the bot, or it expired)", { retryable: false, recipient: "unknown_recipient" });

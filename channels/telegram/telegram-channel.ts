@@ -26,6 +26,7 @@ import { ChannelError, ConfigError, errorSummary } from "../../engine/errors.ts"
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
 import type { Channel, EventHandler, ParseResult, ProactiveCapability, VisibleEffect } from "../port.ts";
+import { isProactiveStart } from "../port.ts";
 import { decodeCallbackData } from "./callback-data.ts";
 import { isPermanent, statusOf, unwrap } from "./errors.ts";
 import { parseUpdate, TELEGRAM, type ParseOptions } from "./inbound.ts";
@@ -237,7 +238,7 @@ export class TelegramChannel implements Channel<Update> {
     const current = cause ? this.turns.get(cause) : undefined;
     const turn = current && current.chatId === chatId ? current : undefined;
     // A trigger's first message: failures go back to the trigger (recipient, retry_after), never swallowed.
-    const proactive = cause?.kind === "start" && cause.proactive !== undefined;
+    const proactive = isProactiveStart(cause);
     // The client shows a spinner on the tapped button until the query is answered: answer first.
     if (turn && !turn.answered) await this.answer(turn, noticeFor(effects));
     for (const e of effects) {

@@ -18,6 +18,7 @@ import { ChannelError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
 import type { Channel, EventHandler, ParseResult, ProactiveCapability, ProactiveTarget, VisibleEffect } from "../port.ts";
+import { isProactiveStart } from "../port.ts";
 import { renderEffects, WHATSAPP_WEB, WHATSAPP_WEB_LIMITS } from "./render.ts";
 import type { WebClientFactory, WebClientPort, WebMessage, WebPollVote } from "./web-client-port.ts";
 import { InFlight } from "../in-flight.ts";
@@ -140,7 +141,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
     await this.turn(chatId, async () => {
       const client = this.client;
       if (!client || this.state !== "ready") {
-        if (cause?.kind === "start" && cause.proactive !== undefined) {
+        if (isProactiveStart(cause)) {
           throw new ChannelError(WHATSAPP_WEB, "sendMessage", `WhatsApp Web is not logged in (state ${this.state}); a trigger's first message waits for the login`, { retryable: true });
         }
         throw new Error(`WhatsApp Web is not logged in (state ${this.state}); the message to a conversation could not be sent. Scan the QR (GET /ops/whatsapp/qr)`);

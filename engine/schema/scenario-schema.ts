@@ -262,7 +262,6 @@ export type KeyboardBlock = Static<typeof KeyboardBlock>;
 export type WaitBlock = Static<typeof WaitBlock>;
 export type ActionBlock = Static<typeof ActionBlock>;
 export type EndBlock = Static<typeof EndBlock>;
-export type GotoScenarioBlock = Static<typeof GotoScenarioBlock>;
 export type NextSpec = Static<typeof Next>;
 export type RuleSpec = Static<typeof Rule>;
 export type Localized = Static<typeof LocalizedText>;
