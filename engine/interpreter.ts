@@ -64,8 +64,15 @@ export function step(scenario: LoadedScenario, state: ConversationState | null, 
 
   let s = state;
   // A trigger's expiry: the waiting question is declined as a timeout and the dialogue ends there,
-  // without the timeout's own `next` (nobody is waiting for a goodbye a day later).
-  if (event.kind === "timeout" && event.expire === true) return { state: expireDialogue(scenario, s, effects, event.at), effects };
+  // without the timeout's own `next` (nobody is waiting for a goodbye a day later). The dialogue
+  // the trigger started only: once another replaced it, that one is not the expiring survey.
+  if (event.kind === "timeout" && event.expire) {
+    if (s.triggerId !== event.expire.triggerId) {
+      effects.push({ type: "ignored", reason: "no_dialogue" });
+      return { state: s, effects };
+    }
+    return { state: expireDialogue(scenario, s, effects, event.at), effects };
+  }
   // A deadline that passed fires before anything else, even when the sweeper has not run yet.
   const due = s.prompt?.deadline !== undefined && event.at >= s.prompt.deadline;
   if (due || event.kind === "timeout") {

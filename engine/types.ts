@@ -47,10 +47,12 @@ export interface InboundEvent {
    */
   proactive?: { triggerId: string; options?: Readonly<Record<string, unknown>> };
   /**
-   * `timeout` only: the dialogue expired (a trigger's `expire_after`), whatever the prompt's own
-   * deadline: the waiting question is declined as a timeout and the dialogue ends.
+   * `timeout` only: trigger `triggerId`'s `expire_after` passed, whatever the prompt's own
+   * deadline: the waiting question is declined as a timeout and the dialogue ends. Only the
+   * dialogue that trigger started: a newer one in the same chat (another trigger's, or one the
+   * user began) is left alone.
    */
-  expire?: boolean;
+  expire?: { triggerId: string };
 }
 
 /** The question a conversation is waiting on. */

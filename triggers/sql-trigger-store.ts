@@ -6,7 +6,7 @@
  * const triggers = new SqlTriggerStore(surveyStore.sql, surveyStore.schema);
  */
 import type { ConversationRef, VarValue } from "../engine/types.ts";
-import { quoteSchema, type SqlClient } from "../stats/store/sql-client.ts";
+import { quoteSchema, type SqlClient, type SqlQueryable } from "../stats/store/sql-client.ts";
 import type { NewTrigger, SentTrigger, StoredTriggerStatus, TriggerRecord, TriggerState, TriggerStore } from "./trigger-store.ts";
 
 const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
@@ -56,7 +56,24 @@ export class SqlTriggerStore implements TriggerStore {
   }
 
   async insert(n: NewTrigger): Promise<{ created: boolean; record: TriggerRecord }> {
-    const inserted = await this.db.query<{ trigger_id: string }>(
+    const { cooldownSince, ...t } = n;
+    if (cooldownSince === undefined || t.status !== "scheduled") return this.insertRow(this.db, t);
+    // The cooldown's check and the insert under one lock per recipient, so that triggers with
+    // different keys accepted at once (on any process) cannot all pass the check before any is
+    // recorded. A transaction-scoped advisory lock: released at commit, nothing to clean up.
+    return this.db.transaction(async (q) => {
+      await q.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`trigger ${this.t} ${t.channel} ${t.recipient}`]);
+      const recent = await q.query(
+        `SELECT 1 FROM ${this.t} WHERE channel = $1 AND recipient = $2 AND created_at >= to_timestamp($3 / 1000.0)
+           AND status IN ('scheduled', 'sent', 'expired') LIMIT 1`,
+        [t.channel, t.recipient, cooldownSince],
+      );
+      return this.insertRow(q, recent.length > 0 ? { ...t, status: "skipped", reason: "cooldown" } : t);
+    });
+  }
+
+  private async insertRow(q: SqlQueryable, n: Omit<NewTrigger, "cooldownSince">): Promise<{ created: boolean; record: TriggerRecord }> {
+    const inserted = await q.query<{ trigger_id: string }>(
       `INSERT INTO ${this.t} (trigger_id, idempotency_key, channel, recipient, scenario_id, variables, locale, options, status, reason,
          run_at, expire_after_ms, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, to_timestamp($11 / 1000.0), $12, to_timestamp($13 / 1000.0), to_timestamp($13 / 1000.0))
@@ -76,11 +93,12 @@ export class SqlTriggerStore implements TriggerStore {
         n.expireAfterMs ?? null,
         n.createdAt,
       ],
+      { prepare: true },
     );
     if (inserted.length > 0) {
       return { created: true, record: { ...n, state: n.status, updatedAt: n.createdAt } };
     }
-    const existing = await this.query(`WHERE t.idempotency_key = $1`, [n.key]);
+    const existing = await this.select(q, `WHERE t.idempotency_key = $1`, [n.key]);
     if (!existing[0]) throw new Error(`trigger key ${JSON.stringify(n.key)} conflicted but no trigger holds it`);
     return { created: false, record: existing[0] };
   }
@@ -91,15 +109,6 @@ export class SqlTriggerStore implements TriggerStore {
 
   async byKey(key: string): Promise<TriggerRecord | undefined> {
     return (await this.query(`WHERE t.idempotency_key = $1`, [key]))[0];
-  }
-
-  async surveyedSince(channel: string, recipient: string, since: number, exceptId?: string): Promise<boolean> {
-    const rows = await this.db.query(
-      `SELECT 1 FROM ${this.t} WHERE channel = $1 AND recipient = $2 AND created_at >= to_timestamp($3 / 1000.0)
-         AND status IN ('scheduled', 'sent', 'expired') AND trigger_id <> $4 LIMIT 1`,
-      [channel, recipient, since, exceptId ?? ""],
-    );
-    return rows.length > 0;
   }
 
   async markSent(id: string, sent: SentTrigger): Promise<boolean> {
@@ -145,8 +154,12 @@ export class SqlTriggerStore implements TriggerStore {
     );
   }
 
-  private async query(where: string, params: readonly unknown[]): Promise<TriggerRecord[]> {
-    const rows = await this.db.query<Row>(`SELECT ${COLUMNS} FROM ${this.from} ${where}`, params);
+  private query(where: string, params: readonly unknown[]): Promise<TriggerRecord[]> {
+    return this.select(this.db, where, params);
+  }
+
+  private async select(q: SqlQueryable, where: string, params: readonly unknown[]): Promise<TriggerRecord[]> {
+    const rows = await q.query<Row>(`SELECT ${COLUMNS} FROM ${this.from} ${where}`, params);
     return rows.map(toRecord);
   }
 }

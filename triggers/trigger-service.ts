@@ -23,7 +23,7 @@ import { surveyId } from "../engine/runtime.ts";
 import type { LoadedScenario } from "../engine/scenario.ts";
 import type { InboundEvent } from "../engine/types.ts";
 import type { Channel } from "../channels/port.ts";
-import { afterQuietHours, isSampled, mergeRules, type SurveyRules } from "../engine/survey-rules.ts";
+import { afterQuietHours, isSampled, mergeRules } from "../engine/survey-rules.ts";
 import type { TriggerRequest } from "./trigger-request.ts";
 import type { TriggerRecord, TriggerStore } from "./trigger-store.ts";
 
@@ -92,38 +92,42 @@ export class TriggerService {
     const scenario = this.o.scenario(r.scenario);
     if (!scenario) return refuse(422, "unknown_scenario", `no scenario "${r.scenario}" is loaded: check the id against botflow validate's list`, "scenario");
 
-    if (r.key !== undefined) {
-      const existing = await this.o.store.byKey(r.key);
-      if (existing) return { status: 200, body: view(existing, "duplicate") };
-    }
     const target = await channel.proactive.resolve({ to: r.to, ...(r.options ? { options: r.options } : {}) });
-    if (!target.ok) return refuse(target.status, target.problem, target.reason, target.problem === "invalid_options" ? "options" : "to");
+    if (!target.ok) {
+      // A retry of a trigger accepted before is a duplicate even when its recipient is gone since.
+      const existing = r.key !== undefined ? await this.o.store.byKey(r.key) : undefined;
+      if (existing) return { status: 200, body: view(existing, "duplicate") };
+      return refuse(target.status, target.problem, target.reason, target.problem === "invalid_options" ? "options" : "to");
+    }
 
     const now = this.clock.now();
     const id = this.newId();
     // The scenario's `survey_rules:` (parsed when it loaded) under the call's `policy`, field by field.
     const rules = mergeRules(scenario.surveyRules, r.policy);
-    const skip = await this.skipRule(rules, r, id, now);
+    const sampledOut = !isSampled(rules, r.key ?? id);
     const runAt = afterQuietHours(r.at ?? now + (r.delayMs ?? 0), rules);
+    // One statement in the common case: the key's uniqueness is the insert's conflict, and the
+    // cooldown (when the rules have one) is checked under the same per-recipient lock.
     const { created, record } = await this.o.store.insert({
       id,
       channel: r.channel,
       recipient: r.to,
       scenarioId: r.scenario,
       variables: r.variables,
-      status: skip ? "skipped" : "scheduled",
+      status: sampledOut ? "skipped" : "scheduled",
       runAt,
       createdAt: now,
       ...(r.key !== undefined ? { key: r.key } : {}),
       ...(r.locale !== undefined ? { locale: r.locale } : {}),
       ...(r.options !== undefined ? { options: r.options } : {}),
-      ...(skip ? { reason: skip } : {}),
+      ...(sampledOut ? { reason: "sample" } : {}),
+      ...(rules.cooldownMs ? { cooldownSince: now - rules.cooldownMs } : {}),
       ...(rules.expireAfterMs ? { expireAfterMs: rules.expireAfterMs } : {}),
     });
-    // The same key, accepted meanwhile by another request or process.
+    // The same key, accepted before or meanwhile by another request or process.
     if (!created) return { status: 200, body: view(record, "duplicate") };
-    if (skip) {
-      this.log.info({ trigger: id, channel: r.channel, scenario: r.scenario, rule: skip }, "trigger skipped by a survey rule");
+    if (record.status === "skipped") {
+      this.log.info({ trigger: id, channel: r.channel, scenario: r.scenario, rule: record.reason }, "trigger skipped by a survey rule");
       return { status: 200, body: view(record, "skipped") };
     }
     try {
@@ -203,7 +207,7 @@ export class TriggerService {
       const ref = t.ref;
       try {
         if (ref) {
-          await this.o.handle({ ...ref, kind: "timeout", expire: true, dedupeKey: `expire:${t.id}`, at: now });
+          await this.o.handle({ ...ref, kind: "timeout", expire: { triggerId: t.id }, dedupeKey: `expire:${t.id}`, at: now });
         }
         if (await this.o.store.markExpired(t.id, now)) n++;
       } catch (err) {
@@ -226,11 +230,6 @@ export class TriggerService {
     }
   }
 
-  private async skipRule(rules: SurveyRules, r: TriggerRequest, id: string, now: number): Promise<string | undefined> {
-    if (!isSampled(rules, r.key ?? id)) return "sample";
-    if (rules.cooldownMs && (await this.o.store.surveyedSince(r.channel, r.to, now - rules.cooldownMs))) return "cooldown";
-    return undefined;
-  }
 }
 
 function refuse(status: 400 | 404 | 422 | 503, error: string, message: string, field?: string): TriggerAnswer {

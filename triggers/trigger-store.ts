@@ -38,9 +38,14 @@ export interface NewTrigger {
   /** How long after sending an unanswered survey expires (0 or absent: never). */
   expireAfterMs?: number;
   createdAt: number;
+  /**
+   * The cooldown rule: a scheduled trigger is recorded as skipped (reason `cooldown`) instead when
+   * its recipient on its channel was sent, or is scheduled, a survey created at or after this time.
+   */
+  cooldownSince?: number;
 }
 
-export interface TriggerRecord extends Omit<NewTrigger, "status"> {
+export interface TriggerRecord extends Omit<NewTrigger, "status" | "cooldownSince"> {
   status: StoredTriggerStatus;
   /** The state people see, with the survey's progress folded in. */
   state: TriggerState;
@@ -61,12 +66,15 @@ export interface SentTrigger {
 }
 
 export interface TriggerStore {
-  /** Records `t` unless a trigger with its key exists (then returns that one, `created: false`); safe across processes. */
+  /**
+   * Records `t` unless a trigger with its key exists (then returns that one, `created: false`),
+   * applying `t.cooldownSince` (the record says whether it was skipped). Both hold across
+   * processes: of triggers with one key only one is recorded, and of triggers for one recipient
+   * accepted at once under a cooldown only one is scheduled, whatever their keys.
+   */
   insert(t: NewTrigger): Promise<{ created: boolean; record: TriggerRecord }>;
   get(id: string): Promise<TriggerRecord | undefined>;
   byKey(key: string): Promise<TriggerRecord | undefined>;
-  /** Whether the recipient was sent (or is scheduled) a survey at or after `since`, skips and failures aside. */
-  surveyedSince(channel: string, recipient: string, since: number, exceptId?: string): Promise<boolean>;
   /** Scheduled → sent. False when it was no longer scheduled (another process sent it, or it was cancelled). */
   markSent(id: string, sent: SentTrigger): Promise<boolean>;
   /** Scheduled → failed, with why (`blocked`, `unknown_recipient`, `delivery_failed: …`). */

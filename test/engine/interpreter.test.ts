@@ -518,9 +518,9 @@ blocks:
 
   it("an expiry declines the waiting question as a timeout and ends the dialogue, whatever the deadline", () => {
     const c = new TestConversation(EMOJI);
-    c.start();
+    c.start({ proactive: { triggerId: "t-1" } });
     const deadline = c.state?.prompt?.deadline as number;
-    const effects = c.feed({ kind: "timeout", expire: true, at: deadline - 300_000 });
+    const effects = c.feed({ kind: "timeout", expire: { triggerId: "t-1" }, at: deadline - 300_000 });
     expect(ofType(effects, "close")).toEqual([{ type: "close", promptId: "p1", reason: "timeout" }]);
     expect(tracks(effects)).toEqual([
       { type: "prompt_declined", blockId: "rate", saveTo: "quality_answer", reason: "timeout" },
@@ -531,8 +531,19 @@ blocks:
     expect(c.state).toMatchObject({ ended: true, prompt: null });
     // A second expiry (a redelivered sweep) changes nothing.
     const after = c.state;
-    expect(tracks(c.feed({ kind: "timeout", expire: true }))).toEqual([]);
+    expect(tracks(c.feed({ kind: "timeout", expire: { triggerId: "t-1" } }))).toEqual([]);
     expect(c.state).toBe(after);
+  });
+
+  it("an expiry leaves alone a dialogue its trigger did not start (a newer survey, or one the user began)", () => {
+    for (const start of [{ proactive: { triggerId: "t-2" } }, {}]) {
+      const c = new TestConversation(EMOJI);
+      c.start(start);
+      const before = c.state;
+      expect(c.feed({ kind: "timeout", expire: { triggerId: "t-1" } })).toEqual([{ type: "ignored", reason: "no_dialogue" }]);
+      expect(c.state).toBe(before);
+      expect(c.tap(0).some((e) => e.type === "track" && e.event.type === "prompt_answered")).toBe(true);
+    }
   });
 
   it("a timeout for a prompt already answered does nothing", () => {

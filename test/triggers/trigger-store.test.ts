@@ -88,20 +88,53 @@ for (const backend of [pgliteBackend(), pgBackend()]) {
       }
     });
 
-    it("answers the cooldown question: sent or scheduled counts, skipped and failed do not", async () => {
+    it("applies a cooldown: sent or scheduled counts, skipped and failed do not, per channel and recipient", async () => {
       const { store, cleanup } = await backend.open();
       try {
         const t = new SqlTriggerStore(store.sql, store.schema);
-        await t.insert(trigger("skip", { status: "skipped", reason: "sample", createdAt: T0 }));
-        await t.insert(trigger("fail", { createdAt: T0 }));
+        const since = T0 - 86_400_000;
+        const status = async (id: string, o: Partial<NewTrigger> = {}) => {
+          const { record } = await t.insert(trigger(id, { cooldownSince: since, ...o }));
+          return [record.status, record.reason];
+        };
+        await t.insert(trigger("skip", { status: "skipped", reason: "sample" }));
+        await t.insert(trigger("fail"));
         await t.markFailed("fail", "blocked", T0);
-        expect(await t.surveyedSince("telegram", "42", T0 - 86_400_000)).toBe(false);
-        await t.insert(trigger("sent", { createdAt: T0 }));
-        expect(await t.surveyedSince("telegram", "42", T0 - 86_400_000)).toBe(true);
-        expect(await t.surveyedSince("telegram", "42", T0 - 86_400_000, "sent")).toBe(false);
-        expect(await t.surveyedSince("telegram", "42", T0 + 1)).toBe(false);
-        expect(await t.surveyedSince("teams", "42", T0 - 86_400_000)).toBe(false);
-        expect(await t.surveyedSince("telegram", "43", T0 - 86_400_000)).toBe(false);
+        await t.insert(trigger("old", { createdAt: since - 1 }));
+        expect(await status("first")).toEqual(["scheduled", undefined]);
+        expect(await status("second")).toEqual(["skipped", "cooldown"]);
+        expect(await t.get("second")).toMatchObject({ status: "skipped", state: "skipped", reason: "cooldown" });
+        await t.markSent("first", { ref, sentAt: T0 });
+        expect(await status("third")).toEqual(["skipped", "cooldown"]);
+        await t.markExpired("first", T0);
+        expect(await status("fourth")).toEqual(["skipped", "cooldown"]);
+        // Another recipient, another channel, or a cooldown that began after the first: not affected.
+        expect(await status("other-chat", { recipient: "43" })).toEqual(["scheduled", undefined]);
+        expect(await status("other-channel", { channel: "teams" })).toEqual(["scheduled", undefined]);
+        expect(await status("later", { recipient: "44", cooldownSince: since })).toEqual(["scheduled", undefined]);
+        expect(await status("after-cooldown", { recipient: "44", cooldownSince: T0 + 1, createdAt: T0 + 1 })).toEqual(["scheduled", undefined]);
+        // The cooldown never overrides the key: a retried key is the trigger it was.
+        const retried = await t.insert(trigger("retry", { key: "K-1", recipient: "45", cooldownSince: since }));
+        const again = await t.insert(trigger("retry-2", { key: "K-1", recipient: "45", cooldownSince: since }));
+        expect([retried.created, again.created, again.record.id, again.record.status]).toEqual([true, false, "retry", "scheduled"]);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it("schedules one of several triggers with different keys for one recipient inserted at once under a cooldown, across two processes", async () => {
+      const { store, peer, cleanup } = await backend.open();
+      try {
+        const a = new SqlTriggerStore(store.sql, store.schema);
+        const b = new SqlTriggerStore((await peer()).sql, store.schema);
+        for (let round = 0; round < 5; round++) {
+          const recipient = `chat-${round}`;
+          const results = await Promise.all(
+            Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? a : b).insert(trigger(`r${round}-${i}`, { key: `K-${round}-${i}`, recipient, cooldownSince: T0 - 86_400_000 }))),
+          );
+          expect(results.every((r) => r.created)).toBe(true);
+          expect(results.map((r) => r.record.status).sort()).toEqual(["scheduled", "skipped", "skipped", "skipped", "skipped", "skipped"]);
+        }
       } finally {
         await cleanup();
       }
