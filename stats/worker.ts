@@ -24,7 +24,8 @@ import { DEFAULT_SURVEY_QUEUE, type SurveyQueueSettings } from "./queue/survey-q
 import type { RetryBackoff } from "./retry-backoff.ts";
 import { StoreAvailability } from "./store-availability.ts";
 import { ConnectBackoffError } from "./store/connect-backoff.ts";
-import { isTransient, SurveyBatchWriter, type SurveyBatchWriterOptions, type SurveyWriteStore } from "./worker-batch-writer.ts";
+import { isTransient } from "./store/sql-errors.ts";
+import { SurveyBatchWriter, type SurveyBatchWriterOptions, type SurveyWriteStore } from "./worker-batch-writer.ts";
 
 export interface SurveyWorkerOptions {
   /** A connection with `maxRetriesPerRequest: null` (BullMQ requires it for workers). The caller closes it. */

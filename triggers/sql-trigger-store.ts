@@ -7,7 +7,13 @@
  */
 import type { ConversationRef, VarValue } from "../engine/types.ts";
 import { quoteSchema, type SqlClient, type SqlQueryable } from "../stats/store/sql-client.ts";
+import { GroupCommit, type Settled } from "../stats/store/group-commit.ts";
+import { isTransient } from "../stats/store/sql-errors.ts";
 import type { NewTrigger, SentTrigger, StoredTriggerStatus, TriggerRecord, TriggerState, TriggerStore } from "./trigger-store.ts";
+
+/** A trigger as inserted (the cooldown already applied) and what its insert gave back. */
+type Row0 = Omit<NewTrigger, "cooldownSince">;
+type Inserted = { created: boolean; record: TriggerRecord };
 
 const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
 
@@ -57,7 +63,7 @@ export class SqlTriggerStore implements TriggerStore {
 
   async insert(n: NewTrigger): Promise<{ created: boolean; record: TriggerRecord }> {
     const { cooldownSince, ...t } = n;
-    if (cooldownSince === undefined || t.status !== "scheduled") return this.insertRow(this.db, t);
+    if (cooldownSince === undefined || t.status !== "scheduled") return this.inserts.submit(t);
     // The cooldown's check and the insert under one lock per recipient, so that triggers with
     // different keys accepted at once (on any process) cannot all pass the check before any is
     // recorded. A transaction-scoped advisory lock: released at commit, nothing to clean up.
@@ -68,17 +74,43 @@ export class SqlTriggerStore implements TriggerStore {
            AND status IN ('scheduled', 'sent', 'expired') LIMIT 1`,
         [t.channel, t.recipient, cooldownSince],
       );
-      return this.insertRow(q, recent.length > 0 ? { ...t, status: "skipped", reason: "cooldown" } : t);
+      const [inserted] = await this.insertRows(q, [recent.length > 0 ? { ...t, status: "skipped", reason: "cooldown" } : t]);
+      return inserted as Inserted;
     });
   }
 
-  private async insertRow(q: SqlQueryable, n: Omit<NewTrigger, "cooldownSince">): Promise<{ created: boolean; record: TriggerRecord }> {
-    const inserted = await q.query<{ trigger_id: string }>(
-      `INSERT INTO ${this.t} (trigger_id, idempotency_key, channel, recipient, scenario_id, variables, locale, options, status, reason,
-         run_at, expire_after_ms, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, to_timestamp($11 / 1000.0), $12, to_timestamp($13 / 1000.0), to_timestamp($13 / 1000.0))
-       ON CONFLICT (idempotency_key) DO NOTHING RETURNING trigger_id`,
-      [
+  /**
+   * Triggers accepted at once (the API under load, a bulk CLI run) share one INSERT statement
+   * (stats/store/group-commit.ts): a statement per trigger was most of the accept path's cost on
+   * PGlite. A batch the database refuses for one row's data is written row by row, so only that
+   * trigger fails.
+   */
+  private readonly inserts = new GroupCommit<Row0, Inserted>(
+    async (rows) => {
+      try {
+        return (await this.insertRows(this.db, rows)).map((value) => ({ ok: true, value }));
+      } catch (err) {
+        if (rows.length === 1 || isTransient(err)) throw err;
+        const settled: Settled<Inserted>[] = [];
+        for (const row of rows) {
+          try {
+            settled.push({ ok: true, value: (await this.insertRows(this.db, [row]))[0] as Inserted });
+          } catch (e) {
+            settled.push({ ok: false, error: e });
+          }
+        }
+        return settled;
+      }
+    },
+    { maxBatch: 200 },
+  );
+
+  /** Inserts `rows` in one statement; a row whose key is taken gives back the trigger holding it. */
+  private async insertRows(q: SqlQueryable, rows: readonly Row0[]): Promise<Inserted[]> {
+    const params: unknown[] = [];
+    const values = rows.map((n) => {
+      const o = params.length;
+      params.push(
         n.id,
         n.key ?? null,
         n.channel,
@@ -92,15 +124,28 @@ export class SqlTriggerStore implements TriggerStore {
         n.runAt,
         n.expireAfterMs ?? null,
         n.createdAt,
-      ],
-      { prepare: true },
+      );
+      const $ = (i: number) => `$${o + i}`;
+      return `(${$(1)}, ${$(2)}, ${$(3)}, ${$(4)}, ${$(5)}, ${$(6)}::jsonb, ${$(7)}, ${$(8)}::jsonb, ${$(9)}, ${$(10)}, to_timestamp(${$(11)} / 1000.0), ${$(12)}::bigint, to_timestamp(${$(13)} / 1000.0), to_timestamp(${$(13)} / 1000.0))`;
+    });
+    const inserted = await q.query<{ trigger_id: string }>(
+      `INSERT INTO ${this.t} (trigger_id, idempotency_key, channel, recipient, scenario_id, variables, locale, options, status, reason,
+         run_at, expire_after_ms, created_at, updated_at)
+       VALUES ${values.join(", ")}
+       ON CONFLICT (idempotency_key) DO NOTHING RETURNING trigger_id`,
+      params,
+      { prepare: rows.length === 1 },
     );
-    if (inserted.length > 0) {
-      return { created: true, record: { ...n, state: n.status, updatedAt: n.createdAt } };
-    }
-    const existing = await this.select(q, `WHERE t.idempotency_key = $1`, [n.key]);
-    if (!existing[0]) throw new Error(`trigger key ${JSON.stringify(n.key)} conflicted but no trigger holds it`);
-    return { created: false, record: existing[0] };
+    const created = new Set(inserted.map((r) => r.trigger_id));
+    const taken = rows.filter((n) => !created.has(n.id)).map((n) => n.key);
+    const holders = new Map<string | undefined, TriggerRecord>();
+    if (taken.length > 0) for (const r of await this.select(q, `WHERE t.idempotency_key = ANY($1::text[])`, [taken])) holders.set(r.key, r);
+    return rows.map((n) => {
+      if (created.has(n.id)) return { created: true, record: { ...n, state: n.status, updatedAt: n.createdAt } };
+      const record = holders.get(n.key);
+      if (!record) throw new Error(`trigger key ${JSON.stringify(n.key)} conflicted but no trigger holds it`);
+      return { created: false, record };
+    });
   }
 
   async get(id: string): Promise<TriggerRecord | undefined> {

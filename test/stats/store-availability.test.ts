@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { retryDelay, STORE_RETRY_BACKOFF } from "../../stats/retry-backoff.ts";
 import { StoreAvailability, StoreAvailabilityClosedError } from "../../stats/store-availability.ts";
 import { ConnectBackoff, ConnectBackoffError } from "../../stats/store/connect-backoff.ts";
-import { isTransient } from "../../stats/worker-batch-writer.ts";
+import { isTransient } from "../../stats/store/sql-errors.ts";
 import { ManualClock } from "../helpers/manual-clock.ts";
 import { RecordingLogger } from "../helpers/recorders.ts";
 

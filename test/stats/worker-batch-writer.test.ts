@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { surveyJobId } from "../../stats/events.ts";
-import { isTransient, SurveyBatchWriter } from "../../stats/worker-batch-writer.ts";
+import { isTransient } from "../../stats/store/sql-errors.ts";
+import { SurveyBatchWriter } from "../../stats/worker-batch-writer.ts";
 import { ControlledStore, DatabaseDownError, EventLogStore, RefusedRowError, testEvent } from "./worker-test-store.ts";
 
 const schema = `test_${randomUUID().replace(/-/g, "")}`;

@@ -41,6 +41,36 @@ for (const backend of [pgliteBackend(), pgBackend()]) {
       }
     });
 
+    it("records triggers accepted at once in shared statements: a key taken in the same batch is a duplicate, a row the database refuses fails alone", async () => {
+      const { store, cleanup } = await backend.open();
+      try {
+        const t = new SqlTriggerStore(store.sql, store.schema);
+        const inserts = Array.from({ length: 40 }, (_, i) =>
+          t.insert(
+            trigger(`b${i}`, {
+              recipient: String(100 + i),
+              // Every fifth reuses the key of the one before it; one carries a NUL the database refuses.
+              ...(i % 5 === 4 ? { key: `K-${i - 1}` } : { key: `K-${i}` }),
+              ...(i === 17 ? { variables: { agent: "bad\u0000name" } } : {}),
+            }),
+          ),
+        );
+        const results = await Promise.allSettled(inserts);
+        const refused = results.flatMap((r, i) => (r.status === "rejected" ? [i] : []));
+        expect(refused).toEqual([17]);
+        for (const [i, r] of results.entries()) {
+          if (r.status !== "fulfilled") continue;
+          if (i % 5 === 4) expect([r.value.created, r.value.record.id]).toEqual([false, `b${i - 1}`]);
+          else expect([r.value.created, r.value.record.id, r.value.record.recipient]).toEqual([true, `b${i}`, String(100 + i)]);
+        }
+        expect(await t.get("b17")).toBeUndefined();
+        expect(await t.get("b4")).toBeUndefined();
+        expect(await t.get("b38")).toMatchObject({ id: "b38", key: "K-38", state: "scheduled", variables: { agent: "olena", n: 3 } });
+      } finally {
+        await cleanup();
+      }
+    });
+
     it("moves scheduled → sent → expired, refuses moves from the wrong state, and folds the survey's progress into the state", async () => {
       const { store, cleanup } = await backend.open();
       try {
