@@ -12,6 +12,8 @@
  *   range: hours × values rows, whatever the number of scenarios, channels and bots.
  *   Hours (not days) because days are cut in the caller's time zone at query time.
  * - `survey_trigger`: the trigger API's record of each trigger (migration 5).
+ * - `erased_at` on both (migration 7): when retention or a person's erasure cleared the row's
+ *   personal data (stats/store/erase-surveys.ts, triggers/erase-triggers.ts).
  */
 import type { SqlQueryable } from "./sql-client.ts";
 
@@ -127,6 +129,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX survey_trigger_recipient_idx ON ${s}.survey_trigger (channel, recipient, created_at)`,
       `CREATE INDEX survey_trigger_scheduled_idx ON ${s}.survey_trigger (run_at) WHERE status = 'scheduled'`,
       `CREATE INDEX survey_trigger_expiring_idx ON ${s}.survey_trigger (expires_at) WHERE status = 'sent'`,
+    ],
+  },
+  {
+    version: 7,
+    name: "survey and trigger rows say when their personal data was erased (retention, a person's erasure)",
+    // erased_at: when stats/store/erase-surveys.ts cleared the comment, the conversation id and the
+    // identifying start variables; the retention sweep reads the rows not erased yet, oldest first,
+    // from the partial index (rows it already cleared leave the index, so each sweep starts where
+    // the last one stopped). Triggers alike (triggers/erase-triggers.ts).
+    statements: (s) => [
+      `ALTER TABLE ${s}.survey ADD COLUMN erased_at timestamptz`,
+      `CREATE INDEX survey_retention_idx ON ${s}.survey (dialogue_started_at) WHERE erased_at IS NULL`,
+      `ALTER TABLE ${s}.survey_trigger ADD COLUMN erased_at timestamptz`,
+      `CREATE INDEX survey_trigger_retention_idx ON ${s}.survey_trigger (created_at) WHERE erased_at IS NULL`,
     ],
   },
 ];
