@@ -175,6 +175,10 @@ class RecordingStore implements StateStore {
     return this.inner.dueTimeouts(now, limit);
   }
 
+  forget(matches: (key: string) => boolean): Promise<number> {
+    return this.inner.forget(matches);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

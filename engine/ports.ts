@@ -54,6 +54,12 @@ export interface StateStore {
   release(key: string, token: string): Promise<void>;
   /** Conversations whose prompt deadline is at or before `now`, oldest first. */
   dueTimeouts(now: number, limit: number): Promise<{ key: string; ref: ConversationRef; deadline: number }[]>;
+  /**
+   * Forgets every conversation whose key `matches` (a person's erasure): its state, lock, dedupe
+   * keys and prompt deadline. Resolves to how many conversations had a state or a deadline. Walks
+   * every key the store holds, so it is for rare requests, never for a hot path.
+   */
+  forget(matches: (key: string) => boolean): Promise<number>;
   close(): Promise<void>;
 }
 

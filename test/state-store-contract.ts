@@ -147,6 +147,23 @@ export function stateStoreContract(name: string, makeStore: (clock: ManualClock)
       expect(await store.begin("c:1", "d3", LOCK_MS)).toMatchObject({ status: "acquired", state: null });
     });
 
+    it("forgets the conversations a key matcher names (state, dedupe keys, lock, deadline) and keeps the rest", async () => {
+      // Keys as the runtime builds them (channel:bot:conversation), ids with ':' inside as Teams has them.
+      await commitState(store, "teams:28:b:a:1xyz", waiting("a:1xyz", 1000), "d1");
+      await commitState(store, "teams:28:b:a:1xyz", waiting("a:1xyz", 1000), "d2");
+      await commitState(store, "teams::other", waiting("other", 1000), "d1");
+      const held = acquired(await store.begin("telegram::42", "d9", LOCK_MS));
+      const target = (key: string) => key.endsWith(":a:1xyz") || key === "telegram::42";
+      expect(await store.forget(target)).toBe(1);
+      // No state, no deadline, and its delivery ids count as new again: nothing of it is left.
+      expect(await store.dueTimeouts(5000, 10)).toEqual([{ key: "teams::other", ref: ref("other"), deadline: 1000 }]);
+      expect(await store.begin("teams:28:b:a:1xyz", "d1", LOCK_MS)).toEqual({ status: "acquired", token: expect.any(String), state: null });
+      // The lock went with it; the one holding it finds it lost.
+      await expect(store.commit("telegram::42", held.token, conversation(), "d9", OPTS)).rejects.toBeInstanceOf(LockLostError);
+      expect(await store.begin("teams::other", "d1", LOCK_MS)).toEqual({ status: "duplicate" });
+      expect(await store.forget(target)).toBe(0);
+    });
+
     it("returns due prompt deadlines oldest first, up to the limit, with their refs", async () => {
       await commitState(store, "c:late", waiting("late", 3000), "d");
       await commitState(store, "c:early", waiting("early", 1000), "d");
@@ -285,6 +302,7 @@ function countCalls(store: StateStore): { store: StateStore; calls: () => number
     commit: (...a) => (n++, store.commit(...a)),
     release: (...a) => (n++, store.release(...a)),
     dueTimeouts: (...a) => (n++, store.dueTimeouts(...a)),
+    forget: (m) => (n++, store.forget(m)),
     close: () => store.close(),
   };
   return { store: counted, calls: () => n };

@@ -31,6 +31,12 @@ export interface ChannelStorage {
   /** The value under `key`, removed in the same step: two processes never both take it. */
   take(key: string): Promise<unknown>;
   delete(key: string): Promise<void>;
+  /**
+   * Deletes every key that starts with `prefix` and ends with `suffix` (a person's erasure: the
+   * prompts of one chat, a user's window on any business number); resolves to how many. Walks
+   * every key (Redis: SCAN), so it is for rare requests, never for a hot path.
+   */
+  deleteMatching(prefix: string, suffix?: string): Promise<number>;
   /** The same storage with `prefix` put before every key (one namespace per channel and use). */
   scope(prefix: string): ChannelStorage;
 }
@@ -45,6 +51,12 @@ export function scopedStorage(inner: Omit<ChannelStorage, "scope">, prefix: stri
     set: (key, value, ttlMs) => inner.set(prefix + key, value, ttlMs),
     take: (key) => inner.take(prefix + key),
     delete: (key) => inner.delete(prefix + key),
+    deleteMatching: (start, end) => inner.deleteMatching(prefix + start, end),
     scope: (more) => scopedStorage(inner, prefix + more),
   };
+}
+
+/** `key` starts with `prefix` and ends with `suffix`, the two not overlapping. */
+export function matchesAround(key: string, prefix: string, suffix: string): boolean {
+  return key.length >= prefix.length + suffix.length && key.startsWith(prefix) && key.endsWith(suffix);
 }

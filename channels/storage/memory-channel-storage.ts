@@ -2,7 +2,7 @@
  * ChannelStorage in this process's memory (the embedded default): at most `maxEntries` keys,
  * the least recently written dropped first, each expiring after its TTL on the injected clock.
  */
-import { scopedStorage, type ChannelStorage, type StoredValue } from "./channel-storage.ts";
+import { matchesAround, scopedStorage, type ChannelStorage, type StoredValue } from "./channel-storage.ts";
 
 export interface MemoryChannelStorageOptions {
   /** Keys kept at most (default 100,000); the oldest written go first. */
@@ -51,6 +51,16 @@ export class MemoryChannelStorage implements ChannelStorage {
 
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
+  }
+
+  async deleteMatching(prefix: string, suffix = ""): Promise<number> {
+    let n = 0;
+    for (const key of [...this.entries.keys()]) {
+      if (!matchesAround(key, prefix, suffix)) continue;
+      if (this.live(key)) n++;
+      this.entries.delete(key);
+    }
+    return n;
   }
 
   scope(prefix: string): ChannelStorage {

@@ -8,7 +8,7 @@
  */
 import type { Redis } from "ioredis";
 import { StoreUnavailableError } from "../../engine/errors.ts";
-import { scopedStorage, type ChannelStorage, type StoredValue } from "./channel-storage.ts";
+import { matchesAround, scopedStorage, type ChannelStorage, type StoredValue } from "./channel-storage.ts";
 
 export interface RedisChannelStorageOptions {
   /** Put before every key; default `botflow:channel:`. */
@@ -42,6 +42,19 @@ export class RedisChannelStorage implements ChannelStorage {
     await this.call(() => this.redis.del(this.prefix + key));
   }
 
+  async deleteMatching(prefix: string, suffix = ""): Promise<number> {
+    const start = this.prefix + prefix;
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, batch] = await this.call(() => this.redis.scan(cursor, "MATCH", `${globEscape(start)}*${globEscape(suffix)}`, "COUNT", 1000));
+      cursor = next;
+      keys.push(...batch.filter((k) => matchesAround(k, start, suffix)));
+    } while (cursor !== "0");
+    if (keys.length === 0) return 0;
+    return this.call(() => this.redis.del(...keys));
+  }
+
   scope(prefix: string): ChannelStorage {
     return scopedStorage(this, prefix);
   }
@@ -54,6 +67,11 @@ export class RedisChannelStorage implements ChannelStorage {
       throw new StoreUnavailableError("the channel storage (Redis)", { cause: err });
     }
   }
+}
+
+/** `s` as a literal in a Redis glob pattern (SCAN MATCH). */
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
 function parse(raw: string | null): unknown {

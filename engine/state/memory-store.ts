@@ -103,6 +103,19 @@ export class MemoryStateStore implements StateStore {
     return due.sort((a, b) => a.deadline - b.deadline).slice(0, limit);
   }
 
+  async forget(matches: (key: string) => boolean): Promise<number> {
+    const keys = new Set([...this.states.keys(), ...this.deadlines.keys(), ...this.dedupe.keys(), ...this.locks.keys()].filter((k) => matches(k)));
+    let forgotten = 0;
+    for (const key of keys) {
+      if (this.states.has(key) || this.deadlines.has(key)) forgotten++;
+      this.states.delete(key);
+      this.deadlines.delete(key);
+      this.dedupe.delete(key);
+      this.locks.delete(key);
+    }
+    return forgotten;
+  }
+
   /** Conversations held (idle ones are dropped in batches once their TTL passed). */
   get size(): number {
     return this.states.size;

@@ -192,6 +192,59 @@ export class RedisStateStore implements StateStore {
     return due.sort((a, b) => a.deadline - b.deadline || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice(0, limit);
   }
 
+  /**
+   * SCANs the store's keys (every shard, every node of a cluster), then deletes the matching
+   * conversations' state, lock and dedupe keys and their deadline entries. A conversation's keys
+   * are parsed back from the layout above; the dedupe key's length prefix says where its
+   * conversation ends, so a conversation id holding ':' is never cut in the wrong place.
+   */
+  async forget(matches: (key: string) => boolean): Promise<number> {
+    const head = `${this.prefix}{s`;
+    const doomed: string[] = [];
+    const conversations = new Set<string>();
+    for (const redisKey of await reachable(this.scan(`${globEscape(this.prefix)}{s*}:*`))) {
+      const rest = redisKey.slice(redisKey.indexOf("}:", head.length) + 2);
+      let conversation: string | undefined;
+      if (rest.startsWith("state:")) conversation = rest.slice(6);
+      else if (rest.startsWith("lock:")) conversation = rest.slice(5);
+      else if (rest.startsWith("dedupe:")) {
+        const m = /^dedupe:([0-9]+):/.exec(rest);
+        if (m) conversation = rest.slice(m[0].length, m[0].length + Number(m[1]));
+      }
+      if (conversation === undefined || !matches(conversation)) continue;
+      doomed.push(redisKey);
+      if (rest.startsWith("state:")) conversations.add(conversation);
+    }
+    const pipeline = this.redis.pipeline();
+    for (let shard = 0; shard < this.shards; shard++) {
+      const tag = this.tag(shard);
+      const members = await reachable(this.redis.hkeys(`${tag}:refs`));
+      for (const conversation of members.filter((c) => matches(c))) {
+        conversations.add(conversation);
+        pipeline.zrem(`${tag}:deadlines`, conversation);
+        pipeline.hdel(`${tag}:refs`, conversation);
+      }
+    }
+    // One key per DEL: on a cluster the keys of different shards live in different slots.
+    for (const key of doomed) pipeline.del(key);
+    if (pipeline.length > 0) await reachable(pipeline.exec());
+    return conversations.size;
+  }
+
+  private async scan(match: string): Promise<string[]> {
+    const nodes = "nodes" in this.redis && typeof this.redis.nodes === "function" && !(this.redis instanceof Redis) ? this.redis.nodes("master") : [this.redis as Redis];
+    const keys: string[] = [];
+    for (const node of nodes) {
+      let cursor = "0";
+      do {
+        const [next, batch] = await node.scan(cursor, "MATCH", match, "COUNT", 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== "0");
+    }
+    return keys;
+  }
+
   /** Quits the connection when the store opened it from a URL; a client passed in stays open. */
   async close(): Promise<void> {
     if (this.ownsClient) await this.redis.quit();
@@ -222,6 +275,11 @@ function fnv1a(s: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/** `s` as a literal in a Redis glob pattern (SCAN MATCH). */
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
 function positiveMs(ms: number, name: string): number {

@@ -46,6 +46,27 @@ describe.each(implementations)("%s ChannelStorage", (_name, make) => {
     expect(await s.get("p")).toBeUndefined();
   });
 
+  it("deletes the keys between a prefix and a suffix, counting them, within its scope only", async () => {
+    const s = make();
+    const telegram = s.scope("telegram:prompt:");
+    await telegram.set("42:p1", [1, 0], 60_000);
+    await telegram.set("42:p2", [2, 0], 60_000);
+    await telegram.set("421:p1", [3, 0], 60_000);
+    await s.scope("whatsapp-cloud:window:").set("111:380501234567", { closesAt: 1 }, 60_000);
+    await s.scope("whatsapp-cloud:window:").set("222:380501234567", { closesAt: 1 }, 60_000);
+    await s.scope("whatsapp-cloud:window:").set("111:1380501234567", { closesAt: 1 }, 60_000);
+    // Glob characters are literal, not patterns.
+    await s.set("x*:1", 1, 60_000);
+    await s.set("xy:1", 1, 60_000);
+    expect(await telegram.deleteMatching("42:")).toBe(2);
+    expect(await telegram.get("421:p1")).toEqual([3, 0]);
+    expect(await s.scope("whatsapp-cloud:").deleteMatching("window:", ":380501234567")).toBe(2);
+    expect(await s.get("whatsapp-cloud:window:111:1380501234567")).toEqual({ closesAt: 1 });
+    expect(await s.deleteMatching("x*")).toBe(1);
+    expect(await s.get("xy:1")).toBe(1);
+    expect(await telegram.deleteMatching("42:")).toBe(0);
+  });
+
   it("deletes, and keeps scopes apart", async () => {
     const s = make();
     const a = s.scope("telegram:");
