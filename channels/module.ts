@@ -77,6 +77,13 @@ export interface ChannelModule<Config = unknown> {
   parseConfig(get: ConfigGetter, problems: string[], context: ConfigContext): Config | undefined;
   /** Makes the channel (not started: the composition root calls `start(handle)`). */
   create(config: Config, deps: ChannelDeps): Promise<ChannelInstance>;
+  /**
+   * A person's erasure: deletes what the channel keeps in ChannelStorage about the conversation
+   * `conversationId` (the id a trigger's `to` names), from `storage`, this channel's scope of it,
+   * whether or not the channel is enabled now. Resolves to how many entries. Absent: it keeps
+   * nothing per person.
+   */
+  forget?(storage: ChannelStorage, conversationId: string): Promise<number>;
 }
 
 /** Types a module's entry; the list holds them without their config types (each module checks its own). */

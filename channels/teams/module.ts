@@ -17,4 +17,10 @@ export const teamsModule = defineChannel<TeamsConfig>({
     });
     return { channel, routes: (app, context) => teamsRoutes(app, { channel, logger: context.logger, webhook: context.webhook }) };
   },
+  // The conversation reference (it names the user) and the cards sent (conversation-store.ts).
+  async forget(storage, conversationId) {
+    let n = 0;
+    for (const key of [`ref:${conversationId}`, `cards:${conversationId}`]) if ((await storage.take(key)) !== undefined) n++;
+    return n;
+  },
 });

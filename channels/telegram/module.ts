@@ -22,4 +22,6 @@ export const telegramModule = defineChannel<TelegramConfig>({
     if (config.mode !== "webhook") return { channel };
     return { channel, routes: (app, context) => telegramRoutes(app, { channel, secret: config.webhookSecret, logger: context.logger, webhook: context.webhook }) };
   },
+  // The open keyboards' message ids, `prompt:<chat>:<prompt>` (prompt-messages.ts).
+  forget: (storage, chatId) => storage.deleteMatching(`prompt:${chatId}:`),
 });

@@ -25,4 +25,10 @@ export const webchatModule = defineChannel<Record<string, never>>({
       gauges: () => ({ sockets: channel.socketCount() }),
     };
   },
+  // The history of the conversation, and that this server issued it and a tab has it open.
+  async forget(storage, conversationId) {
+    let n = 0;
+    for (const scope of ["history:", "issued:", "open:"]) if ((await storage.scope(scope).take(conversationId)) !== undefined) n++;
+    return n;
+  },
 });

@@ -14,4 +14,6 @@ export const whatsappCloudModule = defineChannel<WhatsappCloudConfig>({
     const channel = new WhatsappCloudChannel({ ...config, logger: deps.logger, storage: deps.storage, ...(deps.scenarioId !== undefined ? { scenarioId: deps.scenarioId } : {}), ...seams });
     return { channel, routes: (app, context) => whatsappCloudRoutes(app, { channel, logger: context.logger, webhook: context.webhook }) };
   },
+  // The 24-hour window, `window:<business number>:<wa_id>` on every business number (service-window.ts).
+  forget: (storage, waId) => storage.deleteMatching("window:", `:${waId}`),
 });

@@ -21,6 +21,11 @@ export interface StoredEvent {
   /** The comment had to be cleaned to be stored (SurveyEvent.commentSanitized). */
   sanitized?: true;
   reason?: string;
+  /**
+   * The comment was removed by retention or erasure (stats/store/erase-surveys.ts). It still
+   * counts as a comment in the rollups, so a later event re-deriving the row moves nothing.
+   */
+  erased?: true;
 }
 
 export type StoredEvents = Partial<Record<SurveyEventKind, StoredEvent>>;
@@ -41,6 +46,8 @@ export interface SurveyDerived {
   comment: string | null;
   /** The comment shown is not byte for byte what the client sent: it had to be cleaned to be stored. */
   commentSanitized: boolean;
+  /** A comment was given but its text was erased (retention or a person's erasure): `comment` is null. */
+  commentErased: boolean;
   offeredAt: number | null;
   answeredAt: number | null;
   declinedAt: number | null;
@@ -97,9 +104,14 @@ export function deriveSurvey(ev: StoredEvents): SurveyDerived {
   const offered = ev.offered !== undefined || accepted || ev.declined !== undefined;
   let comment: string | null;
   let commentSanitized = false;
+  let commentErased = false;
   if (completed) {
-    comment = completed.comment ?? (score !== null ? "" : null);
+    commentErased = completed.erased === true;
+    comment = commentErased ? null : (completed.comment ?? (score !== null ? "" : null));
     commentSanitized = completed.comment !== undefined && completed.sanitized === true;
+  } else if (ev.commented?.erased === true) {
+    commentErased = true;
+    comment = null;
   } else if (ev.commented?.comment !== undefined && ev.commented.comment !== "") {
     comment = ev.commented.comment;
     commentSanitized = ev.commented.sanitized === true;
@@ -115,6 +127,7 @@ export function deriveSurvey(ev: StoredEvents): SurveyDerived {
     scale: scaleKey(ev.offered?.scale ?? ev.answered?.scale ?? completed?.scale),
     comment,
     commentSanitized,
+    commentErased,
     offeredAt: ev.offered?.at ?? null,
     answeredAt: ev.answered?.at ?? (completed?.score !== undefined ? completed.at : null),
     declinedAt: ev.declined?.at ?? null,
@@ -137,6 +150,6 @@ export function contributionOf(ev: StoredEvents): Contribution {
     answered: d.accepted ? 1 : 0,
     declined: d.denied ? 1 : 0,
     surveys: d.completed ? 1 : 0,
-    commented: d.completed && d.comment !== null && d.comment !== "" ? 1 : 0,
+    commented: d.completed && ((d.comment !== null && d.comment !== "") || d.commentErased) ? 1 : 0,
   };
 }
