@@ -42,6 +42,8 @@ export interface AppConfig {
   watchScenarios: boolean;
   /** How often due no-answer timeouts are fired. */
   sweepIntervalMs: number;
+  /** BOTFLOW_RETENTION_COMMENTS: comments and identifiers of surveys older than this are cleared (app/comment-retention.ts); unset: kept. */
+  retentionCommentsMs?: number;
   /** How long a graceful shutdown may take before the process gives up and exits non-zero. */
   shutdownTimeoutMs: number;
   /** Longest a webhook call may take before it is answered 503 with Retry-After (BOTFLOW_WEBHOOK_DEADLINE). */
@@ -94,6 +96,7 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_LOG_LEVEL: `log level: ${LOG_LEVELS.join(", ")} (default info)`,
   BOTFLOW_WATCH: "reload scenario files when they change: true or false (default true unless NODE_ENV=production)",
   BOTFLOW_SWEEP_INTERVAL: "how often no-answer timeouts are checked, e.g. 5s (default 5s)",
+  BOTFLOW_RETENTION_COMMENTS: "clear comment texts and user identifiers of surveys and triggers older than this, e.g. 180d; figures stay (default: keep)",
   BOTFLOW_WEBHOOK_DEADLINE: "longest a webhook call may take before it is answered 503 with Retry-After so the messenger delivers again, e.g. 5s (default 5s; keep it below the messenger's own timeout)",
   BOTFLOW_SHUTDOWN_TIMEOUT: "longest graceful shutdown before exiting non-zero, e.g. 10s (default 10s)",
   BOTFLOW_QUEUE: `survey queue name in production (default ${DEFAULT_SURVEY_QUEUE.name}); botflow worker must use the same`,
@@ -200,6 +203,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     production,
     watchScenarios,
     sweepIntervalMs: parseDuration("BOTFLOW_SWEEP_INTERVAL", get("BOTFLOW_SWEEP_INTERVAL"), 5_000, problems),
+    ...(get("BOTFLOW_RETENTION_COMMENTS") !== undefined ? { retentionCommentsMs: parseDuration("BOTFLOW_RETENTION_COMMENTS", get("BOTFLOW_RETENTION_COMMENTS"), 0, problems) } : {}),
     shutdownTimeoutMs: parseDuration("BOTFLOW_SHUTDOWN_TIMEOUT", get("BOTFLOW_SHUTDOWN_TIMEOUT"), 10_000, problems),
     webhookDeadlineMs: parseDuration("BOTFLOW_WEBHOOK_DEADLINE", get("BOTFLOW_WEBHOOK_DEADLINE"), 5_000, problems),
     queueName,
