@@ -29,6 +29,11 @@ import { triggerRoutes } from "./trigger-routes.ts";
 import { TriggerService } from "../triggers/trigger-service.ts";
 import type { Outbox } from "../triggers/outbox.ts";
 import { statsRoutes } from "./stats-routes.ts";
+import { userRoutes } from "./user-routes.ts";
+import { UserErasure } from "./user-erasure.ts";
+import { CommentRetention } from "./comment-retention.ts";
+import { SqlSurveyStore } from "../stats/store/sql-survey-store.ts";
+import { BullmqSurveyQueue } from "../stats/queue/bullmq-survey-queue.ts";
 import { ChannelDelivery } from "./channel-delivery.ts";
 import { instrumentedActions, instrumentedHandler, instrumentedQueue } from "./instrument.ts";
 import { METRICS_CONTENT_TYPE } from "./metrics.ts";
@@ -180,6 +185,12 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       if (recovered > 0) logger.info({ triggers: recovered }, "scheduled triggers handed to the outbox");
     }
 
+    // A person's erasure and the comment retention work on the SQL store (absent only with a test's stand-in store).
+    const sqlStore = opened.surveyStore instanceof SqlSurveyStore ? { db: opened.surveyStore.sql, schema: opened.surveyStore.schema } : undefined;
+    const queues = opened.surveys instanceof BullmqSurveyQueue ? { queues: { jobs: opened.surveys.queue, dead: opened.surveys.dead.queue } } : {};
+    const erasure = sqlStore ? new UserErasure({ sql: sqlStore, state: opened.state, channelStorage: opened.channelStorage, modules: CHANNEL_MODULES, ...queues, logger }) : undefined;
+    const retention = sqlStore && config.retentionCommentsMs !== undefined ? new CommentRetention({ sql: sqlStore, retentionMs: config.retentionCommentsMs, clock }) : undefined;
+
     let shuttingDown = false;
     const readiness = async (): Promise<ReadinessReport> => {
       if (shuttingDown) return { ready: false, checks: [{ name: "process", ok: false, error: "shutting down" }] };
@@ -215,14 +226,15 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
         (app) => dashboardRoutes(app, { auth }),
         (app) => queueRoutes(app, { services: opened, auth, mode: config.mode === "production" ? "BullMQ" : "in-process", logger }),
         ...(triggers ? [(app: FastifyInstance) => triggerRoutes(app, { triggers, auth, clock, logger })] : []),
+        ...(erasure ? [(app: FastifyInstance) => userRoutes(app, { erasure, channels: CHANNEL_MODULES.map((m) => m.name), auth, logger })] : []),
       ],
     });
     closers.push(() => server.close());
 
     let sweeping: Promise<number> | undefined;
-    /** Due no-answer timeouts, then triggered surveys past their expiry (each closed as declined). */
+    /** Due no-answer timeouts, then triggered surveys past their expiry (each closed as declined), then comments past their retention. */
     const sweep = (): Promise<number> => {
-      sweeping ??= (async () => (await runtime.sweepTimeouts()) + (triggers ? await triggers.expire() : 0))().finally(() => (sweeping = undefined));
+      sweeping ??= (async () => (await runtime.sweepTimeouts()) + (triggers ? await triggers.expire() : 0) + (retention ? await retention.sweep() : 0))().finally(() => (sweeping = undefined));
       return sweeping;
     };
     let sweeper: NodeJS.Timeout | undefined;
