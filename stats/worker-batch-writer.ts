@@ -5,6 +5,12 @@
  * load a batch holds up to the worker's concurrency; when idle, an event is written at once
  * (no linger timer adds latency). bench/stats-pipeline.ts measures what this buys.
  *
+ * `afterCommit` is the one place both survey queues (the BullMQ worker and the in-process queue)
+ * pass once events are stored: outgoing webhooks are queued there (webhooks/webhook-dispatcher.ts).
+ * A write resolves only after its hook did, so a job is acknowledged only once what follows its
+ * commit is queued too; a hook that fails fails the write, the job is retried, and the store's
+ * per-event idempotency makes the repeat harmless (the hook then runs again: it must dedupe).
+ *
  * @example
  * const writer = new SurveyBatchWriter(store);
  * await writer.write(event); // resolves once the event's transaction committed
@@ -23,6 +29,11 @@ export interface SurveyBatchWriterOptions {
    * overlapping batches wait for each other rather than deadlock.
    */
   maxInFlight?: number;
+  /**
+   * Runs after the transaction holding `events` committed (events as stored: a salvaged one
+   * without its comment), before their writes resolve. Runs again for a redelivered event.
+   */
+  afterCommit?: (events: readonly SurveyEvent[]) => Promise<void>;
 }
 
 /** The part of the store port the write path uses; workers need nothing else. */
@@ -33,11 +44,13 @@ export class SurveyBatchWriter {
   /** Transactions and events written so far: batches / events is the mean batch size. */
   /** `salvaged`: events stored without their comment because the database refused it (see applyOne). */
   readonly stats = { batches: 0, events: 0, salvaged: 0 };
+  private readonly afterCommit: ((events: readonly SurveyEvent[]) => Promise<void>) | undefined;
 
   constructor(
     private readonly store: SurveyWriteStore,
     o: SurveyBatchWriterOptions = {},
   ) {
+    this.afterCommit = o.afterCommit;
     this.commits = new GroupCommit((events) => this.applyBatch(events), { maxBatch: o.maxBatch ?? 500, maxInFlight: o.maxInFlight ?? 2 });
   }
 
@@ -54,23 +67,35 @@ export class SurveyBatchWriter {
   private async applyBatch(batch: readonly SurveyEvent[]): Promise<Settled<void>[]> {
     try {
       await this.store.apply(batch);
-      this.count(batch.length);
+    } catch (err) {
+      return this.applyApart(batch, err);
+    }
+    this.count(batch.length);
+    try {
+      await this.afterCommit?.(batch);
       return batch.map(() => ({ ok: true, value: undefined }));
     } catch (err) {
-      // The database is away: every job retries on its own backoff; isolating would only hammer it.
-      if (isTransient(err)) return batch.map(() => ({ ok: false, error: err }));
-      // Something in the batch was refused: write one by one so only the offending event fails.
-      const settled: Settled<void>[] = [];
-      for (const event of batch) {
-        try {
-          await this.applyOne(event, batch.length === 1 ? err : undefined);
-          settled.push({ ok: true, value: undefined });
-        } catch (e) {
-          settled.push({ ok: false, error: e });
-        }
-      }
-      return settled;
+      // Stored, but what follows the commit is not queued: every job retries (the store absorbs the repeat).
+      return batch.map(() => ({ ok: false, error: err }));
     }
+  }
+
+  /** The batch's transaction failed with `err`. */
+  private async applyApart(batch: readonly SurveyEvent[], err: unknown): Promise<Settled<void>[]> {
+    // The database is away: every job retries on its own backoff; isolating would only hammer it.
+    if (isTransient(err)) return batch.map(() => ({ ok: false, error: err }));
+    // Something in the batch was refused: write one by one so only the offending event fails.
+    const settled: Settled<void>[] = [];
+    for (const event of batch) {
+      try {
+        const stored = await this.applyOne(event, batch.length === 1 ? err : undefined);
+        await this.afterCommit?.([stored]);
+        settled.push({ ok: true, value: undefined });
+      } catch (e) {
+        settled.push({ ok: false, error: e });
+      }
+    }
+    return settled;
   }
 
   /**
@@ -78,14 +103,15 @@ export class SurveyBatchWriter {
    * the store's own cleaning, the comment is the only free-form data an event carries: the event
    * is stored without it (flagged as sanitized), so a comment never takes its rating with it.
    * `failed` is the error a one-event batch already got (no need to try it again as it was).
+   * Resolves to the event as stored.
    */
-  private async applyOne(event: SurveyEvent, failed?: unknown): Promise<void> {
+  private async applyOne(event: SurveyEvent, failed?: unknown): Promise<SurveyEvent> {
     let err = failed;
     if (err === undefined) {
       try {
         await this.store.apply([event]);
         this.count(1);
-        return;
+        return event;
       } catch (e) {
         err = e;
       }
@@ -95,6 +121,7 @@ export class SurveyBatchWriter {
     await this.store.apply([salvaged]);
     this.count(1);
     this.stats.salvaged++;
+    return salvaged;
   }
 
   private count(events: number): void {

@@ -14,7 +14,21 @@ import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { errorSummary } from "../engine/errors.ts";
 import { silentLogger, systemClock, type Clock, type Logger } from "../engine/ports.ts";
-import { afterFailure, DEFAULT_OUTBOX, OutboxClosedError, type DeadTrigger, type Outbox, type OutboxCounts, type OutboxEntry, type OutboxHandlers, type OutboxJob, type OutboxSettings } from "./outbox.ts";
+import {
+  afterFailure,
+  DEFAULT_OUTBOX,
+  OutboxClosedError,
+  TRIGGER_WORDING,
+  type DeadTrigger,
+  type Outbox,
+  type OutboxCounts,
+  type OutboxEntry,
+  type OutboxHandlers,
+  type OutboxJob,
+  type OutboxSettings,
+  type OutboxWording,
+  type TriggerPayload,
+} from "./outbox.ts";
 
 export interface BullmqOutboxOptions {
   /** The caller owns it (and closes it after `close()`). */
@@ -29,23 +43,28 @@ export interface BullmqOutboxOptions {
   random?: () => number;
   /** How long a finished job (and so its id against re-adds) is kept (default 7 days). */
   keepDoneMs?: number;
+  /** Queue names are `<queue>-<channel>` (default TRIGGER_QUEUE). */
+  queue?: string;
+  /** How logs and errors name the jobs (default the trigger outbox's). */
+  wording?: OutboxWording;
 }
 
-interface JobData {
+interface JobData<P> {
   channel: string;
   runAt: number;
-  payload: { triggerId: string };
+  payload: P;
 }
 
 export const TRIGGER_QUEUE = "botflow-triggers";
 
-export class BullmqOutbox implements Outbox {
+export class BullmqOutbox<P = TriggerPayload> implements Outbox<P> {
   private readonly settings: OutboxSettings;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly random: () => number;
-  private readonly queues = new Map<string, Queue<JobData>>();
-  private readonly workers: Worker<JobData, void>[] = [];
+  private readonly wording: OutboxWording;
+  private readonly queues = new Map<string, Queue<JobData<P>>>();
+  private readonly workers: Worker<JobData<P>, void>[] = [];
   private readonly connections: Redis[] = [];
   private closing: Promise<void> | undefined;
 
@@ -54,16 +73,17 @@ export class BullmqOutbox implements Outbox {
     this.clock = o.clock ?? systemClock;
     this.log = o.logger ?? silentLogger;
     this.random = o.random ?? Math.random;
+    this.wording = o.wording ?? TRIGGER_WORDING;
     for (const channel of o.channels) this.queue(channel);
   }
 
-  async add(entry: OutboxEntry): Promise<{ added: boolean }> {
-    if (this.closing) throw new OutboxClosedError();
+  async add(entry: OutboxEntry<P>): Promise<{ added: boolean }> {
+    if (this.closing) throw new OutboxClosedError(this.wording.noun);
     const queue = this.queue(entry.channel);
     if (await queue.getJob(entry.id)) return { added: false };
     const runAt = entry.runAt ?? this.clock.now();
     // The same id added meanwhile by another process is ignored by BullMQ: still one job.
-    await queue.add("trigger", { channel: entry.channel, runAt, payload: entry.payload }, {
+    await queue.add(this.wording.noun, { channel: entry.channel, runAt, payload: entry.payload }, {
       jobId: entry.id,
       delay: Math.max(0, runAt - this.clock.now()),
       attempts: this.settings.attempts,
@@ -74,14 +94,14 @@ export class BullmqOutbox implements Outbox {
     return { added: true };
   }
 
-  start(handlers: OutboxHandlers): void {
+  start(handlers: OutboxHandlers<P>): void {
     if (this.workers.length > 0 || this.closing) return;
     for (const channel of this.o.channels) {
       // A worker blocks on Redis and must wait out an outage rather than fail its commands: its own
       // connection without a retry limit (BullMQ refuses one with), closed with it.
       const connection = this.o.connection.duplicate({ maxRetriesPerRequest: null });
       this.connections.push(connection);
-      const worker = new Worker<JobData, void>(this.queue(channel).name, (job) => this.process(handlers, job), {
+      const worker = new Worker<JobData<P>, void>(this.queue(channel).name, (job) => this.process(handlers, job), {
         connection,
         prefix: this.o.prefix ?? "bull",
         concurrency: this.settings.concurrency,
@@ -91,11 +111,11 @@ export class BullmqOutbox implements Outbox {
       // than once) is dead too: the trigger is recorded as failed like one whose attempts ran out.
       worker.on("failed", (job, err) => {
         if (!job || err.name === "UnrecoverableError" || (job.attemptsMade < this.settings.attempts && !/stalled/i.test(err.message))) return;
-        const j: OutboxJob = { id: String(job.id), channel, runAt: job.data.runAt, payload: job.data.payload, attempt: job.attemptsMade };
-        void handlers.failed(j, errorSummary(err).message).catch((e: unknown) => this.log.error({ trigger: j.id, err: errorSummary(e) }, "could not record a failed trigger"));
+        const j: OutboxJob<P> = { id: String(job.id), channel, runAt: job.data.runAt, payload: job.data.payload, attempt: job.attemptsMade };
+        void handlers.failed(j, errorSummary(err).message).catch((e: unknown) => this.log.error({ [this.wording.noun]: j.id, err: errorSummary(e) }, `could not record a failed ${this.wording.noun}`));
       });
       worker.on("error", (err) => {
-        if (this.o.connection.status === "ready") this.log.error({ err: errorSummary(err), channel }, "trigger outbox worker error; it keeps running and reconnects");
+        if (this.o.connection.status === "ready") this.log.error({ err: errorSummary(err), channel }, `${this.wording.noun} outbox worker error; it keeps running and reconnects`);
       });
       this.workers.push(worker);
     }
@@ -143,10 +163,10 @@ export class BullmqOutbox implements Outbox {
     return this.closing;
   }
 
-  private queue(channel: string): Queue<JobData> {
+  private queue(channel: string): Queue<JobData<P>> {
     let q = this.queues.get(channel);
     if (!q) {
-      q = new Queue<JobData>(`${TRIGGER_QUEUE}-${channel}`, { connection: this.o.connection, prefix: this.o.prefix ?? "bull" });
+      q = new Queue<JobData<P>>(`${this.o.queue ?? TRIGGER_QUEUE}-${channel}`, { connection: this.o.connection, prefix: this.o.prefix ?? "bull" });
       // Without a listener BullMQ prints every connection error; the connection's owner logs outages.
       q.on("error", () => {});
       this.queues.set(channel, q);
@@ -154,17 +174,17 @@ export class BullmqOutbox implements Outbox {
     return q;
   }
 
-  private async process(handlers: OutboxHandlers, job: Job<JobData, void>): Promise<void> {
-    const j: OutboxJob = { id: String(job.id), channel: job.data.channel, runAt: job.data.runAt, payload: job.data.payload, attempt: job.attemptsMade + 1 };
+  private async process(handlers: OutboxHandlers<P>, job: Job<JobData<P>, void>): Promise<void> {
+    const j: OutboxJob<P> = { id: String(job.id), channel: job.data.channel, runAt: job.data.runAt, payload: job.data.payload, attempt: job.attemptsMade + 1 };
     try {
       await handlers.handle(j);
     } catch (err) {
       const next = afterFailure(err, j.attempt, this.settings, this.random);
       if (next.retry) {
-        this.log.warn({ trigger: j.id, channel: j.channel, attempt: j.attempt, err: errorSummary(err) }, "a triggered survey could not be sent; retrying");
+        this.log.warn({ [this.wording.noun]: j.id, channel: j.channel, attempt: j.attempt, err: errorSummary(err) }, `${this.wording.failure}; retrying`);
         throw err;
       }
-      await handlers.failed(j, next.reason).catch((e: unknown) => this.log.error({ trigger: j.id, err: errorSummary(e) }, "could not record a failed trigger"));
+      await handlers.failed(j, next.reason).catch((e: unknown) => this.log.error({ [this.wording.noun]: j.id, err: errorSummary(e) }, `could not record a failed ${this.wording.noun}`));
       throw new UnrecoverableError(next.reason);
     }
   }

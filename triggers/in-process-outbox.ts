@@ -8,7 +8,21 @@
  */
 import { errorSummary } from "../engine/errors.ts";
 import { silentLogger, systemClock, type Clock, type Logger } from "../engine/ports.ts";
-import { afterFailure, DEFAULT_OUTBOX, OutboxClosedError, type DeadTrigger, type Outbox, type OutboxCounts, type OutboxEntry, type OutboxHandlers, type OutboxJob, type OutboxSettings } from "./outbox.ts";
+import {
+  afterFailure,
+  DEFAULT_OUTBOX,
+  OutboxClosedError,
+  TRIGGER_WORDING,
+  type DeadTrigger,
+  type Outbox,
+  type OutboxCounts,
+  type OutboxEntry,
+  type OutboxHandlers,
+  type OutboxJob,
+  type OutboxSettings,
+  type OutboxWording,
+  type TriggerPayload,
+} from "./outbox.ts";
 
 export interface InProcessOutboxOptions {
   settings?: Partial<OutboxSettings>;
@@ -19,31 +33,34 @@ export interface InProcessOutboxOptions {
   keepDone?: number;
   /** Dead jobs kept (default 1,000). */
   keepDead?: number;
+  /** How logs and errors name the jobs (default the trigger outbox's). */
+  wording?: OutboxWording;
 }
 
 /** setTimeout's longest delay; a trigger up to a year ahead waits in steps of it. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-interface Held {
-  job: OutboxJob;
+interface Held<P> {
+  job: OutboxJob<P>;
   state: "delayed" | "waiting" | "active";
   timer?: NodeJS.Timeout;
 }
 
-export class InProcessOutbox implements Outbox {
+export class InProcessOutbox<P = TriggerPayload> implements Outbox<P> {
   private readonly settings: OutboxSettings;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly random: () => number;
   private readonly keepDone: number;
   private readonly keepDead: number;
-  private readonly held = new Map<string, Held>();
-  private readonly waiting = new Map<string, OutboxJob[]>();
+  private readonly wording: OutboxWording;
+  private readonly held = new Map<string, Held<P>>();
+  private readonly waiting = new Map<string, OutboxJob<P>[]>();
   private readonly active = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
   private readonly done = new Set<string>();
-  private readonly dead = new Map<string, DeadTrigger & { job: OutboxJob }>();
-  private handlers: OutboxHandlers | undefined;
+  private readonly dead = new Map<string, DeadTrigger & { job: OutboxJob<P> }>();
+  private handlers: OutboxHandlers<P> | undefined;
   private closed = false;
 
   constructor(o: InProcessOutboxOptions = {}) {
@@ -53,17 +70,18 @@ export class InProcessOutbox implements Outbox {
     this.random = o.random ?? Math.random;
     this.keepDone = o.keepDone ?? 10_000;
     this.keepDead = o.keepDead ?? 1_000;
+    this.wording = o.wording ?? TRIGGER_WORDING;
   }
 
-  async add(entry: OutboxEntry): Promise<{ added: boolean }> {
-    if (this.closed) throw new OutboxClosedError();
+  async add(entry: OutboxEntry<P>): Promise<{ added: boolean }> {
+    if (this.closed) throw new OutboxClosedError(this.wording.noun);
     if (this.held.has(entry.id) || this.done.has(entry.id) || this.dead.has(entry.id)) return { added: false };
-    const job: OutboxJob = { id: entry.id, channel: entry.channel, runAt: entry.runAt ?? this.clock.now(), payload: entry.payload, attempt: 1 };
+    const job: OutboxJob<P> = { id: entry.id, channel: entry.channel, runAt: entry.runAt ?? this.clock.now(), payload: entry.payload, attempt: 1 };
     this.schedule(job);
     return { added: true };
   }
 
-  start(handlers: OutboxHandlers): void {
+  start(handlers: OutboxHandlers<P>): void {
     if (this.handlers) return;
     this.handlers = handlers;
     for (const channel of this.waiting.keys()) this.pump(channel);
@@ -96,14 +114,14 @@ export class InProcessOutbox implements Outbox {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
-  private schedule(job: OutboxJob): void {
+  private schedule(job: OutboxJob<P>): void {
     const wait = job.runAt - this.clock.now();
     if (wait <= 0) {
       this.held.set(job.id, { job, state: "waiting" });
       this.enqueue(job);
       return;
     }
-    const held: Held = { job, state: "delayed" };
+    const held: Held<P> = { job, state: "delayed" };
     held.timer = setTimeout(() => {
       if (this.closed) return;
       if (job.runAt - this.clock.now() > 0 && wait > MAX_TIMER_MS) return this.schedule(job); // a long wait, in steps
@@ -115,7 +133,7 @@ export class InProcessOutbox implements Outbox {
     this.held.set(job.id, held);
   }
 
-  private enqueue(job: OutboxJob): void {
+  private enqueue(job: OutboxJob<P>): void {
     const queue = this.waiting.get(job.channel) ?? [];
     queue.push(job);
     this.waiting.set(job.channel, queue);
@@ -128,7 +146,7 @@ export class InProcessOutbox implements Outbox {
     const queue = this.waiting.get(channel);
     if (!handlers || !queue) return;
     while (!this.closed && queue.length > 0 && (this.active.get(channel) ?? 0) < this.settings.concurrency) {
-      const job = queue.shift() as OutboxJob;
+      const job = queue.shift() as OutboxJob<P>;
       const held = this.held.get(job.id);
       if (held) held.state = "active";
       this.active.set(channel, (this.active.get(channel) ?? 0) + 1);
@@ -142,7 +160,7 @@ export class InProcessOutbox implements Outbox {
     if (queue.length === 0) this.waiting.delete(channel);
   }
 
-  private async run(handlers: OutboxHandlers, job: OutboxJob): Promise<void> {
+  private async run(handlers: OutboxHandlers<P>, job: OutboxJob<P>): Promise<void> {
     try {
       await handlers.handle(job);
       this.held.delete(job.id);
@@ -150,7 +168,7 @@ export class InProcessOutbox implements Outbox {
     } catch (err) {
       const next = afterFailure(err, job.attempt, this.settings, this.random);
       if (next.retry) {
-        this.log.warn({ trigger: job.id, channel: job.channel, attempt: job.attempt, retryInMs: next.delayMs, err: errorSummary(err) }, "a triggered survey could not be sent; retrying");
+        this.log.warn({ [this.wording.noun]: job.id, channel: job.channel, attempt: job.attempt, retryInMs: next.delayMs, err: errorSummary(err) }, `${this.wording.failure}; retrying`);
         this.held.delete(job.id);
         if (!this.closed) this.schedule({ ...job, attempt: job.attempt + 1, runAt: this.clock.now() + next.delayMs });
         return;
@@ -161,7 +179,7 @@ export class InProcessOutbox implements Outbox {
         if (this.dead.size <= this.keepDead) break;
         this.dead.delete(id);
       }
-      await handlers.failed(job, next.reason).catch((e: unknown) => this.log.error({ trigger: job.id, err: errorSummary(e) }, "could not record a failed trigger"));
+      await handlers.failed(job, next.reason).catch((e: unknown) => this.log.error({ [this.wording.noun]: job.id, err: errorSummary(e) }, `could not record a failed ${this.wording.noun}`));
     }
   }
 

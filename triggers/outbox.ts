@@ -11,6 +11,9 @@
  *   and the job stays in the dead letter; any other rejection is retried after the backoff of
  *   channels/retry.ts, at least the messenger's `retry_after`.
  *
+ * The port is generic in the job's payload: the trigger outbox carries `{ triggerId }`, the
+ * outgoing webhooks (webhooks/webhook-outbox.ts) carry their event, on their own queues.
+ *
  * @example
  * const outbox = new InProcessOutbox();
  * outbox.start({ handle: (job) => triggers.send(job.id), failed: (job, reason) => triggers.failed(job.id, reason) });
@@ -20,21 +23,30 @@ import { ChannelError, errorSummary } from "../engine/errors.ts";
 import { backoffMs, type BackoffPolicy } from "../channels/retry.ts";
 import type { TriggerOutbox } from "./trigger-service.ts";
 
-export type OutboxEntry = Parameters<TriggerOutbox["add"]>[0];
+/** A trigger job's payload (the default payload of the port). */
+export type TriggerPayload = Parameters<TriggerOutbox["add"]>[0]["payload"];
+
+/** What `add` takes: the job id (the dedupe key), the channel (its queue), when to run it and its payload. */
+export interface OutboxEntry<P = TriggerPayload> {
+  id: string;
+  channel: string;
+  runAt?: number;
+  payload: P;
+}
 
 /** One job as the handlers see it; `attempt` counts from 1. */
-export interface OutboxJob {
+export interface OutboxJob<P = TriggerPayload> {
   id: string;
   channel: string;
   runAt: number;
-  payload: { triggerId: string };
+  payload: P;
   attempt: number;
 }
 
-export interface OutboxHandlers {
-  handle(job: OutboxJob): Promise<void>;
+export interface OutboxHandlers<P = TriggerPayload> {
+  handle(job: OutboxJob<P>): Promise<void>;
   /** The outbox gave up on the job (a permanent failure, or the attempts ran out). */
-  failed(job: OutboxJob, reason: string): Promise<void>;
+  failed(job: OutboxJob<P>, reason: string): Promise<void>;
 }
 
 export interface OutboxCounts {
@@ -53,9 +65,11 @@ export interface DeadTrigger {
   deadAt: number | null;
 }
 
-export interface Outbox extends TriggerOutbox {
+export interface Outbox<P = TriggerPayload> {
+  /** Adds a job unless one with its id is waiting, delayed, running, recently done or dead. */
+  add(entry: OutboxEntry<P>): Promise<{ added: boolean }>;
   /** Starts running due jobs through `handlers` (once). */
-  start(handlers: OutboxHandlers): void;
+  start(handlers: OutboxHandlers<P>): void;
   counts(): Promise<OutboxCounts>;
   /** The dead letter, newest first. */
   deadLetters(limit: number): Promise<DeadTrigger[]>;
@@ -75,10 +89,23 @@ export interface OutboxSettings extends Pick<BackoffPolicy, "baseMs" | "capMs"> 
 /** Eight attempts from 2 s doubling to a 10-minute cap: a messenger away for half an hour is survived. */
 export const DEFAULT_OUTBOX: OutboxSettings = { attempts: 8, baseMs: 2_000, capMs: 600_000, concurrency: 8 };
 
+/**
+ * How an outbox names its jobs in logs and errors: the trigger outbox's defaults, or another
+ * user's (the webhooks: `{ noun: "webhook", failure: "a webhook could not be delivered" }`).
+ */
+export interface OutboxWording {
+  /** The log field holding the job id, and the word in "the … outbox is closed". */
+  noun: string;
+  /** The start of the retry warning: "<failure>; retrying". */
+  failure: string;
+}
+
+export const TRIGGER_WORDING: OutboxWording = { noun: "trigger", failure: "a triggered survey could not be sent" };
+
 /** Thrown by `add` after `close()`. */
 export class OutboxClosedError extends Error {
-  constructor() {
-    super("the trigger outbox is closed and takes no more triggers");
+  constructor(noun = "trigger") {
+    super(`the ${noun} outbox is closed and takes no more ${noun}s`);
     this.name = "OutboxClosedError";
   }
 }
