@@ -7,6 +7,7 @@
  */
 import { isQuestion, type KeyboardBlock, type NextSpec, type ScenarioBlock, type WaitBlock } from "./schema/scenario-schema.ts";
 import { durationMs, type LoadedScenario } from "./scenario.ts";
+import { dimensionValues } from "./survey-dimensions.ts";
 import { localize, normalizeAnswer, substitute } from "./text.ts";
 import {
   assertNever,
@@ -275,10 +276,15 @@ function offer(
   if (block.type === "wait_for_response") message.expectsText = true;
   effects.push({ type: "send", message });
   if (!reprompt) {
-    effects.push({
-      type: "track",
-      event: { type: "prompt_offered", blockId, saveTo: block.save_to, scale: block.type === "message_with_keyboard" ? scaleOf(buttons) : undefined },
-    });
+    const event: TrackEvent = { type: "prompt_offered", blockId, saveTo: block.save_to, scale: block.type === "message_with_keyboard" ? scaleOf(buttons) : undefined };
+    // The survey's dimensions are frozen here, at the offer: a later change of the variable does not move the survey.
+    const dims = scenario.dimensions;
+    const values = dims ? dimensionValues(dims, s.vars) : undefined;
+    if (dims && values) {
+      event.dimensions = values;
+      event.rolledUp = dims.filter((d) => d.group && values[d.name] !== undefined).map((d) => d.name);
+    }
+    effects.push({ type: "track", event });
   }
   const prompt: PendingPrompt = { id: promptId, blockId, attempts: reprompt?.attempts ?? 0 };
   if (timeout) prompt.deadline = at + cachedDurationMs(timeout.after);

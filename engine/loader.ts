@@ -9,6 +9,7 @@ import { open } from "node:fs/promises";
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
 import type { ActionSpec, ChannelLimits } from "./catalog.ts";
 import { ScenarioError, type ScenarioProblem } from "./errors.ts";
+import { parseDimensions } from "./survey-dimensions.ts";
 import { checkScenario, type Report } from "./scenario-checks.ts";
 import { schemaProblems } from "./schema-problems.ts";
 import { BLOCK_SCHEMAS, ID_PATTERN, ScenarioSchema, type BlockType, type Scenario } from "./schema/scenario-schema.ts";
@@ -120,6 +121,7 @@ export function loadScenarioText(text: string, file: string, options: LoadOption
       locale: def.locale ?? "en",
       source: file,
       ...(checked?.surveyRules ? { surveyRules: checked.surveyRules } : {}),
+      ...(def.dimensions && def.dimensions.length > 0 ? { dimensions: parseDimensions(def.dimensions) } : {}),
       ...(checked && checked.handovers.length > 0 ? { handovers: checked.handovers.map((h) => ({ ...h, ...src.locate(["blocks", h.blockId, "scenario"]) })) } : {}),
     },
   };

@@ -46,6 +46,14 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
     if (rules.ok) checked.surveyRules = rules.rules;
     else report(rules.field.split("."), `${rules.field}: ${rules.message}`);
   }
+  if (def.dimensions !== undefined) {
+    const seen = new Set<string>();
+    def.dimensions.forEach((d, i) => {
+      const name = typeof d === "string" ? d : d.name;
+      if (seen.has(name)) report(["dimensions", i], `dimensions: ${quote(name)} is listed twice; list each variable once`);
+      seen.add(name);
+    });
+  }
   const ids = Object.keys(def.blocks);
   const idSet = new Set(ids);
   const edges: Edges = new Map(ids.map((id) => [id, new Map()]));

@@ -1,4 +1,5 @@
 import type { Scenario } from "./schema/scenario-schema.ts";
+import type { Dimension } from "./survey-dimensions.ts";
 import type { SurveyRules } from "./survey-rules.ts";
 
 /** A scenario that passed strict loading, with the version conversations record. */
@@ -13,6 +14,8 @@ export interface LoadedScenario {
   source: string;
   /** `survey_rules:` parsed (engine/survey-rules.ts): the trigger API's defaults, under each call's `policy`. */
   surveyRules?: SurveyRules;
+  /** `dimensions:` parsed (engine/survey-dimensions.ts): frozen into each survey when its rating is offered. */
+  dimensions?: readonly Dimension[];
   /** Its goto_scenario blocks, with where each names its target: checked against the other scenarios (engine/handovers.ts). */
   handovers?: readonly Handover[];
 }

@@ -147,6 +147,12 @@ export interface TrackEvent {
   reason?: CloseReason;
   /** prompt_answered: the typed value had to be cleaned on the way in. */
   cleaned?: boolean;
+  /**
+   * prompt_offered: the scenario's `dimensions:` as they stand at the offer (engine/survey-dimensions.ts),
+   * frozen into the survey; `rolledUp` names the ones figures group by. Absent when it declares none or none has a value.
+   */
+  dimensions?: Record<string, string | string[]>;
+  rolledUp?: string[];
 }
 
 export type Effect =

@@ -6,7 +6,7 @@
  * (an older web process, a dead-lettered job being replayed, a hand-made job).
  */
 import { cleanText, needsCleaning } from "../engine/text.ts";
-import type { SurveyContext, SurveyEvent } from "./events.ts";
+import type { SurveyContext, SurveyDimensions, SurveyEvent } from "./events.ts";
 
 /** The event's strings besides the comment and the context (ids, names, the decline reason). */
 const TEXT_FIELDS = ["surveyId", "scenarioId", "scenarioVersion", "channel", "botId", "conversationId", "reason", "triggerId"] as const;
@@ -21,7 +21,8 @@ export function cleanSurveyEvent(e: SurveyEvent): SurveyEvent {
   }
   // jsonb refuses "\u0000" and lone surrogate escapes as text does: one such value would fail the batch.
   const dirtyContext = e.context !== undefined && contextNeedsCleaning(e.context);
-  if (!dirtyComment && !dirtyText && !dirtyContext) return e;
+  const dirtyDimensions = e.dimensions !== undefined && Object.values(e.dimensions).some((v) => (typeof v === "string" ? needsCleaning(v) : v.some(needsCleaning)));
+  if (!dirtyComment && !dirtyText && !dirtyContext && !dirtyDimensions) return e;
   const out: SurveyEvent = { ...e };
   for (const f of TEXT_FIELDS) {
     const v = out[f];
@@ -32,6 +33,8 @@ export function cleanSurveyEvent(e: SurveyEvent): SurveyEvent {
     out.commentSanitized = true;
   }
   if (dirtyContext) out.context = cleanContext(e.context as SurveyContext);
+  // Names are variable names (checked where they enter); only the values can hold such text.
+  if (dirtyDimensions) out.dimensions = Object.fromEntries(Object.entries(e.dimensions as SurveyDimensions).map(([k, v]) => [k, typeof v === "string" ? cleanText(v) : v.map(cleanText)]));
   return out;
 }
 

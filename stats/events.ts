@@ -46,7 +46,18 @@ export interface SurveyEvent {
   context?: SurveyContext;
   /** Every kind: the trigger API call that started the dialogue; absent when the user did. */
   triggerId?: string;
+  /**
+   * offered: the scenario's survey dimensions (agent, team, tags, ticket) as they stood when the
+   * rating was offered (engine/survey-dimensions.ts), frozen into the survey: the first stored wins.
+   * `rolledUp` names those figures group by (their values are rolled up). Personal data may be in a
+   * value: never log the values.
+   */
+  dimensions?: SurveyDimensions;
+  rolledUp?: readonly string[];
 }
+
+/** A survey's dimension values: a string, or the items of a list dimension (tags). */
+export type SurveyDimensions = Readonly<Record<string, string | readonly string[]>>;
 
 /** The queue job id: the same event queued twice is one job. */
 export function surveyJobId(e: Pick<SurveyEvent, "surveyId" | "kind">): string {

@@ -9,6 +9,11 @@ export interface StatsFilter {
   scenarioId?: string;
   channel?: string;
   botId?: string;
+  /**
+   * Survey dimension values the surveys must have (`{ team: "billing" }`; a list dimension such as
+   * tags matches when one of its items is the value). Frozen when the rating was offered.
+   */
+  dimensions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -30,6 +35,13 @@ export interface FiguresQuery extends StatsFilter {
    * "surveys" forces the naive scan over survey rows (benchmarks and cross-checks).
    */
   source?: "auto" | "surveys";
+}
+
+/** A figures query grouped by one dimension: the figures of each of its values (`groupFigures`). */
+export interface GroupedFiguresQuery extends FiguresQuery {
+  groupBy: string;
+  /** Groups returned at most, largest first (default 500). */
+  limit?: number;
 }
 
 /** Years a period bound may fall in: the statistics hold clock times, nothing before 1970. */

@@ -18,6 +18,9 @@
  * - `distribution`: recorded value → number of completed surveys rated with it.
  * - `responseRate` = answered / offered; `surveyPercentage` = surveys / dialogues
  *   (fractions; null when the divisor is 0).
+ * - `averageInterval`, `cdsatInterval`: 95 % confidence intervals, so three answers are not
+ *   read as a verdict: the average's is mean ± 1.96 · s / √n (s the sample standard deviation;
+ *   null below 2 ratings), CDSAT's the Wilson score interval (null without 1–5 ratings).
  * - `trend`: the same counters per day, per ISO week (starting Monday) or per month, whichever
  *   keeps the points few (`trendGranularity`: days up to 92 days, weeks up to 735, then
  *   months; at most 121 points as periods are at most ten years). The first and last week or
@@ -68,13 +71,21 @@ export interface TrendPoint extends Counters {
   surveyPercentage: number | null;
 }
 
+/** A 95 % confidence interval. */
+export interface Interval {
+  low: number;
+  high: number;
+}
+
 export interface Figures extends Counters {
   from: string;
   to: string;
   timeZone: string;
   filter: StatsFilter;
   average: number | null;
+  averageInterval: Interval | null;
   cdsat: number | null;
+  cdsatInterval: Interval | null;
   nps: number | null;
   responseRate: number | null;
   surveyPercentage: number | null;
@@ -93,7 +104,11 @@ export const FIVE_POINT_SCALE = "1-5";
 
 interface Summary extends Counters {
   average: number | null;
+  averageInterval: Interval | null;
   cdsat: number | null;
+  cdsatInterval: Interval | null;
+  /** Ratings on the 1–5 scale (CDSAT's and NPS's base). */
+  fivePoint: number;
   nps: number | null;
   scales: ScaleFigures[];
   distribution: Record<string, number>;
@@ -145,6 +160,7 @@ function summarise(rows: readonly FiguresRow[]): Summary {
   if (unknown) notes.push(`${unknown.rated} rating(s) have no known scale yet (their "offered" event has not been stored)`);
   const five = byScale.get(FIVE_POINT_SCALE);
   let cdsat: number | null = null;
+  let cdsatInterval: Interval | null = null;
   let nps: number | null = null;
   if (five && five.rated > 0) {
     let low = 0;
@@ -154,6 +170,7 @@ function summarise(rows: readonly FiguresRow[]): Summary {
       else if (v >= 4 && v <= 5) high += n;
     }
     cdsat = low / five.rated;
+    cdsatInterval = wilsonInterval(low, five.rated);
     nps = (high - low) / five.rated;
     if (five.rated < c.rated) notes.push(`CDSAT and NPS use the ${five.rated} rating(s) on the 1-5 scale; ${c.rated - five.rated} on other scales are left out`);
   } else if (c.rated > 0) {
@@ -161,7 +178,31 @@ function summarise(rows: readonly FiguresRow[]): Summary {
   } else {
     notes.push("no ratings: average, CDSAT and NPS are null");
   }
-  return { ...c, average, cdsat, nps, scales, distribution: toRecord(distribution), notes };
+  const averageInterval = average === null ? null : meanInterval(distribution, c.rated, average);
+  return { ...c, average, averageInterval, cdsat, cdsatInterval, fivePoint: five?.rated ?? 0, nps, scales, distribution: toRecord(distribution), notes };
+}
+
+/** z for a two-sided 95 % interval. */
+const Z95 = 1.959963984540054;
+
+/** The Wilson score interval of `k` successes in `n` trials (95 %); null when n is 0. */
+export function wilsonInterval(k: number, n: number): Interval | null {
+  if (n <= 0) return null;
+  const p = k / n;
+  const z2 = Z95 * Z95;
+  const denominator = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / denominator;
+  const half = (Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
+
+/** mean ± z · s / √n from a value → count distribution (s with n − 1); null below 2 values. */
+function meanInterval(distribution: ReadonlyMap<number, number>, n: number, mean: number): Interval | null {
+  if (n < 2) return null;
+  let squares = 0;
+  for (const [v, count] of distribution) squares += count * (v - mean) * (v - mean);
+  const half = Z95 * Math.sqrt(squares / (n - 1) / n);
+  return { low: mean - half, high: mean + half };
 }
 
 function toRecord(m: Map<number, number>): Record<string, number> {
@@ -265,7 +306,9 @@ export function computeFigures(rows: readonly FiguresRow[], meta: FiguresMeta): 
     filter: meta.filter,
     surveys: s.surveys,
     average: s.average,
+    averageInterval: s.averageInterval,
     cdsat: s.cdsat,
+    cdsatInterval: s.cdsatInterval,
     distribution: s.distribution,
     responseRate: ratio(s.answered, s.offered),
     surveyPercentage: ratio(s.surveys, s.dialogues),
@@ -282,4 +325,75 @@ export function computeFigures(rows: readonly FiguresRow[], meta: FiguresMeta): 
     notes: s.notes,
     source: meta.source,
   };
+}
+
+/** The figures of one value of the dimension a query is grouped by; `surveys` is its sample size. */
+export interface GroupFigures extends Counters {
+  value: string;
+  average: number | null;
+  averageInterval: Interval | null;
+  cdsat: number | null;
+  cdsatInterval: Interval | null;
+  nps: number | null;
+  responseRate: number | null;
+  surveyPercentage: number | null;
+  distribution: Record<string, number>;
+  scale: string | null;
+}
+
+export interface GroupedFigures {
+  from: string;
+  to: string;
+  timeZone: string;
+  filter: StatsFilter;
+  groupBy: string;
+  /** Largest first (surveys, then dialogues), then by value. */
+  groups: GroupFigures[];
+  /** Values left out beyond the query's limit. */
+  truncated: number;
+  source: "rollups" | "surveys";
+}
+
+/** One aggregated row of a grouped query: the group's counters × rated value over the period. */
+export interface GroupRow extends RollupCounters {
+  value: string;
+  scale: string;
+  rated: boolean;
+  score: number;
+}
+
+/** The figures of each group from its rows; pure, shared by every store. */
+export function computeGroups(rows: readonly GroupRow[], limit: number): { groups: GroupFigures[]; truncated: number } {
+  const byValue = new Map<string, FiguresRow[]>();
+  for (const r of rows) {
+    const list = byValue.get(r.value);
+    const row = { ...r, bucket: "" };
+    if (list) list.push(row);
+    else byValue.set(r.value, [row]);
+  }
+  const groups = [...byValue.entries()].map(([value, list]): GroupFigures => {
+    const s = summarise(list);
+    const known = s.scales.filter((x) => x.scale !== "");
+    return {
+      value,
+      dialogues: s.dialogues,
+      offered: s.offered,
+      answered: s.answered,
+      declined: s.declined,
+      surveys: s.surveys,
+      rated: s.rated,
+      commented: s.commented,
+      average: s.average,
+      averageInterval: s.averageInterval,
+      cdsat: s.cdsat,
+      cdsatInterval: s.cdsatInterval,
+      nps: s.nps,
+      responseRate: ratio(s.answered, s.offered),
+      surveyPercentage: ratio(s.surveys, s.dialogues),
+      distribution: s.distribution,
+      scale: s.rated === 0 ? null : known.length > 1 ? "mixed" : (known[0]?.scale ?? ""),
+    };
+  });
+  groups.sort((a, b) => b.surveys - a.surveys || b.dialogues - a.dialogues || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+  return { groups: groups.slice(0, limit), truncated: Math.max(0, groups.length - limit) };
 }

@@ -47,8 +47,15 @@ export function toSurveyEvent(event: TrackEvent, ctx: Omit<ActionContext, "block
   switch (event.type) {
     case "dialogue_started":
       return { ...base, kind: "dialogue_started" };
-    case "prompt_offered":
-      return event.saveTo === QUALITY_ANSWER ? { ...base, kind: "offered", ...(event.scale ? { scale: event.scale } : {}) } : undefined;
+    case "prompt_offered": {
+      if (event.saveTo !== QUALITY_ANSWER) return undefined;
+      const offered: SurveyEvent = { ...base, kind: "offered", ...(event.scale ? { scale: event.scale } : {}) };
+      if (event.dimensions) {
+        offered.dimensions = event.dimensions;
+        offered.rolledUp = event.rolledUp ?? [];
+      }
+      return offered;
+    }
     case "prompt_answered": {
       // A rating typed into a wait_for_response arrives as text ("4"); it is still a rating.
       const score = event.saveTo === QUALITY_ANSWER ? toScore(event.value) : undefined;

@@ -228,6 +228,19 @@ const SurveyRules = Type.Object(
   { additionalProperties: false, description: "Defaults of the trigger API's survey rules: cooldown, sample, expire_after, quiet_hours." },
 );
 
+/** A survey dimension: a variable whose value is frozen into the survey when its rating is offered (engine/survey-dimensions.ts). */
+const Dimension = Type.Union([
+  VarName,
+  Type.Object(
+    {
+      name: VarName,
+      group: Type.Optional(Type.Boolean({ description: "Rolled up, so figures group by it fast (default true); false for many distinct values such as a ticket id, kept on the survey and searchable." })),
+      list: Type.Optional(Type.Boolean({ description: "The value is a comma-separated list (tags): the survey counts once under each item." })),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
 export const ScenarioSchema = Type.Object(
   {
     id: Id,
@@ -250,6 +263,12 @@ export const ScenarioSchema = Type.Object(
       ),
     ),
     survey_rules: Type.Optional(SurveyRules),
+    dimensions: Type.Optional(
+      Type.Array(Dimension, {
+        maxItems: 20,
+        description: "Variables recorded with each survey as its dimensions (agent, team, tags, ticket), frozen when the rating is offered: figures filter and group by them.",
+      }),
+    ),
     blocks: Type.Record(Id, Block, { minProperties: 1, additionalProperties: false }),
   },
   { additionalProperties: false },

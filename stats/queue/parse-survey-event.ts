@@ -7,7 +7,11 @@
 import { BotflowError } from "../../engine/errors.ts";
 import { isVariableName, MAX_START_VARIABLE_LENGTH, MAX_START_VARIABLES } from "../../engine/start-variables.ts";
 import { cleanSurveyEvent } from "../clean-survey-event.ts";
-import { SURVEY_EVENT_KINDS, type SurveyContext, type SurveyEvent, type SurveyEventKind } from "../events.ts";
+import { MAX_DIMENSION_VALUE, MAX_LIST_ITEMS } from "../../engine/survey-dimensions.ts";
+import { SURVEY_EVENT_KINDS, type SurveyContext, type SurveyDimensions, type SurveyEvent, type SurveyEventKind } from "../events.ts";
+
+/** Dimensions one event may carry (a scenario declares at most 20). */
+const MAX_DIMENSIONS = 20;
 
 /** A job payload that is not a survey event; retrying cannot fix it. */
 export class MalformedSurveyEventError extends BotflowError {
@@ -77,6 +81,13 @@ export function parseSurveyEvent(data: unknown): SurveyEvent {
     if (typeof d.triggerId !== "string" || !EVENT_ID.test(d.triggerId)) throw new MalformedSurveyEventError("triggerId must be 1–200 characters of [A-Za-z0-9_.@+-]");
     event.triggerId = d.triggerId;
   }
+  if (d.dimensions !== undefined) {
+    const dims = parseDimensions(d.dimensions, d.rolledUp);
+    if (dims) {
+      event.dimensions = dims.values;
+      event.rolledUp = dims.rolledUp;
+    }
+  } else if (d.rolledUp !== undefined) throw new MalformedSurveyEventError("rolledUp needs dimensions");
   if (kind === "answered" && event.score === undefined) throw new MalformedSurveyEventError("an answered event needs a score");
   // Text the database cannot hold is cleaned, not refused: this is also what recovers jobs that
   // were dead-lettered for it before botflow cleaned text where it enters (replay-dead).
@@ -109,6 +120,35 @@ function parseContext(raw: unknown): SurveyContext | undefined {
     else out[name] = v;
   }
   return out;
+}
+
+/**
+ * Dimensions as the engine freezes them (engine/survey-dimensions.ts): at most MAX_DIMENSIONS
+ * variable names, each a string of at most MAX_DIMENSION_VALUE characters or a list of at most
+ * MAX_LIST_ITEMS such strings; `rolledUp` a list of their names. Problems name the key, never its value.
+ */
+function parseDimensions(raw: unknown, rolled: unknown): { values: SurveyDimensions; rolledUp: string[] } | undefined {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw) || (Object.getPrototypeOf(raw) !== Object.prototype && Object.getPrototypeOf(raw) !== null)) {
+    throw new MalformedSurveyEventError("dimensions must be a plain object of variable names");
+  }
+  const names = Object.keys(raw);
+  if (names.length > MAX_DIMENSIONS) throw new MalformedSurveyEventError(`dimensions has ${names.length} keys; at most ${MAX_DIMENSIONS} are allowed`);
+  const values: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  const item = (v: unknown) => typeof v === "string" && v !== "" && v.length <= MAX_DIMENSION_VALUE;
+  for (const name of names) {
+    if (!isVariableName(name)) throw new MalformedSurveyEventError(`dimensions key ${JSON.stringify(name.slice(0, 64))} is not a variable name`);
+    const v: unknown = (raw as Record<string, unknown>)[name];
+    if (Array.isArray(v) ? v.length === 0 || v.length > MAX_LIST_ITEMS || !v.every(item) : !item(v)) {
+      throw new MalformedSurveyEventError(`dimensions.${name} must be a non-empty string of at most ${MAX_DIMENSION_VALUE} characters, or a list of 1–${MAX_LIST_ITEMS} of them (got ${describe(v)})`);
+    }
+    values[name] = Array.isArray(v) ? [...(v as string[])] : (v as string);
+  }
+  const rolledUp = rolled === undefined ? [] : rolled;
+  if (!Array.isArray(rolledUp) || !rolledUp.every((n) => typeof n === "string" && Object.hasOwn(values, n))) {
+    throw new MalformedSurveyEventError("rolledUp must list names of the event's dimensions");
+  }
+  if (names.length === 0) return undefined;
+  return { values: { ...values }, rolledUp: [...new Set(rolledUp as string[])] };
 }
 
 function isContextValue(v: unknown): v is string | number | boolean {

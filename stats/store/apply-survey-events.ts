@@ -13,9 +13,13 @@
  *    The start context and trigger id (`context`, `trigger_id`) come from the events that were
  *    applied (never from a redelivered one) and only fill a gap: the first writer wins, and a
  *    later event without them leaves them as they are.
+ *    The survey's dimensions (`dimensions`, `dim_keys`, `rolled_keys`) likewise come from the
+ *    first applied event carrying them (the offered one: frozen when the rating was offered).
  * 5. Add to the rollups the difference between each survey's new and old contribution,
  *    summed per survey key, then expanded to the 8 groupings and summed per rollup key (zero
- *    deltas dropped at both steps), upserted in key order.
+ *    deltas dropped at both steps), upserted in key order. The same difference goes to
+ *    `survey_dim_rollup` once per rolled-up dimension value of the survey, keyed by the values
+ *    it had before and after (none until its offered event is stored).
  *
  * No deadlocks: inserts take their ids in order and wait only on another transaction's
  * uncommitted insert of the same id (which that transaction made in its own step 1, in the
@@ -40,6 +44,18 @@ interface SurveyKey {
   channel: string;
   bot_id: string;
   started_ms: number;
+  /** "name=value" of each rolled-up dimension value; null or empty: none. */
+  rolled_keys: string[] | null;
+}
+
+interface DimDelta {
+  dim: string;
+  value: string;
+  hour: number;
+  scale: string;
+  rated: boolean;
+  score: number;
+  counts: [number, number, number, number, number, number];
 }
 
 interface LockedRow extends SurveyKey {
@@ -59,10 +75,14 @@ interface RollupDelta {
   counts: [number, number, number, number, number, number];
 }
 
-/** The start context (as JSON for `::jsonb`) and trigger id a batch writes on a survey row; null: none. */
+/** The start context (as JSON for `::jsonb`), trigger id and dimensions a batch writes on a survey row; null: none. */
 interface StartColumns {
   context: string | null;
   triggerId: string | null;
+  /** The dimension values as JSON; `dimKeys` and `rolledKeys` as JSON arrays of "name=value". */
+  dimensions: string | null;
+  dimKeys: string | null;
+  rolledKeys: string[] | null;
 }
 
 interface UpdatedRow extends StartColumns {
@@ -74,25 +94,37 @@ interface FreshRow extends UpdatedRow {
   first: SurveyEvent;
 }
 
-const NO_START: StartColumns = { context: null, triggerId: null };
+const NO_START: StartColumns = { context: null, triggerId: null, dimensions: null, dimKeys: null, rolledKeys: null };
 
 /**
- * The first context and trigger id among the events that `mergeEvents` applies (first of each
- * kind not in `before`), so a redelivered event never changes the row, as for every other column.
+ * The first context, trigger id and dimensions among the events that `mergeEvents` applies (first
+ * of each kind not in `before`), so a redelivered event never changes the row, as for every other column.
  */
 function startOf(before: StoredEvents, events: readonly SurveyEvent[]): StartColumns {
-  if (!events.some((e) => e.context !== undefined || e.triggerId !== undefined)) return NO_START;
-  let context: string | null = null;
-  let triggerId: string | null = null;
+  if (!events.some((e) => e.context !== undefined || e.triggerId !== undefined || e.dimensions !== undefined)) return NO_START;
+  const out: StartColumns = { ...NO_START };
   const seen = new Set<string>();
   for (const e of events) {
     if (before[e.kind] !== undefined || seen.has(e.kind)) continue;
     seen.add(e.kind);
-    if (context === null && e.context !== undefined && Object.keys(e.context).length > 0) context = JSON.stringify(e.context);
-    if (triggerId === null && e.triggerId !== undefined) triggerId = e.triggerId;
-    if (context !== null && triggerId !== null) break;
+    if (out.context === null && e.context !== undefined && Object.keys(e.context).length > 0) out.context = JSON.stringify(e.context);
+    if (out.triggerId === null && e.triggerId !== undefined) out.triggerId = e.triggerId;
+    if (out.dimensions === null && e.dimensions !== undefined && Object.keys(e.dimensions).length > 0) {
+      const all: string[] = [];
+      const rolled: string[] = [];
+      const rolledUp = new Set(e.rolledUp ?? []);
+      for (const [name, v] of Object.entries(e.dimensions)) {
+        for (const item of typeof v === "string" ? [v] : v) {
+          all.push(`${name}=${item}`);
+          if (rolledUp.has(name)) rolled.push(`${name}=${item}`);
+        }
+      }
+      out.dimensions = JSON.stringify(e.dimensions);
+      out.dimKeys = JSON.stringify([...new Set(all)]);
+      out.rolledKeys = [...new Set(rolled)];
+    }
   }
-  return { context, triggerId };
+  return out;
 }
 
 function checkEvent(e: SurveyEvent): void {
@@ -117,6 +149,7 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, input: reado
   // Code-unit order, the same in every process; PostgreSQL's lock order below is its own ORDER BY.
   const ids = [...bySurvey.keys()].sort();
   const sums = new Map<string, RollupDelta>();
+  const dimSums = new Map<string, DimDelta>();
 
   const fresh: FreshRow[] = [];
   for (const id of ids) {
@@ -126,14 +159,14 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, input: reado
   const inserted = new Set((await insertSurveys(q, s, fresh)).map((r) => r.survey_id));
   for (const f of fresh) {
     if (!inserted.has(f.id)) continue;
-    const key: SurveyKey = { scenario_id: f.first.scenarioId, channel: f.first.channel, bot_id: f.first.botId, started_ms: f.first.dialogueStartedAt };
-    addContribution(sums, key, contributionOf(f.events), +1);
+    const key: SurveyKey = { scenario_id: f.first.scenarioId, channel: f.first.channel, bot_id: f.first.botId, started_ms: f.first.dialogueStartedAt, rolled_keys: f.rolledKeys };
+    addContribution(sums, dimSums, key, contributionOf(f.events), +1);
   }
 
   const existing = inserted.size === ids.length ? [] : ids.filter((id) => !inserted.has(id));
   if (existing.length > 0) {
     const locked = await q.query<LockedRow>(
-      `SELECT survey_id, scenario_id, channel, bot_id, (extract(epoch FROM dialogue_started_at) * 1000)::float8 AS started_ms, events
+      `SELECT survey_id, scenario_id, channel, bot_id, (extract(epoch FROM dialogue_started_at) * 1000)::float8 AS started_ms, events, rolled_keys
        FROM ${s}.survey WHERE survey_id = ANY($1::text[]) ORDER BY survey_id FOR UPDATE`,
       [existing],
       PREPARED,
@@ -144,15 +177,20 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, input: reado
       const list = bySurvey.get(row.survey_id) ?? [];
       const after = mergeEvents(before, list);
       if (!after) continue; // every event of this survey was applied before
-      updates.push({ id: row.survey_id, events: after, ...startOf(before, list) });
-      addContribution(sums, row, contributionOf(before), -1);
-      addContribution(sums, row, contributionOf(after), +1);
+      const start = startOf(before, list);
+      updates.push({ id: row.survey_id, events: after, ...start });
+      addContribution(sums, dimSums, row, contributionOf(before), -1);
+      // The dimensions are written once (COALESCE below): the row's, or this batch's when it had none.
+      const keys = row.rolled_keys ?? start.rolledKeys;
+      addContribution(sums, dimSums, keys === row.rolled_keys ? row : { ...row, rolled_keys: keys }, contributionOf(after), +1);
     }
     if (updates.length > 0) await updateSurveys(q, s, updates);
   }
 
   const changed = rollupDeltas(sums);
   if (changed.length > 0) await upsertRollups(q, s, changed);
+  const dimChanged = [...dimSums.values()].filter((d) => d.counts.some((n) => n !== 0));
+  if (dimChanged.length > 0) await upsertDimRollups(q, s, dimChanged);
 }
 
 /**
@@ -160,8 +198,9 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, input: reado
  * Only the net sums are expanded into the 8 groupings (rollupDeltas): an old and a new
  * contribution on one key cancel out before they cost 8 keys each.
  */
-function addContribution(sums: Map<string, RollupDelta>, row: SurveyKey, c: Contribution, sign: 1 | -1): void {
+function addContribution(sums: Map<string, RollupDelta>, dimSums: Map<string, DimDelta>, row: SurveyKey, c: Contribution, sign: 1 | -1): void {
   if (c.dialogues === 0) return;
+  if (row.rolled_keys && row.rolled_keys.length > 0) addDimContribution(dimSums, row, c, sign);
   const hour = Math.floor(Number(row.started_ms) / HOUR_MS) * HOUR_MS;
   const rated = c.score !== null;
   const score = c.score ?? 0;
@@ -177,6 +216,27 @@ function addContribution(sums: Map<string, RollupDelta>, row: SurveyKey, c: Cont
   counts[3] += sign * c.declined;
   counts[4] += sign * c.surveys;
   counts[5] += sign * c.commented;
+}
+
+/** The same contribution once per rolled-up dimension value of the survey ("name=value", split at the first "="). */
+function addDimContribution(dimSums: Map<string, DimDelta>, row: SurveyKey, c: Contribution, sign: 1 | -1): void {
+  const hour = Math.floor(Number(row.started_ms) / HOUR_MS) * HOUR_MS;
+  const rated = c.score !== null;
+  const score = c.score ?? 0;
+  for (const k of row.rolled_keys ?? []) {
+    const key = `${k}\0${hour}\0${c.scale}\0${rated}\0${score}`;
+    let d = dimSums.get(key);
+    if (!d) {
+      const eq = k.indexOf("=");
+      dimSums.set(key, (d = { dim: k.slice(0, eq), value: k.slice(eq + 1), hour, scale: c.scale, rated, score, counts: [0, 0, 0, 0, 0, 0] }));
+    }
+    d.counts[0] += sign * c.dialogues;
+    d.counts[1] += sign * c.offered;
+    d.counts[2] += sign * c.answered;
+    d.counts[3] += sign * c.declined;
+    d.counts[4] += sign * c.surveys;
+    d.counts[5] += sign * c.commented;
+  }
 }
 
 /** Expands the non-zero per-survey-key sums into the rollup rows of every grouping, summed per row. */
@@ -197,6 +257,9 @@ function rollupDeltas(sums: Map<string, RollupDelta>): RollupDelta[] {
   }
   return [...rows.values()].filter((d) => d.counts.some((n) => n !== 0));
 }
+
+/** A text[] column from a JSON array passed as text (unnest cannot take an array per row); NULL stays NULL. */
+const KEYS_FROM_JSON = (col: string) => `CASE WHEN ${col} IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(${col}::jsonb)) END`;
 
 /** Epoch ms as float8 for `to_timestamp(ms / 1000)`: cheaper to send than ISO strings. */
 const DERIVED_COLUMNS = `events = u.events::jsonb, offered = u.offered, accepted = u.accepted, denied = u.denied, denied_reason = u.denied_reason,
@@ -235,14 +298,16 @@ function insertSurveys(q: SqlQueryable, s: string, rows: readonly FreshRow[]): P
   return q.query<{ survey_id: string }>(
     `INSERT INTO ${s}.survey (survey_id, events, offered, accepted, denied, denied_reason, completed, score, scale, comment,
                               offered_at, answered_at, declined_at, completed_at, comment_sanitized,
-                              scenario_id, scenario_version, channel, bot_id, conversation_id, dialogue_started_at, context, trigger_id)
+                              scenario_id, scenario_version, channel, bot_id, conversation_id, dialogue_started_at, context, trigger_id,
+                              dimensions, dim_keys, rolled_keys)
      SELECT u.survey_id, u.events::jsonb, u.offered, u.accepted, u.denied, u.denied_reason, u.completed, u.score, u.scale, u.comment,
             to_timestamp(u.offered_at / 1000), to_timestamp(u.answered_at / 1000), to_timestamp(u.declined_at / 1000), to_timestamp(u.completed_at / 1000),
             u.comment_sanitized, u.scenario_id, u.scenario_version, u.channel, u.bot_id, u.conversation_id, to_timestamp(u.started_ms / 1000),
-            u.context::jsonb, u.trigger_id
-     FROM unnest($1::text[], ${DERIVED_TYPES}, $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::float8[], $22::text[], $23::text[])
+            u.context::jsonb, u.trigger_id, u.dimensions::jsonb, ${KEYS_FROM_JSON("u.dim_keys")}, ${KEYS_FROM_JSON("u.rolled_keys")}
+     FROM unnest($1::text[], ${DERIVED_TYPES}, $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::float8[], $22::text[], $23::text[],
+                 $24::text[], $25::text[], $26::text[])
        AS u(${DERIVED_NAMES},
-            scenario_id, scenario_version, channel, bot_id, conversation_id, started_ms, context, trigger_id)
+            scenario_id, scenario_version, channel, bot_id, conversation_id, started_ms, context, trigger_id, dimensions, dim_keys, rolled_keys)
      ORDER BY u.survey_id
      ON CONFLICT (survey_id) DO NOTHING
      RETURNING survey_id`,
@@ -256,6 +321,9 @@ function insertSurveys(q: SqlQueryable, s: string, rows: readonly FreshRow[]): P
       rows.map((r) => r.first.dialogueStartedAt),
       rows.map((r) => r.context),
       rows.map((r) => r.triggerId),
+      rows.map((r) => r.dimensions),
+      rows.map((r) => r.dimKeys),
+      rows.map((r) => (r.rolledKeys ? JSON.stringify(r.rolledKeys) : null)),
     ],
     PREPARED,
   );
@@ -264,11 +332,20 @@ function insertSurveys(q: SqlQueryable, s: string, rows: readonly FreshRow[]): P
 async function updateSurveys(q: SqlQueryable, s: string, updates: readonly UpdatedRow[]): Promise<void> {
   await q.query(
     `UPDATE ${s}.survey AS t SET ${DERIVED_COLUMNS},
-       context = COALESCE(t.context, u.context::jsonb), trigger_id = COALESCE(t.trigger_id, u.trigger_id)
-     FROM unnest($1::text[], ${DERIVED_TYPES}, $16::text[], $17::text[])
-       AS u(${DERIVED_NAMES}, context, trigger_id)
+       context = COALESCE(t.context, u.context::jsonb), trigger_id = COALESCE(t.trigger_id, u.trigger_id),
+       dimensions = COALESCE(t.dimensions, u.dimensions::jsonb), dim_keys = COALESCE(t.dim_keys, ${KEYS_FROM_JSON("u.dim_keys")}),
+       rolled_keys = COALESCE(t.rolled_keys, ${KEYS_FROM_JSON("u.rolled_keys")})
+     FROM unnest($1::text[], ${DERIVED_TYPES}, $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
+       AS u(${DERIVED_NAMES}, context, trigger_id, dimensions, dim_keys, rolled_keys)
      WHERE t.survey_id = u.survey_id`,
-    [...derivedParams(updates), updates.map((r) => r.context), updates.map((r) => r.triggerId)],
+    [
+      ...derivedParams(updates),
+      updates.map((r) => r.context),
+      updates.map((r) => r.triggerId),
+      updates.map((r) => r.dimensions),
+      updates.map((r) => r.dimKeys),
+      updates.map((r) => (r.rolledKeys ? JSON.stringify(r.rolledKeys) : null)),
+    ],
     PREPARED,
   );
 }
@@ -291,6 +368,35 @@ async function upsertRollups(q: SqlQueryable, s: string, deltas: RollupDelta[]):
       deltas.map((d) => d.scenarioId),
       deltas.map((d) => d.channel),
       deltas.map((d) => d.botId),
+      deltas.map((d) => d.hour),
+      deltas.map((d) => d.scale),
+      deltas.map((d) => d.rated),
+      deltas.map((d) => d.score),
+      col(0),
+      col(1),
+      col(2),
+      col(3),
+      col(4),
+      col(5),
+    ],
+    PREPARED,
+  );
+}
+
+async function upsertDimRollups(q: SqlQueryable, s: string, deltas: DimDelta[]): Promise<void> {
+  const col = (i: number) => deltas.map((d) => d.counts[i]!);
+  await q.query(
+    `INSERT INTO ${s}.survey_dim_rollup AS r (dim, value, hour, scale, rated, score, dialogues, offered, answered, declined, surveys, commented)
+     SELECT u.dim, u.value, to_timestamp(u.hour_ms / 1000), u.scale, u.rated, u.score, u.dialogues, u.offered, u.answered, u.declined, u.surveys, u.commented
+     FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::bool[], $6::float8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[])
+       AS u(dim, value, hour_ms, scale, rated, score, dialogues, offered, answered, declined, surveys, commented)
+     ORDER BY 1, 2, 3, 4, 5, 6
+     ON CONFLICT (dim, value, hour, scale, rated, score) DO UPDATE SET
+       dialogues = r.dialogues + excluded.dialogues, offered = r.offered + excluded.offered, answered = r.answered + excluded.answered,
+       declined = r.declined + excluded.declined, surveys = r.surveys + excluded.surveys, commented = r.commented + excluded.commented`,
+    [
+      deltas.map((d) => d.dim),
+      deltas.map((d) => d.value),
       deltas.map((d) => d.hour),
       deltas.map((d) => d.scale),
       deltas.map((d) => d.rated),

@@ -132,6 +132,30 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 6,
+    name: "survey dimensions (agent, team, tags, ticket) frozen at the offer, and their hourly rollups",
+    // dimensions: the values as recorded (display, export); dim_keys: every value as "name=value"
+    // (a list dimension one entry per item), searched with @> through the GIN index; rolled_keys:
+    // the subset whose dimension is rolled up, which is what the survey's contribution to
+    // survey_dim_rollup is keyed by. All three are written once, from the first offered event.
+    statements: (s) => [
+      `ALTER TABLE ${s}.survey ADD COLUMN dimensions jsonb`,
+      `ALTER TABLE ${s}.survey ADD COLUMN dim_keys text[]`,
+      `ALTER TABLE ${s}.survey ADD COLUMN rolled_keys text[]`,
+      `CREATE INDEX survey_dim_keys_idx ON ${s}.survey USING gin (dim_keys)`,
+      `CREATE TABLE ${s}.survey_dim_rollup (
+        dim text NOT NULL,
+        value text NOT NULL,
+        hour timestamptz NOT NULL,
+        scale text NOT NULL,
+        rated boolean NOT NULL,
+        score double precision NOT NULL,
+        ${COUNTERS.map((c) => `${c} bigint NOT NULL DEFAULT 0`).join(",\n        ")},
+        PRIMARY KEY (dim, value, hour, scale, rated, score) INCLUDE (${COUNTERS.join(", ")})
+      )`,
+    ],
+  },
+  {
     version: 7,
     name: "survey and trigger rows say when their personal data was erased (retention, a person's erasure)",
     // erased_at: when stats/store/erase-surveys.ts cleared the comment, the conversation id and the

@@ -4,11 +4,12 @@
  */
 import { systemClock, type Clock } from "../../engine/ports.ts";
 import type { SurveyEvent } from "../events.ts";
-import type { Figures, FiguresQuery } from "../figures.ts";
+import type { Figures, FiguresQuery, GroupedFigures } from "../figures.ts";
+import type { GroupedFiguresQuery } from "../figures-query.ts";
 import { applySurveyEvents } from "./apply-survey-events.ts";
 import { runMigrations } from "./migrations.ts";
 import { quoteSchema, type SqlClient } from "./sql-client.ts";
-import { queryDialogues, queryFigures } from "./survey-queries.ts";
+import { queryDialogues, queryFigures, queryGroupedFigures } from "./survey-queries.ts";
 import type { DialoguePage, DialogueQuery, SurveyStore } from "./survey-store.ts";
 
 /** The schema the statistics live in unless configured otherwise. */
@@ -64,6 +65,10 @@ export class SqlSurveyStore implements SurveyStore {
 
   figures(query: FiguresQuery): Promise<Figures> {
     return queryFigures(this.db, this.context(), query);
+  }
+
+  groupedFigures(query: GroupedFiguresQuery): Promise<GroupedFigures> {
+    return queryGroupedFigures(this.db, this.context(), query);
   }
 
   listDialogues(query: DialogueQuery): Promise<DialoguePage> {

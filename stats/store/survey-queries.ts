@@ -4,10 +4,10 @@
  * dialogue list with keyset pagination.
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { computeFigures, trendBuckets, type Figures, type FiguresQuery, type FiguresRow } from "../figures.ts";
-import { MAX_PERIOD_DAYS, StatsQueryError, trendGranularity, type TrendGranularity } from "../figures-query.ts";
+import { computeFigures, computeGroups, trendBuckets, type Figures, type FiguresQuery, type FiguresRow, type GroupedFigures, type GroupRow } from "../figures.ts";
+import { MAX_PERIOD_DAYS, StatsQueryError, trendGranularity, type GroupedFiguresQuery, type TrendGranularity } from "../figures-query.ts";
 import { checkBound } from "../query-params.ts";
-import type { SurveyContext } from "../events.ts";
+import type { SurveyContext, SurveyDimensions } from "../events.ts";
 import type { SqlQueryable } from "./sql-client.ts";
 import type { DialoguePage, DialogueQuery, DialogueRow, PeriodBound, StatsFilter } from "./survey-store.ts";
 
@@ -132,7 +132,7 @@ function bucketSql(col: string, unit: TrendGranularity): string {
   return unit === "day" ? `(${col} AT TIME ZONE $1)::date` : `date_trunc('${unit}', ${col} AT TIME ZONE $1)::date`;
 }
 
-/** Appends `col = $n` conditions for the filter's present fields. */
+/** Appends `col = $n` conditions for the filter's present fields (dimensions through the dim_keys GIN index). */
 function filterSql(f: StatsFilter, params: unknown[]): string {
   let sql = "";
   const add = (col: string, v: string | undefined) => {
@@ -143,12 +143,40 @@ function filterSql(f: StatsFilter, params: unknown[]): string {
   add("scenario_id", f.scenarioId);
   add("channel", f.channel);
   add("bot_id", f.botId);
+  const dims = dimensionKeys(f);
+  if (dims.length > 0) {
+    params.push(dims);
+    sql += ` AND dim_keys @> $${params.length}::text[]`;
+  }
   return sql;
+}
+
+/** The filter's dimensions as survey.dim_keys entries ("name=value"). */
+function dimensionKeys(f: StatsFilter): string[] {
+  return f.dimensions ? Object.entries(f.dimensions).map(([name, value]) => `${name}=${value}`) : [];
+}
+
+/** The one dimension value the filter asks for when it asks for nothing else: what survey_dim_rollup answers. */
+function soleDimension(f: StatsFilter): [string, string] | undefined {
+  const dims = f.dimensions ? Object.entries(f.dimensions) : [];
+  if (dims.length !== 1 || f.scenarioId !== undefined || f.channel !== undefined || f.botId !== undefined) return undefined;
+  return dims[0];
 }
 
 const SUMS = ["dialogues", "offered", "answered", "declined", "surveys", "commented"].map((c) => `sum(${c})::float8 AS ${c}`).join(", ");
 
 async function rollupRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string, from: number, to: number, unit: TrendGranularity): Promise<FiguresRow[]> {
+  const sole = soleDimension(f);
+  if (sole) {
+    return q.query<FiguresRow>(
+      `SELECT bucket::text AS bucket, scale, rated, score, dialogues, offered, answered, declined, surveys, commented
+       FROM (SELECT ${bucketSql("hour", unit)} AS bucket, scale, rated, score, ${SUMS}
+             FROM ${s}.survey_dim_rollup
+             WHERE dim = $2 AND value = $3 AND hour >= $4::timestamptz AND hour < $5::timestamptz
+             GROUP BY 1, 2, 3, 4) AS g`,
+      [tz, sole[0], sole[1], new Date(from).toISOString(), new Date(to).toISOString()],
+    );
+  }
   const dims = (f.scenarioId !== undefined ? 1 : 0) | (f.channel !== undefined ? 2 : 0) | (f.botId !== undefined ? 4 : 0);
   return q.query<FiguresRow>(
     `SELECT bucket::text AS bucket, scale, rated, score, dialogues, offered, answered, declined, surveys, commented
@@ -189,13 +217,14 @@ export async function queryFigures(q: SqlQueryable, ctx: FiguresContext, query: 
   const tz = await checkTimeZone(q, query.timeZone ?? "UTC", ctx.zones);
   const period = await resolvePeriod(q, query, tz, ctx.now);
   const { from_ms: from, to_ms: to, first_day: firstDay, last_day: lastDay } = period;
-  const filter: StatsFilter = {};
-  if (query.scenarioId !== undefined) filter.scenarioId = query.scenarioId;
-  if (query.channel !== undefined) filter.channel = query.channel;
-  if (query.botId !== undefined) filter.botId = query.botId;
+  const filter = filterOf(query);
   const granularity = trendGranularity(localDays(firstDay, lastDay));
   const buckets = trendBuckets(firstDay, lastDay, granularity);
-  const useRollups = query.source !== "surveys" && from % HOUR_MS === 0 && to % HOUR_MS === 0 && (await cutsOnWholeHours(q, tz, buckets, granularity));
+  // The rollups answer no filter or the (scenario, channel, bot) ones, or one dimension value alone;
+  // other combinations with dimensions read the survey rows.
+  const rollupsCover = dimensionKeys(filter).length === 0 || soleDimension(filter) !== undefined;
+  const useRollups =
+    query.source !== "surveys" && rollupsCover && from % HOUR_MS === 0 && to % HOUR_MS === 0 && (await cutsOnWholeHours(q, tz, buckets, granularity));
   // Read in chunks of two months, yielding to the event loop between them: PGlite runs each
   // query on this thread, so one query over ten years would block every other request.
   // Rows are additive (one per trend point × rated value), so chunks need not follow the cuts.
@@ -242,6 +271,7 @@ interface ListRow {
   /** jsonb: both drivers parse it. */
   context: SurveyContext | null;
   trigger_id: string | null;
+  dimensions: SurveyDimensions | null;
 }
 
 function encodeCursor(ms: number, id: string): string {
@@ -289,7 +319,7 @@ export async function queryDialogues(q: SqlQueryable, ctx: FiguresContext, query
     `SELECT survey_id, scenario_id, scenario_version, channel, bot_id, conversation_id,
             (extract(epoch FROM dialogue_started_at) * 1000)::float8 AS started_ms, offered, accepted, denied, denied_reason,
             completed, score, scale, comment, comment_sanitized, (extract(epoch FROM completed_at) * 1000)::float8 AS completed_ms,
-            context, trigger_id
+            context, trigger_id, dimensions
      FROM ${ctx.schema}.survey WHERE ${where}
      ORDER BY dialogue_started_at DESC, survey_id DESC LIMIT $${params.length}`,
     params,
@@ -320,5 +350,99 @@ function toDialogueRow(r: ListRow): DialogueRow {
     completedAt: r.completed_ms === null ? null : Number(r.completed_ms),
     context: r.context ?? null,
     triggerId: r.trigger_id ?? null,
+    dimensions: r.dimensions ?? null,
   };
+}
+
+/** The filter of a query: its present fields only. */
+function filterOf(query: FiguresQuery): StatsFilter {
+  const filter: StatsFilter = {};
+  if (query.scenarioId !== undefined) filter.scenarioId = query.scenarioId;
+  if (query.channel !== undefined) filter.channel = query.channel;
+  if (query.botId !== undefined) filter.botId = query.botId;
+  if (query.dimensions !== undefined && Object.keys(query.dimensions).length > 0) filter.dimensions = { ...query.dimensions };
+  return filter;
+}
+
+/**
+ * The figures of every value of one dimension over a period (agents by CDSAT), each with its
+ * sample size and intervals. Read from survey_dim_rollup when nothing else is filtered and the
+ * period falls on whole hours; otherwise, and for a dimension that is not rolled up (a ticket
+ * id), from the survey rows (one row per dimension item).
+ */
+export async function queryGroupedFigures(q: SqlQueryable, ctx: FiguresContext, query: GroupedFiguresQuery): Promise<GroupedFigures> {
+  const tz = await checkTimeZone(q, query.timeZone ?? "UTC", ctx.zones);
+  const { from_ms: from, to_ms: to } = await resolvePeriod(q, query, tz, ctx.now);
+  const filter = filterOf(query);
+  const limit = query.limit ?? 500;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new StatsQueryError(`limit must be an integer from 1 to 10000, got ${limit}`, "limit");
+  let useRollups = query.source !== "surveys" && Object.keys(filter).length === 0 && from % HOUR_MS === 0 && to % HOUR_MS === 0;
+  let rows = await readGroupRows(q, ctx.schema, useRollups, query.groupBy, filter, from, to);
+  // A dimension that is not rolled up (a ticket id) has no rollup rows: its groups come from the surveys.
+  if (useRollups && rows.length === 0) {
+    useRollups = false;
+    rows = await readGroupRows(q, ctx.schema, false, query.groupBy, filter, from, to);
+  }
+  const numeric = rows.map((r) => ({
+    value: r.value,
+    scale: r.scale,
+    rated: r.rated,
+    score: Number(r.score),
+    dialogues: Number(r.dialogues),
+    offered: Number(r.offered),
+    answered: Number(r.answered),
+    declined: Number(r.declined),
+    surveys: Number(r.surveys),
+    commented: Number(r.commented),
+  }));
+  const { groups, truncated } = computeGroups(numeric, limit);
+  return {
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    timeZone: tz,
+    filter,
+    groupBy: query.groupBy,
+    groups,
+    truncated,
+    source: useRollups ? "rollups" : "surveys",
+  };
+}
+
+/** A grouped query's rows over [from, to), read in chunks of two months (yielding between them). */
+async function readGroupRows(q: SqlQueryable, schema: string, rollups: boolean, dim: string, filter: StatsFilter, from: number, to: number): Promise<GroupRow[]> {
+  const prefix = `${dim}=`;
+  const rated = "(completed AND score IS NOT NULL)";
+  const rows: GroupRow[] = [];
+  for (let a = from; a < to; ) {
+    const b = Math.min(to, a + READ_CHUNK_MS);
+    if (a > from) await yieldToLoop();
+    const range = [new Date(a).toISOString(), new Date(b).toISOString()];
+    if (rollups) {
+      rows.push(
+        ...(await q.query<GroupRow>(
+          `SELECT value, scale, rated, score, ${SUMS} FROM ${schema}.survey_dim_rollup
+           WHERE dim = $1 AND hour >= $2::timestamptz AND hour < $3::timestamptz GROUP BY 1, 2, 3, 4`,
+          [dim, ...range],
+        )),
+      );
+    } else {
+      const params: unknown[] = [prefix, ...range];
+      const where = filterSql(filter, params);
+      rows.push(
+        ...(await q.query<GroupRow>(
+          `SELECT substr(k, ${prefix.length + 1}) AS value,
+                  CASE WHEN ${rated} THEN scale ELSE '' END AS scale, ${rated} AS rated, CASE WHEN ${rated} THEN score ELSE 0 END AS score,
+                  count(*)::float8 AS dialogues, count(*) FILTER (WHERE offered)::float8 AS offered, count(*) FILTER (WHERE accepted)::float8 AS answered,
+                  count(*) FILTER (WHERE denied)::float8 AS declined, count(*) FILTER (WHERE completed)::float8 AS surveys,
+                  count(*) FILTER (WHERE completed AND comment <> '')::float8 AS commented
+           FROM ${schema}.survey, unnest(dim_keys) AS k
+           WHERE left(k, ${prefix.length}) = $1 AND dialogue_started_at >= $2::timestamptz AND dialogue_started_at < $3::timestamptz${where}
+           GROUP BY 1, 2, 3, 4`,
+          params,
+        )),
+      );
+    }
+    a = b;
+  }
+  return rows;
 }

@@ -6,10 +6,10 @@
  * Deliberately left out: deleting or editing surveys, per-user history, and any query
  * that the figures, the dialogue list and the export do not need.
  */
-import type { SurveyContext, SurveyEvent } from "../events.ts";
+import type { SurveyContext, SurveyDimensions, SurveyEvent } from "../events.ts";
 import type { SurveyDerived } from "./survey-state.ts";
-import type { Figures } from "../figures.ts";
-import type { FiguresQuery, PeriodBound, StatsFilter } from "../figures-query.ts";
+import type { Figures, GroupedFigures } from "../figures.ts";
+import type { FiguresQuery, GroupedFiguresQuery, PeriodBound, StatsFilter } from "../figures-query.ts";
 
 export type { PeriodBound, StatsFilter } from "../figures-query.ts";
 
@@ -43,6 +43,8 @@ export type DialogueRow = Pick<SurveyEvent, "surveyId" | "scenarioId" | "scenari
   Pick<SurveyDerived, "offered" | "accepted" | "denied" | "deniedReason" | "completed" | "score" | "scale" | "comment" | "commentSanitized" | "completedAt"> & {
     context: SurveyContext | null;
     triggerId: string | null;
+    /** The survey's dimensions as frozen when its rating was offered; null when it has none. */
+    dimensions: SurveyDimensions | null;
   };
 
 export interface DialoguePage {
@@ -61,6 +63,8 @@ export interface SurveyStore {
   apply(events: readonly SurveyEvent[]): Promise<void>;
   /** The figures for a period and filter, days cut in the query's time zone (see stats/figures.ts). */
   figures(query: FiguresQuery): Promise<Figures>;
+  /** The figures of each value of one survey dimension (agent, team, tag) over a period. */
+  groupedFigures(query: GroupedFiguresQuery): Promise<GroupedFigures>;
   /** One page of the dialogue list, newest first (keyset pagination: stable under inserts). */
   listDialogues(query: DialogueQuery): Promise<DialoguePage>;
   close(): Promise<void>;

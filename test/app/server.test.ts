@@ -31,6 +31,7 @@ function switchableStore(inner: SurveyStore): SurveyStore & { down: boolean } {
     migrate: async () => (s.check(), inner.migrate()),
     apply: async (events: Parameters<SurveyStore["apply"]>[0]) => (s.check(), inner.apply(events)),
     figures: async (q: Parameters<SurveyStore["figures"]>[0]) => (s.check(), inner.figures(q)),
+    groupedFigures: async (q: Parameters<SurveyStore["groupedFigures"]>[0]) => (s.check(), inner.groupedFigures(q)),
     listDialogues: async (q: Parameters<SurveyStore["listDialogues"]>[0]) => (s.check(), inner.listDialogues(q)),
     close: async () => {},
   };

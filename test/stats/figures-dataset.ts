@@ -21,7 +21,13 @@ export interface PlannedSurvey {
   /** Scale of the rating as the offered event said; "" when no offered event. */
   scale: string;
   commented: boolean;
+  /** The dimensions its offered event froze (agent, team, tags, ticket); undefined without an offered event. */
+  dims?: { agent: string; team: string; tags: string[]; ticket: string };
 }
+
+export const AGENTS = Array.from({ length: 12 }, (_, i) => `agent-${i}`);
+export const TEAMS = ["billing", "support", "sales", "tech"];
+export const TAGS = ["urgent", "refund", "vip", "bug", "how-to", "billing=late"];
 
 /** mulberry32: small, seeded, good enough for test data. */
 export function prng(seed: number): () => number {
@@ -48,6 +54,8 @@ export const DATA_DAYS = 31;
 /** `n` planned dialogues across March 2026 (both DST changes), every outcome the pipeline knows. */
 export function generateSurveys(n: number, seed: number): PlannedSurvey[] {
   const rnd = prng(seed);
+  // Dimensions from a generator of their own, so the rest of the data set is what it always was.
+  const drnd = prng(seed ^ 0x5eed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const out: PlannedSurvey[] = [];
   for (let i = 0; i < n; i++) {
@@ -82,7 +90,16 @@ export function generateSurveys(n: number, seed: number): PlannedSurvey[] {
     };
     const r = rnd();
     const started = ev("dialogue_started", 0);
-    const offered = ev("offered", 1, { scale: sc.scale });
+    const agent = Math.floor(drnd() * AGENTS.length);
+    const dims = {
+      agent: AGENTS[agent]!,
+      team: TEAMS[agent % TEAMS.length]!,
+      tags: TAGS.filter(() => drnd() < 0.3),
+      ticket: `T-${1000 + i}`,
+    };
+    const frozen: Record<string, string | string[]> = { agent: dims.agent, team: dims.team, ticket: dims.ticket };
+    if (dims.tags.length > 0) frozen.tags = dims.tags;
+    const offered = ev("offered", 1, { scale: sc.scale, dimensions: frozen, rolledUp: ["agent", "team", ...(dims.tags.length > 0 ? ["tags"] : [])] });
     if (r < 0.18) {
       p.events = [started];
       p.offered = false;
@@ -111,6 +128,7 @@ export function generateSurveys(n: number, seed: number): PlannedSurvey[] {
     }
     // Some dialogue_started events are lost; the dialogue still counts through its other events.
     if (p.events.length > 1 && rnd() < 0.05) p.events = p.events.slice(1);
+    if (p.events.includes(offered)) p.dims = dims;
     out.push(p);
   }
   return out;

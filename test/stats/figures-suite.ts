@@ -33,8 +33,48 @@ function rounded<T>(v: T): T {
   return JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === "number" ? Math.round(x * 1e9) / 1e9 : x))) as T;
 }
 
+function hasDimension(p: PlannedSurvey, name: string, value: string): boolean {
+  if (!p.dims) return false;
+  if (name === "tags") return p.dims.tags.includes(value);
+  return (p.dims as unknown as Record<string, unknown>)[name] === value;
+}
+
 function matches(p: PlannedSurvey, f: StatsFilter): boolean {
-  return (f.scenarioId === undefined || p.scenarioId === f.scenarioId) && (f.channel === undefined || p.channel === f.channel) && (f.botId === undefined || p.botId === f.botId);
+  return (
+    (f.scenarioId === undefined || p.scenarioId === f.scenarioId) &&
+    (f.channel === undefined || p.channel === f.channel) &&
+    (f.botId === undefined || p.botId === f.botId) &&
+    Object.entries(f.dimensions ?? {}).every(([name, value]) => hasDimension(p, name, value))
+  );
+}
+
+/** The values of a dimension the plan's surveys have (a tag list: each tag). */
+function valuesOf(p: PlannedSurvey, name: string): string[] {
+  if (!p.dims) return [];
+  return name === "tags" ? p.dims.tags : [String((p.dims as unknown as Record<string, unknown>)[name])];
+}
+
+/** The 95 % intervals by their textbook formulas, computed here from the plan. */
+function expectedIntervals(ps: readonly PlannedSurvey[]) {
+  const z = 1.959963984540054;
+  const rated = ps.filter((p) => p.ratedScore !== null).map((p) => p.ratedScore!);
+  const scales = new Set(ps.filter((p) => p.ratedScore !== null && p.scale !== "").map((p) => p.scale));
+  let average: { low: number; high: number } | null = null;
+  if (rated.length >= 2 && scales.size <= 1) {
+    const mean = rated.reduce((a, b) => a + b, 0) / rated.length;
+    const sd = Math.sqrt(rated.reduce((a, v) => a + (v - mean) ** 2, 0) / (rated.length - 1));
+    average = { low: mean - (z * sd) / Math.sqrt(rated.length), high: mean + (z * sd) / Math.sqrt(rated.length) };
+  }
+  const five = ps.filter((p) => p.ratedScore !== null && p.scale === "1-5");
+  let cdsat: { low: number; high: number } | null = null;
+  if (five.length > 0) {
+    const n = five.length;
+    const phat = five.filter((p) => p.ratedScore! <= 2).length / n;
+    const centre = (phat + (z * z) / (2 * n)) / (1 + (z * z) / n);
+    const half = (z / (1 + (z * z) / n)) * Math.sqrt((phat * (1 - phat)) / n + (z * z) / (4 * n * n));
+    cdsat = { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  }
+  return { averageInterval: average, cdsatInterval: cdsat };
 }
 
 export function describeFiguresSuite(backend: StoreBackend): void {
@@ -69,6 +109,13 @@ export function describeFiguresSuite(backend: StoreBackend): void {
       { tz: "Europe/Kyiv", source: "rollups", from: "2026-03-25", to: "2026-04-02", filter: { scenarioId: "support", channel: "whatsapp", botId: "" } },
       { tz: "Asia/Kolkata", source: "surveys", from: "2026-03-05", to: "2026-03-20", filter: {} },
       { tz: "Asia/Kolkata", source: "surveys", from: "2026-03-01", to: "2026-04-01", filter: { scenarioId: "thumbs", channel: "telegram" } },
+      // One dimension value alone reads its rollup; with other filters, the survey rows.
+      { tz: "UTC", source: "rollups", from: "2026-03-01", to: "2026-04-01", filter: { dimensions: { agent: "agent-3" } } },
+      { tz: "America/New_York", source: "rollups", from: "2026-03-02", to: "2026-03-23", filter: { dimensions: { team: "billing" } } },
+      { tz: "UTC", source: "rollups", from: "2026-03-01", to: "2026-04-01", filter: { dimensions: { tags: "billing=late" } } },
+      { tz: "Europe/Kyiv", source: "surveys", from: "2026-03-01", to: "2026-04-01", filter: { scenarioId: "csat", dimensions: { team: "tech" } } },
+      { tz: "UTC", source: "surveys", from: "2026-03-01", to: "2026-04-01", filter: { dimensions: { team: "sales", tags: "vip" } } },
+      { tz: "Asia/Kolkata", source: "surveys", from: "2026-03-03", to: "2026-03-30", filter: { dimensions: { agent: "agent-7" } } },
     ];
 
     for (const c of cases) {
@@ -78,6 +125,7 @@ export function describeFiguresSuite(backend: StoreBackend): void {
         expect(inPeriod.length).toBeGreaterThan(20);
         expect(f.source).toBe(c.source);
         expect(rounded(pickExpected(f))).toEqual(rounded(expectedFigures(inPeriod)));
+        expect(rounded({ averageInterval: f.averageInterval, cdsatInterval: f.cdsatInterval })).toEqual(rounded(expectedIntervals(inPeriod)));
         expect(f.filter).toEqual(c.filter);
 
         const periodDays = days(c.from, c.to);
@@ -123,6 +171,52 @@ export function describeFiguresSuite(backend: StoreBackend): void {
         });
       }
     }
+
+    const grouped: { groupBy: string; tz: string; source: "rollups" | "surveys"; from: string; to: string; filter: StatsFilter }[] = [
+      { groupBy: "agent", tz: "UTC", source: "rollups", from: "2026-03-01", to: "2026-04-01", filter: {} },
+      { groupBy: "tags", tz: "America/New_York", source: "rollups", from: "2026-03-05", to: "2026-03-26", filter: {} },
+      { groupBy: "team", tz: "UTC", source: "rollups", from: "2026-03-01", to: "2026-04-01", filter: {} },
+      { groupBy: "agent", tz: "Europe/Kyiv", source: "surveys", from: "2026-03-01", to: "2026-04-01", filter: { dimensions: { team: "billing" } } },
+      { groupBy: "tags", tz: "UTC", source: "surveys", from: "2026-03-01", to: "2026-04-01", filter: { channel: "teams" } },
+      { groupBy: "agent", tz: "Asia/Kolkata", source: "surveys", from: "2026-03-01", to: "2026-04-01", filter: {} },
+    ];
+    for (const g of grouped) {
+      it(`every figure grouped by ${g.groupBy}: ${g.tz} ${g.from}..${g.to} ${JSON.stringify(g.filter)}`, async () => {
+        const got = await store.groupedFigures({ groupBy: g.groupBy, from: g.from, to: g.to, timeZone: g.tz, ...g.filter });
+        expect(got.source).toBe(g.source);
+        const inPeriod = plan.filter((p) => matches(p, g.filter) && localDay(p.startedAt, g.tz) >= g.from && localDay(p.startedAt, g.tz) < g.to);
+        const values = [...new Set(inPeriod.flatMap((p) => valuesOf(p, g.groupBy)))];
+        expect(values.length).toBeGreaterThan(2);
+        const expected = values.map((value) => {
+          const ps = inPeriod.filter((p) => valuesOf(p, g.groupBy).includes(value));
+          return { value, ...expectedFigures(ps), ...expectedIntervals(ps) };
+        });
+        expected.sort((a, b) => b.surveys - a.surveys || b.dialogues - a.dialogues || (a.value < b.value ? -1 : 1));
+        const pick = (x: Record<string, unknown>) => ({ value: x.value, ...pickExpected(x as unknown as Figures), averageInterval: x.averageInterval, cdsatInterval: x.cdsatInterval });
+        expect(rounded(got.groups.map((x) => pick(x as unknown as Record<string, unknown>)))).toEqual(rounded(expected.map((x) => pick(x as unknown as Record<string, unknown>))));
+        expect(got.truncated).toBe(0);
+        // The survey rows agree with the rollups; a limit keeps the largest groups.
+        const naive = await store.groupedFigures({ groupBy: g.groupBy, from: g.from, to: g.to, timeZone: g.tz, ...g.filter, source: "surveys" });
+        expect(rounded({ ...naive, source: got.source })).toEqual(rounded(got));
+        const top = await store.groupedFigures({ groupBy: g.groupBy, from: g.from, to: g.to, timeZone: g.tz, ...g.filter, limit: 2 });
+        expect(top.groups.map((x) => x.value)).toEqual(got.groups.slice(0, 2).map((x) => x.value));
+        expect(top.truncated).toBe(got.groups.length - 2);
+      });
+    }
+
+    it("searches the dialogue list by a dimension that is not rolled up (a ticket id), and shows the dimensions", async () => {
+      const target = plan.find((p) => p.dims && p.dims.tags.length > 1)!;
+      const page = await store.listDialogues({ dimensions: { ticket: target.dims!.ticket } });
+      expect(page.rows.map((r) => r.surveyId)).toEqual([target.surveyId]);
+      expect(page.rows[0]!.dimensions).toEqual({ agent: target.dims!.agent, team: target.dims!.team, ticket: target.dims!.ticket, tags: target.dims!.tags });
+      // A ticket is stored and searchable, never rolled up: grouping by it reads the survey rows.
+      const byTicket = await store.groupedFigures({ groupBy: "ticket", from: "2026-03-01", to: "2026-04-01", dimensions: { ticket: target.dims!.ticket } });
+      expect(byTicket).toMatchObject({ source: "surveys", groups: [{ value: target.dims!.ticket, dialogues: 1 }] });
+      const tickets = await store.groupedFigures({ groupBy: "ticket", from: "2026-03-01", to: "2026-04-01", limit: 5 });
+      expect(tickets.source).toBe("surveys");
+      expect(tickets.groups).toHaveLength(5);
+      expect(tickets.truncated).toBe(plan.filter((p) => p.dims).length - 5);
+    });
 
     it("refuses a period longer than ten years, and an empty one, naming the parameter", async () => {
       await expect(store.figures({ from: "2016-01-01", to: "2026-01-01" })).resolves.toMatchObject({ trend: { granularity: "month" } });
