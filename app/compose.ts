@@ -26,6 +26,7 @@ import type { WebhookPolicy } from "../channels/webhook-route.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
 import { queueRoutes } from "./queue-routes.ts";
 import { triggerRoutes } from "./trigger-routes.ts";
+import { webhookRoutes } from "./webhook-routes.ts";
 import { TriggerService } from "../triggers/trigger-service.ts";
 import type { Outbox } from "../triggers/outbox.ts";
 import { statsRoutes } from "./stats-routes.ts";
@@ -226,6 +227,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
         (app) => dashboardRoutes(app, { auth }),
         (app) => queueRoutes(app, { services: opened, auth, mode: config.mode === "production" ? "BullMQ" : "in-process", logger }),
         ...(triggers ? [(app: FastifyInstance) => triggerRoutes(app, { triggers, auth, clock, logger })] : []),
+        ...(opened.webhooks ? [(app: FastifyInstance) => webhookRoutes(app, { webhooks: opened.webhooks as NonNullable<Services["webhooks"]>, auth })] : []),
         ...(erasure ? [(app: FastifyInstance) => userRoutes(app, { erasure, channels: CHANNEL_MODULES.map((m) => m.name), auth, logger })] : []),
       ],
     });

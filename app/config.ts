@@ -15,6 +15,7 @@ import { DEFAULT_SURVEY_QUEUE } from "../stats/queue/survey-queue-settings.ts";
 import type { ConfigFile } from "./config-file.ts";
 import { CHANNEL_MODULES, scenarioVariable } from "../channels/index.ts";
 import { isScenarioId, SCENARIO_ID_RULE } from "../engine/schema/scenario-schema.ts";
+import { readWebhookSettings, WEBHOOK_VARIABLES, type WebhookSettings } from "../webhooks/webhook-settings.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -62,6 +63,8 @@ export interface AppConfig {
    * and types its own). A channel that is not here is off. Holds secrets: never log it.
    */
   channels: Readonly<Record<string, unknown>>;
+  /** Outgoing webhooks on ratings (webhooks/webhook-settings.ts); absent when no URL is set. Holds the secret: never log it. */
+  webhooks?: WebhookSettings;
   /** Problems that do not stop the start (a variable that looks like a typo of a known one). */
   warnings: string[];
 }
@@ -106,6 +109,7 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_DEBUG: "set to print stack traces of unexpected CLI errors",
   BOTFLOW_CONFIG: "a file of NAME=value lines with these variables (the environment wins); like --config",
   BOTFLOW_TOKEN: "access token for the dashboard, the statistics API and /metrics (Bearer header or the dashboard login); at least 16 characters; unset: open",
+  ...WEBHOOK_VARIABLES,
   ...Object.fromEntries(
     CHANNEL_MODULES.flatMap((m) => [
       [scenarioVariable(m.name), `${m.title}: scenario id a new ${m.title} conversation starts (default BOTFLOW_SCENARIO)`],
@@ -178,6 +182,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   if (token !== undefined && token.length < 16) problems.push("BOTFLOW_TOKEN is shorter than 16 characters: use a long random one, e.g. the output of `openssl rand -hex 24`");
 
   const dataDir = path.resolve(options.cwd, o.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data");
+  const webhooks = readWebhookSettings(get, problems);
   const channels: Record<string, unknown> = {};
   const channelScenarios: Record<string, string> = {};
   for (const m of CHANNEL_MODULES) {
@@ -210,6 +215,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     queuePrefix,
     statePrefix,
     channels,
+    ...(webhooks ? { webhooks } : {}),
     warnings,
   };
   if (problems.length > 0) {
@@ -225,6 +231,8 @@ export interface WorkerConfig {
   queue: { name: string; prefix: string };
   dbSchema?: string;
   logLevel: LogLevel;
+  /** The worker delivers the webhooks of the events it stores; absent when no URL is set. Holds the secret. */
+  webhooks?: WebhookSettings;
 }
 
 /** Flags of `botflow worker` that win over the environment. */
@@ -248,8 +256,16 @@ export function loadWorkerConfig(env: Env, overrides: WorkerOverrides = {}): Wor
   const queue = readQueueSettings((n) => (n === "BOTFLOW_QUEUE" ? (overrides.queue ?? get(n)) : n === "BOTFLOW_QUEUE_PREFIX" ? (overrides.prefix ?? get(n)) : get(n)), problems);
   const dbSchema = readDbSchema((n) => overrides.schema ?? get(n), problems);
   const logLevel = readLogLevel(get, problems);
+  const webhooks = readWebhookSettings(get, problems);
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
-  return { ...(redisUrl !== undefined ? { redisUrl } : {}), ...(databaseUrl !== undefined ? { databaseUrl } : {}), queue, ...(dbSchema !== undefined ? { dbSchema } : {}), logLevel };
+  return {
+    ...(redisUrl !== undefined ? { redisUrl } : {}),
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    queue,
+    ...(dbSchema !== undefined ? { dbSchema } : {}),
+    logLevel,
+    ...(webhooks ? { webhooks } : {}),
+  };
 }
 
 /** Where `botflow stats` / `botflow export` read statistics: PostgreSQL (DATABASE_URL) or the embedded folder. */

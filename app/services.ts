@@ -10,6 +10,7 @@
  * | outbound pacing     | MemoryRateLimiter              | RedisRateLimiter (one bucket per bot for every process) |
  * | trigger outbox      | InProcessOutbox (the trigger store in the data folder is its durable record) | BullmqOutbox |
  * | trigger store       | SqlTriggerStore on the statistics database (PGlite / PostgreSQL)          |              |
+ * | outgoing webhooks   | delivered in process (in-process outbox) | delivered by `botflow worker` (BullMQ outbox) |
  *
  * Opening fails with a plain message, closing what was opened, so the process never half-starts.
  */
@@ -35,6 +36,9 @@ import { InProcessOutbox } from "../triggers/in-process-outbox.ts";
 import type { Outbox } from "../triggers/outbox.ts";
 import { SqlTriggerStore } from "../triggers/sql-trigger-store.ts";
 import type { TriggerStore } from "../triggers/trigger-store.ts";
+import { sqlOutcomes } from "../webhooks/survey-outcomes.ts";
+import { WebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
+import { inProcessWebhookOutbox } from "../webhooks/webhook-outbox.ts";
 import type { Redis } from "ioredis";
 import { redactUrl, type AppConfig } from "./config.ts";
 import { openRedis } from "./redis-client.ts";
@@ -56,6 +60,8 @@ export interface Services {
   triggerStore?: TriggerStore;
   /** Makes the trigger outbox for the enabled channels (once; closed with the services). */
   openOutbox(channels: readonly string[]): Outbox;
+  /** Embedded, with BOTFLOW_WEBHOOK_URL: the in-process webhook delivery (in production `botflow worker` delivers). */
+  webhooks?: WebhookDispatcher;
   /** Production: the Redis connection channels open their own shared stores on; undefined embedded. */
   redis?: Redis;
   /** For the start log: what is wired. */
@@ -115,12 +121,15 @@ async function openEmbedded(config: AppConfig, o: ServicesOptions, closers: (() 
     surveyStore = store;
     description = `in-process queue, PGlite in ${config.dataDir}`;
   }
-  const queue = new InProcessSurveyQueue(surveyStore, { logger: o.logger });
+  const webhooks = config.webhooks && surveyStore instanceof SqlSurveyStore ? embeddedWebhooks(config, surveyStore, o, closers) : undefined;
+  const queue = new InProcessSurveyQueue(surveyStore, { logger: o.logger, ...(webhooks ? { batch: { afterCommit: webhooks.afterCommit } } : {}) });
+  // Closed before the webhook outbox: its last writes still queue their webhooks.
   closers.push(() => queue.close());
   const reader = surveyStore;
   const triggerStore = triggerStoreOf(surveyStore);
   return {
     ...(triggerStore ? { triggerStore } : {}),
+    ...(webhooks ? { webhooks } : {}),
     openOutbox: (_channels) => opened(closers, new InProcessOutbox({ clock: o.clock, logger: o.logger })),
     state: new MemoryStateStore(o.clock),
     channelStorage: new MemoryChannelStorage(),
@@ -194,6 +203,16 @@ async function openProduction(config: AppConfig, o: ServicesOptions, closers: ((
 /** The trigger store beside the statistics, on the same database and schema, when the store is the SQL one. */
 function triggerStoreOf(store: SurveyStore): TriggerStore | undefined {
   return store instanceof SqlSurveyStore ? new SqlTriggerStore(store.sql, store.schema) : undefined;
+}
+
+/** The in-process webhook delivery on the embedded store, started; its outbox closes after the survey queue. */
+function embeddedWebhooks(config: AppConfig, store: SqlSurveyStore, o: ServicesOptions, closers: (() => Promise<void>)[]): WebhookDispatcher {
+  // Real time, whatever the app's clock: a receiver checks the signed timestamp against its own clock.
+  const outbox = inProcessWebhookOutbox({ logger: o.logger });
+  closers.push(() => outbox.close());
+  const webhooks = new WebhookDispatcher({ settings: config.webhooks as NonNullable<AppConfig["webhooks"]>, outbox, outcomes: sqlOutcomes(store.sql, store.schema), logger: o.logger });
+  webhooks.start();
+  return webhooks;
 }
 
 /** `outbox`, closed before the connections it uses (closers run last first). */

@@ -15,6 +15,10 @@ import { DEFAULT_SURVEY_QUEUE, deadQueueName, type SurveyQueueSettings } from ".
 import { openSurveyStore } from "../../stats/store/open-survey-store.ts";
 import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
 import { DEFAULT_WORKER_CONCURRENCY, SurveyWorker } from "../../stats/worker.ts";
+import { sqlOutcomes } from "../../webhooks/survey-outcomes.ts";
+import { WebhookDispatcher } from "../../webhooks/webhook-dispatcher.ts";
+import { bullmqWebhookOutbox } from "../../webhooks/webhook-outbox.ts";
+import { WEBHOOK_VARIABLES } from "../../webhooks/webhook-settings.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, type CliIo } from "../io.ts";
@@ -32,6 +36,7 @@ export const WORKER_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_QUEUE_PREFIX: `Redis key prefix of the queue (default ${DEFAULT_SURVEY_QUEUE.prefix})`,
   BOTFLOW_DB_SCHEMA: "PostgreSQL schema of the statistics tables (default the store's)",
   BOTFLOW_LOG_LEVEL: "log level (default info)",
+  ...WEBHOOK_VARIABLES,
 };
 
 const USAGE = `usage: botflow worker [--concurrency N] [--queue NAME] [--prefix PREFIX] [--schema NAME]
@@ -54,6 +59,8 @@ in PostgreSQL at DATABASE_URL (schema migrated on start). Start as many as you n
   --metrics-host HOST    address of the metrics listener (default 127.0.0.1; 0.0.0.0 in a container)
   --dead-letters         list the jobs in the dead letter (id, attempts, reason; never payloads) and exit
   --replay-dead          re-queue every dead-lettered job with fresh attempts and exit (needs only REDIS_URL)
+With BOTFLOW_WEBHOOK_URL and BOTFLOW_WEBHOOK_SECRET the worker also queues and delivers the
+outgoing webhooks of the surveys it stores (botflow webhooks list-dead / replay for the dead letter).
 Logs are JSON lines on stdout (never comment text). SIGTERM/SIGINT finish the jobs in
 flight and exit 0; a second signal stops at once. Exit 1 when Redis or PostgreSQL cannot
 be reached at start. When PostgreSQL goes away later, the worker logs one warning, stops
@@ -154,10 +161,16 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
   // Reconnects with backoff; one warning when Redis goes away and one line when it is back.
   const connection = await openRedis(redisUrl, { logger: log, shown: redactUrl(redisUrl), role: "worker" });
+  // Webhooks are queued once a write committed (the batch writer's hook) and delivered by this fleet.
+  const webhooks = config.webhooks
+    ? new WebhookDispatcher({ settings: config.webhooks, outbox: bullmqWebhookOutbox(connection, settings.prefix, { logger: log }), outcomes: sqlOutcomes(store.sql, store.schema), logger: log })
+    : undefined;
+  webhooks?.start();
   const worker = new SurveyWorker({
     connection,
     store,
     settings,
+    ...(webhooks ? { batch: { afterCommit: webhooks.afterCommit } } : {}),
     concurrency,
     lockDurationMs: durations["lock-duration"] as number,
     stalledIntervalMs: durations["stalled-interval"] as number,
@@ -170,13 +183,22 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       metricsServer = await serveWorkerMetrics(createWorkerMetrics(worker), { host: v["metrics-host"] ?? "127.0.0.1", port: metricsPort });
     } catch (err) {
       await worker.close().catch(() => {});
+      await webhooks?.outbox.close().catch(() => {});
       connection.disconnect();
       println(io.stderr, `botflow worker: cannot serve metrics on ${v["metrics-host"] ?? "127.0.0.1"}:${metricsPort} (${err instanceof Error ? err.message : String(err)}): pick another --metrics-port`);
       return EXIT_FAILED;
     }
   }
   log.info(
-    { queue: settings.name, prefix: settings.prefix, concurrency, redis: redactUrl(redisUrl), database: redactUrl(databaseUrl), ...(metricsServer ? { metrics: metricsServer.url } : {}) },
+    {
+      queue: settings.name,
+      prefix: settings.prefix,
+      concurrency,
+      redis: redactUrl(redisUrl),
+      database: redactUrl(databaseUrl),
+      ...(metricsServer ? { metrics: metricsServer.url } : {}),
+      ...(config.webhooks ? { webhooks: config.webhooks.endpoints.length } : {}),
+    },
     "survey worker started",
   );
   // A progress line only when something was stored since the last one: an idle or held worker stays quiet.
@@ -194,7 +216,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const timeoutMs = durations["shutdown-timeout"] as number;
   let timer: NodeJS.Timeout | undefined;
   const closed = await Promise.race([
-    worker.close().then(() => true),
+    // The survey writes first (their webhooks are queued as they commit), then the deliveries in flight.
+    worker
+      .close()
+      .then(() => webhooks?.outbox.close())
+      .then(() => true),
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
   ]);
   clearTimeout(timer);
