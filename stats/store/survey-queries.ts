@@ -4,7 +4,7 @@
  * dialogue list with keyset pagination.
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { computeFigures, computeGroups, trendBuckets, type Figures, type FiguresQuery, type FiguresRow, type GroupedFigures, type GroupRow } from "../figures.ts";
+import { comparePeriods, computeFigures, computeGroups, trendBuckets, type Figures, type FiguresQuery, type FiguresRow, type GroupedFigures, type GroupRow } from "../figures.ts";
 import { MAX_PERIOD_DAYS, StatsQueryError, trendGranularity, type GroupedFiguresQuery, type TrendGranularity } from "../figures-query.ts";
 import { checkBound } from "../query-params.ts";
 import type { SurveyContext, SurveyDimensions } from "../events.ts";
@@ -198,7 +198,7 @@ async function surveyRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string
             CASE WHEN ${rated} THEN scale ELSE '' END AS scale, ${rated} AS rated, CASE WHEN ${rated} THEN score ELSE 0 END AS score,
             count(*)::float8 AS dialogues, count(*) FILTER (WHERE offered)::float8 AS offered, count(*) FILTER (WHERE accepted)::float8 AS answered,
             count(*) FILTER (WHERE denied)::float8 AS declined, count(*) FILTER (WHERE completed)::float8 AS surveys,
-            count(*) FILTER (WHERE completed AND comment <> '')::float8 AS commented
+            count(*) FILTER (WHERE completed AND (comment <> '' OR events->'completed'->>'erased' = 'true'))::float8 AS commented
      FROM ${s}.survey
      WHERE dialogue_started_at >= $2::timestamptz AND dialogue_started_at < $3::timestamptz${where}
      GROUP BY 1, 2, 3, 4`,
@@ -225,6 +225,27 @@ export async function queryFigures(q: SqlQueryable, ctx: FiguresContext, query: 
   const rollupsCover = dimensionKeys(filter).length === 0 || soleDimension(filter) !== undefined;
   const useRollups =
     query.source !== "surveys" && rollupsCover && from % HOUR_MS === 0 && to % HOUR_MS === 0 && (await cutsOnWholeHours(q, tz, buckets, granularity));
+  const rows = await readFiguresRows(q, ctx.schema, useRollups, filter, tz, from, to, granularity);
+  const figures = computeFigures(rows, { from, to, timeZone: tz, filter, granularity, buckets, source: useRollups ? "rollups" : "surveys" });
+  if (query.compare !== "previous") return figures;
+  // The period of the same length just before, read the same way (its bounds are as aligned as these).
+  const before = from - (to - from);
+  const previousRows = await readFiguresRows(q, ctx.schema, useRollups, filter, tz, before, from, granularity);
+  const previous = computeFigures(previousRows, { from: before, to: from, timeZone: tz, filter, granularity, buckets: [], source: figures.source });
+  return { ...figures, previous: comparePeriods(figures, previous) };
+}
+
+/** The figures' aggregated rows over [from, to), from the rollups or the survey rows. */
+async function readFiguresRows(
+  q: SqlQueryable,
+  schema: string,
+  useRollups: boolean,
+  filter: StatsFilter,
+  tz: string,
+  from: number,
+  to: number,
+  granularity: TrendGranularity,
+): Promise<FiguresRow[]> {
   // Read in chunks of two months, yielding to the event loop between them: PGlite runs each
   // query on this thread, so one query over ten years would block every other request.
   // Rows are additive (one per trend point × rated value), so chunks need not follow the cuts.
@@ -232,10 +253,10 @@ export async function queryFigures(q: SqlQueryable, ctx: FiguresContext, query: 
   for (let a = from; a < to; ) {
     const b = Math.min(to, a + READ_CHUNK_MS);
     if (a > from) await yieldToLoop();
-    rows.push(...(useRollups ? await rollupRows(q, ctx.schema, filter, tz, a, b, granularity) : await surveyRows(q, ctx.schema, filter, tz, a, b, granularity)));
+    rows.push(...(useRollups ? await rollupRows(q, schema, filter, tz, a, b, granularity) : await surveyRows(q, schema, filter, tz, a, b, granularity)));
     a = b;
   }
-  const numeric = rows.map((r) => ({
+  return rows.map((r) => ({
     bucket: r.bucket,
     scale: r.scale,
     rated: r.rated,
@@ -247,7 +268,6 @@ export async function queryFigures(q: SqlQueryable, ctx: FiguresContext, query: 
     surveys: Number(r.surveys),
     commented: Number(r.commented),
   }));
-  return computeFigures(numeric, { from, to, timeZone: tz, filter, granularity, buckets, source: useRollups ? "rollups" : "surveys" });
 }
 
 interface ListRow {
@@ -434,7 +454,7 @@ async function readGroupRows(q: SqlQueryable, schema: string, rollups: boolean, 
                   CASE WHEN ${rated} THEN scale ELSE '' END AS scale, ${rated} AS rated, CASE WHEN ${rated} THEN score ELSE 0 END AS score,
                   count(*)::float8 AS dialogues, count(*) FILTER (WHERE offered)::float8 AS offered, count(*) FILTER (WHERE accepted)::float8 AS answered,
                   count(*) FILTER (WHERE denied)::float8 AS declined, count(*) FILTER (WHERE completed)::float8 AS surveys,
-                  count(*) FILTER (WHERE completed AND comment <> '')::float8 AS commented
+                  count(*) FILTER (WHERE completed AND (comment <> '' OR events->'completed'->>'erased' = 'true'))::float8 AS commented
            FROM ${schema}.survey, unnest(dim_keys) AS k
            WHERE left(k, ${prefix.length}) = $1 AND dialogue_started_at >= $2::timestamptz AND dialogue_started_at < $3::timestamptz${where}
            GROUP BY 1, 2, 3, 4`,
