@@ -27,7 +27,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: o.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
   app.addHook("onResponse", async (req, reply) => {
     const path = req.url.split("?")[0] ?? "";
-    const entry = { method: req.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    const entry = { method: req.method, path: loggedPath(path), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     o.onResponse?.({ method: req.method, route: req.routeOptions.url ?? "unmatched", status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
     if (QUIET.has(path)) req.log.debug(entry, "request");
     else req.log.info(entry, "request");
@@ -42,4 +42,9 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.get("/", async (_req, reply) => reply.redirect(o.home));
   for (const mount of o.mounts) await mount(app);
   return app;
+}
+
+/** The path as logged: a person's erasure (app/user-routes.ts) names the person in it, so only the channel is kept. */
+function loggedPath(path: string): string {
+  return path.startsWith("/api/users/") ? path.replace(/^(\/api\/users\/[^/]*\/).*$/, "$1[redacted]") : path;
 }
