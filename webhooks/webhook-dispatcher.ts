@@ -29,8 +29,12 @@ export interface WebhookDispatcherOptions {
   fetch?: typeof fetch;
 }
 
-/** Survey event kinds that can lead to a webhook (webhook-event.ts `webhookEventsFor`). */
-const KINDS: ReadonlySet<string> = new Set(["completed", "answered", "declined"]);
+/**
+ * Survey event kinds that can lead to a webhook (webhook-event.ts `webhookEventsFor`). Workers
+ * store a survey's events in any order: an offer or answer stored after the completion brings
+ * the scale, and so the low_score the completion could not decide yet.
+ */
+const KINDS: ReadonlySet<string> = new Set(["completed", "answered", "offered", "declined"]);
 
 /** A delivery's job id: one per event and endpoint (no ':', which BullMQ refuses in ids). */
 export function deliveryJobId(eventId: string, url: string): string {

@@ -33,7 +33,7 @@ export interface WebhookEvent {
   bot: string;
   /** The rating; null for a comment without one, and for a declined survey. */
   score: number | null;
-  /** The keyboard's values, min and max; null when not known. */
+  /** The keyboard's values, min and max; null when not known (yet: see webhookEventsFor). */
   scale: { min: number; max: number } | null;
   /** The client's comment ("" for a rating without one); null when declined. Personal data. */
   comment: string | null;
@@ -66,9 +66,10 @@ export function webhookEventId(surveyId: string, type: WebhookEventType): string
 
 /**
  * The webhook events a stored survey event leads to, given the survey's record after the commit:
- * - `completed` (or `answered` of a survey already completed: the two may be stored in either
- *   order, and the answer is what brings the scale): survey.completed, and survey.low_score when
- *   the rule finds the score low;
+ * - `completed` (or `offered` / `answered` of a survey already completed: workers store a
+ *   survey's events in any order, and those bring the scale): survey.completed, and
+ *   survey.low_score when the rule finds the score low. A completion stored before any event
+ *   with the scale is sent with `scale: null`; its low_score follows when the scale is stored;
  * - `declined`: survey.declined.
  * Other kinds lead to none. Ids are stable, so the same survey twice gives the same events.
  */
@@ -85,7 +86,7 @@ export function webhookEventsFor(event: SurveyEvent, outcome: SurveyOutcome, rul
     triggerId: event.triggerId ?? null,
     dialogueStartedAt: iso(event.dialogueStartedAt),
   };
-  if ((event.kind === "completed" || event.kind === "answered") && outcome.completed) {
+  if ((event.kind === "completed" || event.kind === "answered" || event.kind === "offered") && outcome.completed) {
     const done = { ...base, occurredAt: iso(outcome.completedAt ?? event.at), score: outcome.score, comment: outcome.comment ?? "", reason: null };
     out.push({ id: webhookEventId(event.surveyId, "survey.completed"), type: "survey.completed", ...done });
     if (isLowScore(outcome.score, outcome.scale, rule)) out.push({ id: webhookEventId(event.surveyId, "survey.low_score"), type: "survey.low_score", ...done });
