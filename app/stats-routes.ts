@@ -3,6 +3,9 @@
  * one is configured:
  *
  *   GET /api/stats/figures?from&to&tz&scenario&channel&bot        the CSAT figures (stats/figures.ts)
+ *       &dim.<name>=value   only surveys with that dimension value (dim.agent=olena, dim.tags=vip)
+ *       &compare=previous   also the period of the same length just before, and the change
+ *       &group_by=<name>    the figures of each value of one dimension instead (&limit groups)
  *   GET /api/stats/dialogues?…&surveysOnly&trigger&limit&cursor   one page of the dialogue list
  *   GET /api/stats/export.csv?…&surveysOnly&trigger               the whole list as CSV, streamed
  *   GET /api/stats/options                                        scenarios and channels to filter by
@@ -19,10 +22,11 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Logger } from "../engine/ports.ts";
+import type { Figures, GroupedFigures } from "../stats/figures.ts";
 import type { DialogueQuery, SurveyStore } from "../stats/store/survey-store.ts";
 import { requireAuth, type Auth } from "./auth.ts";
 import { DIALOGUE_CSV_HEADER, dialogueCsvLine } from "./dialogue-csv.ts";
-import { dialogueQuery, exportQuery, figuresQuery, type ParsedQuery, type QueryParams } from "../stats/query-params.ts";
+import { dialogueQuery, exportQuery, figuresQuery, isGrouped, type ParsedQuery, type QueryParams } from "../stats/query-params.ts";
 
 export interface StatsRoutesOptions {
   store: SurveyStore;
@@ -44,7 +48,8 @@ export async function statsRoutes(app: FastifyInstance, o: StatsRoutesOptions): 
     scope.get("/api/stats/figures", async (req, reply) => {
       const q = figuresQuery(req.query as QueryParams);
       if (!q.ok) return badRequest(reply, q);
-      return run(reply, () => o.store.figures(q.query));
+      const query = q.query;
+      return run<Figures | GroupedFigures>(reply, () => (isGrouped(query) ? o.store.groupedFigures(query) : o.store.figures(query)));
     });
 
     scope.get("/api/stats/dialogues", async (req, reply) => {

@@ -35,6 +35,8 @@ export interface FiguresQuery extends StatsFilter {
    * "surveys" forces the naive scan over survey rows (benchmarks and cross-checks).
    */
   source?: "auto" | "surveys";
+  /** "previous": also the figures of the period of the same length just before, and the change (Figures.previous). */
+  compare?: "previous";
 }
 
 /** A figures query grouped by one dimension: the figures of each of its values (`groupFigures`). */

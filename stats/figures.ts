@@ -98,6 +98,61 @@ export interface Figures extends Counters {
   notes: string[];
   /** Where the figures came from: hourly rollups, or a scan of the survey rows. */
   source: "rollups" | "surveys";
+  /** With `compare: "previous"`: the period of the same length just before, and the change since. */
+  previous?: PeriodComparison;
+}
+
+/** The headline figures of the previous period, and this period's change from them (this − previous; null when either is null). */
+export interface PeriodComparison {
+  from: string;
+  to: string;
+  dialogues: number;
+  surveys: number;
+  rated: number;
+  declined: number;
+  average: number | null;
+  cdsat: number | null;
+  nps: number | null;
+  responseRate: number | null;
+  surveyPercentage: number | null;
+  change: {
+    dialogues: number;
+    surveys: number;
+    declined: number;
+    average: number | null;
+    cdsat: number | null;
+    nps: number | null;
+    responseRate: number | null;
+    surveyPercentage: number | null;
+  };
+}
+
+/** How `current` differs from `previous` (the figures of the period just before it). */
+export function comparePeriods(current: Figures, previous: Figures): PeriodComparison {
+  const delta = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
+  return {
+    from: previous.from,
+    to: previous.to,
+    dialogues: previous.dialogues,
+    surveys: previous.surveys,
+    rated: previous.rated,
+    declined: previous.declined,
+    average: previous.average,
+    cdsat: previous.cdsat,
+    nps: previous.nps,
+    responseRate: previous.responseRate,
+    surveyPercentage: previous.surveyPercentage,
+    change: {
+      dialogues: current.dialogues - previous.dialogues,
+      surveys: current.surveys - previous.surveys,
+      declined: current.declined - previous.declined,
+      average: delta(current.average, previous.average),
+      cdsat: delta(current.cdsat, previous.cdsat),
+      nps: delta(current.nps, previous.nps),
+      responseRate: delta(current.responseRate, previous.responseRate),
+      surveyPercentage: delta(current.surveyPercentage, previous.surveyPercentage),
+    },
+  };
 }
 
 export const FIVE_POINT_SCALE = "1-5";

@@ -9,7 +9,7 @@
  * const q = figuresQuery({ from: "2026-03-01", to: "2026-03-31", tz: "Europe/Kyiv" });
  * if (!q.ok) reply.code(400).send({ error: "bad_request", parameter: q.parameter, message: q.message });
  */
-import { MAX_PERIOD_DAYS, MAX_YEAR, MIN_YEAR, StatsQueryError, type FiguresQuery, type PeriodBound } from "./figures-query.ts";
+import { MAX_PERIOD_DAYS, MAX_YEAR, MIN_YEAR, StatsQueryError, type FiguresQuery, type GroupedFiguresQuery, type PeriodBound } from "./figures-query.ts";
 import type { DialogueQuery } from "./store/survey-store.ts";
 import { EVENT_ID } from "./queue/parse-survey-event.ts";
 
@@ -80,9 +80,14 @@ function approxMs(b: CheckedBound): number {
   return b.ms ?? Date.parse(`${b.day}T00:00:00Z`);
 }
 
-const FIGURES_PARAMS = ["from", "to", "tz", "scenario", "channel", "bot"] as const;
-const LIST_PARAMS = [...FIGURES_PARAMS, "surveysOnly", "trigger", "limit", "cursor"] as const;
-const EXPORT_PARAMS = [...FIGURES_PARAMS, "surveysOnly", "trigger"] as const;
+const FIGURES_PARAMS = ["from", "to", "tz", "scenario", "channel", "bot", "compare", "group_by", "limit"] as const;
+const FILTER_PARAMS = ["from", "to", "tz", "scenario", "channel", "bot"] as const;
+const LIST_PARAMS = [...FILTER_PARAMS, "surveysOnly", "trigger", "limit", "cursor"] as const;
+const EXPORT_PARAMS = [...FILTER_PARAMS, "surveysOnly", "trigger"] as const;
+/** A survey dimension filter: `dim.agent=olena` (any variable name after the dot). */
+const DIM_PARAM = /^dim\.([A-Za-z_][A-Za-z0-9_]{0,63})$/;
+/** Dimension filters one query may combine. */
+const MAX_DIM_FILTERS = 5;
 
 /** What `figuresQuery`, `dialogueQuery` and `exportQuery` accept besides the parameters. */
 export interface ParamOptions {
@@ -112,8 +117,8 @@ function parse<T>(fn: () => T): ParsedQuery<T> {
 /** Reads the string value of a parameter; refuses arrays (a key given twice) and non-strings. */
 function reader(params: QueryParams, allowed: readonly string[], prefix: string) {
   for (const key of Object.keys(params)) {
-    if (!allowed.includes(key)) {
-      throw new ParamError(key, `unknown parameter ${show(key)}: this endpoint takes ${allowed.join(", ")}`);
+    if (!allowed.includes(key) && !DIM_PARAM.test(key)) {
+      throw new ParamError(key, `unknown parameter ${show(key)}: this endpoint takes ${allowed.join(", ")} and dim.<name> (a survey dimension such as dim.agent)`);
     }
   }
   return (name: string): string | undefined => {
@@ -124,8 +129,26 @@ function reader(params: QueryParams, allowed: readonly string[], prefix: string)
   };
 }
 
-function readFigures(get: (name: string) => string | undefined, prefix: string, boundedPeriod: boolean): FiguresQuery {
+/** The `dim.<name>=value` parameters as a dimensions filter. */
+function readDimensions(params: QueryParams, get: (name: string) => string | undefined, prefix: string): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const key of Object.keys(params)) {
+    const m = DIM_PARAM.exec(key);
+    if (!m) continue;
+    const value = get(key);
+    if (value === undefined) continue;
+    if (value.length > 200) throw new ParamError(key, `${prefix}${key} must be at most 200 characters`);
+    out ??= Object.create(null) as Record<string, string>;
+    out[m[1] as string] = value;
+    if (Object.keys(out).length > MAX_DIM_FILTERS) throw new ParamError(key, `at most ${MAX_DIM_FILTERS} dimension filters (${prefix}dim.<name>) at once`);
+  }
+  return out ? { ...out } : undefined;
+}
+
+function readFigures(get: (name: string) => string | undefined, prefix: string, boundedPeriod: boolean, params: QueryParams = {}): FiguresQuery {
   const q: FiguresQuery = {};
+  const dims = readDimensions(params, get, prefix);
+  if (dims) q.dimensions = dims;
   const bounds: Partial<Record<"from" | "to", CheckedBound>> = {};
   for (const name of ["from", "to"] as const) {
     const value = get(name);
@@ -160,10 +183,41 @@ function readFigures(get: (name: string) => string | undefined, prefix: string, 
   return q;
 }
 
-/** The figures query of `params` (from, to, tz, scenario, channel, bot), or what is wrong. */
-export function figuresQuery(params: QueryParams, o: ParamOptions = {}): ParsedQuery<FiguresQuery> {
+/**
+ * The figures query of `params` (from, to, tz, scenario, channel, bot, dim.<name>, compare=previous),
+ * or what is wrong. With `group_by=<dimension>` (and `limit`, 1–10,000 groups) it is a grouped query.
+ */
+export function figuresQuery(params: QueryParams, o: ParamOptions = {}): ParsedQuery<FiguresQuery | GroupedFiguresQuery> {
   const prefix = o.prefix ?? "";
-  return parse(() => readFigures(reader(params, FIGURES_PARAMS, prefix), prefix, true));
+  return parse(() => {
+    const get = reader(params, FIGURES_PARAMS, prefix);
+    const q: FiguresQuery | GroupedFiguresQuery = readFigures(get, prefix, true, params);
+    const compare = get("compare");
+    if (compare !== undefined) {
+      if (compare !== "previous") throw new ParamError("compare", `${prefix}compare must be "previous" (the period of the same length just before)`);
+      q.compare = "previous";
+    }
+    const groupBy = get("group_by");
+    const limit = get("limit");
+    if (groupBy === undefined) {
+      if (limit !== undefined) throw new ParamError("limit", `${prefix}limit applies to grouped figures: give ${prefix}group_by too`);
+      return q;
+    }
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(groupBy)) throw new ParamError("group_by", `${prefix}group_by must name a survey dimension (a variable name such as agent, team or tags)`);
+    if (q.compare !== undefined) throw new ParamError("compare", `${prefix}compare applies to ungrouped figures`);
+    const grouped: GroupedFiguresQuery = { ...q, groupBy };
+    if (limit !== undefined) {
+      const n = Number(limit);
+      if (!/^\d{1,5}$/.test(limit) || n < 1 || n > 10_000) throw new ParamError("limit", `${prefix}limit must be a whole number of groups from 1 to 10000`);
+      grouped.limit = n;
+    }
+    return grouped;
+  });
+}
+
+/** Whether a parsed figures query is grouped by a dimension. */
+export function isGrouped(q: FiguresQuery | GroupedFiguresQuery): q is GroupedFiguresQuery {
+  return "groupBy" in q && typeof q.groupBy === "string";
 }
 
 function readSurveysOnly(get: (name: string) => string | undefined, prefix: string): boolean {
@@ -187,7 +241,7 @@ export function dialogueQuery(params: QueryParams, o: ParamOptions = {}): Parsed
   const prefix = o.prefix ?? "";
   return parse(() => {
     const get = reader(params, LIST_PARAMS, prefix);
-    const out: DialogueQuery = { ...readFigures(get, prefix, false), limit: DEFAULT_PAGE_SIZE };
+    const out: DialogueQuery = { ...readFigures(get, prefix, false, params), limit: DEFAULT_PAGE_SIZE };
     readListFilters(get, prefix, out);
     const limit = get("limit");
     if (limit !== undefined) {
@@ -209,7 +263,7 @@ export function exportQuery(params: QueryParams, o: ParamOptions = {}): ParsedQu
   const prefix = o.prefix ?? "";
   return parse(() => {
     const get = reader(params, EXPORT_PARAMS, prefix);
-    const out: DialogueQuery = readFigures(get, prefix, false);
+    const out: DialogueQuery = readFigures(get, prefix, false, params);
     readListFilters(get, prefix, out);
     return out;
   });

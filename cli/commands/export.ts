@@ -12,7 +12,7 @@ import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, resolveArg, type CliIo } from "../io.ts";
 import { exportQuery } from "../../stats/query-params.ts";
-import { isQueryError, QUERY_OPTIONS, QUERY_USAGE, queryParams, withStore } from "./stats.ts";
+import { isQueryError, QUERY_OPTIONS, QUERY_USAGE, queryParams, UsageProblem, withStore } from "./stats.ts";
 
 export const summary = "Export the dialogue list with CSAT and client comments as CSV or JSON lines";
 
@@ -76,7 +76,15 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     printUsageError(io, USAGE, v.format === undefined ? "--format is required: csv or jsonl" : `--format "${v.format}" is not csv or jsonl`);
     return EXIT_USAGE;
   }
-  const query = exportQuery({ ...queryParams(v), surveysOnly: v["surveys-only"] === true ? "1" : undefined, trigger: v.trigger }, { prefix: "--" });
+  let params: Record<string, string | undefined>;
+  try {
+    params = queryParams(v);
+  } catch (err) {
+    if (!(err instanceof UsageProblem)) throw err;
+    printUsageError(io, USAGE, err.message);
+    return EXIT_USAGE;
+  }
+  const query = exportQuery({ ...params, surveysOnly: v["surveys-only"] === true ? "1" : undefined, trigger: v.trigger }, { prefix: "--" });
   if (!query.ok) {
     printUsageError(io, USAGE, query.message);
     return EXIT_USAGE;

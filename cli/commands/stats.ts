@@ -6,9 +6,9 @@
 import { existsSync } from "node:fs";
 import { loadStoreConfig } from "../../app/config.ts";
 import { lockDataDir } from "../../app/data-dir-lock.ts";
-import type { Figures, TrendPoint } from "../../stats/figures.ts";
-import { MAX_YEAR, MIN_YEAR, type FiguresQuery } from "../../stats/figures-query.ts";
-import { figuresQuery } from "../../stats/query-params.ts";
+import type { Figures, GroupedFigures, Interval, TrendPoint } from "../../stats/figures.ts";
+import { MAX_YEAR, MIN_YEAR, type FiguresQuery, type GroupedFiguresQuery } from "../../stats/figures-query.ts";
+import { figuresQuery, isGrouped } from "../../stats/query-params.ts";
 import { openSurveyStore } from "../../stats/store/open-survey-store.ts";
 import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
@@ -25,6 +25,9 @@ export const QUERY_OPTIONS = {
   channel: { type: "string" },
   bot: { type: "string" },
   tz: { type: "string" },
+  dim: { type: "string", multiple: true },
+  agent: { type: "string" },
+  team: { type: "string" },
   "data-dir": { type: "string" },
   schema: { type: "string" },
 } as const;
@@ -35,13 +38,19 @@ export const QUERY_USAGE = `  --from DATE      first day (YYYY-MM-DD, or an ISO 
   --channel NAME   only this channel (telegram, teams, whatsapp, ...)
   --bot ID         only this bot
   --tz ZONE        IANA time zone the days are cut in (default UTC)
+  --dim NAME=VALUE only surveys with this dimension value (repeatable: --dim team=billing --dim tags=vip)
+  --agent NAME     the same as --dim agent=NAME; --team NAME as --dim team=NAME
   --data-dir DIR   the embedded store (BOTFLOW_DATA_DIR, default ./data); ignored when DATABASE_URL is set
   --schema NAME    PostgreSQL schema (BOTFLOW_DB_SCHEMA, default the store's)`;
 
-const USAGE = `usage: botflow stats [--from DATE] [--to DATE] [--scenario ID] [--channel NAME] [--bot ID] [--tz ZONE] [--json] [--data-dir DIR]
+const USAGE = `usage: botflow stats [--from DATE] [--to DATE] [--scenario ID] [--channel NAME] [--bot ID] [--tz ZONE] [--dim NAME=VALUE] [--group-by DIM] [--compare] [--json] [--data-dir DIR]
 
 Prints the CSAT figures of the dialogues started in the period.
 ${QUERY_USAGE}
+  --group-by DIM   one row per value of a survey dimension (agent, team, tags): surveys, average
+                   and CDSAT with their 95 % intervals, response rate; largest first
+  --limit N        with --group-by: at most N groups (default 500)
+  --compare        also the period of the same length just before, and the change
   --json           one JSON object: surveys, average, cdsat, distribution, responseRate,
                    surveyPercentage, declined, nps, trend ({granularity, points}: per day up
                    to 92 days, per week up to 735, else per month), and more
@@ -56,17 +65,46 @@ export interface QueryValues {
   channel?: string | undefined;
   bot?: string | undefined;
   tz?: string | undefined;
+  dim?: string[] | undefined;
+  agent?: string | undefined;
+  team?: string | undefined;
 }
 
-/** The shared options as the HTTP API's parameters, so both are read by stats/query-params.ts. */
+/**
+ * The shared options as the HTTP API's parameters, so both are read by stats/query-params.ts;
+ * `--dim name=value` becomes `dim.name`. Throws a usage message for a --dim without "=".
+ */
 export function queryParams(v: QueryValues): Record<string, string | undefined> {
-  return { from: v.from, to: v.to, scenario: v.scenario, channel: v.channel, bot: v.bot, tz: v.tz };
+  const params: Record<string, string | undefined> = { from: v.from, to: v.to, scenario: v.scenario, channel: v.channel, bot: v.bot, tz: v.tz };
+  const dims: [string, string][] = [];
+  for (const d of v.dim ?? []) {
+    const eq = d.indexOf("=");
+    if (eq <= 0) throw new UsageProblem(`--dim ${JSON.stringify(d.slice(0, 64))} must be NAME=VALUE, e.g. --dim team=billing`);
+    dims.push([d.slice(0, eq), d.slice(eq + 1)]);
+  }
+  if (v.agent !== undefined) dims.push(["agent", v.agent]);
+  if (v.team !== undefined) dims.push(["team", v.team]);
+  for (const [name, value] of dims) {
+    if (params[`dim.${name}`] !== undefined) throw new UsageProblem(`the dimension ${name} is given twice`);
+    params[`dim.${name}`] = value;
+  }
+  return params;
 }
+
+/** A usage mistake found while turning options into parameters. */
+export class UsageProblem extends Error {}
 
 /** Turns the shared options into a figures query, as the HTTP API reads its parameters; a string says what is wrong. */
-export function toQuery(v: QueryValues): FiguresQuery | string {
-  const q = figuresQuery(queryParams(v), { prefix: "--" });
-  return q.ok ? q.query : q.message;
+export function toQuery(v: QueryValues & { "group-by"?: string | undefined; limit?: string | undefined; compare?: boolean | undefined }): FiguresQuery | GroupedFiguresQuery | string {
+  let params: Record<string, string | undefined>;
+  try {
+    params = queryParams(v);
+  } catch (err) {
+    if (err instanceof UsageProblem) return err.message;
+    throw err;
+  }
+  const q = figuresQuery({ ...params, group_by: v["group-by"], limit: v.limit, compare: v.compare ? "previous" : undefined }, { prefix: "--" });
+  return q.ok ? q.query : q.message.replaceAll("--group_by", "--group-by");
 }
 
 /** A query the store refused as asked (a period too long, an unknown zone): the caller's mistake, exit 2. */
@@ -101,7 +139,11 @@ export async function withStore<T>(io: CliIo, v: { "data-dir"?: string | undefin
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandArgs({ args, options: { ...QUERY_OPTIONS, json: { type: "boolean" } }, allowPositionals: false }, io, USAGE);
+  const parsed = parseCommandArgs(
+    { args, options: { ...QUERY_OPTIONS, json: { type: "boolean" }, "group-by": { type: "string" }, limit: { type: "string" }, compare: { type: "boolean" } }, allowPositionals: false },
+    io,
+    USAGE,
+  );
   if (typeof parsed === "number") return parsed;
   const v = parsed.values;
   const query = toQuery(v);
@@ -109,9 +151,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     printUsageError(io, USAGE, query);
     return EXIT_USAGE;
   }
-  let figures: Figures;
+  let figures: Figures | GroupedFigures;
   try {
-    figures = await withStore(io, v, (store) => store.figures(query));
+    figures = await withStore<Figures | GroupedFigures>(io, v, (store) => (isGrouped(query) ? store.groupedFigures(query) : store.figures(query)));
   } catch (err) {
     if (isQueryError(err)) {
       printUsageError(io, USAGE, err.message);
@@ -121,8 +163,35 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return EXIT_FAILED;
   }
   if (v.json) println(io.stdout, JSON.stringify(figures));
+  else if ("groups" in figures) printGroups(io.stdout, figures);
   else printTable(io.stdout, figures);
   return EXIT_OK;
+}
+
+const interval = (i: Interval | null, f: (x: number) => string) => (i === null ? "" : `${f(i.low)}–${f(i.high)}`);
+
+/** The filter line of a table: scenario, channel, bot and the dimension values. */
+function filterLine(f: Figures["filter"]): string {
+  const parts = [`scenario ${f.scenarioId ?? "all"}`, `channel ${f.channel ?? "all"}`, `bot ${f.botId === undefined ? "all" : f.botId || '""'}`];
+  for (const [name, value] of Object.entries(f.dimensions ?? {})) parts.push(`${name} ${value}`);
+  return parts.join(", ");
+}
+
+function printGroups(out: NodeJS.WritableStream, g: GroupedFigures): void {
+  const firstDay = new Date(Date.parse(g.from)).toLocaleDateString("en-CA", { timeZone: g.timeZone });
+  const last = new Date(Date.parse(g.to) - 1).toLocaleDateString("en-CA", { timeZone: g.timeZone });
+  println(out, `CSAT statistics by ${g.groupBy}, ${firstDay} .. ${last} (${g.timeZone}); ${filterLine(g.filter)}`);
+  println(out);
+  const width = Math.max(g.groupBy.length, ...g.groups.map((x) => x.value.length), 5);
+  println(out, `  ${g.groupBy.padEnd(width)}  ${"surveys".padStart(8)}  ${"average".padStart(7)}  ${"95% interval".padStart(12)}  ${"CDSAT".padStart(6)}  ${"95% interval".padStart(13)}  ${"response".padStart(8)}`);
+  for (const x of g.groups) {
+    println(
+      out,
+      `  ${x.value.padEnd(width)}  ${int(x.surveys).padStart(8)}  ${num(x.average).padStart(7)}  ${interval(x.averageInterval, (n) => n.toFixed(2)).padStart(12)}  ${pct(x.cdsat).padStart(6)}  ${interval(x.cdsatInterval, (n) => `${(n * 100).toFixed(0)}%`).padStart(13)}  ${pct(x.responseRate).padStart(8)}`,
+    );
+  }
+  if (g.groups.length === 0) println(out, `  no surveys with a ${g.groupBy} in this period`);
+  if (g.truncated > 0) println(out, `  … and ${int(g.truncated)} more (raise --limit)`);
 }
 
 const pct = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(1)}%`);
@@ -137,7 +206,7 @@ function lastDay(f: Figures): string {
 const TREND_TITLE = { day: "day", week: "week (starting Monday)", month: "month" } as const;
 
 function printTable(out: NodeJS.WritableStream, f: Figures): void {
-  const filter = [`scenario ${f.filter.scenarioId ?? "all"}`, `channel ${f.filter.channel ?? "all"}`, `bot ${f.filter.botId === undefined ? "all" : f.filter.botId || '""'}`].join(", ");
+  const filter = filterLine(f.filter);
   const firstDay = new Date(Date.parse(f.from)).toLocaleDateString("en-CA", { timeZone: f.timeZone });
   println(out, `CSAT statistics ${firstDay} .. ${lastDay(f)} (${f.timeZone}); ${filter}`);
   println(out);
@@ -150,6 +219,16 @@ function printTable(out: NodeJS.WritableStream, f: Figures): void {
     ["survey percentage", pct(f.surveyPercentage), `surveys / dialogues ${int(f.dialogues)}`],
     ["declined", int(f.declined), "skipped, timed out or refused the rating"],
   ];
+  if (f.averageInterval) rows.splice(2, 0, ["  95% interval", interval(f.averageInterval, (n) => n.toFixed(2)), `of the average, ${int(f.rated)} ratings`]);
+  if (f.previous) {
+    const p = f.previous;
+    const arrow = (d: number | null, f2: (x: number) => string) => (d === null ? "–" : `${d > 0 ? "▲ +" : d < 0 ? "▼ " : "= "}${f2(d)}`);
+    rows.push(["previous period", `${p.from.slice(0, 10)} .. ${new Date(Date.parse(p.to) - 1).toISOString().slice(0, 10)}`, "the same length just before"]);
+    rows.push(["  surveys", arrow(p.change.surveys, (d) => int(d)), `from ${int(p.surveys)}`]);
+    rows.push(["  average", arrow(p.change.average, (d) => d.toFixed(2)), `from ${num(p.average)}`]);
+    rows.push(["  CDSAT", arrow(p.change.cdsat, (d) => `${(d * 100).toFixed(1)} pt`), `from ${pct(p.cdsat)}`]);
+    rows.push(["  response rate", arrow(p.change.responseRate, (d) => `${(d * 100).toFixed(1)} pt`), `from ${pct(p.responseRate)}`]);
+  }
   for (const [name, value, note] of rows) println(out, `  ${name.padEnd(18)} ${value.padStart(10)}   ${note}`);
   if (f.rated > 0) {
     println(out);

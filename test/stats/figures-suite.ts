@@ -204,6 +204,49 @@ export function describeFiguresSuite(backend: StoreBackend): void {
       });
     }
 
+    for (const c of [
+      { tz: "UTC", from: "2026-03-16", to: "2026-03-31", filter: {} as StatsFilter },
+      { tz: "Europe/Kyiv", from: "2026-03-20", to: "2026-03-30", filter: { dimensions: { team: "support" } } as StatsFilter },
+      { tz: "Asia/Kolkata", from: "2026-03-18", to: "2026-03-29", filter: { scenarioId: "csat" } as StatsFilter },
+    ]) {
+      it(`compares with the previous period of the same length: ${c.tz} ${c.from}..${c.to} ${JSON.stringify(c.filter)}`, async () => {
+        const f = await store.figures({ from: c.from, to: c.to, timeZone: c.tz, ...c.filter, compare: "previous" });
+        const length = Date.parse(f.to) - Date.parse(f.from);
+        const prevFrom = Date.parse(f.from) - length;
+        const inPeriod = (a: number, b: number) => plan.filter((p) => matches(p, c.filter) && p.startedAt >= a && p.startedAt < b);
+        const now = expectedFigures(inPeriod(Date.parse(f.from), Date.parse(f.to)));
+        const before = expectedFigures(inPeriod(prevFrom, Date.parse(f.from)));
+        expect(before.surveys).toBeGreaterThan(10);
+        const d = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
+        expect(rounded(f.previous)).toEqual(
+          rounded({
+            from: new Date(prevFrom).toISOString(),
+            to: f.from,
+            dialogues: before.dialogues,
+            surveys: before.surveys,
+            rated: before.rated,
+            declined: before.declined,
+            average: before.average,
+            cdsat: before.cdsat,
+            nps: before.nps,
+            responseRate: before.responseRate,
+            surveyPercentage: before.surveyPercentage,
+            change: {
+              dialogues: now.dialogues - before.dialogues,
+              surveys: now.surveys - before.surveys,
+              declined: now.declined - before.declined,
+              average: d(now.average, before.average),
+              cdsat: d(now.cdsat, before.cdsat),
+              nps: d(now.nps, before.nps),
+              responseRate: d(now.responseRate, before.responseRate),
+              surveyPercentage: d(now.surveyPercentage, before.surveyPercentage),
+            },
+          }),
+        );
+        expect((await store.figures({ from: c.from, to: c.to, timeZone: c.tz, ...c.filter })).previous).toBeUndefined();
+      });
+    }
+
     it("searches the dialogue list by a dimension that is not rolled up (a ticket id), and shows the dimensions", async () => {
       const target = plan.find((p) => p.dims && p.dims.tags.length > 1)!;
       const page = await store.listDialogues({ dimensions: { ticket: target.dims!.ticket } });
