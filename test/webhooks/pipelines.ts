@@ -32,6 +32,8 @@ export interface Pipeline {
   /** The same event handed to the statistics again after it was stored (a redelivered job). */
   redeliver(event: SurveyEvent): Promise<void>;
   outbox: WebhookOutbox;
+  /** BullMQ: the Redis key prefix of its queues. */
+  prefix?: string;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export const openBullmq: OpenPipeline = async (urls, o = {}) => {
       await completed(id);
     },
     outbox,
+    prefix,
     async close() {
       await worker.close(); // closes the store too
       await outbox.close();
