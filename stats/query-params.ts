@@ -140,7 +140,7 @@ function readDimensions(params: QueryParams, get: (name: string) => string | und
     if (value.length > 200) throw new ParamError(key, `${prefix}${key} must be at most 200 characters`);
     out ??= Object.create(null) as Record<string, string>;
     out[m[1] as string] = value;
-    if (Object.keys(out).length > MAX_DIM_FILTERS) throw new ParamError(key, `at most ${MAX_DIM_FILTERS} dimension filters (${prefix}dim.<name>) at once`);
+    if (Object.keys(out).length > MAX_DIM_FILTERS) throw new ParamError(key, `${prefix}${key}: at most ${MAX_DIM_FILTERS} dimension filters (${prefix}dim.<name>) at once`);
   }
   return out ? { ...out } : undefined;
 }
