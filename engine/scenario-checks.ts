@@ -258,7 +258,13 @@ function checkAction(base: PathSeg[], id: string, name: string, config: Record<s
     report([...base, "action"], `block "${id}": ${name} needs a config; add config: { ${example.join(", ")} }`);
     return;
   }
-  for (const p of schemaProblems(validate.errors ?? [], [...base, "config"], `block "${id}" (${name})`, ["config"])) report(p.path, p.message, "error", p.key);
+  // An if/then's own error ("must match then schema") only repeats the specific ones beside it.
+  const all = validate.errors ?? [];
+  // A key refused as unknown (additionalProperties) is not reported again by a propertyNames rule.
+  const unknown = new Set(all.flatMap((e) => (e.keyword === "additionalProperties" ? [`${e.instancePath}/${String((e.params as { additionalProperty?: unknown }).additionalProperty)}`] : [])));
+  const named = (e: (typeof all)[number]) => `${e.instancePath}/${String(e.propertyName ?? (e.params as { propertyName?: unknown }).propertyName)}`;
+  const errors = all.filter((e) => e.keyword !== "if" && !((e.keyword === "propertyNames" || e.propertyName !== undefined) && unknown.has(named(e))));
+  for (const p of schemaProblems(errors, [...base, "config"], `block "${id}" (${name})`, ["config"])) report(p.path, p.message, "error", p.key);
 }
 
 function checkButtons(def: Scenario, base: PathSeg[], id: string, block: KeyboardBlock | WaitBlock, channels: readonly ChannelLimits[], report: Report): void {

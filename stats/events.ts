@@ -12,8 +12,39 @@ export type SurveyContext = Readonly<Record<string, string | number | boolean>>;
 
 export type SurveyEventKind = "dialogue_started" | "offered" | "answered" | "declined" | "commented" | "completed";
 
+/** What a survey event is: one of the survey's own kinds (folded into its record), or a further metric's answer. */
+export type SurveyEventKindOrMetric = SurveyEventKind | "metric";
+
+/**
+ * The scales a further metric is recorded on (`statistic__set {type: metric, name, scale}`), each
+ * with its own formula in the figures (stats/metric-figures.ts):
+ * - `nps_0_10`: Net Promoter Score, 0–10; promoters 9–10, passives 7–8, detractors 0–6;
+ *   score = % promoters − % detractors (−100…100).
+ * - `ces_1_7`: Customer Effort Score, 1–7; the average, and the share agreeing (5–7).
+ * - `yes_no`: 1 yes, 0 no ("was your issue resolved?"); the share of yes.
+ * - `csat_1_5`: a further 1–5 satisfaction question; the average and the share of 1–2 (CDSAT).
+ */
+export type MetricScale = "nps_0_10" | "ces_1_7" | "yes_no" | "csat_1_5";
+
+export const METRIC_SCALES: Readonly<Record<MetricScale, { min: number; max: number; integer: boolean }>> = {
+  nps_0_10: { min: 0, max: 10, integer: true },
+  ces_1_7: { min: 1, max: 7, integer: true },
+  yes_no: { min: 0, max: 1, integer: true },
+  csat_1_5: { min: 1, max: 5, integer: true },
+};
+
+/** A metric name: lower-case letters, digits and _, at most 40, starting with a letter. */
+export const METRIC_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+
+/** A further metric's answer: one per survey and metric name (the first recorded wins). */
+export interface MetricAnswer {
+  name: string;
+  scale: MetricScale;
+  value: number;
+}
+
 export interface SurveyEvent {
-  kind: SurveyEventKind;
+  kind: SurveyEventKindOrMetric;
   surveyId: string;
   scenarioId: string;
   scenarioVersion: string;
@@ -54,14 +85,17 @@ export interface SurveyEvent {
    */
   dimensions?: SurveyDimensions;
   rolledUp?: readonly string[];
+  /** metric: the further metric answered (NPS, CES, yes/no), recorded apart from the CSAT rating. */
+  metric?: MetricAnswer;
 }
 
 /** A survey's dimension values: a string, or the items of a list dimension (tags). */
 export type SurveyDimensions = Readonly<Record<string, string | readonly string[]>>;
 
 /** The queue job id: the same event queued twice is one job. */
-export function surveyJobId(e: Pick<SurveyEvent, "surveyId" | "kind">): string {
-  return `${e.surveyId}.${e.kind}`;
+export function surveyJobId(e: Pick<SurveyEvent, "surveyId" | "kind" | "metric">): string {
+  // One job per metric of a survey: a survey may record several (NPS and CES).
+  return e.kind === "metric" ? `${e.surveyId}.metric.${e.metric?.name ?? ""}` : `${e.surveyId}.${e.kind}`;
 }
 
 /**

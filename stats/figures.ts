@@ -27,6 +27,10 @@
  *   month hold only the period's days; a point's `date` is the day, Monday or first of month.
  */
 import type { StatsFilter, TrendGranularity } from "./figures-query.ts";
+import { wilsonInterval, Z95, type Interval } from "./intervals.ts";
+import type { MetricFigures } from "./metric-figures.ts";
+
+export { wilsonInterval, type Interval } from "./intervals.ts";
 
 export type { FiguresQuery, TrendGranularity } from "./figures-query.ts";
 
@@ -71,12 +75,6 @@ export interface TrendPoint extends Counters {
   surveyPercentage: number | null;
 }
 
-/** A 95 % confidence interval. */
-export interface Interval {
-  low: number;
-  high: number;
-}
-
 export interface Figures extends Counters {
   from: string;
   to: string;
@@ -100,6 +98,8 @@ export interface Figures extends Counters {
   source: "rollups" | "surveys";
   /** With `compare: "previous"`: the period of the same length just before, and the change since. */
   previous?: PeriodComparison;
+  /** Further metrics recorded in the period (NPS, CES, yes/no; stats/metric-figures.ts), by name. */
+  metrics: MetricFigures[];
 }
 
 /** The headline figures of the previous period, and this period's change from them (this − previous; null when either is null). */
@@ -237,20 +237,6 @@ function summarise(rows: readonly FiguresRow[]): Summary {
   return { ...c, average, averageInterval, cdsat, cdsatInterval, fivePoint: five?.rated ?? 0, nps, scales, distribution: toRecord(distribution), notes };
 }
 
-/** z for a two-sided 95 % interval. */
-const Z95 = 1.959963984540054;
-
-/** The Wilson score interval of `k` successes in `n` trials (95 %); null when n is 0. */
-export function wilsonInterval(k: number, n: number): Interval | null {
-  if (n <= 0) return null;
-  const p = k / n;
-  const z2 = Z95 * Z95;
-  const denominator = 1 + z2 / n;
-  const centre = (p + z2 / (2 * n)) / denominator;
-  const half = (Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
-}
-
 /** mean ± z · s / √n from a value → count distribution (s with n − 1); null below 2 values. */
 function meanInterval(distribution: ReadonlyMap<number, number>, n: number, mean: number): Interval | null {
   if (n < 2) return null;
@@ -379,6 +365,7 @@ export function computeFigures(rows: readonly FiguresRow[], meta: FiguresMeta): 
     scales: s.scales,
     notes: s.notes,
     source: meta.source,
+    metrics: [],
   };
 }
 

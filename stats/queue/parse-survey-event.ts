@@ -8,7 +8,7 @@ import { BotflowError } from "../../engine/errors.ts";
 import { isVariableName, MAX_START_VARIABLE_LENGTH, MAX_START_VARIABLES } from "../../engine/start-variables.ts";
 import { cleanSurveyEvent } from "../clean-survey-event.ts";
 import { MAX_DIMENSION_VALUE, MAX_LIST_ITEMS } from "../../engine/survey-dimensions.ts";
-import { SURVEY_EVENT_KINDS, type SurveyContext, type SurveyDimensions, type SurveyEvent, type SurveyEventKind } from "../events.ts";
+import { METRIC_NAME, METRIC_SCALES, SURVEY_EVENT_KINDS, type MetricAnswer, type MetricScale, type SurveyContext, type SurveyDimensions, type SurveyEvent, type SurveyEventKindOrMetric } from "../events.ts";
 
 /** Dimensions one event may carry (a scenario declares at most 20). */
 const MAX_DIMENSIONS = 20;
@@ -23,7 +23,7 @@ export class MalformedSurveyEventError extends BotflowError {
 /** Ids become parts of BullMQ job ids and database keys: keep them short and printable. */
 /** A survey or trigger id on an event: 1–200 of A-Z a-z 0-9 _ . @ + - (the stats API's `trigger` filter takes the same). */
 export const EVENT_ID = /^[\w.@+-]{1,200}$/;
-const KINDS: ReadonlySet<string> = new Set(SURVEY_EVENT_KINDS);
+const KINDS: ReadonlySet<string> = new Set([...SURVEY_EVENT_KINDS, "metric"]);
 
 /** Returns the payload as a SurveyEvent, or throws MalformedSurveyEventError saying which field is wrong. */
 export function parseSurveyEvent(data: unknown): SurveyEvent {
@@ -43,7 +43,7 @@ export function parseSurveyEvent(data: unknown): SurveyEvent {
     return v;
   };
   const event: SurveyEvent = {
-    kind: kind as SurveyEventKind,
+    kind: kind as SurveyEventKindOrMetric,
     surveyId: d.surveyId,
     scenarioId: text("scenarioId", 200),
     scenarioVersion: text("scenarioVersion", 200),
@@ -88,6 +88,10 @@ export function parseSurveyEvent(data: unknown): SurveyEvent {
       event.rolledUp = dims.rolledUp;
     }
   } else if (d.rolledUp !== undefined) throw new MalformedSurveyEventError("rolledUp needs dimensions");
+  if (d.metric !== undefined || kind === "metric") {
+    if (kind !== "metric") throw new MalformedSurveyEventError("only a metric event carries a metric");
+    event.metric = parseMetric(d.metric);
+  }
   if (kind === "answered" && event.score === undefined) throw new MalformedSurveyEventError("an answered event needs a score");
   // Text the database cannot hold is cleaned, not refused: this is also what recovers jobs that
   // were dead-lettered for it before botflow cleaned text where it enters (replay-dead).
@@ -149,6 +153,20 @@ function parseDimensions(raw: unknown, rolled: unknown): { values: SurveyDimensi
   }
   if (names.length === 0) return undefined;
   return { values: { ...values }, rolledUp: [...new Set(rolledUp as string[])] };
+}
+
+/** A metric answer: a known scale, a metric name, a value on the scale (whole numbers). */
+function parseMetric(raw: unknown): MetricAnswer {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new MalformedSurveyEventError("metric must be { name, scale, value }");
+  const m = raw as Record<string, unknown>;
+  if (typeof m.name !== "string" || !METRIC_NAME.test(m.name)) throw new MalformedSurveyEventError("metric.name must be 1–40 of a-z 0-9 _, starting with a letter");
+  if (typeof m.scale !== "string" || !Object.hasOwn(METRIC_SCALES, m.scale)) throw new MalformedSurveyEventError(`metric.scale must be one of ${Object.keys(METRIC_SCALES).join(", ")}`);
+  const scale = METRIC_SCALES[m.scale as MetricScale];
+  const v = m.value;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < scale.min || v > scale.max || (scale.integer && !Number.isInteger(v))) {
+    throw new MalformedSurveyEventError(`metric.value must be a whole number from ${scale.min} to ${scale.max} on the ${m.scale} scale`);
+  }
+  return { name: m.name, scale: m.scale as MetricScale, value: v };
 }
 
 function isContextValue(v: unknown): v is string | number | boolean {

@@ -105,7 +105,7 @@ function startOf(before: StoredEvents, events: readonly SurveyEvent[]): StartCol
   const out: StartColumns = { ...NO_START };
   const seen = new Set<string>();
   for (const e of events) {
-    if (before[e.kind] !== undefined || seen.has(e.kind)) continue;
+    if (e.kind === "metric" || before[e.kind] !== undefined || seen.has(e.kind)) continue;
     seen.add(e.kind);
     if (out.context === null && e.context !== undefined && Object.keys(e.context).length > 0) out.context = JSON.stringify(e.context);
     if (out.triggerId === null && e.triggerId !== undefined) out.triggerId = e.triggerId;
@@ -138,13 +138,22 @@ function checkEvent(e: SurveyEvent): void {
 export async function applySurveyEvents(q: SqlQueryable, s: string, input: readonly SurveyEvent[]): Promise<void> {
   if (input.length === 0) return;
   const bySurvey = new Map<string, SurveyEvent[]>();
+  const metrics: SurveyEvent[] = [];
   for (const raw of input) {
     checkEvent(raw);
     // Defense in depth: a string the database cannot hold is cleaned here whoever produced it.
     const e = cleanSurveyEvent(raw);
+    if (e.kind === "metric") {
+      metrics.push(e);
+      continue;
+    }
     const list = bySurvey.get(e.surveyId);
     if (list) list.push(e);
     else bySurvey.set(e.surveyId, [e]);
+  }
+  if (bySurvey.size === 0) {
+    if (metrics.length > 0) await applyMetricEvents(q, s, metrics);
+    return;
   }
   // Code-unit order, the same in every process; PostgreSQL's lock order below is its own ORDER BY.
   const ids = [...bySurvey.keys()].sort();
@@ -187,6 +196,7 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, input: reado
     if (updates.length > 0) await updateSurveys(q, s, updates);
   }
 
+  if (metrics.length > 0) await applyMetricEvents(q, s, metrics);
   const changed = rollupDeltas(sums);
   if (changed.length > 0) await upsertRollups(q, s, changed);
   const dimChanged = [...dimSums.values()].filter((d) => d.counts.some((n) => n !== 0));
@@ -407,6 +417,78 @@ async function upsertDimRollups(q: SqlQueryable, s: string, deltas: DimDelta[]):
       col(3),
       col(4),
       col(5),
+    ],
+    PREPARED,
+  );
+}
+
+/**
+ * Records further metrics' answers: inserted in (survey, metric) order, a redelivered one skipped
+ * by the primary key, and only what was inserted added to survey_metric_rollup (8 groupings).
+ */
+async function applyMetricEvents(q: SqlQueryable, s: string, events: readonly SurveyEvent[]): Promise<void> {
+  const byKey = new Map<string, SurveyEvent>();
+  for (const e of events) {
+    const m = e.metric;
+    if (!m) throw new Error(`metric event for survey ${e.surveyId} without its metric; the producer must set one`);
+    const key = `${e.surveyId}\0${m.name}`;
+    if (!byKey.has(key)) byKey.set(key, e);
+  }
+  const rows = [...byKey.values()].sort((a, b) => (a.surveyId < b.surveyId ? -1 : a.surveyId > b.surveyId ? 1 : a.metric!.name < b.metric!.name ? -1 : 1));
+  const inserted = await q.query<{ survey_id: string; metric: string }>(
+    `INSERT INTO ${s}.survey_metric (survey_id, metric, scale, value, scenario_id, channel, bot_id, dialogue_started_at, recorded_at)
+     SELECT u.survey_id, u.metric, u.scale, u.value, u.scenario_id, u.channel, u.bot_id, to_timestamp(u.started_ms / 1000), to_timestamp(u.at_ms / 1000)
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::float8[])
+       AS u(survey_id, metric, scale, value, scenario_id, channel, bot_id, started_ms, at_ms)
+     ORDER BY u.survey_id, u.metric
+     ON CONFLICT (survey_id, metric) DO NOTHING
+     RETURNING survey_id, metric`,
+    [
+      rows.map((e) => e.surveyId),
+      rows.map((e) => e.metric!.name),
+      rows.map((e) => e.metric!.scale),
+      rows.map((e) => e.metric!.value),
+      rows.map((e) => e.scenarioId),
+      rows.map((e) => e.channel),
+      rows.map((e) => e.botId),
+      rows.map((e) => e.dialogueStartedAt),
+      rows.map((e) => e.at),
+    ],
+    PREPARED,
+  );
+  if (inserted.length === 0) return;
+  const sums = new Map<string, { metric: string; dims: number; scenarioId: string; channel: string; botId: string; hour: number; scale: string; value: number; n: number }>();
+  for (const r of inserted) {
+    const e = byKey.get(`${r.survey_id}\0${r.metric}`)!;
+    const hour = Math.floor(e.dialogueStartedAt / HOUR_MS) * HOUR_MS;
+    for (const dims of GROUPINGS) {
+      const scenarioId = dims & 1 ? e.scenarioId : "";
+      const channel = dims & 2 ? e.channel : "";
+      const botId = dims & 4 ? e.botId : "";
+      const key = `${r.metric}\0${dims}\0${scenarioId}\0${channel}\0${botId}\0${hour}\0${e.metric!.scale}\0${e.metric!.value}`;
+      const d = sums.get(key);
+      if (d) d.n++;
+      else sums.set(key, { metric: r.metric, dims, scenarioId, channel, botId, hour, scale: e.metric!.scale, value: e.metric!.value, n: 1 });
+    }
+  }
+  const deltas = [...sums.values()];
+  await q.query(
+    `INSERT INTO ${s}.survey_metric_rollup AS r (metric, dims, scenario_id, channel, bot_id, hour, scale, value, responses)
+     SELECT u.metric, u.dims, u.scenario_id, u.channel, u.bot_id, to_timestamp(u.hour_ms / 1000), u.scale, u.value, u.responses
+     FROM unnest($1::text[], $2::int2[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[], $8::float8[], $9::int8[])
+       AS u(metric, dims, scenario_id, channel, bot_id, hour_ms, scale, value, responses)
+     ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+     ON CONFLICT (metric, dims, scenario_id, channel, bot_id, hour, scale, value) DO UPDATE SET responses = r.responses + excluded.responses`,
+    [
+      deltas.map((d) => d.metric),
+      deltas.map((d) => d.dims),
+      deltas.map((d) => d.scenarioId),
+      deltas.map((d) => d.channel),
+      deltas.map((d) => d.botId),
+      deltas.map((d) => d.hour),
+      deltas.map((d) => d.scale),
+      deltas.map((d) => d.value),
+      deltas.map((d) => d.n),
     ],
     PREPARED,
   );

@@ -169,6 +169,41 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX survey_trigger_retention_idx ON ${s}.survey_trigger (created_at) WHERE erased_at IS NULL`,
     ],
   },
+  {
+    version: 8,
+    name: "further metrics (NPS 0-10, CES 1-7, yes/no) beside the CSAT rating, and their hourly rollups",
+    // survey_metric: one answer per survey and metric (the first recorded wins: the insert's
+    // conflict is the redelivered job). survey_metric_rollup: responses per UTC hour × metric ×
+    // value, for the same 8 (scenario, channel, bot) groupings as survey_rollup; a metric answer
+    // never changes once recorded, so it is added once, when its row is inserted.
+    statements: (s) => [
+      `CREATE TABLE ${s}.survey_metric (
+        survey_id text NOT NULL,
+        metric text NOT NULL,
+        scale text NOT NULL,
+        value double precision NOT NULL,
+        scenario_id text NOT NULL,
+        channel text NOT NULL,
+        bot_id text NOT NULL,
+        dialogue_started_at timestamptz NOT NULL,
+        recorded_at timestamptz NOT NULL,
+        PRIMARY KEY (survey_id, metric)
+      )`,
+      `CREATE INDEX survey_metric_started_idx ON ${s}.survey_metric (metric, dialogue_started_at)`,
+      `CREATE TABLE ${s}.survey_metric_rollup (
+        metric text NOT NULL,
+        dims smallint NOT NULL,
+        scenario_id text NOT NULL,
+        channel text NOT NULL,
+        bot_id text NOT NULL,
+        hour timestamptz NOT NULL,
+        scale text NOT NULL,
+        value double precision NOT NULL,
+        responses bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (metric, dims, scenario_id, channel, bot_id, hour, scale, value) INCLUDE (responses)
+      )`,
+    ],
+  },
 ];
 
 /** Applies the migrations `schema` lacks; call inside a transaction. */

@@ -4,6 +4,7 @@
  * dialogue list with keyset pagination.
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { computeMetrics, type MetricRow } from "../metric-figures.ts";
 import { comparePeriods, computeFigures, computeGroups, trendBuckets, type Figures, type FiguresQuery, type FiguresRow, type GroupedFigures, type GroupRow } from "../figures.ts";
 import { MAX_PERIOD_DAYS, StatsQueryError, trendGranularity, type GroupedFiguresQuery, type TrendGranularity } from "../figures-query.ts";
 import { checkBound } from "../query-params.ts";
@@ -227,6 +228,9 @@ export async function queryFigures(q: SqlQueryable, ctx: FiguresContext, query: 
     query.source !== "surveys" && rollupsCover && from % HOUR_MS === 0 && to % HOUR_MS === 0 && (await cutsOnWholeHours(q, tz, buckets, granularity));
   const rows = await readFiguresRows(q, ctx.schema, useRollups, filter, tz, from, to, granularity);
   const figures = computeFigures(rows, { from, to, timeZone: tz, filter, granularity, buckets, source: useRollups ? "rollups" : "surveys" });
+  // Further metrics: their rollup covers the (scenario, channel, bot) filters; dimensions join the survey rows.
+  const metricRows = await readMetricRows(q, ctx.schema, useRollups && dimensionKeys(filter).length === 0, filter, tz, from, to, granularity);
+  figures.metrics = computeMetrics(metricRows, buckets);
   if (query.compare !== "previous") return figures;
   // The period of the same length just before, read the same way (its bounds are as aligned as these).
   const before = from - (to - from);
@@ -465,4 +469,63 @@ async function readGroupRows(q: SqlQueryable, schema: string, rollups: boolean, 
     a = b;
   }
   return rows;
+}
+
+/** Further metrics' rows over [from, to): survey_metric_rollup, or survey_metric (joined to survey for dimensions). */
+async function readMetricRows(
+  q: SqlQueryable,
+  schema: string,
+  useRollups: boolean,
+  filter: StatsFilter,
+  tz: string,
+  from: number,
+  to: number,
+  unit: TrendGranularity,
+): Promise<MetricRow[]> {
+  const rows: MetricRow[] = [];
+  for (let a = from; a < to; ) {
+    const b = Math.min(to, a + READ_CHUNK_MS);
+    if (a > from) await yieldToLoop();
+    const range = [new Date(a).toISOString(), new Date(b).toISOString()];
+    if (useRollups) {
+      const dims = (filter.scenarioId !== undefined ? 1 : 0) | (filter.channel !== undefined ? 2 : 0) | (filter.botId !== undefined ? 4 : 0);
+      rows.push(
+        ...(await q.query<MetricRow>(
+          `SELECT metric, scale, ${bucketSql("hour", unit)}::text AS bucket, value, sum(responses)::float8 AS responses
+           FROM ${schema}.survey_metric_rollup
+           WHERE dims = $2 AND scenario_id = $3 AND channel = $4 AND bot_id = $5 AND hour >= $6::timestamptz AND hour < $7::timestamptz
+           GROUP BY 1, 2, 3, 4`,
+          [tz, dims, filter.scenarioId ?? "", filter.channel ?? "", filter.botId ?? "", ...range],
+        )),
+      );
+    } else {
+      const params: unknown[] = [tz, ...range];
+      let where = "";
+      const add = (col: string, v: string | undefined) => {
+        if (v === undefined) return;
+        params.push(v);
+        where += ` AND m.${col} = $${params.length}`;
+      };
+      add("scenario_id", filter.scenarioId);
+      add("channel", filter.channel);
+      add("bot_id", filter.botId);
+      const dimKeys = dimensionKeys(filter);
+      let join = "";
+      if (dimKeys.length > 0) {
+        params.push(dimKeys);
+        join = ` JOIN ${schema}.survey s ON s.survey_id = m.survey_id AND s.dim_keys @> $${params.length}::text[]`;
+      }
+      rows.push(
+        ...(await q.query<MetricRow>(
+          `SELECT m.metric, m.scale, ${bucketSql("m.dialogue_started_at", unit)}::text AS bucket, m.value, count(*)::float8 AS responses
+           FROM ${schema}.survey_metric m${join}
+           WHERE m.dialogue_started_at >= $2::timestamptz AND m.dialogue_started_at < $3::timestamptz${where}
+           GROUP BY 1, 2, 3, 4`,
+          params,
+        )),
+      );
+    }
+    a = b;
+  }
+  return rows.map((r) => ({ metric: r.metric, scale: r.scale, bucket: r.bucket, value: Number(r.value), responses: Number(r.responses) }));
 }

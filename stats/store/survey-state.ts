@@ -84,7 +84,8 @@ export function storedEvent(e: SurveyEvent): StoredEvent {
 export function mergeEvents(current: StoredEvents, events: readonly SurveyEvent[]): StoredEvents | undefined {
   let next: StoredEvents | undefined;
   for (const e of events) {
-    if ((next ?? current)[e.kind] !== undefined) continue;
+    // A further metric's answer is recorded apart (survey_metric), never in the survey's fold.
+    if (e.kind === "metric" || (next ?? current)[e.kind] !== undefined) continue;
     next ??= { ...current };
     next[e.kind] = storedEvent(e);
   }

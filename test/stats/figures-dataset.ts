@@ -23,7 +23,11 @@ export interface PlannedSurvey {
   commented: boolean;
   /** The dimensions its offered event froze (agent, team, tags, ticket); undefined without an offered event. */
   dims?: { agent: string; team: string; tags: string[]; ticket: string };
+  /** Further metrics answered (statistic__set {type: metric}): NPS 0–10, CES 1–7, resolved yes (1) / no (0). */
+  metrics: { nps?: number; ces?: number; resolved?: number };
 }
+
+export const METRICS = { nps: "nps_0_10", ces: "ces_1_7", resolved: "yes_no" } as const;
 
 export const AGENTS = Array.from({ length: 12 }, (_, i) => `agent-${i}`);
 export const TEAMS = ["billing", "support", "sales", "tech"];
@@ -56,6 +60,7 @@ export function generateSurveys(n: number, seed: number): PlannedSurvey[] {
   const rnd = prng(seed);
   // Dimensions from a generator of their own, so the rest of the data set is what it always was.
   const drnd = prng(seed ^ 0x5eed);
+  const mrnd = prng(seed ^ 0x3e7c);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const out: PlannedSurvey[] = [];
   for (let i = 0; i < n; i++) {
@@ -87,6 +92,7 @@ export function generateSurveys(n: number, seed: number): PlannedSurvey[] {
       ratedScore: null,
       scale: `${sc.scale.min}-${sc.scale.max}`,
       commented: false,
+      metrics: {},
     };
     const r = rnd();
     const started = ev("dialogue_started", 0);
@@ -129,6 +135,16 @@ export function generateSurveys(n: number, seed: number): PlannedSurvey[] {
     // Some dialogue_started events are lost; the dialogue still counts through its other events.
     if (p.events.length > 1 && rnd() < 0.05) p.events = p.events.slice(1);
     if (p.events.includes(offered)) p.dims = dims;
+    // Further metrics on some completed surveys of the 1–5 scenarios (a survey with a thumbs scale asks none).
+    if (p.completed && sc.id !== "thumbs") {
+      const metric = (name: keyof typeof METRICS, value: number, k: number) => {
+        p.metrics[name] = value;
+        p.events.push(ev("metric", k, { metric: { name, scale: METRICS[name], value } }));
+      };
+      if (mrnd() < 0.6) metric("nps", Math.floor(mrnd() * 11), 5);
+      if (mrnd() < 0.4) metric("ces", 1 + Math.floor(mrnd() * 7), 6);
+      if (mrnd() < 0.5) metric("resolved", mrnd() < 0.7 ? 1 : 0, 7);
+    }
     out.push(p);
   }
   return out;
@@ -197,4 +213,28 @@ export function expectedFigures(ps: readonly PlannedSurvey[]): Expected {
     distribution,
     scale: rated.length === 0 ? null : knownScales.length > 1 ? "mixed" : (knownScales[0] ?? ""),
   };
+}
+
+/** The further metrics of a set of planned surveys, by the formulas in stats/metric-figures.ts, computed here. */
+export function expectedMetrics(ps: readonly PlannedSurvey[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const name of ["ces", "nps", "resolved"] as const) {
+    const values = ps.flatMap((p) => (p.metrics[name] === undefined ? [] : [p.metrics[name]!]));
+    if (values.length === 0) continue;
+    const n = values.length;
+    const share = (f: (v: number) => boolean) => values.filter(f).length / n;
+    const distribution: Record<string, number> = {};
+    for (const v of [...values].sort((a, b) => a - b)) distribution[String(v)] = (distribution[String(v)] ?? 0) + 1;
+    const average = values.reduce((a, b) => a + b, 0) / n;
+    const m: Record<string, unknown> = { name, scale: METRICS[name], responses: n, average, distribution };
+    if (name === "nps") {
+      Object.assign(m, { score: (share((v) => v >= 9) - share((v) => v <= 6)) * 100, promoters: values.filter((v) => v >= 9).length, passives: values.filter((v) => v === 7 || v === 8).length, detractors: values.filter((v) => v <= 6).length });
+    } else if (name === "ces") {
+      Object.assign(m, { score: average, agree: share((v) => v >= 5) });
+    } else {
+      m.score = share((v) => v === 1);
+    }
+    out.push(m);
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Figures } from "../../stats/figures.ts";
 import type { StatsFilter } from "../../stats/figures-query.ts";
 import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
-import { expectedFigures, generateSurveys, localDay, mondayOf, prng, type Expected, type PlannedSurvey } from "./figures-dataset.ts";
+import { expectedFigures, expectedMetrics, generateSurveys, localDay, mondayOf, prng, type Expected, type PlannedSurvey } from "./figures-dataset.ts";
 import { shuffled } from "./store-contract.ts";
 import { fullSurvey, surveyEvent, type StoreBackend } from "./store-harness.ts";
 
@@ -126,6 +126,16 @@ export function describeFiguresSuite(backend: StoreBackend): void {
         expect(f.source).toBe(c.source);
         expect(rounded(pickExpected(f))).toEqual(rounded(expectedFigures(inPeriod)));
         expect(rounded({ averageInterval: f.averageInterval, cdsatInterval: f.cdsatInterval })).toEqual(rounded(expectedIntervals(inPeriod)));
+        // Further metrics, each by its scale's formula; the metrics' trend per day too.
+        const metricKeys = ["name", "scale", "responses", "average", "distribution", "score", "promoters", "passives", "detractors", "agree"];
+        const pickMetric = (m: object) => Object.fromEntries(Object.entries(m).filter(([k]) => metricKeys.includes(k)));
+        expect(rounded(f.metrics.map(pickMetric))).toEqual(rounded(expectedMetrics(inPeriod)));
+        for (const m of f.metrics) {
+          for (const point of m.trend) {
+            const exp = expectedMetrics(inPeriod.filter((p) => localDay(p.startedAt, c.tz) === point.date)).find((x) => x.name === m.name);
+            expect(rounded({ responses: point.responses, score: point.score })).toEqual(rounded({ responses: exp?.responses ?? 0, score: exp?.score ?? null }));
+          }
+        }
         expect(f.filter).toEqual(c.filter);
 
         const periodDays = days(c.from, c.to);
