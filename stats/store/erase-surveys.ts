@@ -1,7 +1,7 @@
 /**
  * Clears the personal data of survey rows: the comment text (in the `comment` column and in the
- * stored events), the conversation id, and the start variables stats/personal-data.ts does not
- * keep. What a survey counts in the figures does not move: the rollups are not touched, and an
+ * stored events), the conversation id, the start variables stats/personal-data.ts does not
+ * keep, and the survey dimensions that are neither kept nor rolled up (keptDimensions). What a survey counts in the figures does not move: the rollups are not touched, and an
  * erased comment stays marked in its event (`erased`), so the fold (survey-state.ts) still counts
  * it as a comment and a later event re-deriving the row adds nothing it had not already counted.
  * Each batch checks exactly that before it writes.
@@ -15,7 +15,7 @@
  *   queueing; a row being written is taken by the next sweep.
  * Running either again finds nothing left to clear: idempotent.
  */
-import { keptContext } from "../personal-data.ts";
+import { KEPT_CONTEXT_KEYS, keptContext } from "../personal-data.ts";
 import type { SqlClient } from "./sql-client.ts";
 import { contributionOf, deriveSurvey, type StoredEvents } from "./survey-state.ts";
 
@@ -33,6 +33,23 @@ interface Row {
   survey_id: string;
   events: StoredEvents;
   context: Record<string, unknown> | null;
+  dimensions: Record<string, unknown> | null;
+  dim_keys: string[] | null;
+  rolled_keys: string[] | null;
+}
+
+/**
+ * The survey's dimensions without the ones erasure drops: kept are those stats/personal-data.ts
+ * keeps and those rolled up (their values are in survey_dim_rollup's counts anyway, which erasure
+ * never touches); a dimension kept only on the row (group: false), such as a name, is dropped.
+ */
+function keptDimensions(r: Row): { dimensions: string | null; dimKeys: string | null } {
+  if (!r.dimensions) return { dimensions: null, dimKeys: r.dim_keys ? JSON.stringify(r.dim_keys) : null };
+  const rolled = new Set((r.rolled_keys ?? []).map((k) => k.slice(0, k.indexOf("="))));
+  const keep = (name: string) => KEPT_CONTEXT_KEYS.includes(name) || rolled.has(name);
+  const dims = Object.fromEntries(Object.entries(r.dimensions).filter(([name]) => keep(name)));
+  const keys = (r.dim_keys ?? []).filter((k) => keep(k.slice(0, k.indexOf("="))));
+  return { dimensions: Object.keys(dims).length > 0 ? JSON.stringify(dims) : null, dimKeys: keys.length > 0 ? JSON.stringify(keys) : null };
 }
 
 /** The event set with every comment text removed and marked `erased` (an empty comment is no text and stays). */
@@ -62,12 +79,14 @@ export async function eraseSurveys(db: SqlClient, schema: string, target: Survey
   let total = 0;
   for (let n = 0; n < maxBatches; n++) {
     const cleared = await db.transaction(async (q) => {
-      const rows = await q.query<Row>(`SELECT survey_id, events, context FROM ${schema}.survey WHERE ${where} LIMIT ${batch} ${lock}`, params);
+      const rows = await q.query<Row>(`SELECT survey_id, events, context, dimensions, dim_keys, rolled_keys FROM ${schema}.survey WHERE ${where} LIMIT ${batch} ${lock}`, params);
       if (rows.length === 0) return 0;
       const ids: string[] = [];
       const events: string[] = [];
       const comments: (string | null)[] = [];
       const contexts: (string | null)[] = [];
+      const dimensions: (string | null)[] = [];
+      const dimKeys: (string | null)[] = [];
       for (const r of rows) {
         const next = withoutComments(r.events);
         // The one promise erasure makes about the figures, checked on every row it writes.
@@ -77,14 +96,19 @@ export async function eraseSurveys(db: SqlClient, schema: string, target: Survey
         events.push(JSON.stringify(next));
         comments.push(deriveSurvey(next).comment);
         contexts.push(context ? JSON.stringify(context) : null);
+        const dims = keptDimensions(r);
+        dimensions.push(dims.dimensions);
+        dimKeys.push(dims.dimKeys);
       }
       await q.query(
         `UPDATE ${schema}.survey AS s
          SET events = u.events::jsonb, comment = u.comment, comment_sanitized = false, conversation_id = '',
-             context = u.context::jsonb, erased_at = now(), updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(survey_id, events, comment, context)
+             context = u.context::jsonb, dimensions = u.dimensions::jsonb,
+             dim_keys = CASE WHEN u.dim_keys IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(u.dim_keys::jsonb)) END,
+             erased_at = now(), updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(survey_id, events, comment, context, dimensions, dim_keys)
          WHERE s.survey_id = u.survey_id`,
-        [ids, events, comments, contexts],
+        [ids, events, comments, contexts, dimensions, dimKeys],
       );
       return rows.length;
     });

@@ -51,7 +51,8 @@ function survey(run: string, user: string, n: number, day: number, score: number
   };
   const events: SurveyEvent[] = [
     { ...base, kind: "dialogue_started" },
-    { ...base, kind: "offered", scale: { min: 1, max: 5 } },
+    // A dimension kept only on the row (group: false) that names the person: erasure drops it.
+    { ...base, kind: "offered", scale: { min: 1, max: 5 }, dimensions: { agent: "olena", team: "billing", customer: `Name of ${user}` }, rolledUp: ["agent", "team"] },
     { ...base, kind: "answered", score },
   ];
   if (comment !== undefined) events.push({ ...base, kind: "commented", comment });
@@ -66,6 +67,9 @@ async function allFigures(t: TestApp): Promise<unknown[]> {
     "from=2026-01-01&to=2026-03-31&tz=UTC&scenario=csat&channel=telegram",
     "from=2026-01-01&to=2026-03-31&tz=Europe/Kyiv",
     "from=2026-01-01&to=2026-03-31&tz=Asia/Kolkata",
+    "from=2026-01-01&to=2026-03-31&tz=UTC&dim.agent=olena",
+    "from=2026-01-01&to=2026-03-31&tz=UTC&group_by=agent",
+    "from=2026-01-01&to=2026-03-31&tz=UTC&group_by=team&channel=telegram",
   ];
   const out: unknown[] = [];
   for (const q of queries) {
