@@ -1,9 +1,13 @@
 /**
  * The CSAT dashboard page (GET /dashboard: plain HTML, CSS and JS in app/dashboard/, no build
- * step) and, when BOTFLOW_TOKEN is set, its login form that trades the token for a session cookie
+ * step), the charting library it draws with (Chart.js's UMD build, read from node_modules and
+ * served by the app, so the page works offline and under a `script-src 'self'` policy) and,
+ * when BOTFLOW_TOKEN is set, its login form that trades the token for a session cookie
  * (rate-limited per client address: LoginLimiter; cross-site posts refused).
  */
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { refuseCrossSite, requireAuth, sameOrigin, type Auth } from "./auth.ts";
 import { LoginLimiter } from "./login-limiter.ts";
@@ -19,14 +23,23 @@ async function asset(name: string): Promise<string> {
   return readFile(new URL(`./dashboard/${name}`, import.meta.url), "utf8");
 }
 
+/** Chart.js's browser build (UMD, minified): its package exports only the module entry points, so it is found beside them. */
+async function chartLibrary(): Promise<string> {
+  const entry = createRequire(import.meta.url).resolve("chart.js");
+  return readFile(path.join(path.dirname(entry), "chart.umd.min.js"), "utf8");
+}
+
 /** Registers /dashboard, its assets, and /dashboard/login. */
 export async function dashboardRoutes(app: FastifyInstance, o: { auth: Auth; loginLimiter?: LoginLimiter }): Promise<void> {
   const limiter = o.loginLimiter ?? new LoginLimiter();
-  const [page, js, css, login] = await Promise.all([asset("index.html"), asset("dashboard.js"), asset("dashboard.css"), asset("login.html")]);
+  const [page, js, chartsJs, css, login, chartJs] = await Promise.all([asset("index.html"), asset("dashboard.js"), asset("charts.js"), asset("dashboard.css"), asset("login.html"), chartLibrary()]);
   const loginPage = (error: string) => login.replace("<!--ERROR-->", error);
 
   app.get("/dashboard", { preHandler: requireAuth(o.auth, "/dashboard/login") }, async (_req, reply) => reply.headers(HEADERS).type("text/html; charset=utf-8").send(page));
   app.get("/dashboard/dashboard.js", async (_req, reply) => reply.headers(HEADERS).type("text/javascript; charset=utf-8").send(js));
+  app.get("/dashboard/charts.js", async (_req, reply) => reply.headers(HEADERS).type("text/javascript; charset=utf-8").send(chartsJs));
+  // The library is public code, like the page's own script: no token needed to fetch it.
+  app.get("/dashboard/vendor/chart.umd.min.js", async (_req, reply) => reply.headers(HEADERS).header("cache-control", "public, max-age=86400").type("text/javascript; charset=utf-8").send(chartJs));
   app.get("/dashboard/dashboard.css", async (_req, reply) => reply.headers(HEADERS).type("text/css; charset=utf-8").send(css));
 
   await app.register(async (scope) => {

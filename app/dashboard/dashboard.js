@@ -1,179 +1,467 @@
 // botflow CSAT dashboard: reads /api/stats (see app/stats-routes.ts) and redraws every few
-// seconds, so new surveys appear without a reload. Plain browser JavaScript, no build step.
+// seconds, so new surveys appear without a reload. Plain browser JavaScript, no build step; the
+// charts are in charts.js. The page's state (period, filters, dimension filters, grouping,
+// sort, ticket search) lives in the URL, so a reload, a shared link and Back show the same view.
+// Nothing is written to the console: the list holds comments and ids.
 "use strict";
 (() => {
-  const SVG = "http://www.w3.org/2000/svg";
-  const params = new URLSearchParams(location.search);
-  const refreshMs = Math.max(1, Number(params.get("refresh")) || 5) * 1000;
+  const initial = new URLSearchParams(location.search);
+  const refreshMs = Math.max(1, Number(initial.get("refresh")) || 5) * 1000;
   const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-  const form = document.getElementById("filters");
-  const updated = document.getElementById("updated");
+  const $ = (id) => document.getElementById(id);
+  const form = $("filters");
+  const updated = $("updated");
   const body = document.querySelector("#dialogues tbody");
-  const more = document.getElementById("more");
-  const empty = document.getElementById("empty");
-  const surveysOnly = document.getElementById("surveys-only");
-  const exportLink = document.getElementById("export");
-  let nextCursor = null;
-  let lastFigures = "";
-  let timer = null;
+  const groupBody = document.querySelector("#groups tbody");
+  const GROUPS = { agent: ["Agent", "agents"], team: ["Team", "teams"], tags: ["Tag", "tags"] };
+  const SORTS = ["value", "surveys", "average", "cdsat", "responseRate"];
+  const DIM = /^dim\.([A-Za-z_][A-Za-z0-9_]{0,63})$/;
+  const DAY_MS = 86400000;
 
   const day = (d) => d.toLocaleDateString("en-CA", { timeZone: tz }); // YYYY-MM-DD
-  const pct = (x) => (x === null || x === undefined ? "–" : (x * 100).toFixed(1) + "%");
-
-  function query(extra) {
-    const q = new URLSearchParams();
-    for (const [k, v] of new FormData(form)) if (String(v).trim() !== "") q.set(k, String(v).trim());
-    q.set("tz", tz);
-    for (const [k, v] of Object.entries(extra || {})) q.set(k, v);
-    return q;
-  }
-
-  async function getJson(path) {
-    const res = await fetch(path, { headers: { accept: "application/json" }, credentials: "same-origin" });
-    if (res.status === 401) { location.href = "/dashboard/login"; throw new Error("login needed"); }
-    const data = await res.json();
-    if (!res.ok) throw new Error(data.message || res.statusText);
-    return data;
-  }
+  const pct = (x) => (x === null || x === undefined ? "–" : (x * 100).toFixed(1) + " %");
+  const label = (name) => (GROUPS[name] ? GROUPS[name][0] : name);
+  let state = readState(location.search);
+  let nextCursor = null;
+  let lastKey = "";
+  let lastGroups = null;
+  let generation = 0;
+  let refused = false; // the API answered 400: polling again would get the same answer
+  let timer = null;
 
   function el(tag, attrs, text) {
-    const e = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+    const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
     if (text !== undefined) e.textContent = text;
     return e;
   }
 
-  function renderCards(f) {
-    const values = {
-      average: f.average === null ? "–" : f.average.toFixed(2),
-      cdsat: pct(f.cdsat),
-      surveys: String(f.surveys),
-      surveyPercentage: pct(f.surveyPercentage),
-      responseRate: pct(f.responseRate),
-      nps: f.nps === null ? "–" : String(Math.round(f.nps * 100)),
-    };
-    for (const [k, v] of Object.entries(values)) document.querySelector('[data-figure="' + k + '"]').textContent = v;
-    document.getElementById("notes").textContent = f.notes.join(" ");
+  // ---- state <-> URL ------------------------------------------------------------------------
+
+  function defaults() {
+    const now = new Date();
+    return { from: day(new Date(now.getTime() - 29 * DAY_MS)), to: day(now) };
   }
 
-  function renderDistribution(f) {
-    const box = document.getElementById("distribution");
-    const entries = Object.entries(f.distribution).map(([v, n]) => [Number(v), n]).sort((a, b) => a[0] - b[0]);
-    if (f.scale === "1-5") for (let v = 1; v <= 5; v++) if (!entries.some((e) => e[0] === v)) entries.push([v, 0]);
-    entries.sort((a, b) => a[0] - b[0]);
-    box.replaceChildren();
-    if (entries.length === 0) { box.append(el("p", { class: "muted" }, "No ratings in this period.")); return; }
-    const W = 320, H = 180, pad = 24, max = Math.max(1, ...entries.map((e) => e[1]));
-    const label = entries.map(([v, n]) => v + ": " + n).join(", ");
-    const svg = el("svg:svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Ratings distribution — " + label });
-    const bw = (W - pad * 2) / entries.length;
-    entries.forEach(([v, n], i) => {
-      const h = ((H - pad * 2) * n) / max;
-      const x = pad + i * bw + bw * 0.15;
-      const rect = el("svg:rect", { class: "bar-rect", x, y: H - pad - h, width: bw * 0.7, height: Math.max(h, n > 0 ? 1 : 0), "data-value": v, "data-count": n });
-      rect.append(el("svg:title", {}, v + ": " + n));
-      svg.append(rect);
-      svg.append(el("svg:text", { x: x + bw * 0.35, y: H - pad + 14, "text-anchor": "middle" }, String(v)));
-      svg.append(el("svg:text", { x: x + bw * 0.35, y: H - pad - h - 4, "text-anchor": "middle" }, String(n)));
-    });
-    svg.append(el("svg:line", { class: "axis", x1: pad, x2: W - pad, y1: H - pad, y2: H - pad }));
-    box.append(svg);
-  }
-
-  function renderTrend(f) {
-    const box = document.getElementById("trend");
-    // One point per day, ISO week or month: the API picks it from the period's length.
-    const days = f.trend.points;
-    const per = { day: "daily", week: "weekly", month: "monthly" }[f.trend.granularity] || "daily";
-    document.getElementById("trend-unit").textContent = "(" + per + " average)";
-    box.replaceChildren();
-    const points = days.map((d, i) => [i, d.average]).filter((p) => p[1] !== null);
-    if (points.length === 0) { box.append(el("p", { class: "muted" }, "No ratings in this period.")); return; }
-    const W = 320, H = 180, pad = 28;
-    const scale = /^(-?\d+)-(-?\d+)$/.exec(f.scale || "");
-    const lo = scale ? Number(scale[1]) : Math.min(...points.map((p) => p[1]));
-    const hi = scale ? Number(scale[2]) : Math.max(...points.map((p) => p[1]));
-    const x = (i) => pad + ((W - pad * 2) * i) / Math.max(1, days.length - 1);
-    const y = (v) => H - pad - ((H - pad * 2) * (v - lo)) / Math.max(1e-9, hi - lo);
-    const label = points.map(([i, v]) => days[i].date + ": " + v.toFixed(2)).join(", ");
-    const svg = el("svg:svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": per[0].toUpperCase() + per.slice(1) + " average — " + label });
-    svg.append(el("svg:line", { class: "axis", x1: pad, x2: W - pad, y1: H - pad, y2: H - pad }));
-    svg.append(el("svg:text", { x: 2, y: y(hi) + 4 }, String(hi)));
-    svg.append(el("svg:text", { x: 2, y: y(lo) + 4 }, String(lo)));
-    svg.append(el("svg:path", { class: "line", d: points.map(([i, v], k) => (k ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1)).join(" ") }));
-    for (const [i, v] of points) {
-      const dot = el("svg:circle", { class: "dot", cx: x(i), cy: y(v), r: 3.5 });
-      dot.append(el("svg:title", {}, days[i].date + ": " + v.toFixed(2)));
-      svg.append(dot);
+  function readState(search) {
+    const p = new URLSearchParams(search);
+    const d = defaults();
+    const dims = {};
+    for (const [k, v] of p) {
+      const m = DIM.exec(k);
+      if (m && v !== "") dims[m[1]] = v;
     }
-    svg.append(el("svg:text", { x: pad, y: H - 6 }, days[0].date));
-    svg.append(el("svg:text", { x: W - pad, y: H - 6, "text-anchor": "end" }, days[days.length - 1].date));
-    box.append(svg);
+    const group = p.get("group") || "";
+    const sort = p.get("sort") || "";
+    return {
+      from: p.get("from") || d.from,
+      to: p.get("to") || d.to,
+      scenario: p.get("scenario") || "",
+      channel: p.get("channel") || "",
+      bot: p.get("bot") || "",
+      group: GROUPS[group] ? group : "",
+      sort: SORTS.includes(sort) ? sort : "surveys",
+      dir: p.get("dir") === "asc" ? "asc" : "desc",
+      dims,
+      ticket: p.get("ticket") || "",
+      surveysOnly: p.get("surveys") !== "all",
+    };
+  }
+
+  function writeUrl(push) {
+    const p = new URLSearchParams();
+    if (initial.get("refresh")) p.set("refresh", initial.get("refresh"));
+    const d = defaults();
+    // The default period is left out, so a bookmark keeps meaning "the last 30 days".
+    if (state.from !== d.from || state.to !== d.to) { p.set("from", state.from); p.set("to", state.to); }
+    for (const k of ["scenario", "channel", "bot"]) if (state[k]) p.set(k, state[k]);
+    if (state.group) p.set("group", state.group);
+    if (state.sort !== "surveys" || state.dir !== "desc") { p.set("sort", state.sort); p.set("dir", state.dir); }
+    for (const [k, v] of Object.entries(state.dims)) p.set("dim." + k, v);
+    if (state.ticket) p.set("ticket", state.ticket);
+    if (!state.surveysOnly) p.set("surveys", "all");
+    const url = location.pathname + (String(p) ? "?" + p : "");
+    if (url !== location.pathname + location.search) history[push ? "pushState" : "replaceState"](null, "", url);
+  }
+
+  function fillForm() {
+    for (const k of ["from", "to", "scenario", "channel", "bot"]) form.elements[k].value = state[k];
+    $("group-by").value = state.group;
+    $("ticket").value = state.ticket;
+    $("surveys-only").checked = state.surveysOnly;
+  }
+
+  /** The API query of the page's state: period, zone, filters and dimension filters. */
+  function apiQuery(extra) {
+    const q = new URLSearchParams();
+    q.set("from", state.from);
+    q.set("to", state.to);
+    q.set("tz", tz);
+    for (const k of ["scenario", "channel", "bot"]) if (state[k]) q.set(k, state[k]);
+    for (const [k, v] of Object.entries(state.dims)) q.set("dim." + k, v);
+    for (const [k, v] of Object.entries(extra || {})) if (v !== "" && v !== undefined) q.set(k, v);
+    return q;
+  }
+
+  /**
+   * The grouped figures' query: every filter but the one on the grouped dimension itself, so
+   * the table stays the way to move from one agent (team, tag) to the next, the chosen one marked.
+   */
+  function groupQuery() {
+    const q = apiQuery({ group_by: state.group, limit: "200" });
+    q.delete("dim." + state.group);
+    return q;
+  }
+
+  // ---- the API --------------------------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, data) {
+      super((data && data.message) || "status " + status);
+      this.status = status;
+      this.parameter = data && data.parameter;
+    }
+  }
+
+  async function getJson(path) {
+    let res;
+    try {
+      res = await fetch(path, { headers: { accept: "application/json" }, credentials: "same-origin" });
+    } catch {
+      throw new ApiError(0, { message: "botflow did not answer: is it running, and is this machine online?" });
+    }
+    if (res.status === 401) { location.href = "/dashboard/login"; throw new ApiError(401, { message: "login needed" }); }
+    let data = null;
+    try { data = await res.json(); } catch { /* not JSON: a proxy's error page */ }
+    if (!res.ok || data === null) throw new ApiError(res.status, data);
+    return data;
+  }
+
+  function showProblem(err) {
+    const box = $("problem");
+    const status = err instanceof ApiError ? err.status : -1;
+    const bad = status === 400;
+    refused = bad;
+    $("problem-title").textContent = bad ? "These figures cannot be shown." : status === 503 ? "The statistics store is not answering." : status === 0 ? "botflow is not reachable." : "The statistics API gave an unexpected answer.";
+    $("problem-text").textContent = bad
+      ? "The API refused the view" + (err.parameter ? " (" + err.parameter + ")" : "") + ": " + err.message
+      : (lastKey ? "The figures below are from " + updated.dataset.at + "; " : "") + "the dashboard tries again every " + refreshMs / 1000 + " s." + (status === 503 ? " See the server log and /readyz." : "");
+    $("problem-reset").hidden = !bad;
+    box.hidden = false;
+    box.dataset.status = String(status);
+    document.body.dataset.state = "error";
+    updated.textContent = "Not updated";
+    if (bad) {
+      // Nothing on the page matches the view any more.
+      lastKey = "";
+      for (const dd of document.querySelectorAll("#cards dd")) dd.textContent = dd.dataset.figure ? "–" : "";
+      $("groups-wrap").hidden = true;
+      body.replaceChildren();
+      $("more").hidden = true;
+    }
+  }
+
+  function clearProblem() {
+    $("problem").hidden = true;
+    refused = false;
+    delete document.body.dataset.state;
+  }
+
+  // ---- cards ----------------------------------------------------------------------------------
+
+  const signed = (x, digits) => (x > 0 ? "+" : x < 0 ? "−" : "±") + Math.abs(x).toFixed(digits);
+  /** How each card shows its value and its change; `better` is the sign of a good change. */
+  const CARDS = {
+    average: { show: (v) => v.toFixed(2), change: (d) => signed(d, 2), unit: "", better: 1 },
+    cdsat: { show: pct, change: (d) => signed(d * 100, 1), unit: " pp", better: -1 },
+    surveys: { show: String, change: (d) => signed(d, 0), unit: "", better: 1 },
+    surveyPercentage: { show: pct, change: (d) => signed(d * 100, 1), unit: " pp", better: 1 },
+    responseRate: { show: pct, change: (d) => signed(d * 100, 1), unit: " pp", better: 1 },
+    nps: { show: (v) => String(Math.round(v * 100)), change: (d) => signed(d * 100, 0), unit: " pts", better: 1 },
+  };
+
+  function shortDay(iso) {
+    return new Date(iso).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: tz });
+  }
+
+  function renderCards(f) {
+    const prev = f.previous;
+    for (const [k, c] of Object.entries(CARDS)) {
+      const v = f[k];
+      document.querySelector('[data-figure="' + k + '"]').textContent = v === null || v === undefined ? "–" : c.show(v);
+      const delta = document.querySelector('[data-delta="' + k + '"]');
+      const change = prev ? prev.change[k] : null;
+      delta.replaceChildren();
+      delta.className = "delta";
+      delete delta.dataset.trend;
+      if (!prev) continue;
+      if (change === null || change === undefined) {
+        if (v !== null && v !== undefined) delta.append(el("span", { class: "muted" }, "no earlier figure"));
+        continue;
+      }
+      const text = c.change(change);
+      const flat = /^±0(\.0+)?$/.test(text);
+      const trend = flat ? "same" : Math.sign(change) === c.better ? "better" : "worse";
+      delta.classList.add(trend);
+      delta.dataset.trend = trend;
+      delta.dataset.direction = flat ? "flat" : change > 0 ? "up" : "down";
+      delta.append(el("span", { "aria-hidden": "true" }, (flat ? "■ " : change > 0 ? "▲ " : "▼ ") + (flat ? "no change" : text + c.unit)));
+      const was = prev[k] === null ? "–" : c.show(prev[k]);
+      delta.append(el("span", { class: "visually-hidden" }, flat ? "No change from the previous period (" + was + ")." : (change > 0 ? "Up " : "Down ") + text.slice(1) + c.unit + " from " + was + " in the previous period: " + trend + "."));
+      delta.title = "Previous period: " + was;
+    }
+    for (const [k, digits] of [["average", 2], ["cdsat", 1]]) {
+      const i = f[k + "Interval"];
+      const box = document.querySelector('[data-interval="' + k + '"]');
+      box.textContent = !i ? "" : "95 % CI " + (k === "cdsat" ? (i.low * 100).toFixed(digits) + "–" + (i.high * 100).toFixed(digits) + " %" : i.low.toFixed(digits) + "–" + i.high.toFixed(digits));
+    }
+    const days = prev ? Math.round((Date.parse(prev.to) - Date.parse(prev.from)) / DAY_MS) : 0;
+    $("compare-note").textContent = prev ? "▲▼ compare with the previous " + days + " day" + (days === 1 ? "" : "s") + " (" + shortDay(prev.from) + " – " + shortDay(Date.parse(prev.to) - 1) + "); green is better, so a lower CDSAT is green." : "";
+    $("notes").textContent = f.dialogues === 0 ? "No dialogues in this period or filter." : f.notes.join(" · ");
+  }
+
+  // ---- grouped figures ------------------------------------------------------------------------
+
+  function withInterval(v, i, fmt) {
+    if (v === null || v === undefined) return "–";
+    return fmt(v) + " (" + (i ? fmt(i.low) + "–" + fmt(i.high) : "n too small") + ")";
+  }
+
+  function compareGroups(a, b) {
+    const key = state.sort;
+    const dir = state.dir === "asc" ? 1 : -1;
+    if (key === "value") return dir * a.value.localeCompare(b.value);
+    const x = a[key], y = b[key];
+    // Groups without the figure go last whichever way the column is sorted; ties keep the
+    // API's order (the sort is stable): largest first.
+    if (x === null || y === null) return (x === null ? 1 : 0) - (y === null ? 1 : 0);
+    return dir * (x - y);
+  }
+
+  function renderGroups(grouped) {
+    const on = Boolean(state.group);
+    $("groups-name").textContent = on ? GROUPS[state.group][1] : "agent, team or tag";
+    $("group-col").textContent = on ? GROUPS[state.group][0] : "Value";
+    $("groups-hint").hidden = on;
+    lastGroups = on ? grouped : null;
+    const groups = lastGroups ? lastGroups.groups : [];
+    $("groups-wrap").hidden = groups.length === 0;
+    $("groups-empty").hidden = !on || groups.length > 0;
+    const notes = [];
+    if (lastGroups && lastGroups.truncated > 0) notes.push(lastGroups.truncated + " smaller " + GROUPS[state.group][1] + " are not shown.");
+    if (state.group === "tags" && groups.length > 0) notes.push("A survey with several tags counts under each of them.");
+    if (groups.length > 0) notes.push(state.dims[state.group] ? "The page shows " + state.dims[state.group] + " only (marked); select another row to switch, or remove the filter above." : "Select a row to show only that " + GROUPS[state.group][0].toLowerCase() + "'s figures.");
+    $("groups-note").textContent = notes.join(" ");
+    $("groups-note").hidden = notes.length === 0;
+    drawGroupRows();
+  }
+
+  function drawGroupRows() {
+    for (const th of document.querySelectorAll("#groups th[data-sort]")) {
+      th.setAttribute("aria-sort", th.dataset.sort === state.sort ? (state.dir === "asc" ? "ascending" : "descending") : "none");
+      th.querySelector(".arrow").textContent = th.dataset.sort === state.sort ? (state.dir === "asc" ? "▲" : "▼") : "";
+    }
+    $("groups-caption").textContent = state.group ? "Figures by " + GROUPS[state.group][0].toLowerCase() + ", sorted by " + state.sort + ", " + (state.dir === "asc" ? "ascending" : "descending") : "";
+    const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("#groups tbody tr");
+    const focusValue = focused ? focused.dataset.value : null;
+    groupBody.replaceChildren();
+    if (!lastGroups) return;
+    const active = state.dims[state.group];
+    for (const g of [...lastGroups.groups].sort(compareGroups)) {
+      const tr = el("tr", { "data-value": g.value, class: "group-row" + (g.value === active ? " active" : "") + (g.rated < 10 ? " few" : "") });
+      const name = el("td", { "data-col": "value" });
+      const button = el("button", { type: "button", class: "row-filter", "aria-pressed": g.value === active ? "true" : "false" });
+      button.append(el("span", {}, g.value), el("span", { class: "visually-hidden" }, ": show only this " + GROUPS[state.group][0].toLowerCase()));
+      name.append(button);
+      tr.append(name);
+      tr.append(el("td", { class: "num", "data-col": "surveys" }, String(g.surveys)));
+      tr.append(el("td", { class: "num", "data-col": "rated" }, String(g.rated)));
+      tr.append(el("td", { class: "num", "data-col": "average" }, withInterval(g.average, g.averageInterval, (x) => x.toFixed(2))));
+      tr.append(el("td", { class: "num", "data-col": "cdsat" }, withInterval(g.cdsat, g.cdsatInterval, (x) => (x * 100).toFixed(1)) + (g.cdsat === null ? "" : " %")));
+      tr.append(el("td", { class: "num", "data-col": "responseRate" }, pct(g.responseRate)));
+      if (g.rated < 10) tr.title = "Only " + g.rated + " rating" + (g.rated === 1 ? "" : "s") + ": read the interval, not the figure";
+      groupBody.append(tr);
+      if (g.value === focusValue) button.focus();
+    }
+  }
+
+  function sortBy(key) {
+    if (state.sort === key) state.dir = state.dir === "asc" ? "desc" : "asc";
+    else { state.sort = key; state.dir = key === "value" ? "asc" : "desc"; }
+    writeUrl(false);
+    drawGroupRows();
+  }
+
+  // ---- filter chips ---------------------------------------------------------------------------
+
+  function renderChips() {
+    const list = $("chips");
+    list.replaceChildren();
+    const entries = Object.entries(state.dims);
+    $("chips-bar").hidden = entries.length === 0;
+    for (const [k, v] of entries) {
+      const li = el("li", { class: "chip", "data-dim": k });
+      li.append(el("span", {}, label(k) + ": " + v));
+      const x = el("button", { type: "button", "aria-label": "Remove the filter " + label(k).toLowerCase() + " " + v, title: "Remove this filter" }, "×");
+      x.addEventListener("click", () => removeDim(k));
+      li.append(x);
+      list.append(li);
+    }
+  }
+
+  function setDim(name, value) {
+    state.dims = { ...state.dims, [name]: value };
+    writeUrl(true);
+    renderChips();
+    updated.textContent = "Showing only " + label(name).toLowerCase() + " " + value;
+    refresh(true);
+  }
+
+  function removeDim(name) {
+    const keys = Object.keys(state.dims);
+    const at = keys.indexOf(name);
+    const dims = { ...state.dims };
+    delete dims[name];
+    state.dims = dims;
+    writeUrl(true);
+    renderChips();
+    // Keep the keyboard where it was: the next chip, or the grouping.
+    const next = $("chips").querySelectorAll("button")[Math.min(at, keys.length - 2)];
+    (next || $("group-by")).focus();
+    refresh(true);
+  }
+
+  // ---- dialogue list --------------------------------------------------------------------------
+
+  function cell(text, cls) {
+    return el("td", cls ? { class: cls } : {}, text === null || text === undefined ? "" : String(text));
   }
 
   function appendRows(rows) {
     for (const r of rows) {
+      const d = r.dimensions || {};
+      const tags = Array.isArray(d.tags) ? d.tags : d.tags ? [d.tags] : [];
       const tr = el("tr");
-      tr.append(el("td", {}, new Date(r.dialogueStartedAt).toLocaleString()));
-      tr.append(el("td", {}, r.scenarioId));
-      tr.append(el("td", {}, r.channel + (r.botId ? " / " + r.botId : "")));
+      tr.append(cell(new Date(r.dialogueStartedAt).toLocaleString()));
+      tr.append(cell(r.scenarioId));
+      tr.append(cell(r.channel + (r.botId ? " / " + r.botId : "")));
+      tr.append(cell(d.agent, "dim-agent"));
+      tr.append(cell(d.team, "dim-team"));
+      const tagCell = el("td", { class: "dim-tags" });
+      for (const t of tags) tagCell.append(el("span", { class: "tag" }, String(t)));
+      tr.append(tagCell);
+      tr.append(cell(d.ticket, "dim-ticket"));
       tr.append(el("td", { class: "csat" }, r.score === null ? (r.denied ? "declined" : "–") : String(r.score)));
-      tr.append(el("td", { class: "comment" }, r.comment || ""));
+      tr.append(cell(r.comment || "", "comment"));
       body.append(tr);
     }
   }
 
-  async function loadDialogues(reset) {
-    const q = query(surveysOnly.checked ? { surveysOnly: "1", limit: "25" } : { limit: "25" });
+  async function loadDialogues(reset, g) {
+    const q = apiQuery({ limit: "25", surveysOnly: state.surveysOnly ? "1" : "", "dim.ticket": state.ticket });
     if (!reset && nextCursor) q.set("cursor", nextCursor);
     const page = await getJson("/api/stats/dialogues?" + q);
+    if (g !== undefined && g !== generation) return;
     if (reset) body.replaceChildren();
     appendRows(page.rows);
     nextCursor = page.nextCursor;
-    more.hidden = !nextCursor;
+    $("more").hidden = !nextCursor;
+    const empty = $("empty");
     empty.hidden = body.children.length > 0;
+    empty.textContent = state.ticket ? "No dialogue with ticket “" + state.ticket + "” in this period and filter." : "No dialogues in this period.";
   }
 
+  // ---- refresh --------------------------------------------------------------------------------
+
   async function refresh(force) {
+    const g = ++generation;
+    $("export").href = "/api/stats/export.csv?" + apiQuery({ surveysOnly: state.surveysOnly ? "1" : "", "dim.ticket": state.ticket });
     try {
-      const q = query();
-      exportLink.href = "/api/stats/export.csv?" + query(surveysOnly.checked ? { surveysOnly: "1" } : {});
-      const figures = await getJson("/api/stats/figures?" + q);
-      const key = JSON.stringify(figures);
-      if (force || key !== lastFigures) {
-        lastFigures = key;
+      const [figures, grouped] = await Promise.all([
+        getJson("/api/stats/figures?" + apiQuery({ compare: "previous" })),
+        state.group ? getJson("/api/stats/figures?" + groupQuery()) : null,
+      ]);
+      if (g !== generation) return; // a newer view was asked for meanwhile
+      const key = JSON.stringify([figures, grouped, state.group]);
+      if (force || key !== lastKey) {
+        await loadDialogues(true, g);
+        if (g !== generation) return;
+        lastKey = key;
         renderCards(figures);
-        renderDistribution(figures);
-        renderTrend(figures);
-        await loadDialogues(true);
+        renderGroups(grouped);
+        if (window.botflowCharts) {
+          window.botflowCharts.distribution($("distribution"), figures);
+          window.botflowCharts.trend($("trend"), figures);
+        }
       }
-      updated.textContent = "Updated " + new Date().toLocaleTimeString();
+      clearProblem();
+      updated.dataset.at = new Date().toLocaleTimeString();
+      updated.textContent = "Updated " + updated.dataset.at;
+      document.body.dataset.loaded = "true";
     } catch (err) {
-      updated.textContent = "Could not update: " + err.message;
+      if (g === generation) showProblem(err);
     }
   }
 
   function schedule() {
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      if (!document.hidden) await refresh(false);
+      if (!document.hidden && !refused) await refresh(false);
       schedule();
     }, refreshMs);
   }
 
   async function init() {
-    const now = new Date();
-    form.elements.from.value = params.get("from") || day(new Date(now.getTime() - 29 * 86400000));
-    form.elements.to.value = params.get("to") || day(now);
     try {
       const options = await getJson("/api/stats/options");
       for (const s of options.scenarios) form.elements.scenario.append(el("option", { value: s.id }, s.name ? s.name + " (" + s.id + ")" : s.id));
       for (const c of options.channels) form.elements.channel.append(el("option", { value: c }, c));
     } catch { /* filters stay "All" */ }
-    for (const k of ["scenario", "channel", "bot"]) if (params.get(k)) form.elements[k].value = params.get(k);
-    form.addEventListener("submit", (ev) => { ev.preventDefault(); refresh(true); schedule(); });
-    surveysOnly.addEventListener("change", () => refresh(true));
-    more.addEventListener("click", () => loadDialogues(false).catch((err) => (updated.textContent = err.message)));
+    fillForm();
+    renderChips();
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      for (const k of ["from", "to", "scenario", "channel", "bot"]) state[k] = String(form.elements[k].value).trim();
+      const d = defaults();
+      state.from = state.from || d.from;
+      state.to = state.to || d.to;
+      writeUrl(true);
+      refresh(true);
+      schedule();
+    });
+    $("group-by").addEventListener("change", (ev) => {
+      state.group = ev.target.value;
+      writeUrl(true);
+      refresh(true);
+    });
+    for (const th of document.querySelectorAll("#groups th[data-sort]")) th.querySelector("button").addEventListener("click", () => sortBy(th.dataset.sort));
+    // The whole row filters; its first cell's button is the keyboard's way in (Enter or Space).
+    groupBody.addEventListener("click", (ev) => {
+      const tr = ev.target.closest("tr[data-value]");
+      if (tr && state.group) setDim(state.group, tr.dataset.value);
+    });
+    $("ticket-search").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      state.ticket = $("ticket").value.trim();
+      writeUrl(true);
+      loadDialogues(true).catch(showProblem);
+    });
+    $("ticket").addEventListener("search", () => {
+      // The field's own clear button (×) ends the search.
+      if ($("ticket").value === "" && state.ticket) { state.ticket = ""; writeUrl(true); loadDialogues(true).catch(showProblem); }
+    });
+    $("surveys-only").addEventListener("change", (ev) => {
+      state.surveysOnly = ev.target.checked;
+      writeUrl(true);
+      refresh(true);
+    });
+    $("more").addEventListener("click", () => loadDialogues(false).catch(showProblem));
+    window.addEventListener("popstate", () => {
+      state = readState(location.search);
+      fillForm();
+      renderChips();
+      refresh(true);
+    });
     await refresh(true);
     schedule();
   }

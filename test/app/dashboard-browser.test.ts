@@ -1,0 +1,314 @@
+/**
+ * The dashboard in real headless Chromium against the composed web process, its store holding
+ * generated surveys with agent, team, tags and ticket: the cards' change against the previous
+ * period, the table grouped by agent (the API's own numbers, intervals included), sorting by
+ * mouse and keyboard, a row filtering the whole page (a chip, the URL, reload and Back), the
+ * ticket search, the Chart.js charts (served by the app, no other host contacted), the empty and
+ * error states, and a console that never shows a comment or an id.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Figures, GroupedFigures } from "../../stats/figures.ts";
+import type { DialoguePage } from "../../stats/store/survey-store.ts";
+import { PERIOD, startDashboardApp, type DashboardApp } from "./dashboard-fixture.ts";
+import { ARTIFACTS, launchBrowser } from "./browser.ts";
+
+const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../docs");
+const VIEW = `from=${PERIOD.from}&to=${PERIOD.to}&scenario=csat`;
+const API_VIEW = `${VIEW}&tz=UTC`;
+
+let d: DashboardApp;
+let browser: Browser;
+let context: BrowserContext;
+/** Every console message, page error and request of every page, checked at the end. */
+const consoleLines: string[] = [];
+const pageErrors: string[] = [];
+const requests: string[] = [];
+
+beforeAll(async () => {
+  d = await startDashboardApp();
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, locale: "en-US", timezoneId: "UTC" });
+  context.setDefaultTimeout(10_000);
+}, 120_000);
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await d?.dispose();
+});
+
+async function open(query: string, o: { loaded?: boolean } = {}): Promise<Page> {
+  const page = await context.newPage();
+  page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("request", (r) => requests.push(r.url()));
+  // A long refresh: the tests drive every redraw themselves.
+  await page.goto(`${d.url}/dashboard?refresh=600&${query}`);
+  if (o.loaded !== false) await page.locator("body[data-loaded]").waitFor();
+  return page;
+}
+
+/**
+ * The page down to its fifth dialogue, in test-artifacts/ and, with BOTFLOW_UPDATE_DOCS=1, as
+ * the README's picture in docs/ (so a plain test run leaves the work tree alone).
+ */
+async function screenshot(page: Page, name: string): Promise<void> {
+  const row = (await page.locator("#dialogues tbody tr").nth(4).boundingBox())!;
+  const width = page.viewportSize()!.width;
+  const clip = { x: 0, y: 0, width, height: Math.ceil(row.y + row.height + 12) };
+  await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true, clip });
+  if (process.env.BOTFLOW_UPDATE_DOCS === "1") await page.screenshot({ path: path.join(DOCS, name), fullPage: true, clip });
+}
+
+const figure = (page: Page, name: string) => page.locator(`[data-figure="${name}"]`).textContent();
+const fixed = (x: number, digits: number) => x.toFixed(digits);
+const groupRows = (page: Page) => page.locator("#groups tbody tr");
+const columnNumbers = async (page: Page, col: string) => (await page.locator(`#groups tbody td[data-col="${col}"]`).allTextContents()).map((t) => (t.startsWith("–") ? null : Number.parseFloat(t)));
+
+/** Waits until the cards show the figures of `apiQuery` (the page redraws asynchronously). */
+async function cardsShow(page: Page, f: Figures): Promise<void> {
+  await expect.poll(() => figure(page, "surveys")).toBe(String(f.surveys));
+  expect(await figure(page, "average")).toBe(f.average === null ? "–" : fixed(f.average, 2));
+  expect(await figure(page, "cdsat")).toBe(f.cdsat === null ? "–" : `${fixed(f.cdsat * 100, 1)} %`);
+}
+
+describe("the dashboard in Chromium, on surveys with agent, team, tags and ticket", () => {
+  it("shows each card's change against the previous period of the same length", async () => {
+    const page = await open(VIEW);
+    const f = await d.api<Figures>(`/api/stats/figures?${API_VIEW}&compare=previous`);
+    await cardsShow(page, f);
+    const prev = f.previous!;
+    expect(prev.surveys).toBeGreaterThan(0);
+    for (const [name, better] of [["average", 1], ["cdsat", -1], ["surveys", 1], ["responseRate", 1], ["nps", 1]] as const) {
+      const change = prev.change[name];
+      expect(change, name).not.toBeNull();
+      const delta = page.locator(`[data-delta="${name}"]`);
+      const text = (await delta.textContent()) ?? "";
+      const flat = /no change/.test(text);
+      if (flat) continue;
+      expect(text, name).toContain(change! > 0 ? "▲" : "▼");
+      expect(await delta.getAttribute("data-trend"), name).toBe(Math.sign(change!) === better ? "better" : "worse");
+      expect(text, name).toMatch(/(Up|Down) .* previous period: (better|worse)\./);
+    }
+    expect(await page.locator('[data-delta="surveys"]').textContent()).toContain(`${prev.change.surveys > 0 ? "+" : "−"}${Math.abs(prev.change.surveys)}`);
+    expect(await page.locator("#compare-note").textContent()).toMatch(/previous 16 days \(28 Feb 2026 – 15 Mar 2026\)/);
+    expect(await page.locator('[data-interval="average"]').textContent()).toBe(`95 % CI ${fixed(f.averageInterval!.low, 2)}–${fixed(f.averageInterval!.high, 2)}`);
+    await page.close();
+  });
+
+  it("draws the distribution and the trend with Chart.js, with tooltips and a text alternative", async () => {
+    const page = await open(VIEW);
+    const f = await d.api<Figures>(`/api/stats/figures?${API_VIEW}`);
+    expect(await page.evaluate("typeof window.Chart")).toBe("function");
+    const bars = await page.evaluate(`Chart.getChart("distribution-canvas").data.datasets[0].data`);
+    expect(bars).toEqual([1, 2, 3, 4, 5].map((v) => f.distribution[String(v)] ?? 0));
+    expect(await page.locator('#distribution tr[data-value="4"]').getAttribute("data-count")).toBe(String(f.distribution["4"]));
+    expect(await page.getByRole("img", { name: /^Ratings distribution — 1: \d+, 2: \d+/ }).count()).toBe(1);
+    const line = (await page.evaluate(`Chart.getChart("trend-canvas").data.datasets[0].data`)) as (number | null)[];
+    expect(line).toEqual(f.trend.points.map((p) => p.average));
+    // The trend's axis is the rating scale, 1 to 5.
+    expect(await page.evaluate(`[Chart.getChart("trend-canvas").scales.y.min, Chart.getChart("trend-canvas").scales.y.max]`)).toEqual([1, 5]);
+    // Hovering a bar opens its tooltip.
+    const box = (await page.locator("#distribution-canvas").boundingBox())!;
+    const bar = (await page.evaluate(`(() => { const b = Chart.getChart("distribution-canvas").getDatasetMeta(0).data[4]; return { x: b.x, y: (b.y + b.base) / 2 }; })()`)) as { x: number; y: number };
+    await page.mouse.move(box.x + bar.x, box.y + bar.y);
+    await expect.poll(() => page.evaluate(`Chart.getChart("distribution-canvas").tooltip.getActiveElements().map((e) => e.index)`)).toEqual([4]);
+    expect(await page.evaluate(`Chart.getChart("distribution-canvas").tooltip.title`)).toEqual(["Rating 5"]);
+    // Everything came from this app: the library is bundled, not fetched from a CDN.
+    const lib = await fetch(`${d.url}/dashboard/vendor/chart.umd.min.js`);
+    expect(lib.status).toBe(200);
+    expect(lib.headers.get("content-type")).toMatch(/javascript/);
+    expect(await lib.text()).toMatch(/Chart\.js v4/);
+    await page.close();
+  });
+
+  it("groups by agent with the API's numbers and intervals, sortable by mouse and keyboard", async () => {
+    const page = await open(VIEW);
+    await page.getByLabel("Group by").selectOption("agent");
+    const g = await d.api<GroupedFigures>(`/api/stats/figures?${API_VIEW}&group_by=agent&limit=200`);
+    expect(g.groups.length).toBeGreaterThan(5);
+    await expect.poll(() => groupRows(page).count()).toBe(g.groups.length);
+    expect(new URL(page.url()).searchParams.get("group")).toBe("agent");
+    // Largest first, as the API orders them; every number as the API has it.
+    expect(await page.locator('#groups tbody td[data-col="value"]').allTextContents()).toEqual(g.groups.map((x) => `${x.value}: show only this agent`));
+    for (const x of g.groups) {
+      const row = page.locator(`#groups tbody tr[data-value="${x.value}"]`);
+      expect(await row.locator('td[data-col="surveys"]').textContent()).toBe(String(x.surveys));
+      expect(await row.locator('td[data-col="rated"]').textContent()).toBe(String(x.rated));
+      const avg = x.averageInterval ? `${fixed(x.average!, 2)} (${fixed(x.averageInterval.low, 2)}–${fixed(x.averageInterval.high, 2)})` : `${fixed(x.average!, 2)} (n too small)`;
+      expect(await row.locator('td[data-col="average"]').textContent(), x.value).toBe(avg);
+      const cd = x.cdsatInterval!;
+      expect(await row.locator('td[data-col="cdsat"]').textContent(), x.value).toBe(`${fixed(x.cdsat! * 100, 1)} (${fixed(cd.low * 100, 1)}–${fixed(cd.high * 100, 1)}) %`);
+      expect(await row.locator('td[data-col="responseRate"]').textContent(), x.value).toBe(`${fixed(x.responseRate! * 100, 1)} %`);
+    }
+
+    const header = (name: string) => page.locator(`#groups th[data-sort="${name}"]`);
+    await header("average").getByRole("button").click();
+    expect(await header("average").getAttribute("aria-sort")).toBe("descending");
+    expect(await header("surveys").getAttribute("aria-sort")).toBe("none");
+    const desc = (await columnNumbers(page, "average")) as number[];
+    expect(desc).toEqual([...desc].sort((a, b) => b - a));
+    expect(desc[0]).toBe(Number(fixed(Math.max(...g.groups.map((x) => x.average!)), 2)));
+    await header("average").getByRole("button").click();
+    expect(await header("average").getAttribute("aria-sort")).toBe("ascending");
+    const asc = (await columnNumbers(page, "average")) as number[];
+    expect(asc).toEqual([...asc].sort((a, b) => a - b));
+    expect(new URL(page.url()).searchParams.get("sort")).toBe("average");
+
+    // The keyboard: Tab to the CDSAT header's button, Enter sorts, Space flips.
+    await header("average").getByRole("button").focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement.closest('th').dataset.sort")).toBe("cdsat");
+    await page.keyboard.press("Enter");
+    expect(await header("cdsat").getAttribute("aria-sort")).toBe("descending");
+    const cdsat = (await columnNumbers(page, "cdsat")) as number[];
+    expect(cdsat).toEqual([...cdsat].sort((a, b) => b - a));
+    await page.keyboard.press("Space");
+    expect(await header("cdsat").getAttribute("aria-sort")).toBe("ascending");
+    await header("responseRate").getByRole("button").click();
+    const rr = (await columnNumbers(page, "responseRate")) as number[];
+    expect(rr).toEqual([...rr].sort((a, b) => b - a));
+    await header("surveys").getByRole("button").click();
+    const surveys = (await columnNumbers(page, "surveys")) as number[];
+    expect(surveys).toEqual([...surveys].sort((a, b) => b - a));
+    // The sort survives a reload.
+    await page.reload();
+    await page.locator("body[data-loaded]").waitFor();
+    await expect.poll(() => groupRows(page).count()).toBe(g.groups.length);
+    expect(await header("surveys").getAttribute("aria-sort")).toBe("descending");
+    await header("average").getByRole("button").click();
+    await screenshot(page, "dashboard-by-agent.png");
+    await page.close();
+  });
+
+  it("filters the whole page by the agent a row names: cards, table and dialogue list; a chip, the URL, reload and Back", async () => {
+    const page = await open(`${VIEW}&group=agent`);
+    const all = await d.api<Figures>(`/api/stats/figures?${API_VIEW}&compare=previous`);
+    const g = await d.api<GroupedFigures>(`/api/stats/figures?${API_VIEW}&group_by=agent&limit=200`);
+    const agent = g.groups[1]!.value;
+    const one = await d.api<Figures>(`/api/stats/figures?${API_VIEW}&compare=previous&dim.agent=${agent}`);
+    expect(one.surveys).toBeLessThan(all.surveys);
+    await cardsShow(page, all);
+
+    await page.locator(`#groups tbody tr[data-value="${agent}"] td[data-col="surveys"]`).click();
+    await cardsShow(page, one);
+    expect(new URL(page.url()).searchParams.get("dim.agent")).toBe(agent);
+    const chip = page.getByRole("list", { name: "Filtered by" }).getByRole("listitem");
+    expect(await chip.allTextContents()).toEqual([`Agent: ${agent}×`]);
+    // The table stays the way to the next agent, this one marked; the list holds theirs only.
+    await expect.poll(() => page.locator("#groups tbody tr.active").getAttribute("data-value")).toBe(agent);
+    expect(await groupRows(page).count()).toBe(g.groups.length);
+    expect(await page.locator("#groups tbody tr.active button.row-filter").getAttribute("aria-pressed")).toBe("true");
+    const listed = await d.api<DialoguePage>(`/api/stats/dialogues?${API_VIEW}&dim.agent=${agent}&surveysOnly=1&limit=25`);
+    const agents = await page.locator("#dialogues tbody td.dim-agent").allTextContents();
+    expect(agents.length).toBe(listed.rows.length);
+    expect(new Set(agents)).toEqual(new Set([agent]));
+    expect(await page.locator('[data-delta="average"]').textContent()).toMatch(one.previous!.change.average! > 0 ? /▲/ : /▼/);
+    await screenshot(page, "dashboard-one-agent.png");
+
+    await page.reload();
+    await page.locator("body[data-loaded]").waitFor();
+    await cardsShow(page, one);
+    expect(await chip.count()).toBe(1);
+
+    await page.goBack();
+    await cardsShow(page, all);
+    expect(await page.locator("#chips-bar").isHidden()).toBe(true);
+    await expect.poll(() => groupRows(page).count()).toBe(g.groups.length);
+    await page.goForward();
+    await cardsShow(page, one);
+    // Another row switches agent (the filter is replaced, not added to).
+    const third = g.groups[3]!.value;
+    await page.locator(`#groups tbody tr[data-value="${third}"] td[data-col="average"]`).click();
+    await cardsShow(page, await d.api<Figures>(`/api/stats/figures?${API_VIEW}&dim.agent=${third}`));
+    expect(await chip.allTextContents()).toEqual([`Agent: ${third}×`]);
+    await page.goBack();
+    await cardsShow(page, one);
+
+    // The chip's × removes the filter; the keyboard reaches a row through its button.
+    await page.getByRole("button", { name: `Remove the filter agent ${agent}` }).click();
+    await cardsShow(page, all);
+    expect(new URL(page.url()).searchParams.has("dim.agent")).toBe(false);
+    await expect.poll(() => groupRows(page).count()).toBe(g.groups.length);
+    const other = g.groups[2]!.value;
+    await page.locator(`#groups tbody tr[data-value="${other}"] button.row-filter`).focus();
+    await page.keyboard.press("Enter");
+    await cardsShow(page, await d.api<Figures>(`/api/stats/figures?${API_VIEW}&dim.agent=${other}`));
+    expect(await chip.allTextContents()).toEqual([`Agent: ${other}×`]);
+    await page.close();
+  });
+
+  it("shows the dimensions in the dialogue list and finds a dialogue by its ticket", async () => {
+    const page = await open(VIEW);
+    const target = d.plan.find((p) => p.dims && p.completed && p.scenarioId === "csat" && p.startedAt >= Date.parse(`${PERIOD.from}T00:00:00Z`) && p.dims.tags.length > 1)!;
+    expect(target).toBeDefined();
+    await page.getByRole("searchbox", { name: "Ticket" }).fill(target.dims!.ticket);
+    await page.getByRole("search").getByRole("button", { name: "Find" }).press("Enter");
+    await expect.poll(() => page.locator("#dialogues tbody tr").count()).toBe(1);
+    const row = page.locator("#dialogues tbody tr").first();
+    expect(await row.locator("td.dim-ticket").textContent()).toBe(target.dims!.ticket);
+    expect(await row.locator("td.dim-agent").textContent()).toBe(target.dims!.agent);
+    expect(await row.locator("td.dim-team").textContent()).toBe(target.dims!.team);
+    expect(await row.locator("td.dim-tags .tag").allTextContents()).toEqual(target.dims!.tags);
+    expect(new URL(page.url()).searchParams.get("ticket")).toBe(target.dims!.ticket);
+    // The figures are the period's still: the search is the list's.
+    expect(await figure(page, "surveys")).toBe(String((await d.api<Figures>(`/api/stats/figures?${API_VIEW}`)).surveys));
+    await page.reload();
+    await page.locator("body[data-loaded]").waitFor();
+    await expect.poll(() => page.locator("#dialogues tbody tr").count()).toBe(1);
+    expect(await page.getByRole("searchbox", { name: "Ticket" }).inputValue()).toBe(target.dims!.ticket);
+
+    await page.getByRole("searchbox", { name: "Ticket" }).fill("T-nope");
+    await page.getByRole("searchbox", { name: "Ticket" }).press("Enter");
+    await page.getByText("No dialogue with ticket “T-nope” in this period and filter.").waitFor();
+    expect(await page.locator("#dialogues tbody tr").count()).toBe(0);
+    await page.close();
+  });
+
+  it("has an empty state for a period without surveys", async () => {
+    const page = await open("from=2025-01-01&to=2025-01-31&group=agent");
+    expect(await figure(page, "surveys")).toBe("0");
+    expect(await figure(page, "average")).toBe("–");
+    expect(await page.locator("#distribution .chart-empty").isVisible()).toBe(true);
+    expect(await page.locator("#trend .chart-empty").isVisible()).toBe(true);
+    expect(await page.locator("#groups-empty").isVisible()).toBe(true);
+    expect(await page.locator("#empty").isVisible()).toBe(true);
+    expect(await page.locator("#notes").textContent()).toBe("No dialogues in this period or filter.");
+    expect(await page.locator("#problem").isHidden()).toBe(true);
+    await page.close();
+  });
+
+  it("says what went wrong when the API answers 400 or 503, and recovers", async () => {
+    const bad = await open(`${VIEW}&dim.agent=${"x".repeat(201)}`, { loaded: false });
+    const alert = bad.getByRole("alert");
+    await alert.waitFor();
+    expect((await alert.textContent())?.replace(/\s+/g, " ")).toMatch(/These figures cannot be shown\. The API refused the view \(dim\.agent\): dim\.agent must be at most 200 characters/);
+    expect(await bad.getByRole("link", { name: "Reset the filters" }).isVisible()).toBe(true);
+    expect(await figure(bad, "surveys")).toBe("–");
+    await bad.close();
+
+    const down = await open(VIEW);
+    const before = await figure(down, "surveys");
+    await down.route("**/api/stats/figures?*", (route) => route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: "unavailable", message: "the statistics store did not answer" }) }));
+    await down.getByRole("button", { name: "Apply" }).click();
+    await down.getByRole("alert").waitFor();
+    expect((await down.getByRole("alert").textContent())?.replace(/\s+/g, " ")).toMatch(/The statistics store is not answering\..*tries again every 600 s/);
+    expect(await figure(down, "surveys")).toBe(before); // the last figures stay
+    await down.unroute("**/api/stats/figures?*");
+    await down.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => down.getByRole("alert").isHidden()).toBe(true);
+    await down.close();
+  });
+
+  it("logs no comment, no id and no error to the console, and fetches nothing from another host", () => {
+    expect(pageErrors).toEqual([]);
+    const origin = new URL(d.url).origin;
+    expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith("data:"))).toEqual([]);
+    // Chromium itself reports the refused and failed answers; nothing else may appear.
+    const unexpected = consoleLines.filter((l) => !/^error: Failed to load resource: the server responded with a status of (400|503)/.test(l));
+    expect(unexpected).toEqual([]);
+    for (const l of consoleLines) expect(l).not.toMatch(/comment \d|\bc\d+\b|\bg\d+\b|T-\d+/);
+  });
+});
