@@ -204,6 +204,63 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 9,
+    name: "read-only report views for BI tools (Metabase, Grafana), with column comments",
+    // The views are the stable interface for people's own reports: the tables behind them may
+    // change between versions (a migration adds what it needs), the views' columns do not.
+    // docs/bi.md shows the read-only role to give a BI tool.
+    statements: (s) => [
+      `CREATE VIEW ${s}.survey_report AS
+        SELECT survey_id, scenario_id, scenario_version, channel, bot_id, conversation_id, dialogue_started_at AS started_at,
+               offered, accepted AS answered, denied AS declined, denied_reason AS declined_reason, completed, score, scale, comment, completed_at,
+               dimensions->>'agent' AS agent, dimensions->>'team' AS team, dimensions->>'ticket' AS ticket,
+               ARRAY(SELECT substr(k, 6) FROM unnest(dim_keys) AS k WHERE left(k, 5) = 'tags=') AS tags,
+               dimensions, context, trigger_id
+        FROM ${s}.survey`,
+      `CREATE VIEW ${s}.survey_metric_report AS
+        SELECT survey_id, metric, scale, value, scenario_id, channel, bot_id, dialogue_started_at AS started_at, recorded_at
+        FROM ${s}.survey_metric`,
+      `COMMENT ON VIEW ${s}.survey_report IS 'One row per survey (dialogue) for BI tools: read it, never write. Figures are per started_at; a survey counts when completed.'`,
+      `COMMENT ON VIEW ${s}.survey_metric_report IS 'One row per further metric answer (NPS, CES, yes/no) for BI tools; join survey_report on survey_id.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.survey_id IS 'The survey''s id (one per dialogue; a hash, stable across redeliveries).'`,
+      `COMMENT ON COLUMN ${s}.survey_report.scenario_id IS 'The scenario the dialogue ran.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.scenario_version IS 'The scenario''s version (file version + content hash) when the dialogue started.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.channel IS 'The channel: telegram, teams, whatsapp, whatsapp-cloud, webchat.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.bot_id IS 'The bot on that channel; empty when the channel has one bot.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.conversation_id IS 'The chat on the channel (personal data: emptied by erasure and retention).'`,
+      `COMMENT ON COLUMN ${s}.survey_report.started_at IS 'When the dialogue started: the time every figure files the survey under.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.offered IS 'The rating question was offered (or answered, or declined).'`,
+      `COMMENT ON COLUMN ${s}.survey_report.answered IS 'A rating was given.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.declined IS 'The rating was skipped, timed out or refused, and never given.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.declined_reason IS 'Why it was declined: skipped, timeout or invalid.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.completed IS 'statistic__set recorded the survey: what the figures count as a survey.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.score IS 'The rating (numeric value of the button), null without one.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.scale IS 'min-max of the rating keyboard (1-5, 0-100); empty when not known.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.comment IS 'The client''s comment (personal data; emptied by erasure and retention).'`,
+      `COMMENT ON COLUMN ${s}.survey_report.completed_at IS 'When statistic__set recorded the survey.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.agent IS 'The agent dimension, frozen when the rating was offered.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.team IS 'The team dimension, frozen when the rating was offered.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.ticket IS 'The helpdesk ticket dimension.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.tags IS 'The tags dimension, one array item per tag.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.dimensions IS 'Every dimension the scenario declared, as recorded (JSON).'`,
+      `COMMENT ON COLUMN ${s}.survey_report.context IS 'The variables the dialogue started with (a trigger''s), JSON.'`,
+      `COMMENT ON COLUMN ${s}.survey_report.trigger_id IS 'The trigger API call that started the dialogue; null when the user did.'`,
+      `COMMENT ON COLUMN ${s}.survey_metric_report.survey_id IS 'The survey the answer belongs to (survey_report.survey_id).'`,
+      `COMMENT ON COLUMN ${s}.survey_metric_report.metric IS 'The metric''s name (statistic__set {type: metric, name}).'`,
+      `COMMENT ON COLUMN ${s}.survey_metric_report.scale IS 'nps_0_10, ces_1_7, yes_no (1 yes, 0 no) or csat_1_5.'`,
+      `COMMENT ON COLUMN ${s}.survey_metric_report.value IS 'The answer on that scale.'`,
+      `COMMENT ON COLUMN ${s}.survey_metric_report.scenario_id IS 'The scenario the dialogue ran.'`,
+      `COMMENT ON COLUMN ${s}.survey_metric_report.channel IS 'The channel.'`,
+      `COMMENT ON COLUMN ${s}.survey_metric_report.bot_id IS 'The bot on that channel; empty when the channel has one bot.'`,
+      `COMMENT ON COLUMN ${s}.survey_metric_report.started_at IS 'When the dialogue started.'`,
+      `COMMENT ON COLUMN ${s}.survey_metric_report.recorded_at IS 'When the answer was recorded.'`,
+      `COMMENT ON TABLE ${s}.survey IS 'botflow''s survey rows (written by the workers): read survey_report instead, whose columns do not change between versions.'`,
+      `COMMENT ON TABLE ${s}.survey_rollup IS 'Hourly counters behind the figures (written by the workers; internal layout).'`,
+      `COMMENT ON TABLE ${s}.survey_dim_rollup IS 'Hourly counters per survey dimension value (written by the workers; internal layout).'`,
+      `COMMENT ON TABLE ${s}.survey_metric_rollup IS 'Hourly counters per further metric value (written by the workers; internal layout).'`,
+    ],
+  },
 ];
 
 /** Applies the migrations `schema` lacks; call inside a transaction. */
