@@ -29,6 +29,11 @@
   let refused = false; // the API answered 400: polling again would get the same answer
   let timer = null;
 
+  /** Tells screen readers what a click changed (the clock beside it is not announced every poll). */
+  function announce(text) {
+    $("announce").textContent = text;
+  }
+
   function el(tag, attrs, text) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
@@ -142,6 +147,7 @@
     const status = err instanceof ApiError ? err.status : -1;
     const bad = status === 400;
     refused = bad;
+    announce("");
     $("problem-title").textContent = bad ? "These figures cannot be shown." : status === 503 ? "The statistics store is not answering." : status === 0 ? "botflow is not reachable." : "The statistics API gave an unexpected answer.";
     $("problem-text").textContent = bad
       ? "The API refused the view" + (err.parameter ? " (" + err.parameter + ")" : "") + ": " + err.message
@@ -290,6 +296,7 @@
     else { state.sort = key; state.dir = key === "value" ? "asc" : "desc"; }
     writeUrl(false);
     drawGroupRows();
+    announce("Sorted by " + document.querySelector('#groups th[data-sort="' + key + '"] .label').textContent.toLowerCase() + ", " + (state.dir === "asc" ? "ascending" : "descending"));
   }
 
   // ---- filter chips ---------------------------------------------------------------------------
@@ -313,8 +320,7 @@
     state.dims = { ...state.dims, [name]: value };
     writeUrl(true);
     renderChips();
-    updated.textContent = "Showing only " + label(name).toLowerCase() + " " + value;
-    refresh(true);
+    refresh(true).then(() => $("problem").hidden && announce("Showing only " + label(name).toLowerCase() + " " + value + ": " + $("cards").querySelector('[data-figure="surveys"]').textContent + " surveys"));
   }
 
   function removeDim(name) {
@@ -328,7 +334,7 @@
     // Keep the keyboard where it was: the next chip, or the grouping.
     const next = $("chips").querySelectorAll("button")[Math.min(at, keys.length - 2)];
     (next || $("group-by")).focus();
-    refresh(true);
+    refresh(true).then(() => $("problem").hidden && announce("Filter " + label(name).toLowerCase() + " removed"));
   }
 
   // ---- dialogue list --------------------------------------------------------------------------
@@ -444,7 +450,7 @@
       ev.preventDefault();
       state.ticket = $("ticket").value.trim();
       writeUrl(true);
-      loadDialogues(true).catch(showProblem);
+      loadDialogues(true).then(() => announce(state.ticket ? body.children.length + " dialogue" + (body.children.length === 1 ? "" : "s") + " with ticket " + state.ticket : "Ticket search cleared"), showProblem);
     });
     $("ticket").addEventListener("search", () => {
       // The field's own clear button (×) ends the search.

@@ -197,6 +197,7 @@ describe("the dashboard in Chromium, on surveys with agent, team, tags and ticke
     expect(new URL(page.url()).searchParams.get("dim.agent")).toBe(agent);
     const chip = page.getByRole("list", { name: "Filtered by" }).getByRole("listitem");
     expect(await chip.allTextContents()).toEqual([`Agent: ${agent}×`]);
+    await expect.poll(() => page.getByRole("status").textContent()).toBe(`Showing only agent ${agent}: ${one.surveys} surveys`);
     // The table stays the way to the next agent, this one marked; the list holds theirs only.
     await expect.poll(() => page.locator("#groups tbody tr.active").getAttribute("data-value")).toBe(agent);
     expect(await groupRows(page).count()).toBe(g.groups.length);
@@ -237,6 +238,28 @@ describe("the dashboard in Chromium, on surveys with agent, team, tags and ticke
     await page.keyboard.press("Enter");
     await cardsShow(page, await d.api<Figures>(`/api/stats/figures?${API_VIEW}&dim.agent=${other}`));
     expect(await chip.allTextContents()).toEqual([`Agent: ${other}×`]);
+    await page.close();
+  });
+
+  it("groups by team and by tag as the API does, and reads well in dark mode", async () => {
+    const page = await open(`${VIEW}&group=team`);
+    const teams = await d.api<GroupedFigures>(`/api/stats/figures?${API_VIEW}&group_by=team&limit=200`);
+    await expect.poll(() => page.locator('#groups tbody td[data-col="value"] button span:first-child').allTextContents()).toEqual(teams.groups.map((x) => x.value));
+    expect(await page.locator('#groups tbody td[data-col="surveys"]').allTextContents()).toEqual(teams.groups.map((x) => String(x.surveys)));
+    expect(await page.locator("#groups th").first().textContent()).toContain("Team");
+    await page.getByLabel("Group by").selectOption("tags");
+    const tags = await d.api<GroupedFigures>(`/api/stats/figures?${API_VIEW}&group_by=tags&limit=200`);
+    await expect.poll(() => page.locator('#groups tbody td[data-col="value"] button span:first-child').allTextContents()).toEqual(tags.groups.map((x) => x.value));
+    expect(await page.locator("#groups-note").textContent()).toContain("A survey with several tags counts under each of them.");
+    await page.getByLabel("Group by").selectOption("");
+    await expect.poll(() => page.locator("#groups-wrap").isHidden()).toBe(true);
+    expect(await page.locator("#groups-hint").isVisible()).toBe(true);
+    await page.goBack();
+    await expect.poll(() => page.locator("#groups tbody tr").count()).toBe(tags.groups.length);
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.reload();
+    await page.locator("body[data-loaded]").waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-dark.png"), fullPage: true });
     await page.close();
   });
 
