@@ -360,8 +360,16 @@ async function updateSurveys(q: SqlQueryable, s: string, updates: readonly Updat
   );
 }
 
+/** An upsert's SET clause: the delta's counters added to the row's (rollup tables alias the row as `r`). */
+const ADD_COUNTERS = `dialogues = r.dialogues + excluded.dialogues, offered = r.offered + excluded.offered, answered = r.answered + excluded.answered,
+       declined = r.declined + excluded.declined, surveys = r.surveys + excluded.surveys, commented = r.commented + excluded.commented`;
+
+/** The six counter columns of a batch of deltas, as unnest's int8[] parameters. */
+function counterColumns(deltas: readonly { counts: readonly number[] }[]): number[][] {
+  return [0, 1, 2, 3, 4, 5].map((i) => deltas.map((d) => d.counts[i]!));
+}
+
 async function upsertRollups(q: SqlQueryable, s: string, deltas: RollupDelta[]): Promise<void> {
-  const col = (i: number) => deltas.map((d) => d.counts[i]!);
   await q.query(
     `INSERT INTO ${s}.survey_rollup AS r (dims, scenario_id, channel, bot_id, hour, scale, rated, score, dialogues, offered, answered, declined, surveys, commented)
      SELECT u.dims, u.scenario_id, u.channel, u.bot_id, to_timestamp(u.hour_ms / 1000), u.scale, u.rated, u.score,
@@ -370,9 +378,7 @@ async function upsertRollups(q: SqlQueryable, s: string, deltas: RollupDelta[]):
                  $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[])
        AS u(dims, scenario_id, channel, bot_id, hour_ms, scale, rated, score, dialogues, offered, answered, declined, surveys, commented)
      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
-     ON CONFLICT (dims, scenario_id, channel, bot_id, hour, scale, rated, score) DO UPDATE SET
-       dialogues = r.dialogues + excluded.dialogues, offered = r.offered + excluded.offered, answered = r.answered + excluded.answered,
-       declined = r.declined + excluded.declined, surveys = r.surveys + excluded.surveys, commented = r.commented + excluded.commented`,
+     ON CONFLICT (dims, scenario_id, channel, bot_id, hour, scale, rated, score) DO UPDATE SET ${ADD_COUNTERS}`,
     [
       deltas.map((d) => d.dims),
       deltas.map((d) => d.scenarioId),
@@ -382,28 +388,20 @@ async function upsertRollups(q: SqlQueryable, s: string, deltas: RollupDelta[]):
       deltas.map((d) => d.scale),
       deltas.map((d) => d.rated),
       deltas.map((d) => d.score),
-      col(0),
-      col(1),
-      col(2),
-      col(3),
-      col(4),
-      col(5),
+      ...counterColumns(deltas),
     ],
     PREPARED,
   );
 }
 
 async function upsertDimRollups(q: SqlQueryable, s: string, deltas: DimDelta[]): Promise<void> {
-  const col = (i: number) => deltas.map((d) => d.counts[i]!);
   await q.query(
     `INSERT INTO ${s}.survey_dim_rollup AS r (dim, value, hour, scale, rated, score, dialogues, offered, answered, declined, surveys, commented)
      SELECT u.dim, u.value, to_timestamp(u.hour_ms / 1000), u.scale, u.rated, u.score, u.dialogues, u.offered, u.answered, u.declined, u.surveys, u.commented
      FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::bool[], $6::float8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[])
        AS u(dim, value, hour_ms, scale, rated, score, dialogues, offered, answered, declined, surveys, commented)
      ORDER BY 1, 2, 3, 4, 5, 6
-     ON CONFLICT (dim, value, hour, scale, rated, score) DO UPDATE SET
-       dialogues = r.dialogues + excluded.dialogues, offered = r.offered + excluded.offered, answered = r.answered + excluded.answered,
-       declined = r.declined + excluded.declined, surveys = r.surveys + excluded.surveys, commented = r.commented + excluded.commented`,
+     ON CONFLICT (dim, value, hour, scale, rated, score) DO UPDATE SET ${ADD_COUNTERS}`,
     [
       deltas.map((d) => d.dim),
       deltas.map((d) => d.value),
@@ -411,12 +409,7 @@ async function upsertDimRollups(q: SqlQueryable, s: string, deltas: DimDelta[]):
       deltas.map((d) => d.scale),
       deltas.map((d) => d.rated),
       deltas.map((d) => d.score),
-      col(0),
-      col(1),
-      col(2),
-      col(3),
-      col(4),
-      col(5),
+      ...counterColumns(deltas),
     ],
     PREPARED,
   );

@@ -5,7 +5,7 @@
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { computeMetrics, type MetricRow } from "../metric-figures.ts";
-import { comparePeriods, computeFigures, computeGroups, trendBuckets, type Figures, type FiguresQuery, type FiguresRow, type GroupedFigures, type GroupRow } from "../figures.ts";
+import { comparePeriods, computeFigures, computeGroups, trendBuckets, type Figures, type FiguresQuery, type FiguresRow, type GroupedFigures, type GroupRow, type RollupCounters } from "../figures.ts";
 import { MAX_PERIOD_DAYS, StatsQueryError, trendGranularity, type GroupedFiguresQuery, type TrendGranularity } from "../figures-query.ts";
 import { checkBound } from "../query-params.ts";
 import type { SurveyContext, SurveyDimensions } from "../events.ts";
@@ -164,6 +164,30 @@ function soleDimension(f: StatsFilter): [string, string] | undefined {
   return dims[0];
 }
 
+/**
+ * A survey-row aggregate's rated value and counters, as the rollups hold them: a survey counts
+ * its rating only once completed with a score; an erased comment still counts as a comment.
+ */
+const RATED = "(completed AND score IS NOT NULL)";
+const SURVEY_ROW_COUNTERS = `CASE WHEN ${RATED} THEN scale ELSE '' END AS scale, ${RATED} AS rated, CASE WHEN ${RATED} THEN score ELSE 0 END AS score,
+            count(*)::float8 AS dialogues, count(*) FILTER (WHERE offered)::float8 AS offered, count(*) FILTER (WHERE accepted)::float8 AS answered,
+            count(*) FILTER (WHERE denied)::float8 AS declined, count(*) FILTER (WHERE completed)::float8 AS surveys,
+            count(*) FILTER (WHERE completed AND (comment <> '' OR events->'completed'->>'erased' = 'true'))::float8 AS commented`;
+
+/** The counters of an aggregated row as numbers (drivers may hand float8 sums back as strings). */
+function numericCounters<T extends { score: unknown } & Record<"dialogues" | "offered" | "answered" | "declined" | "surveys" | "commented", unknown>>(r: T): T & { score: number } & RollupCounters {
+  return {
+    ...r,
+    score: Number(r.score),
+    dialogues: Number(r.dialogues),
+    offered: Number(r.offered),
+    answered: Number(r.answered),
+    declined: Number(r.declined),
+    surveys: Number(r.surveys),
+    commented: Number(r.commented),
+  };
+}
+
 const SUMS = ["dialogues", "offered", "answered", "declined", "surveys", "commented"].map((c) => `sum(${c})::float8 AS ${c}`).join(", ");
 
 async function rollupRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string, from: number, to: number, unit: TrendGranularity): Promise<FiguresRow[]> {
@@ -193,13 +217,9 @@ async function rollupRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string
 async function surveyRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string, from: number, to: number, unit: TrendGranularity): Promise<FiguresRow[]> {
   const params: unknown[] = [tz, new Date(from).toISOString(), new Date(to).toISOString()];
   const where = filterSql(f, params);
-  const rated = "(completed AND score IS NOT NULL)";
   return q.query<FiguresRow>(
     `SELECT ${bucketSql("dialogue_started_at", unit)}::text AS bucket,
-            CASE WHEN ${rated} THEN scale ELSE '' END AS scale, ${rated} AS rated, CASE WHEN ${rated} THEN score ELSE 0 END AS score,
-            count(*)::float8 AS dialogues, count(*) FILTER (WHERE offered)::float8 AS offered, count(*) FILTER (WHERE accepted)::float8 AS answered,
-            count(*) FILTER (WHERE denied)::float8 AS declined, count(*) FILTER (WHERE completed)::float8 AS surveys,
-            count(*) FILTER (WHERE completed AND (comment <> '' OR events->'completed'->>'erased' = 'true'))::float8 AS commented
+            ${SURVEY_ROW_COUNTERS}
      FROM ${s}.survey
      WHERE dialogue_started_at >= $2::timestamptz AND dialogue_started_at < $3::timestamptz${where}
      GROUP BY 1, 2, 3, 4`,
@@ -260,18 +280,7 @@ async function readFiguresRows(
     rows.push(...(useRollups ? await rollupRows(q, schema, filter, tz, a, b, granularity) : await surveyRows(q, schema, filter, tz, a, b, granularity)));
     a = b;
   }
-  return rows.map((r) => ({
-    bucket: r.bucket,
-    scale: r.scale,
-    rated: r.rated,
-    score: Number(r.score),
-    dialogues: Number(r.dialogues),
-    offered: Number(r.offered),
-    answered: Number(r.answered),
-    declined: Number(r.declined),
-    surveys: Number(r.surveys),
-    commented: Number(r.commented),
-  }));
+  return rows.map(numericCounters);
 }
 
 interface ListRow {
@@ -407,19 +416,7 @@ export async function queryGroupedFigures(q: SqlQueryable, ctx: FiguresContext, 
     useRollups = false;
     rows = await readGroupRows(q, ctx.schema, false, query.groupBy, filter, from, to);
   }
-  const numeric = rows.map((r) => ({
-    value: r.value,
-    scale: r.scale,
-    rated: r.rated,
-    score: Number(r.score),
-    dialogues: Number(r.dialogues),
-    offered: Number(r.offered),
-    answered: Number(r.answered),
-    declined: Number(r.declined),
-    surveys: Number(r.surveys),
-    commented: Number(r.commented),
-  }));
-  const { groups, truncated } = computeGroups(numeric, limit);
+  const { groups, truncated } = computeGroups(rows.map(numericCounters), limit);
   return {
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
@@ -435,7 +432,6 @@ export async function queryGroupedFigures(q: SqlQueryable, ctx: FiguresContext, 
 /** A grouped query's rows over [from, to), read in chunks of two months (yielding between them). */
 async function readGroupRows(q: SqlQueryable, schema: string, rollups: boolean, dim: string, filter: StatsFilter, from: number, to: number): Promise<GroupRow[]> {
   const prefix = `${dim}=`;
-  const rated = "(completed AND score IS NOT NULL)";
   const rows: GroupRow[] = [];
   for (let a = from; a < to; ) {
     const b = Math.min(to, a + READ_CHUNK_MS);
@@ -455,10 +451,7 @@ async function readGroupRows(q: SqlQueryable, schema: string, rollups: boolean, 
       rows.push(
         ...(await q.query<GroupRow>(
           `SELECT substr(k, ${prefix.length + 1}) AS value,
-                  CASE WHEN ${rated} THEN scale ELSE '' END AS scale, ${rated} AS rated, CASE WHEN ${rated} THEN score ELSE 0 END AS score,
-                  count(*)::float8 AS dialogues, count(*) FILTER (WHERE offered)::float8 AS offered, count(*) FILTER (WHERE accepted)::float8 AS answered,
-                  count(*) FILTER (WHERE denied)::float8 AS declined, count(*) FILTER (WHERE completed)::float8 AS surveys,
-                  count(*) FILTER (WHERE completed AND (comment <> '' OR events->'completed'->>'erased' = 'true'))::float8 AS commented
+                  ${SURVEY_ROW_COUNTERS}
            FROM ${schema}.survey, unnest(dim_keys) AS k
            WHERE left(k, ${prefix.length}) = $1 AND dialogue_started_at >= $2::timestamptz AND dialogue_started_at < $3::timestamptz${where}
            GROUP BY 1, 2, 3, 4`,
