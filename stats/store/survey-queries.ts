@@ -133,13 +133,13 @@ function bucketSql(col: string, unit: TrendGranularity): string {
   return unit === "day" ? `(${col} AT TIME ZONE $1)::date` : `date_trunc('${unit}', ${col} AT TIME ZONE $1)::date`;
 }
 
-/** Appends `col = $n` conditions for the filter's present fields (dimensions through the dim_keys GIN index). */
-function filterSql(f: StatsFilter, params: unknown[]): string {
+/** Appends `col = $n` conditions for the filter's present fields (dimensions through the dim_keys GIN index); `alias` prefixes the columns. */
+function filterSql(f: StatsFilter, params: unknown[], alias = ""): string {
   let sql = "";
   const add = (col: string, v: string | undefined) => {
     if (v === undefined) return;
     params.push(v);
-    sql += ` AND ${col} = $${params.length}`;
+    sql += ` AND ${alias}${col} = $${params.length}`;
   };
   add("scenario_id", f.scenarioId);
   add("channel", f.channel);
@@ -188,6 +188,27 @@ function numericCounters<T extends { score: unknown } & Record<"dialogues" | "of
   };
 }
 
+/**
+ * Reads [from, to) in chunks of two months, yielding to the event loop between them: PGlite runs
+ * each query on this thread, so one query over ten years would block every other request. Rows
+ * are additive (one per trend point × value), so chunks need not follow the trend's cuts.
+ */
+async function inChunks<T>(from: number, to: number, read: (range: [string, string], a: number, b: number) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (let a = from; a < to; ) {
+    const b = Math.min(to, a + READ_CHUNK_MS);
+    if (a > from) await yieldToLoop();
+    rows.push(...(await read([new Date(a).toISOString(), new Date(b).toISOString()], a, b)));
+    a = b;
+  }
+  return rows;
+}
+
+/** The rollup grouping (`dims`) that keeps exactly the filter's scenario, channel and bot. */
+function groupingOf(f: StatsFilter): number {
+  return (f.scenarioId !== undefined ? 1 : 0) | (f.channel !== undefined ? 2 : 0) | (f.botId !== undefined ? 4 : 0);
+}
+
 const SUMS = ["dialogues", "offered", "answered", "declined", "surveys", "commented"].map((c) => `sum(${c})::float8 AS ${c}`).join(", ");
 
 async function rollupRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string, from: number, to: number, unit: TrendGranularity): Promise<FiguresRow[]> {
@@ -202,7 +223,7 @@ async function rollupRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string
       [tz, sole[0], sole[1], new Date(from).toISOString(), new Date(to).toISOString()],
     );
   }
-  const dims = (f.scenarioId !== undefined ? 1 : 0) | (f.channel !== undefined ? 2 : 0) | (f.botId !== undefined ? 4 : 0);
+  const dims = groupingOf(f);
   return q.query<FiguresRow>(
     `SELECT bucket::text AS bucket, scale, rated, score, dialogues, offered, answered, declined, surveys, commented
      FROM (SELECT ${bucketSql("hour", unit)} AS bucket, scale, rated, score, ${SUMS}
@@ -270,16 +291,7 @@ async function readFiguresRows(
   to: number,
   granularity: TrendGranularity,
 ): Promise<FiguresRow[]> {
-  // Read in chunks of two months, yielding to the event loop between them: PGlite runs each
-  // query on this thread, so one query over ten years would block every other request.
-  // Rows are additive (one per trend point × rated value), so chunks need not follow the cuts.
-  const rows: FiguresRow[] = [];
-  for (let a = from; a < to; ) {
-    const b = Math.min(to, a + READ_CHUNK_MS);
-    if (a > from) await yieldToLoop();
-    rows.push(...(useRollups ? await rollupRows(q, schema, filter, tz, a, b, granularity) : await surveyRows(q, schema, filter, tz, a, b, granularity)));
-    a = b;
-  }
+  const rows = await inChunks(from, to, (_range, a, b) => (useRollups ? rollupRows(q, schema, filter, tz, a, b, granularity) : surveyRows(q, schema, filter, tz, a, b, granularity)));
   return rows.map(numericCounters);
 }
 
@@ -429,39 +441,28 @@ export async function queryGroupedFigures(q: SqlQueryable, ctx: FiguresContext, 
   };
 }
 
-/** A grouped query's rows over [from, to), read in chunks of two months (yielding between them). */
-async function readGroupRows(q: SqlQueryable, schema: string, rollups: boolean, dim: string, filter: StatsFilter, from: number, to: number): Promise<GroupRow[]> {
+/** A grouped query's rows over [from, to): survey_dim_rollup, or the survey rows (one per dimension item). */
+function readGroupRows(q: SqlQueryable, schema: string, rollups: boolean, dim: string, filter: StatsFilter, from: number, to: number): Promise<GroupRow[]> {
   const prefix = `${dim}=`;
-  const rows: GroupRow[] = [];
-  for (let a = from; a < to; ) {
-    const b = Math.min(to, a + READ_CHUNK_MS);
-    if (a > from) await yieldToLoop();
-    const range = [new Date(a).toISOString(), new Date(b).toISOString()];
+  return inChunks(from, to, (range) => {
     if (rollups) {
-      rows.push(
-        ...(await q.query<GroupRow>(
-          `SELECT value, scale, rated, score, ${SUMS} FROM ${schema}.survey_dim_rollup
-           WHERE dim = $1 AND hour >= $2::timestamptz AND hour < $3::timestamptz GROUP BY 1, 2, 3, 4`,
-          [dim, ...range],
-        )),
-      );
-    } else {
-      const params: unknown[] = [prefix, ...range];
-      const where = filterSql(filter, params);
-      rows.push(
-        ...(await q.query<GroupRow>(
-          `SELECT substr(k, ${prefix.length + 1}) AS value,
-                  ${SURVEY_ROW_COUNTERS}
-           FROM ${schema}.survey, unnest(dim_keys) AS k
-           WHERE left(k, ${prefix.length}) = $1 AND dialogue_started_at >= $2::timestamptz AND dialogue_started_at < $3::timestamptz${where}
-           GROUP BY 1, 2, 3, 4`,
-          params,
-        )),
+      return q.query<GroupRow>(
+        `SELECT value, scale, rated, score, ${SUMS} FROM ${schema}.survey_dim_rollup
+         WHERE dim = $1 AND hour >= $2::timestamptz AND hour < $3::timestamptz GROUP BY 1, 2, 3, 4`,
+        [dim, ...range],
       );
     }
-    a = b;
-  }
-  return rows;
+    const params: unknown[] = [prefix, ...range];
+    const where = filterSql(filter, params);
+    return q.query<GroupRow>(
+      `SELECT substr(k, ${prefix.length + 1}) AS value,
+              ${SURVEY_ROW_COUNTERS}
+       FROM ${schema}.survey, unnest(dim_keys) AS k
+       WHERE left(k, ${prefix.length}) = $1 AND dialogue_started_at >= $2::timestamptz AND dialogue_started_at < $3::timestamptz${where}
+       GROUP BY 1, 2, 3, 4`,
+      params,
+    );
+  });
 }
 
 /** Further metrics' rows over [from, to): survey_metric_rollup, or survey_metric (joined to survey for dimensions). */
@@ -475,50 +476,32 @@ async function readMetricRows(
   to: number,
   unit: TrendGranularity,
 ): Promise<MetricRow[]> {
-  const rows: MetricRow[] = [];
-  for (let a = from; a < to; ) {
-    const b = Math.min(to, a + READ_CHUNK_MS);
-    if (a > from) await yieldToLoop();
-    const range = [new Date(a).toISOString(), new Date(b).toISOString()];
+  const rows = await inChunks(from, to, (range) => {
     if (useRollups) {
-      const dims = (filter.scenarioId !== undefined ? 1 : 0) | (filter.channel !== undefined ? 2 : 0) | (filter.botId !== undefined ? 4 : 0);
-      rows.push(
-        ...(await q.query<MetricRow>(
-          `SELECT metric, scale, ${bucketSql("hour", unit)}::text AS bucket, value, sum(responses)::float8 AS responses
-           FROM ${schema}.survey_metric_rollup
-           WHERE dims = $2 AND scenario_id = $3 AND channel = $4 AND bot_id = $5 AND hour >= $6::timestamptz AND hour < $7::timestamptz
-           GROUP BY 1, 2, 3, 4`,
-          [tz, dims, filter.scenarioId ?? "", filter.channel ?? "", filter.botId ?? "", ...range],
-        )),
-      );
-    } else {
-      const params: unknown[] = [tz, ...range];
-      let where = "";
-      const add = (col: string, v: string | undefined) => {
-        if (v === undefined) return;
-        params.push(v);
-        where += ` AND m.${col} = $${params.length}`;
-      };
-      add("scenario_id", filter.scenarioId);
-      add("channel", filter.channel);
-      add("bot_id", filter.botId);
-      const dimKeys = dimensionKeys(filter);
-      let join = "";
-      if (dimKeys.length > 0) {
-        params.push(dimKeys);
-        join = ` JOIN ${schema}.survey s ON s.survey_id = m.survey_id AND s.dim_keys @> $${params.length}::text[]`;
-      }
-      rows.push(
-        ...(await q.query<MetricRow>(
-          `SELECT m.metric, m.scale, ${bucketSql("m.dialogue_started_at", unit)}::text AS bucket, m.value, count(*)::float8 AS responses
-           FROM ${schema}.survey_metric m${join}
-           WHERE m.dialogue_started_at >= $2::timestamptz AND m.dialogue_started_at < $3::timestamptz${where}
-           GROUP BY 1, 2, 3, 4`,
-          params,
-        )),
+      return q.query<MetricRow>(
+        `SELECT metric, scale, ${bucketSql("hour", unit)}::text AS bucket, value, sum(responses)::float8 AS responses
+         FROM ${schema}.survey_metric_rollup
+         WHERE dims = $2 AND scenario_id = $3 AND channel = $4 AND bot_id = $5 AND hour >= $6::timestamptz AND hour < $7::timestamptz
+         GROUP BY 1, 2, 3, 4`,
+        [tz, groupingOf(filter), filter.scenarioId ?? "", filter.channel ?? "", filter.botId ?? "", ...range],
       );
     }
-    a = b;
-  }
+    const params: unknown[] = [tz, ...range];
+    // survey_metric has the scenario, channel and bot columns itself; dimensions are the survey's.
+    const where = filterSql({ ...filter, dimensions: undefined }, params, "m.");
+    const dimKeys = dimensionKeys(filter);
+    let join = "";
+    if (dimKeys.length > 0) {
+      params.push(dimKeys);
+      join = ` JOIN ${schema}.survey s ON s.survey_id = m.survey_id AND s.dim_keys @> $${params.length}::text[]`;
+    }
+    return q.query<MetricRow>(
+      `SELECT m.metric, m.scale, ${bucketSql("m.dialogue_started_at", unit)}::text AS bucket, m.value, count(*)::float8 AS responses
+       FROM ${schema}.survey_metric m${join}
+       WHERE m.dialogue_started_at >= $2::timestamptz AND m.dialogue_started_at < $3::timestamptz${where}
+       GROUP BY 1, 2, 3, 4`,
+      params,
+    );
+  });
   return rows.map((r) => ({ metric: r.metric, scale: r.scale, bucket: r.bucket, value: Number(r.value), responses: Number(r.responses) }));
 }
