@@ -2,11 +2,14 @@
  * Statistics pipeline throughput: survey events per second through BullMQ → SurveyWorker →
  * PostgreSQL (PgSurveyStore), beside a no-op BullMQ worker draining the same number of jobs
  * from the same Redis in the same run. The ratio pipeline / no-op is the figure (aim ≥ 0.5):
- * how much of what BullMQ itself can move the store keeps up with. A third line runs the
- * pipeline with one event per transaction, to show what group-committing batches buys.
+ * how much of what BullMQ itself can move the store keeps up with. A second pair runs events
+ * that carry survey dimensions (the offered event with `dimensions` and `rolledUp`, as
+ * stats/survey-tracker.ts queues them: agent, team, tags rolled up, a ticket id not), beside a
+ * no-op worker draining those same payloads (aim ≥ 0.6). A last line runs the pipeline with
+ * one event per transaction, to show what group-committing batches buys.
  *
  * Each measurement queues N events first (not timed), then starts one worker and times it
- * until every job completed. Every round runs the no-op and the pipeline back to back,
+ * until every job completed. Every round runs each no-op and its pipeline back to back,
  * alternating which goes first; the figure is the median of the per-round ratios. Uses a fresh
  * key prefix and a fresh schema, removed afterwards.
  *
@@ -29,6 +32,8 @@ import { PgSurveyStore } from "../stats/store/pg-survey-store.ts";
 import { DEFAULT_WORKER_CONCURRENCY, SurveyWorker } from "../stats/worker.ts";
 
 export const AIM_RATIO = 0.5;
+/** Issue 13: the ratio with survey dimensions on. */
+export const AIM_DIMENSIONS_RATIO = 0.6;
 
 export interface PipelineBenchOptions {
   events: number;
@@ -42,7 +47,32 @@ export interface PipelineBenchOptions {
   databaseUrl: string;
 }
 
-type Side = "noop" | "batched" | "single";
+type Side = "noop" | "batched" | "noop-dims" | "dims" | "single";
+const SIDES: readonly Side[] = ["noop", "batched", "noop-dims", "dims", "single"];
+/** The sides whose events carry dimensions. */
+const WITH_DIMENSIONS: ReadonlySet<Side> = new Set(["noop-dims", "dims"]);
+
+/** As engine/survey-dimensions.ts records them for `dimensions: [agent, team, {name: ticket, group: false}, {name: tags, list: true}]`. */
+export const DIMENSIONS_ROLLED_UP = ["agent", "team", "tags"] as const;
+const AGENTS = 1000;
+const TEAMS = 50;
+const TAGS = 200;
+
+/** The offered event's dimension fields, as the interpreter sets them: `rolledUp` names only the grouped dimensions that have a value. */
+function withDimensions(i: number): Pick<SurveyEvent, "dimensions" | "rolledUp"> {
+  const dimensions = surveyDimensions(i);
+  return { dimensions, rolledUp: DIMENSIONS_ROLLED_UP.filter((d) => dimensions[d] !== undefined) };
+}
+
+/** Survey i's dimensions: one of 1,000 agents (spread over the days), its team, a ticket, 0–3 of 200 tags. */
+export function surveyDimensions(i: number): Record<string, string | string[]> {
+  const agent = (i * 7919) % AGENTS;
+  const dims: Record<string, string | string[]> = { agent: `a-${agent}`, team: `t-${agent % TEAMS}`, ticket: `T-${i}` };
+  const t0 = (i * 31) % TAGS;
+  const tags = [t0, (t0 + 37) % TAGS, (t0 + 101) % TAGS].slice(0, i % 4).map((t) => `tag-${t}`);
+  if (tags.length > 0) dims.tags = tags;
+  return dims;
+}
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -51,9 +81,10 @@ const T0 = Date.UTC(2026, 0, 1);
  * `interleave` > 0 queues them as live traffic arrives: the surveys run `interleave` at a
  * time, so the queue holds one event of each of them before the next event of any, and a
  * batch mostly updates surveys stored by earlier batches. 0 queues each survey's events
- * together, so a batch mostly inserts whole surveys.
+ * together, so a batch mostly inserts whole surveys. With `dimensions` the offered event carries
+ * the survey's dimensions (surveyDimensions) and which are rolled up.
  */
-export function surveyEvents(n: number, tag: string, interleave = 0): SurveyEvent[] {
+export function surveyEvents(n: number, tag: string, interleave = 0, dimensions = false): SurveyEvent[] {
   const out: SurveyEvent[] = [];
   for (let i = 0; out.length < n; i++) {
     const startedAt = T0 + (i % 90) * 86_400_000 + i;
@@ -62,7 +93,7 @@ export function surveyEvents(n: number, tag: string, interleave = 0): SurveyEven
     const comment = i % 2 === 0 ? "bench comment" : "";
     const kinds: SurveyEvent[] = [
       { ...base, kind: "dialogue_started", at: startedAt },
-      { ...base, kind: "offered", at: startedAt + 1, scale: { min: 1, max: 5 } },
+      { ...base, kind: "offered", at: startedAt + 1, scale: { min: 1, max: 5 }, ...(dimensions ? withDimensions(i) : {}) },
       { ...base, kind: "answered", at: startedAt + 2, score },
       ...(comment ? [{ ...base, kind: "commented" as const, at: startedAt + 3, comment }] : []),
       { ...base, kind: "completed", at: startedAt + 4, score, comment },
@@ -115,7 +146,7 @@ async function measure(side: Side, events: SurveyEvent[], o: PipelineBenchOption
   const workerConnection = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
   let started: number;
   let meanBatch: number | undefined;
-  if (side === "noop") {
+  if (side === "noop" || side === "noop-dims") {
     const w = new Worker(name, async () => {}, { connection: workerConnection, prefix, concurrency: o.concurrency, autorun: false });
     w.on("completed", onCompleted);
     w.on("failed", onFailed);
@@ -165,7 +196,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 export async function main(argv: string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { events: { type: "string", default: "10000" }, concurrency: { type: "string", default: String(DEFAULT_WORKER_CONCURRENCY) }, rounds: { type: "string", default: "6" }, "max-in-flight": { type: "string", default: "2" }, sides: { type: "string", default: "noop,batched,single" }, interleave: { type: "string", default: "0" } },
+    options: { events: { type: "string", default: "10000" }, concurrency: { type: "string", default: String(DEFAULT_WORKER_CONCURRENCY) }, rounds: { type: "string", default: "6" }, "max-in-flight": { type: "string", default: "2" }, sides: { type: "string", default: SIDES.join(",") }, interleave: { type: "string", default: "0" } },
     strict: false,
   });
   const o: PipelineBenchOptions = {
@@ -184,37 +215,44 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
   const migrator = new PgSurveyStore({ connectionString: o.databaseUrl, schema });
   await migrator.migrate();
   await migrator.close();
-  const times: Record<Side, number[]> = { noop: [], batched: [], single: [] };
-  const cpu: Record<Side, number[]> = { noop: [], batched: [], single: [] };
-  const batches: number[] = [];
+  const times: Record<Side, number[]> = { noop: [], batched: [], "noop-dims": [], dims: [], single: [] };
+  const cpu: Record<Side, number[]> = { noop: [], batched: [], "noop-dims": [], dims: [], single: [] };
+  const batches: Record<Side, number[]> = { noop: [], batched: [], "noop-dims": [], dims: [], single: [] };
   let expectedEvents = 0;
   let expectedSurveys = 0;
+  // Offered surveys of the dimensions side: each adds one dialogue to survey_dim_rollup per agent.
+  let expectedDimSurveys = 0;
   try {
     for (let round = 0; round < o.rounds; round++) {
       const wanted = String(values.sides).split(",");
       // The slow single-event side runs once; no-op and pipeline run back to back every round.
-      const sides = (["noop", "batched", "single"] as const).filter((x) => wanted.includes(x) && (x !== "single" || round === 0));
+      const sides = SIDES.filter((x) => wanted.includes(x) && (x !== "single" || round === 0));
       const order: Side[] = round % 2 === 0 ? [...sides] : [...sides].reverse();
       for (const side of order) {
         // One event per transaction is slow enough that a twentieth of the events tells its rate.
-        const events = surveyEvents(side === "single" ? Math.ceil(o.events / 20) : o.events, `r${round}-${side}`, o.interleave);
-        if (side !== "noop") {
+        const events = surveyEvents(side === "single" ? Math.ceil(o.events / 20) : o.events, `r${round}-${side}`, o.interleave, WITH_DIMENSIONS.has(side));
+        if (side !== "noop" && side !== "noop-dims") {
           expectedEvents += events.length;
           expectedSurveys += events.filter((e) => e.kind === "dialogue_started").length;
+          if (side === "dims") expectedDimSurveys += events.filter((e) => e.kind === "offered").length;
         }
         const r = await measure(side, events, o, prefix, schema, connection);
         times[side].push(r.ms);
         cpu[side].push(r.cpuUs);
-        if (side === "batched" && r.meanBatch !== undefined) batches.push(r.meanBatch);
+        if (r.meanBatch !== undefined) batches[side].push(r.meanBatch);
       }
     }
     // Refuse to print figures for a pipeline that did not store what it was given.
     const check = new pg.Client({ connectionString: o.databaseUrl });
     await check.connect();
     const rows = await check.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".survey`);
+    const dimRows = await check.query<{ n: string | null }>(`SELECT sum(dialogues) AS n FROM "${schema}".survey_dim_rollup WHERE dim = 'agent'`);
     await check.end();
     if (Number(rows.rows[0]?.n) !== expectedSurveys) {
       throw new Error(`the store holds ${rows.rows[0]?.n} surveys, expected ${expectedSurveys}: the pipeline lost or invented events`);
+    }
+    if (Number(dimRows.rows[0]?.n ?? 0) !== expectedDimSurveys) {
+      throw new Error(`survey_dim_rollup counts ${dimRows.rows[0]?.n ?? 0} dialogues by agent, expected ${expectedDimSurveys}: the dimensions were not rolled up`);
     }
   } finally {
     await deleteKeys(connection, `${prefix}:*`);
@@ -226,20 +264,27 @@ export async function main(argv: string[] = process.argv.slice(2), env: Record<s
   }
   const rate = (side: Side): number => (side === "single" ? Math.ceil(o.events / 20) : o.events) / (median(times[side]) / 1000);
   const noop = rate("noop");
-  const batched = rate("batched");
   const single = rate("single");
   // Each round's no-op and pipeline ran a few seconds apart, so their ratio is steadier than
   // the ratio of medians when other work on the machine comes and goes.
-  const ratios = times.batched.map((ms, i) => (times.noop[i] as number) / ms);
-  const ratio = median(ratios);
-  console.log(`stats pipeline: ${fmt(o.events)} survey events per run, worker concurrency ${o.concurrency}, ${o.maxInFlight} transaction(s) in flight, ${o.rounds} round(s), ${o.interleave > 0 ? `events of ${fmt(o.interleave)} surveys interleaved` : "survey by survey"}, medians; ${fmt(expectedEvents)} events stored and checked`);
+  const ratiosOf = (side: Side, noopSide: Side): number[] => times[side].map((ms, i) => (times[noopSide][i] as number) / ms);
+  console.log(`stats pipeline: ${fmt(o.events)} survey events per run, worker concurrency ${o.concurrency}, ${o.maxInFlight} transaction(s) in flight, ${o.rounds} round(s), ${o.interleave > 0 ? `events of ${fmt(o.interleave)} surveys interleaved` : "survey by survey"}, medians; ${fmt(expectedEvents)} events stored and checked, ${fmt(expectedDimSurveys)} surveys with dimensions`);
   // Redis, PostgreSQL and the worker share this machine's cores; a loaded machine moves the figures.
   console.log(`  load average ${loadBefore.toFixed(1)} → ${(loadavg()[0] as number).toFixed(1)} on ${cpus().length} cores`);
   // Worker-process CPU per event is steadier than rates on a shared machine; Redis and
   // PostgreSQL spend theirs in their own processes.
   const cpuNote = (side: Side): string => `  worker CPU ${median(cpu[side]).toFixed(0)} µs/event`;
-  console.log(`  no-op BullMQ worker          ${fmt(noop).padStart(7)} ev/s${cpuNote("noop")}`);
-  console.log(`  pipeline, group commit       ${fmt(batched).padStart(7)} ev/s  ratio ${ratio.toFixed(3)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, aim ≥ ${AIM_RATIO.toFixed(2)}) ${ratio >= AIM_RATIO ? "MET" : "MISSED"}  mean batch ${median(batches).toFixed(1)} events/transaction${cpuNote("batched")}`);
+  const pair = (side: Side, noopSide: Side, label: string, noopLabel: string, aim: number): void => {
+    if (times[side].length === 0 || times[noopSide].length === 0) return;
+    const rs = ratiosOf(side, noopSide);
+    const r = median(rs);
+    console.log(`  ${noopLabel.padEnd(28)} ${fmt(rate(noopSide)).padStart(7)} ev/s${cpuNote(noopSide)}`);
+    console.log(
+      `  ${label.padEnd(28)} ${fmt(rate(side)).padStart(7)} ev/s  ratio ${r.toFixed(3)} (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}, aim ≥ ${aim.toFixed(2)}) ${r >= aim ? "✓" : "✗"}  mean batch ${median(batches[side]).toFixed(1)} events/transaction${cpuNote(side)}`,
+    );
+  };
+  pair("batched", "noop", "pipeline, group commit", "no-op BullMQ worker", AIM_RATIO);
+  pair("dims", "noop-dims", "pipeline, dimensions on", "no-op worker, dimension jobs", AIM_DIMENSIONS_RATIO);
   if (times.single.length > 0) console.log(`  pipeline, 1 event/transaction ${fmt(single).padStart(6)} ev/s  ratio ${(single / noop).toFixed(2)}  (${fmt(Math.ceil(o.events / 20))} events, 10 transactions at once)`);
 }
 
