@@ -200,7 +200,10 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, input: reado
   const changed = rollupDeltas(sums);
   if (changed.length > 0) await upsertRollups(q, s, changed);
   const dimChanged = [...dimSums.values()].filter((d) => d.counts.some((n) => n !== 0));
-  if (dimChanged.length > 0) await upsertDimRollups(q, s, dimChanged);
+  if (dimChanged.length > 0) {
+    await upsertDimRollups(q, s, dimChanged);
+    await upsertDimDays(q, s, dayDeltas(dimChanged));
+  }
 }
 
 /**
@@ -247,6 +250,46 @@ function addDimContribution(dimSums: Map<string, DimDelta>, row: SurveyKey, c: C
     d.counts[4] += sign * c.surveys;
     d.counts[5] += sign * c.commented;
   }
+}
+
+interface DayDelta {
+  dim: string;
+  value: string;
+  day: number;
+  counts: [number, number, number, number, number, number];
+  /** "scale|score" → change in completed surveys rated so. */
+  dist: Record<string, number>;
+}
+
+/** The hourly dimension deltas folded into UTC days, the rated value into `dist` (survey_dim_day). */
+function dayDeltas(hourly: readonly DimDelta[]): DayDelta[] {
+  const days = new Map<string, DayDelta>();
+  for (const h of hourly) {
+    const day = Math.floor(h.hour / 86_400_000) * 86_400_000;
+    const key = `${h.dim}\0${h.value}\0${day}`;
+    let d = days.get(key);
+    if (!d) days.set(key, (d = { dim: h.dim, value: h.value, day, counts: [0, 0, 0, 0, 0, 0], dist: {} }));
+    for (let i = 0; i < 6; i++) d.counts[i]! += h.counts[i]!;
+    if (h.rated && h.counts[4] !== 0) {
+      const k = `${h.scale}|${h.score}`;
+      d.dist[k] = (d.dist[k] ?? 0) + h.counts[4];
+    }
+  }
+  return [...days.values()].filter((d) => d.counts.some((n) => n !== 0) || Object.values(d.dist).some((n) => n !== 0));
+}
+
+async function upsertDimDays(q: SqlQueryable, s: string, deltas: DayDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  await q.query(
+    `INSERT INTO ${s}.survey_dim_day AS r (dim, value, day, dialogues, offered, answered, declined, surveys, commented, dist)
+     SELECT u.dim, u.value, (to_timestamp(u.day_ms / 1000) AT TIME ZONE 'UTC')::date, u.dialogues, u.offered, u.answered, u.declined, u.surveys, u.commented, u.dist::jsonb
+     FROM unnest($1::text[], $2::text[], $3::float8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::text[])
+       AS u(dim, value, day_ms, dialogues, offered, answered, declined, surveys, commented, dist)
+     ORDER BY 1, 2, 3
+     ON CONFLICT (dim, value, day) DO UPDATE SET ${ADD_COUNTERS}, dist = ${s}.dist_add(r.dist, excluded.dist)`,
+    [deltas.map((d) => d.dim), deltas.map((d) => d.value), deltas.map((d) => d.day), ...counterColumns(deltas), deltas.map((d) => JSON.stringify(d.dist))],
+    PREPARED,
+  );
 }
 
 /** Expands the non-zero per-survey-key sums into the rollup rows of every grouping, summed per row. */
