@@ -5,8 +5,9 @@
  * @example
  * const { state, effects } = step(scenario, null, { kind: "start", ... , at: Date.now() });
  */
-import { isQuestion, type KeyboardBlock, type NextSpec, type ScenarioBlock, type WaitBlock } from "./schema/scenario-schema.ts";
+import { isQuestion, type KeyboardBlock, type NextSpec, type ScenarioBlock, type SetBlock, type WaitBlock } from "./schema/scenario-schema.ts";
 import { durationMs, type LoadedScenario } from "./scenario.ts";
+import { evaluateSet } from "./set-block.ts";
 import { dimensionValues } from "./survey-dimensions.ts";
 import { localize, normalizeAnswer, substitute } from "./text.ts";
 import {
@@ -212,6 +213,11 @@ function run(scenario: LoadedScenario, state: ConversationState, from: string, e
       case "action":
         effects.push({ type: "runAction", blockId: id, name: block.action, config: block.config ?? {} });
         return { ...s, pendingAction: id, updatedAt: at };
+      case "set":
+        // Never waits: its `next` (rules included) reads the values it just assigned.
+        s = applySet(s, id, block, effects, at);
+        id = resolveNext(block.next, s.vars);
+        break;
       case "end":
         if (block.text !== undefined) effects.push({ type: "send", message: { text: render(scenario, s, block.text) } });
         return endDialogue(s, effects, at);
@@ -226,6 +232,18 @@ function run(scenario: LoadedScenario, state: ConversationState, from: string, e
     }
   }
   return endDialogue(s, effects, at);
+}
+
+/** A set block's assignments applied to the dialogue's variables; each one that failed is a warning effect. */
+function applySet(s: ConversationState, blockId: string, block: SetBlock, effects: Effect[], at: number): ConversationState {
+  const { vars, touched, warnings } = evaluateSet(block.set, s.vars, at);
+  for (const w of warnings) {
+    effects.push({ type: "warning", blockId, message: `block "${blockId}": set ${w.variable}: ${w.message}; ${w.variable} is left unset` });
+  }
+  const next: ConversationState = { ...s, vars, updatedAt: at };
+  // A variable the block replaced no longer holds the text that was cleaned on the way in.
+  if (s.cleanedVars) next.cleanedVars = s.cleanedVars.filter((n) => !touched.includes(n));
+  return next;
 }
 
 const WHOLE_VARIABLE = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
@@ -440,7 +458,41 @@ function invalidAnswer(
     effects.push({ type: "close", promptId: prompt.id, reason: "reprompt" });
     return offer(scenario, s, prompt.blockId, block, effects, at, { text, attempts: prompt.attempts + 1 });
   }
+  const fallback = block.invalid?.default;
+  if (fallback !== undefined) return answerByDefault(scenario, s, block, fallback, effects, at);
   return decline(scenario, s, block, "invalid", invalid?.next, effects, at);
+}
+
+/**
+ * The re-prompts ran out and the question has an `invalid.default`: it is recorded as the
+ * answer (save_to, a prompt_answered track event marked `defaulted`), then `invalid.next` is
+ * followed, or the question's own `next` when invalid has none (the question has its answer).
+ * The keyboard closes as `invalid`, without an answer label: the user did not pick it.
+ */
+function answerByDefault(
+  scenario: LoadedScenario,
+  s: ConversationState,
+  block: KeyboardBlock | WaitBlock,
+  fallback: string | number,
+  effects: Effect[],
+  at: number,
+): ConversationState {
+  const prompt = s.prompt as NonNullable<ConversationState["prompt"]>;
+  const value = block.type === "message_with_keyboard" ? (defaultButton(scenario, block, s.locale, fallback)?.value ?? fallback) : fallback;
+  effects.push({ type: "close", promptId: prompt.id, reason: "invalid" });
+  effects.push({ type: "track", event: { type: "prompt_answered", blockId: prompt.blockId, saveTo: block.save_to, value, defaulted: true } });
+  const next: ConversationState = { ...s, vars: block.save_to ? withVar(s.vars, block.save_to, value) : s.vars, prompt: null, updatedAt: at };
+  if (block.save_to && s.cleanedVars) next.cleanedVars = withCleaned(s.cleanedVars, block.save_to, false);
+  return goTo(scenario, next, block.invalid?.next ?? block.next, effects, at);
+}
+
+/**
+ * The button whose value (in the scenario's default locale, as the loader checked it) is `fallback`,
+ * in the user's locale: a button whose value is its translated label records that translation.
+ */
+function defaultButton(scenario: LoadedScenario, block: KeyboardBlock, locale: string, fallback: string | number): OutButton | undefined {
+  const index = block.buttons.findIndex((b, i) => String(keyboardButton(scenario, b, scenario.locale, i).value) === String(fallback));
+  return index < 0 ? undefined : buttonAt(scenario, block, locale, index);
 }
 
 function fireTimeout(scenario: LoadedScenario, s: ConversationState, effects: Effect[], at: number): ConversationState {

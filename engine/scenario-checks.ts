@@ -1,14 +1,16 @@
 /**
  * The checks that run once a scenario matches the schema: the block graph (targets,
  * reachability, loops that never wait, rules), keyboards (numeric values for statistics,
- * duplicates, channel limits), texts (default locale, channel limits, variables) and
- * actions (known names, config keys). Each problem is reported at the node at fault.
+ * duplicates, channel limits, a re-prompt default among the values), texts (default locale,
+ * channel limits, variables), set blocks (operations, operands) and actions (known names,
+ * config keys). Each problem is reported at the node at fault.
  */
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
 import { NUMERIC_STAT_VARIABLES, type ActionSpec, type ChannelLimits } from "./catalog.ts";
 import { quote, schemaProblems } from "./schema-problems.ts";
 import type { Handover } from "./scenario.ts";
-import { isQuestion, type KeyboardBlock, type NextSpec, type Scenario, type ScenarioBlock, type WaitBlock } from "./schema/scenario-schema.ts";
+import { isQuestion, SET_OPERATIONS, type KeyboardBlock, type NextSpec, type Scenario, type ScenarioBlock, type SetBlock, type WaitBlock } from "./schema/scenario-schema.ts";
+import { NUMBER_TEXT } from "./set-block.ts";
 import { closest, suggest } from "./suggest.ts";
 import { parseSurveyRules, type SurveyRules } from "./survey-rules.ts";
 import { localize } from "./text.ts";
@@ -58,7 +60,10 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
   const idSet = new Set(ids);
   const edges: Edges = new Map(ids.map((id) => [id, new Map()]));
   const saved = new Set<string>();
-  for (const block of Object.values(def.blocks)) if ("save_to" in block && block.save_to !== undefined) saved.add(block.save_to);
+  for (const block of Object.values(def.blocks)) {
+    if ("save_to" in block && block.save_to !== undefined) saved.add(block.save_to);
+    if (block.type === "set") for (const name of Object.keys(block.set)) saved.add(name);
+  }
 
   const target = (path: PathSeg[], id: string, where: string, from: string | null): boolean => {
     if (!idSet.has(id)) {
@@ -118,7 +123,10 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
       walkNext([...base, "skip", "next"], block.skip?.next, `${label} skip.next`, id);
       walkNext([...base, "timeout", "next"], block.timeout?.next, `${label} timeout.next`, id);
       checkButtons(def, base, id, block, options.channels ?? [], report);
+      checkDefault(def, base, id, block, report);
     }
+    // Its next is walked above like any block's, so a loop of set blocks is a loop that never waits.
+    if (block.type === "set") checkSet(base, id, block, saved, report);
     if (block.type === "wait_for_response" && block.min_length !== undefined && block.max_length !== undefined && block.min_length > block.max_length) {
       report([...base, "min_length"], `${label}: min_length ${block.min_length} is greater than max_length ${block.max_length}; no answer could be accepted`);
     }
@@ -306,6 +314,75 @@ function checkButtons(def: Scenario, base: PathSeg[], id: string, block: Keyboar
       }
     }
   }
+}
+
+/** A set block: one known operation per value, numbers where `add` needs them, variables that exist. */
+function checkSet(base: PathSeg[], id: string, block: SetBlock, saved: Set<string>, report: Report): void {
+  for (const [name, value] of Object.entries(block.set)) {
+    const at: PathSeg[] = [...base, "set", name];
+    const where = `block "${id}" set.${name}`;
+    const operands: { path: PathSeg[]; text: string }[] = [];
+    let text = false; // whether the value is text (for variables that must hold numbers)
+    if (typeof value === "string") {
+      operands.push({ path: at, text: value });
+      text = !value.includes("{{") && !NUMBER_TEXT.test(value.trim());
+    } else if (typeof value === "object") {
+      // The schema refused unknown keys (with a suggestion); what is left is how many there are.
+      const ops = SET_OPERATIONS.filter((op) => value[op] !== undefined);
+      if (ops.length !== 1) {
+        const example = `{ add: ["{{${name}}}", 1] }, { concat: ["{{first}}", " ", "{{last}}"] } or { now: true }`;
+        if (ops.length === 0) report(at, `${where}: an operation needs one of ${SET_OPERATIONS.join(", ")}, e.g. ${example}`);
+        else report([...at, ops[1] as string], `${where}: one operation per variable, found ${ops.join(" and ")}; assign them to separate variables`, "error", true);
+        continue;
+      }
+      value.add?.forEach((item, i) => {
+        if (typeof item !== "string") return;
+        operands.push({ path: [...at, "add", i], text: item });
+        if (!item.includes("{{") && !NUMBER_TEXT.test(item.trim())) {
+          report([...at, "add", i], `${where}.add[${i}]: ${quote(item)} is not a number; write a number, or a {{variable}} that holds one (use concat to join text)`);
+        }
+      });
+      value.concat?.forEach((item, i) => {
+        if (typeof item === "string") operands.push({ path: [...at, "concat", i], text: item });
+      });
+      text = value.concat !== undefined || value.now === "iso";
+    }
+    if (text && NUMERIC_STAT_VARIABLES.has(name)) {
+      report(at, `${where}: assigns text to ${name}, which feeds statistics and must be a number; write a number, or { add: [...] }`);
+    }
+    for (const o of operands) {
+      for (const m of o.text.matchAll(VARIABLE)) {
+        const v = m[1] as string;
+        if (!saved.has(v)) report(o.path, `${where}: {{${v}}} names no saved variable${suggest(v, saved)} and will read as empty; use a save_to or set variable`, "warning");
+      }
+    }
+  }
+}
+
+/**
+ * `invalid.default`: what a keyboard records when the re-prompts run out must be one of its
+ * buttons' values (statistics see only values a button could give); a number where it feeds them.
+ */
+function checkDefault(def: Scenario, base: PathSeg[], id: string, block: KeyboardBlock | WaitBlock, report: Report): void {
+  const fallback = block.invalid?.default;
+  if (fallback === undefined) return;
+  const at: PathSeg[] = [...base, "invalid", "default"];
+  const where = `block "${id}" invalid.default`;
+  if (block.type === "message_with_keyboard") {
+    const locale = def.locale ?? "en";
+    const values = block.buttons.map((b) => b.value ?? (typeof b.label === "number" ? b.label : localize(b.label, locale, locale)));
+    if (!values.some((v) => String(v) === String(fallback))) {
+      const wanted = String(fallback).trim().toLowerCase();
+      const i = block.buttons.findIndex((b) => localize(typeof b.label === "number" ? String(b.label) : b.label, locale, locale).trim().toLowerCase() === wanted);
+      // A default written as a label (👍) rather than its value (100) is the likely slip: name the value.
+      const fix = i >= 0 ? `the button labelled ${quote(String(fallback))} records ${quote(values[i])}: write default: ${String(values[i])}` : "use one of them";
+      const shown = values.slice(0, 10).map(quote).join(", ") + (values.length > 10 ? ", …" : "");
+      report(at, `${where}: ${quote(fallback)} is not one of the keyboard's values (${shown}); ${fix}`);
+    }
+  } else if (block.save_to !== undefined && NUMERIC_STAT_VARIABLES.has(block.save_to) && typeof fallback !== "number" && !NUMBER_TEXT.test(fallback.trim())) {
+    report(at, `${where}: ${quote(fallback)} is recorded into ${block.save_to}, which feeds statistics and must be a number; write a number`);
+  }
+  if (block.save_to === undefined) report(at, `${where}: the block has no save_to, so the default is recorded nowhere; add save_to or remove default`, "warning");
 }
 
 /** Every translatable text: default locale present, within channel limits, variables that exist. */

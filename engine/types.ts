@@ -148,6 +148,11 @@ export interface TrackEvent {
   /** prompt_answered: the typed value had to be cleaned on the way in. */
   cleaned?: boolean;
   /**
+   * prompt_answered: nobody answered; the re-prompts ran out and `value` is the question's
+   * `invalid.default`, recorded as the answer. Statistics can leave such answers out.
+   */
+  defaulted?: boolean;
+  /**
    * prompt_offered: the scenario's `dimensions:` as they stand at the offer (engine/survey-dimensions.ts),
    * frozen into the survey; `rolledUp` names the ones figures group by. Absent when it declares none or none has a value.
    */
@@ -161,6 +166,12 @@ export type Effect =
   | { type: "runAction"; blockId: string; name: string; config: Record<string, unknown> }
   | { type: "track"; event: TrackEvent }
   | { type: "ignored"; reason: "stale_prompt" | "no_dialogue" | "unknown_button"; promptId?: string }
+  /**
+   * Something in the scenario did not work out at run time but the dialogue goes on (a set block's
+   * `add` of a value that is not a number: the variable is left unset). For logs and `botflow chat`;
+   * the message names blocks and variables, never a variable's value.
+   */
+  | { type: "warning"; blockId: string; message: string }
   /** A goto_scenario block ended the dialogue: the runtime starts `scenarioId` with `variables` in the same turn. */
   | { type: "handover"; blockId: string; scenarioId: string; variables: Record<string, VarValue> };
 

@@ -88,15 +88,31 @@ const Duration = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern
   description: "Seconds as a number, or a string such as 90s, 10m, 24h.",
 });
 
-const Invalid = Type.Object(
+const invalidFields = {
+  text: Type.Optional(LocalizedText),
+  max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+  next: Type.Optional(Next),
+};
+
+/** `defaults.invalid`: no `default` value there, since a recorded value belongs to one question's buttons. */
+const Invalid = Type.Object(invalidFields, {
+  additionalProperties: false,
+  description: "What happens when the answer is not valid: re-prompt with `text`, at most `max_attempts` times, then go to `next`.",
+});
+
+const QuestionInvalid = Type.Object(
   {
-    text: Type.Optional(LocalizedText),
-    max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
-    next: Type.Optional(Next),
+    ...invalidFields,
+    default: Type.Optional(
+      Type.Union([Type.String({ maxLength: 256 }), Type.Number()], {
+        description: "Recorded into save_to as the answer when the re-prompts run out (one of the keyboard's values); then `next` is followed.",
+      }),
+    ),
   },
   {
     additionalProperties: false,
-    description: "What happens when the answer is not valid: re-prompt with `text`, at most `max_attempts` times, then go to `next`.",
+    description:
+      "What happens when the answer is not valid: re-prompt with `text`, at most `max_attempts` times, then record `default` (if given) and go to `next`.",
   },
 );
 
@@ -135,7 +151,7 @@ export const KeyboardBlock = Type.Object(
     buttons: Type.Array(Button, { minItems: 1, maxItems: 100 }),
     save_to: Type.Optional(VarName),
     columns: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: "Buttons per row (default: all in one row up to 5)." })),
-    invalid: Type.Optional(Invalid),
+    invalid: Type.Optional(QuestionInvalid),
     skip: Type.Optional(Skip),
     timeout: Type.Optional(Timeout),
     ...common,
@@ -151,7 +167,7 @@ export const WaitBlock = Type.Object(
     min_length: Type.Optional(Type.Integer({ minimum: 0 })),
     // Up to 64 K characters for long comments; when unset, 4096 (the interpreter's default).
     max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536 })),
-    invalid: Type.Optional(Invalid),
+    invalid: Type.Optional(QuestionInvalid),
     skip: Type.Optional(Skip),
     timeout: Type.Optional(Timeout),
     ...common,
@@ -165,6 +181,44 @@ export const ActionBlock = Type.Object(
     action: Type.String({ pattern: "^[a-z][a-z0-9_]*$", description: "A registered action, e.g. statistic__set." }),
     config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     on_error: Type.Optional(Next),
+    ...common,
+  },
+  { additionalProperties: false },
+);
+
+/** An operand of `add` / `concat`: a number, or text where `{{variable}}` is replaced. */
+const Operand = Type.Union([Type.Number(), Type.String({ maxLength: 4096 })]);
+
+/** The typed operations of a set block (engine/set-block.ts evaluates them; nothing is evaluated as code). */
+export const SET_OPERATIONS = ["add", "concat", "now"] as const;
+
+const SetOperation = Type.Object(
+  {
+    add: Type.Optional(Type.Array(Operand, { minItems: 1, maxItems: 20, description: "The sum of numbers: literals or {{variables}} holding numbers." })),
+    concat: Type.Optional(Type.Array(Operand, { minItems: 1, maxItems: 20, description: "The items joined into one text, {{variables}} replaced." })),
+    now: Type.Optional(
+      Type.Union([Type.Literal(true), Type.Literal("ms"), Type.Literal("iso")], {
+        description: "The time of the step: true or ms for epoch milliseconds (a number), iso for an ISO 8601 UTC text.",
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "One operation: add, concat or now." },
+);
+
+const SetValue = Type.Union([Type.String({ maxLength: 4096 }), Type.Number(), SetOperation], {
+  description: "A number, a text ({{variable}} replaced; one {{variable}} alone copies it as it is), or one operation: { add: [...] }, { concat: [...] }, { now: true }.",
+});
+
+export const SetBlock = Type.Object(
+  {
+    type: Type.Literal("set"),
+    set: Type.Record(VarName, SetValue, {
+      minProperties: 1,
+      maxProperties: 50,
+      // A key that is no variable name (`first-name`) is an error, not silently ignored.
+      additionalProperties: false,
+      description: "Variables to assign, in the order written (each sees the ones before it): name: value.",
+    }),
     ...common,
   },
   { additionalProperties: false },
@@ -195,6 +249,7 @@ export const BLOCK_SCHEMAS = {
   message_with_keyboard: KeyboardBlock,
   wait_for_response: WaitBlock,
   action: ActionBlock,
+  set: SetBlock,
   end: EndBlock,
   goto_scenario: GotoScenarioBlock,
 } as const satisfies Record<string, TSchema>;
@@ -280,6 +335,9 @@ export type MessageBlock = Static<typeof MessageBlock>;
 export type KeyboardBlock = Static<typeof KeyboardBlock>;
 export type WaitBlock = Static<typeof WaitBlock>;
 export type ActionBlock = Static<typeof ActionBlock>;
+export type SetBlock = Static<typeof SetBlock>;
+export type SetValueSpec = Static<typeof SetValue>;
+export type SetOperationSpec = Static<typeof SetOperation>;
 export type EndBlock = Static<typeof EndBlock>;
 export type NextSpec = Static<typeof Next>;
 export type RuleSpec = Static<typeof Rule>;
