@@ -266,7 +266,7 @@ describe("Teams channel delivery rules", () => {
       const plain = await startTestApp({ BOTFLOW_SCENARIOS_DIR: dir }, { surveyStore: store });
       await plain.dispose();
       await expect(startTestApp({ BOTFLOW_SCENARIOS_DIR: dir, BOTFLOW_TEAMS_EMULATOR: "true" }, { surveyStore: store })).rejects.toThrow(
-        /csat.yaml:21:18: error: block "ask_rating": label "Extremely satisfied with everything toda…" is 41 characters; teams allows 40/,
+        /csat.yaml:24:18: error: block "ask_rating": label "Extremely satisfied with everything toda…" is 41 characters; teams allows 40/,
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
