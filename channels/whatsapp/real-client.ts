@@ -3,11 +3,15 @@
  * (the session saved under WHATSAPP_WEB_AUTH_DIR) or `RemoteAuth` on Redis (WHATSAPP_WEB_AUTH=redis),
  * and puppeteer on the system Chromium,
  * adapted to WebClientPort. Loaded only when WHATSAPP_WEB_ENABLED is on, so neither the
- * library nor a browser is touched by default; tests use a fake client instead.
+ * library nor a browser is touched by default; most tests use a fake client instead, and
+ * test/channels/whatsapp-web-lifecycle.test.ts drives this real Client on a stubbed browser.
+ * RemoteAuth goes through shared-session-guard.ts, so a host that loses the session to another
+ * (CONFLICT) leaves it in Redis.
  */
 import type { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { RedisAuthStore } from "./redis-auth-store.ts";
+import { guardSharedSession, type GuardedAuthStrategy } from "./shared-session-guard.ts";
 import type { WebClientFactory, WebClientPort, WebMessageId } from "./web-client-port.ts";
 import type { WhatsappWebConfig } from "./web-config.ts";
 
@@ -24,11 +28,14 @@ export async function loadWhatsappWebClientFactory(config: Pick<WhatsappWebConfi
     const client = new wweb.Client({
       authStrategy:
         config.auth.kind === "redis"
-          ? new wweb.RemoteAuth({
-              store: new RedisAuthStore({ redisUrl: config.auth.redisUrl, keyPrefix: config.auth.keyPrefix, dataPath: config.authDir }),
-              dataPath: config.authDir,
-              backupSyncIntervalMs: REMOTE_BACKUP_MS,
-            })
+          ? // The session in Redis is shared with other hosts: one that loses it (CONFLICT) must not delete it.
+            guardSharedSession(
+              new wweb.RemoteAuth({
+                store: new RedisAuthStore({ redisUrl: config.auth.redisUrl, keyPrefix: config.auth.keyPrefix, dataPath: config.authDir }),
+                dataPath: config.authDir,
+                backupSyncIntervalMs: REMOTE_BACKUP_MS,
+              }) as unknown as InstanceType<typeof wweb.RemoteAuth> & GuardedAuthStrategy,
+            )
           : new wweb.LocalAuth({ dataPath: config.authDir }),
       puppeteer: { headless: true, executablePath: config.executablePath, args: CHROMIUM_ARGS },
     });

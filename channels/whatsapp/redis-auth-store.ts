@@ -10,7 +10,7 @@
  * Only one process may run a given session at a time: WhatsApp takes the session away from the
  * older one (`CONFLICT`). The store shares it across hosts; it does not make two hosts serve it.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Redis } from "ioredis";
 
@@ -36,7 +36,11 @@ export class RedisAuthStore {
 
   async extract({ session, path: to }: { session: string; path: string }): Promise<void> {
     const zip = await this.with((r) => r.getBuffer(this.key(session)));
-    if (zip) await writeFile(to, zip);
+    if (!zip) return;
+    // On a host that never ran this session RemoteAuth's dataPath does not exist yet (it creates
+    // only the profile folder, and only when there is nothing to restore).
+    await mkdir(path.dirname(to), { recursive: true });
+    await writeFile(to, zip);
   }
 
   async delete({ session }: { session: string }): Promise<void> {

@@ -5,7 +5,10 @@
  *
  * Field names and shapes are whatsapp-web.js's own (Message, PollVote in its index.d.ts), so
  * a real event passes through unchanged. Left out on purpose: media downloads, groups, chats,
- * contacts, reactions and every other Client feature a survey does not need.
+ * contacts, reactions and every other Client feature a survey does not need; and
+ * `auth_failure`, which the library emits only for an auth strategy that reports a failed
+ * restore, and neither LocalAuth nor RemoteAuth ever does (a session that cannot be restored
+ * shows a QR instead).
  */
 
 /** whatsapp-web.js's MessageId. */
@@ -24,7 +27,7 @@ export interface WebMessage {
   to?: string;
   /** Text of a `chat` message (a caption for media). */
   body: string;
-  /** `chat` for text; `image`, `ptt`, `poll_creation`, `e2e_notification`, … */
+  /** `chat` for text; `image`, `album`, `ptt`, `poll_creation`, `e2e_notification`, … */
   type: string;
   /** Seconds since the epoch. */
   timestamp: number;
@@ -49,8 +52,13 @@ export interface WebPollVote {
   selectedOptions: WebSelectedOption[];
   /** Milliseconds since the epoch (sic: whatsapp-web.js's spelling). */
   interractedAtTs: number;
-  /** The poll the vote is for (the message we sent). */
-  parentMessage: Pick<WebMessage, "id"> & Partial<WebMessage>;
+  /**
+   * The poll the vote is for (the message we sent). whatsapp-web.js always sets a Message here,
+   * but an empty one (no `id`) when the poll was no longer in the page's store.
+   */
+  parentMessage?: Partial<WebMessage>;
+  /** The poll message's key: set on every vote, the one to use when `parentMessage` is empty. */
+  parentMsgKey?: WebMessageId;
 }
 
 /** A single-choice poll to send. */
@@ -64,10 +72,11 @@ export interface WebClientEvents {
   /** A login QR to scan with the phone (WhatsApp → Linked devices); a new one every ~20 s. */
   qr: (qr: string) => void;
   ready: () => void;
-  /** The session ended (`LOGOUT`, `CONFLICT`, …); whatsapp-web.js destroys the client after it. */
+  /**
+   * The session ended. `LOGOUT`: the library recovers on the same page (a new `qr` follows);
+   * any other reason (`CONFLICT`, `UNPAIRED`, …): the library destroys the client after it.
+   */
   disconnected: (reason: string) => void;
-  /** A saved session could not be restored. */
-  auth_failure: (message: string) => void;
 }
 
 /** What the channel needs of a WhatsApp Web client. */

@@ -3,8 +3,18 @@
  * as a device by scanning a QR) receives messages and poll votes, and the runtime's effects go
  * back as numbered text prompts and, when enabled, polls.
  *
- * The client lives behind WebClientPort; after a disconnect or a failed login it is replaced by
- * a fresh one with exponential backoff. Unlike a webhook, nothing redelivers a message this
+ * The client lives behind WebClientPort, and its lifecycle follows whatsapp-web.js's own state
+ * machine (Client.js): where the library recovers by itself, the channel waits; only where it
+ * gives up is the client replaced by a fresh one, with exponential backoff.
+ *
+ * | the library | what it does itself | the channel |
+ * |---|---|---|
+ * | `disconnected("LOGOUT")` (the phone removed the device) | clears the saved login, re-injects the same page, emits a new `qr` | keeps the client and waits for the QR; replaces it only if none comes within `recoverMs` |
+ * | `disconnected("CONFLICT")` (another process opened this session) | destroys the client | stands down (state `conflict`): no reconnect, which would take the session back and start a tug of war; the shared session stays in Redis (shared-session-guard.ts) |
+ * | `disconnected(other)` (UNPAIRED, TOS_BLOCK, …) | destroys the client | replaces it after the backoff pause |
+ * | `initialize()` rejects (no Chromium, …) | nothing | replaces it after the backoff pause |
+ *
+ * Unlike a webhook, nothing redelivers a message this
  * process failed to save, so a failed `handle` is retried a few times here before it is logged
  * as lost. Which prompt a poll stands for is kept in ChannelStorage (Redis in production), so a
  * vote maps to its prompt whichever client instance hears it, and after a restart.
@@ -33,7 +43,13 @@ import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
 /** One event of the client, as the channel parses it; a vote comes with the poll it is for, when that is known. */
 export type WebInbound = { kind: "message"; message: WebMessage } | { kind: "vote"; vote: WebPollVote; poll?: PollRef };
 
-export type WebLoginState = "starting" | "qr" | "ready" | "disconnected" | "auth_failure" | "closed";
+/**
+ * Where the login stands. `conflict`: another process runs this WhatsApp session, so this one
+ * stood down (restart it to take the session back). There is no `auth_failure`: whatsapp-web.js
+ * emits it only for a strategy whose `onAuthenticationNeeded` reports a failure, and neither
+ * LocalAuth nor RemoteAuth ever does (a session that cannot be restored just shows a QR).
+ */
+export type WebLoginState = "starting" | "qr" | "ready" | "disconnected" | "conflict" | "closed";
 
 export interface WhatsappWebOptions {
   createClient: WebClientFactory;
@@ -46,6 +62,11 @@ export interface WhatsappWebOptions {
   logger?: Logger;
   /** Shows a login QR to whoever watches the terminal (real wiring: qrcode-terminal on stderr). */
   printQr?: (qr: string) => void;
+  /**
+   * After a LOGOUT, how long whatsapp-web.js has to show the new QR on the same page before the
+   * client is taken for dead and replaced (default 60 s: its re-injection waits up to 30 s).
+   */
+  recoverMs?: number;
   /** First reconnect pause, doubling up to `maxReconnectMs` (defaults 2 s and 5 min). */
   reconnectMs?: number;
   maxReconnectMs?: number;
@@ -60,7 +81,7 @@ export interface WhatsappWebOptions {
 }
 
 /** Message types that carry an answer (text) or at least stand for one (media: no answer). */
-const MEDIA_TYPES = new Set(["image", "video", "audio", "ptt", "document", "sticker", "location", "vcard", "multi_vcard"]);
+const MEDIA_TYPES = new Set(["image", "video", "audio", "ptt", "document", "sticker", "location", "vcard", "multi_vcard", "album"]);
 /** A direct chat's id: the number in international format without `+`, then `@c.us`. */
 const CHAT_ID = /^[1-9][0-9]{6,14}@c\.us$/;
 
@@ -81,6 +102,8 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   private qr: string | undefined;
   private failures = 0;
   private closing = false;
+  // The wait for whatsapp-web.js's own recovery from a LOGOUT (see connect()).
+  private recovery: NodeJS.Timeout | undefined;
   private readonly polls: ChannelStorage;
   private readonly turns = new KeyedQueue();
   private readonly inflight = new InFlight();
@@ -120,9 +143,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
       if (!CHAT_ID.test(to)) return { ok: false, status: 422, problem: "unknown_recipient", reason: "`to` is not a WhatsApp chat id: the number in international format without +, then @c.us (380501234567@c.us)" };
       if (options !== undefined && Object.keys(options).length > 0) return { ok: false, status: 422, problem: "invalid_options", reason: "WhatsApp Web takes no channel options" };
       const client = this.client;
-      if (!client || this.state !== "ready") {
-        return { ok: false, status: 422, problem: "not_allowed", reason: `WhatsApp Web is not logged in (state ${this.state}): scan the QR at GET /ops/whatsapp/qr, then try again` };
-      }
+      if (!client || this.state !== "ready") return { ok: false, status: 422, problem: "not_allowed", reason: this.notReady() };
       let registered: boolean;
       try {
         registered = await client.isRegisteredUser(to);
@@ -142,9 +163,9 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
       const client = this.client;
       if (!client || this.state !== "ready") {
         if (isProactiveStart(cause)) {
-          throw new ChannelError(WHATSAPP_WEB, "sendMessage", `WhatsApp Web is not logged in (state ${this.state}); a trigger's first message waits for the login`, { retryable: true });
+          throw new ChannelError(WHATSAPP_WEB, "sendMessage", `${this.notReady()}; a trigger's first message waits for the login`, { retryable: true });
         }
-        throw new Error(`WhatsApp Web is not logged in (state ${this.state}); the message to a conversation could not be sent. Scan the QR (GET /ops/whatsapp/qr)`);
+        throw new Error(`${this.notReady()}; the message to a conversation could not be sent`);
       }
       for (const m of out) {
         if (m.kind === "text") {
@@ -160,6 +181,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.recovery);
     await this.inflight.drain();
     const client = this.client;
     this.client = undefined;
@@ -176,6 +198,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
     const current = () => this.client === client && !this.closing;
     client.on("qr", (qr) => {
       if (!current()) return;
+      clearTimeout(this.recovery);
       this.state = "qr";
       this.qr = qr;
       // The QR itself stays out of the logs: whoever scans it links their account to this bot.
@@ -184,23 +207,38 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
     });
     client.on("ready", () => {
       if (!current()) return;
+      clearTimeout(this.recovery);
       this.state = "ready";
       this.qr = undefined;
       this.failures = 0;
       this.log.info({ channel: WHATSAPP_WEB }, "WhatsApp Web is logged in and ready");
     });
-    client.on("auth_failure", () => {
-      if (!current()) return;
-      this.state = "auth_failure";
-      this.log.error({ channel: WHATSAPP_WEB }, "WhatsApp Web could not restore the saved session; reconnecting to show a new QR (if it keeps failing, delete WHATSAPP_WEB_AUTH_DIR and log in again)");
-      this.replace(client);
-    });
     client.on("disconnected", (reason) => {
       if (!current()) return;
-      this.state = "disconnected";
       const why = String(reason).slice(0, 64);
-      const hint = why === "LOGOUT" ? "the device was logged out from the phone; a new QR follows" : "reconnecting";
-      this.log.warn({ channel: WHATSAPP_WEB, reason: why }, `WhatsApp Web disconnected: ${hint}`);
+      if (why === "LOGOUT") {
+        // whatsapp-web.js recovers from a logout on the same page (its framenavigated handler:
+        // the saved login cleared, the page re-injected, a new QR). Destroying the client here
+        // would close the browser under that async handler, whose rejection nobody catches.
+        this.state = "disconnected";
+        this.log.warn({ channel: WHATSAPP_WEB, reason: why }, "WhatsApp Web was logged out from the phone; whatsapp-web.js shows a new QR on the same page");
+        this.awaitRecovery(client);
+        return;
+      }
+      if (why === "CONFLICT") {
+        // The library destroys the client itself. Reconnecting would open the session again and
+        // take it from the other process, which would then do the same: stand down instead.
+        this.state = "conflict";
+        this.client = undefined;
+        this.log.error(
+          { channel: WHATSAPP_WEB, reason: why },
+          "WhatsApp Web session taken over by another process (CONFLICT): this process stands down and does not reconnect; the saved session is left for the process that has it. Run one process per account; restart this one to take the session back",
+        );
+        return;
+      }
+      // Any other state the library does not accept: it has destroyed the client (gave up).
+      this.state = "disconnected";
+      this.log.warn({ channel: WHATSAPP_WEB, reason: why }, "WhatsApp Web disconnected: reconnecting");
       this.replace(client);
     });
     client.on("message", (message) => {
@@ -215,6 +253,25 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
       this.log.error({ channel: WHATSAPP_WEB, err: errorSummary(err) }, "WhatsApp Web client did not start (is PUPPETEER_EXECUTABLE_PATH a working Chromium?); retrying");
       this.replace(client);
     });
+  }
+
+  /** Waits `recoverMs` for the QR (or a login) whatsapp-web.js brings after a LOGOUT; without one, the client is replaced. */
+  private awaitRecovery(client: WebClientPort): void {
+    clearTimeout(this.recovery);
+    const ms = this.o.recoverMs ?? 60_000;
+    this.recovery = setTimeout(() => {
+      if (this.client !== client || this.closing || this.state !== "disconnected") return;
+      this.log.error({ channel: WHATSAPP_WEB, waitedMs: ms }, "whatsapp-web.js did not show a new QR after the logout; replacing the client");
+      this.replace(client);
+    }, ms);
+    // A pending recovery must not keep a stopping process alive.
+    this.recovery.unref();
+  }
+
+  /** Why nothing can be sent now, and what to do about it. */
+  private notReady(): string {
+    if (this.state === "conflict") return "WhatsApp Web stood down: another process runs this WhatsApp session (CONFLICT); restart this one to take it back";
+    return `WhatsApp Web is not logged in (state ${this.state}): scan the QR at GET /ops/whatsapp/qr, then try again`;
   }
 
   /** Destroys `old` and connects a new client after the backoff pause. */
@@ -285,7 +342,7 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   }
 
   private async pollOf(v: WebPollVote): Promise<PollRef | undefined> {
-    const pollId = v.parentMessage?.id?._serialized;
+    const pollId = pollIdOf(v);
     if (typeof pollId !== "string") return undefined;
     const raw = await this.polls.get(pollId);
     if (typeof raw !== "object" || raw === null) return undefined;
@@ -295,9 +352,10 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   }
 
   private fromVote(v: WebPollVote, poll: PollRef | undefined): InboundEvent | string {
-    const pollId = v.parentMessage?.id?._serialized;
+    const pollId = pollIdOf(v);
     if (!poll || pollId === undefined) return "a vote on a poll this channel did not send (or has forgotten)";
-    if (v.parentMessage.from !== undefined && v.voter === v.parentMessage.from) return "a vote by this account";
+    const author = v.parentMessage?.from;
+    if (typeof author === "string" && v.voter === author) return "a vote by this account";
     if (!Array.isArray(v.selectedOptions) || v.selectedOptions.length !== 1) return "a vote taken back, or more than one option";
     const option = v.selectedOptions[0] as NonNullable<WebPollVote["selectedOptions"][number]>;
     const localId = option.localId ?? option.id;
@@ -322,4 +380,16 @@ export class WhatsappWebChannel implements Channel<WebInbound> {
   private turn(key: string, fn: () => Promise<void>): Promise<void> {
     return this.turns.run(key, fn);
   }
+}
+
+/**
+ * The poll a vote is for. whatsapp-web.js fills `parentMessage` only when the poll is still in
+ * the page's message store (or can be fetched); otherwise that Message is empty and only
+ * `parentMsgKey`, the poll message's key, says which poll it was.
+ */
+function pollIdOf(v: WebPollVote): string | undefined {
+  const fromMessage = v.parentMessage?.id?._serialized;
+  if (typeof fromMessage === "string" && fromMessage !== "") return fromMessage;
+  const fromKey = v.parentMsgKey?._serialized;
+  return typeof fromKey === "string" && fromKey !== "" ? fromKey : undefined;
 }

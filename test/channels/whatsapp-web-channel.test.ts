@@ -26,7 +26,7 @@ function recordingLogger(): Logger & { lines: string[] } {
   return { lines, debug: rec("debug"), info: rec("info"), warn: rec("warn"), error: rec("error") };
 }
 
-function setup(o: { polls?: boolean; handle?: (e: InboundEvent) => Promise<unknown> } = {}) {
+function setup(o: { polls?: boolean; recoverMs?: number; handle?: (e: InboundEvent) => Promise<unknown> } = {}) {
   const factory = fakeFactory();
   const pauses: number[] = [];
   const events: InboundEvent[] = [];
@@ -37,6 +37,7 @@ function setup(o: { polls?: boolean; handle?: (e: InboundEvent) => Promise<unkno
     logger,
     reconnectMs: 100,
     maxReconnectMs: 350,
+    ...(o.recoverMs !== undefined ? { recoverMs: o.recoverMs } : {}),
     sleep: async (ms) => void pauses.push(ms),
     // Each full-jitter pause at its ceiling, so the doubling is visible.
     random: () => 1,
@@ -59,8 +60,8 @@ const keyboard = {
 };
 
 describe("WhatsappWebChannel login lifecycle", () => {
-  it("replaces the client after a disconnect or an auth failure, backing off, and resets after ready", async () => {
-    const s = setup();
+  it("waits out a LOGOUT on the same client, replaces one the library gave up on, backing off, and resets after ready", async () => {
+    const s = setup({ recoverMs: 20 });
     await s.start();
     const first = s.factory.clients[0] as FakeWebClient;
     first.emit("qr", "2@abc");
@@ -68,27 +69,57 @@ describe("WhatsappWebChannel login lifecycle", () => {
     first.emit("ready");
     expect(s.channel.status()).toEqual({ state: "ready" });
 
+    // whatsapp-web.js re-injects the page after a LOGOUT and shows a new QR: the client stays.
+    first.emit("disconnected", "LOGOUT");
+    expect(s.channel.status().state).toBe("disconnected");
+    expect(s.logger.lines.join("\n")).toContain("logged out from the phone");
+    first.emit("qr", "2@def");
+    await new Promise((r) => setTimeout(r, 40)); // past recoverMs: the QR came, nothing is replaced
+    expect(s.factory.clients).toHaveLength(1);
+    expect(first.destroyed).toBe(false);
+    expect(s.channel.status()).toEqual({ state: "qr", qr: "2@def" });
+    first.emit("ready");
+
+    // A LOGOUT the library does not recover from within recoverMs: the client is replaced.
     first.emit("disconnected", "LOGOUT");
     await vi.waitFor(() => expect(s.factory.clients).toHaveLength(2));
     expect(first.destroyed).toBe(true);
-    expect(s.logger.lines.join("\n")).toContain("logged out from the phone");
+    expect(s.logger.lines.join("\n")).toContain("did not show a new QR");
     const second = s.factory.clients[1] as FakeWebClient;
     expect(second.initialized).toBe(true);
     // Events of the old client no longer count.
     first.emit("ready");
     expect(s.channel.status().state).toBe("starting");
 
-    second.emit("auth_failure", "restore failed");
+    // Any other state the library gives up on (it destroyed the client): replaced, backing off.
+    second.emit("disconnected", "UNPAIRED");
     await vi.waitFor(() => expect(s.factory.clients).toHaveLength(3));
-    (s.factory.clients[2] as FakeWebClient).emit("disconnected", "CONFLICT");
+    (s.factory.clients[2] as FakeWebClient).emit("disconnected", "TOS_BLOCK");
     await vi.waitFor(() => expect(s.factory.clients).toHaveLength(4));
     expect(s.pauses).toEqual([100, 200, 350]);
     (s.factory.clients[3] as FakeWebClient).emit("ready");
-    (s.factory.clients[3] as FakeWebClient).emit("disconnected", "TIMEOUT");
+    (s.factory.clients[3] as FakeWebClient).emit("disconnected", "UNLAUNCHED");
     await vi.waitFor(() => expect(s.factory.clients).toHaveLength(5));
     expect(s.pauses).toEqual([100, 200, 350, 100]);
     await s.channel.close();
     expect((s.factory.clients[4] as FakeWebClient).destroyed).toBe(true);
+    expect(s.channel.status().state).toBe("closed");
+  });
+
+  it("stands down on CONFLICT: no reconnect that would take the session back, and says why", async () => {
+    const s = setup();
+    await s.start();
+    const client = s.factory.clients[0] as FakeWebClient;
+    client.emit("ready");
+    client.emit("disconnected", "CONFLICT");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.factory.clients).toHaveLength(1);
+    expect(s.pauses).toEqual([]);
+    expect(s.channel.status()).toEqual({ state: "conflict" });
+    expect(s.logger.lines.join("\n")).toMatch(/^error .*CONFLICT.*does not reconnect/m);
+    expect(await s.channel.proactive.resolve({ to: CHAT })).toMatchObject({ ok: false, status: 422, problem: "not_allowed", reason: expect.stringContaining("another process runs this WhatsApp session") });
+    await expect(s.channel.deliver({ channel: "whatsapp", conversationId: CHAT, userId: CHAT }, [keyboard])).rejects.toThrow(/CONFLICT/);
+    await s.channel.close();
     expect(s.channel.status().state).toBe("closed");
   });
 
