@@ -1,6 +1,8 @@
 /**
  * The `botflow serve` process around the composed app: configuration check, start, the URLs
- * to open, signals (SIGTERM/SIGINT graceful shutdown, SIGHUP scenario reload) and the exit code.
+ * to open, signals (SIGTERM/SIGINT graceful shutdown, SIGHUP scenario reload), the policy for
+ * errors nothing caught (app/process-errors.ts: an unhandled rejection is logged and serving
+ * goes on; an uncaught exception is logged, then the graceful shutdown and exit 1) and the exit code.
  */
 import { createServer } from "node:net";
 import { BotflowError } from "../engine/errors.ts";
@@ -9,11 +11,16 @@ import path from "node:path";
 import { readConfigFile } from "./config-file.ts";
 import { configFileName, loadConfig, type ConfigOverrides } from "./config.ts";
 import { createLogger } from "./logger.ts";
+import { installProcessErrorPolicy } from "./process-errors.ts";
 
-/** The process-level things serve needs: signals, and a last-resort exit for a shutdown that leaves handles open. */
+/**
+ * The process-level things serve needs: signals, the errors nothing caught
+ * (`unhandledRejection`, `uncaughtException`), and a last-resort exit for a shutdown that
+ * leaves handles open.
+ */
 export interface ProcessHost {
-  on(signal: NodeJS.Signals, listener: () => void): unknown;
-  off(signal: NodeJS.Signals, listener: () => void): unknown;
+  on(event: NodeJS.Signals | "unhandledRejection" | "uncaughtException", listener: (err?: unknown) => void): unknown;
+  off(event: NodeJS.Signals | "unhandledRejection" | "uncaughtException", listener: (err?: unknown) => void): unknown;
   exit(code: number): void;
 }
 
@@ -40,6 +47,10 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
   // through creating the data folder: it is noted, and the start is undone cleanly below.
   let stopDuringStart = false;
   const early = () => void (stopDuringStart = true);
+  // An uncaught exception: the shutdown below, ending in exit code 1 (app/process-errors.ts).
+  let crashed = false;
+  let stopServing: (() => void) | undefined;
+  let uninstallErrors: (() => void) | undefined;
   for (const s of ["SIGTERM", "SIGINT"] as const) o.host.on(s, early);
   const endStart = () => {
     for (const s of ["SIGTERM", "SIGINT"] as const) o.host.off(s, early);
@@ -56,8 +67,19 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
       return 1;
     }
     const logger = createLogger(config.logLevel, o.stdout);
+    uninstallErrors = installProcessErrorPolicy({
+      source: o.host,
+      logger,
+      role: "serve",
+      onFatal: () => {
+        crashed = true;
+        if (stopServing) stopServing();
+        else stopDuringStart = true;
+      },
+    });
     app = await composeApp(config, { logger });
   } catch (err) {
+    uninstallErrors?.();
     endStart();
     o.stderr.write(`${startError(err)}\n`);
     return 1;
@@ -65,7 +87,8 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
   if (stopDuringStart) {
     endStart();
     await app.close();
-    return 0;
+    uninstallErrors?.();
+    return crashed ? 1 : 0;
   }
   let urls;
   try {
@@ -75,6 +98,7 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
     const message = code === "EADDRINUSE" ? portMessage(app.config.host, app.config.port) : startError(err);
     o.stderr.write(`botflow serve cannot start: ${message}\n`);
     await app.close().catch(() => {});
+    uninstallErrors?.();
     endStart();
     return 1;
   }
@@ -90,9 +114,11 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
   return new Promise<number>((resolve) => {
     const log = app.logger;
     let stopping = false;
-    const finish = (code: number) => {
+    const finish = (clean: number) => {
+      const code = crashed ? 1 : clean;
       for (const s of ["SIGTERM", "SIGINT"] as const) o.host.off(s, stop);
       o.host.off("SIGHUP", reload);
+      uninstallErrors?.();
       resolve(code);
       // Anything still holding the event loop open after a shutdown is a leak: do not hang on it.
       setTimeout(() => o.host.exit(code), 3_000).unref();
@@ -125,6 +151,7 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
     };
     for (const s of ["SIGTERM", "SIGINT"] as const) o.host.on(s, stop);
     o.host.on("SIGHUP", reload);
+    stopServing = stop;
     endStart();
     if (stopDuringStart) stop();
   });

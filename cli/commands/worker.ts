@@ -8,6 +8,7 @@ import { openRedis } from "../../app/redis-client.ts";
 import { loadWorkerConfig, redactUrl, type WorkerConfig } from "../../app/config.ts";
 import { pingPostgres, pingRedis } from "../../app/connectivity.ts";
 import { createLogger, type AppLogger } from "../../app/logger.ts";
+import { installProcessErrorPolicy } from "../../app/process-errors.ts";
 import { createWorkerMetrics, serveWorkerMetrics, type MetricsServer } from "../../app/worker-metrics.ts";
 import { durationMs } from "../../engine/scenario.ts";
 import { BullmqSurveyQueue } from "../../stats/queue/bullmq-survey-queue.ts";
@@ -159,6 +160,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return EXIT_FAILED;
   }
 
+  // Errors nothing caught (app/process-errors.ts): a rejection is logged and the worker goes on;
+  // an uncaught exception is logged and ends the worker like SIGTERM does, with exit code 1.
+  let crashed = false;
+  const crash = new Promise<"uncaughtException">((resolve) => {
+    installProcessErrorPolicy({ source: process, logger: log, role: "worker", onFatal: () => ((crashed = true), resolve("uncaughtException")) });
+  });
   // Reconnects with backoff; one warning when Redis goes away and one line when it is back.
   const connection = await openRedis(redisUrl, { logger: log, shown: redactUrl(redisUrl), role: "worker" });
   // Webhooks are queued once a write committed (the batch writer's hook) and delivered by this fleet.
@@ -210,7 +217,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }, 10_000);
   progress.unref();
 
-  const signal = await waitForSignal();
+  const signal = await Promise.race([waitForSignal(), crash]);
   clearInterval(progress);
   log.info({ signal }, "survey worker shutting down: finishing the jobs in flight");
   const timeoutMs = durations["shutdown-timeout"] as number;
@@ -232,7 +239,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return EXIT_FAILED;
   }
   log.info({}, "survey worker stopped");
-  return EXIT_OK;
+  return crashed ? EXIT_FAILED : EXIT_OK;
 }
 
 type QueueName = Pick<SurveyQueueSettings, "name" | "prefix">;
