@@ -13,6 +13,7 @@ import type { FSWatcher } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import { createActionRegistry } from "../actions/index.ts";
+import { openActionSetup } from "./action-setup.ts";
 import { ConfigError, errorSummary, formatProblem, type ScenarioProblem } from "../engine/errors.ts";
 import { systemClock, type Clock } from "../engine/ports.ts";
 import { ScenarioRegistry } from "../engine/registry.ts";
@@ -117,7 +118,9 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
       storeChecks: () => services?.checks ?? [],
     });
     const surveys: SurveyQueue = instrumentedQueue(() => (services as Services).surveys, metrics);
-    const actions = createActionRegistry({ surveys });
+    const actionSetup = await openActionSetup(config.actions, { logger });
+    const actions = createActionRegistry({ surveys, ...actionSetup });
+    if (actionSetup.custom.length > 0) logger.info({ actions: actionSetup.custom.map((a) => a.name) }, "custom actions loaded (BOTFLOW_ACTIONS)");
     const enabled = CHANNEL_MODULES.filter((m) => config.channels[m.name] !== undefined);
     const scenarios = new ScenarioRegistry({ actions: actions.specs(), channels: enabled.map((m) => m.limits) });
     await loadScenarios(scenarios, config, logger);

@@ -16,6 +16,7 @@ import type { ConfigFile } from "./config-file.ts";
 import { CHANNEL_MODULES, scenarioVariable } from "../channels/index.ts";
 import { isScenarioId, SCENARIO_ID_RULE } from "../engine/schema/scenario-schema.ts";
 import { readWebhookSettings, WEBHOOK_VARIABLES, type WebhookSettings } from "../webhooks/webhook-settings.ts";
+import { ACTION_VARIABLES, allowedSecretNames, readActionSettings, type ActionSettings } from "./action-settings.ts";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -65,6 +66,8 @@ export interface AppConfig {
   channels: Readonly<Record<string, unknown>>;
   /** Outgoing webhooks on ratings (webhooks/webhook-settings.ts); absent when no URL is set. Holds the secret: never log it. */
   webhooks?: WebhookSettings;
+  /** http__request's allowlists and the custom action modules (app/action-settings.ts). Holds secrets: never log it. */
+  actions: ActionSettings;
   /** Problems that do not stop the start (a variable that looks like a typo of a known one). */
   warnings: string[];
 }
@@ -110,6 +113,7 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_CONFIG: "a file of NAME=value lines with these variables (the environment wins); like --config",
   BOTFLOW_TOKEN: "access token for the dashboard, the statistics API and /metrics (Bearer header or the dashboard login); at least 16 characters; unset: open",
   ...WEBHOOK_VARIABLES,
+  ...ACTION_VARIABLES,
   ...Object.fromEntries(
     CHANNEL_MODULES.flatMap((m) => [
       [scenarioVariable(m.name), `${m.title}: scenario id a new ${m.title} conversation starts (default BOTFLOW_SCENARIO)`],
@@ -134,10 +138,12 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     return v === undefined || v.trim() === "" ? undefined : v.trim();
   };
 
-  checkNames(env, problems, warnings);
+  // The secrets http__request may send are variables of their own (CRM_TOKEN), in the environment or the file.
+  const secretNames = allowedSecretNames(get);
+  checkNames(env, problems, warnings, secretNames);
   if (file) {
     for (const name of Object.keys(file.vars)) {
-      if (name in CONFIG_VARIABLES && name !== "BOTFLOW_CONFIG") continue;
+      if ((name in CONFIG_VARIABLES && name !== "BOTFLOW_CONFIG") || secretNames.includes(name)) continue;
       const guess = closest(name, Object.keys(CONFIG_VARIABLES));
       problems.push(`${file.name}:${file.lines[name]}: ${name === "BOTFLOW_CONFIG" ? "BOTFLOW_CONFIG cannot name another file from inside one" : `unknown variable ${name}${guess ? `: did you mean ${guess}?` : ""}`}`);
     }
@@ -183,6 +189,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
 
   const dataDir = path.resolve(options.cwd, o.dataDir ?? get("BOTFLOW_DATA_DIR") ?? "data");
   const webhooks = readWebhookSettings(get, problems);
+  const actions = readActionSettings(get, problems, { cwd: options.cwd, ...actionsFileDir(env, options), requireSecrets: true, reserved: Object.keys(CONFIG_VARIABLES) });
   const channels: Record<string, unknown> = {};
   const channelScenarios: Record<string, string> = {};
   for (const m of CHANNEL_MODULES) {
@@ -216,12 +223,39 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     statePrefix,
     channels,
     ...(webhooks ? { webhooks } : {}),
+    actions,
     warnings,
   };
   if (problems.length > 0) {
     throw new ConfigError(`botflow serve cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   return config;
+}
+
+/**
+ * The action settings alone, for the CLI commands that load scenarios (`validate`, `run`, `chat`,
+ * `test`): the same variables and rules as `botflow serve`, except that an allowed secret may be
+ * unset (checking a scenario needs only its name). Throws ConfigError listing every problem.
+ *
+ * @example
+ * const settings = loadActionSettings(io.env, { cwd: io.cwd });
+ */
+export function loadActionSettings(env: Env, options: { cwd: string; file?: ConfigFile }): ActionSettings {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name] !== undefined && env[name]?.trim() !== "" ? env[name] : options.file?.vars[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  };
+  const settings = readActionSettings(get, problems, { cwd: options.cwd, ...actionsFileDir(env, options), requireSecrets: false, reserved: Object.keys(CONFIG_VARIABLES) });
+  if (problems.length > 0) throw new ConfigError(`the action settings are invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  return settings;
+}
+
+/** The configuration file's folder when BOTFLOW_ACTIONS comes from the file (the environment wins over it). */
+function actionsFileDir(env: Env, options: { cwd: string; file?: ConfigFile }): { fileDir?: string } {
+  const fromEnv = env.BOTFLOW_ACTIONS !== undefined && env.BOTFLOW_ACTIONS.trim() !== "";
+  if (fromEnv || options.file?.vars.BOTFLOW_ACTIONS === undefined) return {};
+  return { fileDir: path.dirname(path.resolve(options.cwd, options.file.name)) };
 }
 
 /** What `botflow worker` reads (WORKER_VARIABLES), checked by the same rules as the web process's. */
@@ -348,10 +382,10 @@ export function redactUrl(raw: string): string {
   }
 }
 
-function checkNames(env: Env, problems: string[], warnings: string[]): void {
+function checkNames(env: Env, problems: string[], warnings: string[], secretNames: readonly string[]): void {
   const known = Object.keys(CONFIG_VARIABLES);
   for (const name of Object.keys(env)) {
-    if (name in CONFIG_VARIABLES) continue;
+    if (name in CONFIG_VARIABLES || secretNames.includes(name)) continue;
     const guess = closest(name, known);
     if (name.startsWith("BOTFLOW_")) {
       const hint = guess ? `did you mean ${guess}?` : `known ones: ${known.filter((k) => k.startsWith("BOTFLOW_")).join(", ")}`;

@@ -29,7 +29,7 @@ export function instrumentedActions(runner: ActionRunner, metrics: AppMetrics): 
   return {
     async run(name, config, ctx) {
       try {
-        await runner.run(name, config, ctx);
+        return await runner.run(name, config, ctx);
       } catch (err) {
         metrics.actionFailures.inc({ action: name });
         throw err;

@@ -140,8 +140,9 @@ export class LocalConversation {
       run: async (name, config, ctx) => {
         const before = queue.events.length;
         try {
-          await actions.run(name, config, ctx);
+          const outcome = await actions.run(name, config, ctx);
           this.actionResults.push({ kind: "action", name, ok: true, events: queue.events.slice(before) });
+          return outcome;
         } catch (err) {
           const error = err instanceof Error ? err.message : String(err);
           this.actionResults.push({ kind: "action", name, ok: false, events: queue.events.slice(before), error });

@@ -9,6 +9,7 @@ import type { SurveyEvent } from "../stats/events.ts";
 import type { Dialogue, Turn } from "./dialogues.ts";
 import { LocalConversation, type ConversationEntry, type ShownPrompt } from "./local-conversation.ts";
 import type { SurveyQueue } from "../stats/events.ts";
+import type { ActionSetup } from "../app/action-setup.ts";
 import { createScenarioKit } from "./scenario-kit.ts";
 import { SimClock } from "./sim-clock.ts";
 
@@ -60,8 +61,9 @@ export async function playDialogue(
   defaultLocale?: string,
   stats?: DialogueStats,
   related: readonly LoadedScenario[] = [],
+  actions?: ActionSetup,
 ): Promise<DialogueResult> {
-  const kit = createScenarioKit(stats ? { queue: stats.queue } : {});
+  const kit = createScenarioKit({ ...(stats ? { queue: stats.queue } : {}), ...(actions ? { actions } : {}) });
   const epoch = stats?.epoch ?? DIALOGUE_EPOCH;
   const clock = new SimClock(() => epoch);
   const transcript: TranscriptItem[] = [];

@@ -8,6 +8,19 @@ export interface ActionSpec {
   name: string;
   description: string;
   configSchema: Record<string, unknown>;
+  /**
+   * Checks a schema-valid `config` beyond what JSON Schema can say (an allowlisted host, a
+   * secret's name); each problem is reported at its `path` inside `config`, with line and column.
+   */
+  checkConfig?(config: Readonly<Record<string, unknown>>): ActionConfigProblem[];
+  /** The variables the action saves with this `config`, so `{{…}}` and `next` rules on them are not warned about. */
+  savesVariables?(config: Readonly<Record<string, unknown>>): string[];
+}
+
+/** A problem `ActionSpec.checkConfig` found: where inside `config` (`["url"]`, `["save", "status"]`) and what to do. */
+export interface ActionConfigProblem {
+  path: (string | number)[];
+  message: string;
 }
 
 /** A channel's rendering limits, checked at load time for every enabled channel. */

@@ -102,13 +102,17 @@ export class ChannelError extends BotflowError {
 
 /** An action failed while a conversation ran it. */
 export class ActionError extends BotflowError {
+  /** Variables to save although the action failed (http__request's status on a 404), so `on_error` can branch on them. */
+  readonly vars: Readonly<Record<string, string | number>> | undefined;
+
   constructor(
     readonly action: string,
     message: string,
     readonly retryable = true,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; vars?: Readonly<Record<string, string | number>> },
   ) {
-    super("ACTION_FAILED", `action ${action}: ${message}`, options);
+    super("ACTION_FAILED", `action ${action}: ${message}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.vars = options?.vars;
   }
 }
 

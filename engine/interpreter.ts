@@ -48,6 +48,7 @@ export function step(scenario: LoadedScenario, state: ConversationState | null, 
     if (!state || state.pendingAction !== event.blockId) return { state, effects };
     const block = scenario.def.blocks[event.blockId];
     let s: ConversationState = { ...state, pendingAction: null, updatedAt: event.at };
+    if (event.vars !== undefined && Object.keys(event.vars).length > 0) s = { ...s, vars: withVars(s.vars, event.vars) };
     const target =
       block && block.type === "action" ? (event.ok ? block.next : (block.on_error ?? block.next)) : undefined;
     s = goTo(scenario, s, target, effects, event.at);
@@ -156,6 +157,13 @@ function startDialogue(
   };
   effects.push({ type: "track", event: { type: "dialogue_started" } });
   return run(scenario, s, scenario.def.start, effects, event.at);
+}
+
+/** `vars` with `saved` set over them; own keys only, so a variable named "__proto__" stays a variable. */
+function withVars(vars: Readonly<Record<string, VarValue>>, saved: Readonly<Record<string, VarValue>>): Record<string, VarValue> {
+  const out = { ...vars };
+  for (const [name, value] of Object.entries(saved)) Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  return out;
 }
 
 /** Follows `next` (resolving rules against the saved variables); no target ends the dialogue. */

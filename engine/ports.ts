@@ -82,9 +82,17 @@ export interface ActionContext {
   at: number;
 }
 
-/** Runs named actions. Actions must be idempotent: a redelivered event may run one again. */
+/** What a finished action hands back: variables to save before the dialogue follows `next` (http__request's `save`). */
+export interface ActionOutcome {
+  vars?: Readonly<Record<string, VarValue>>;
+}
+
+/**
+ * Runs named actions. Actions must be idempotent: a redelivered event may run one again.
+ * Throwing fails the action (the block's `on_error` runs); an ActionError's `vars` are saved even then.
+ */
 export interface ActionRunner {
-  run(name: string, config: Readonly<Record<string, unknown>>, ctx: ActionContext): Promise<void>;
+  run(name: string, config: Readonly<Record<string, unknown>>, ctx: ActionContext): Promise<ActionOutcome | void>;
 }
 
 /** Receives what prompts became (offered, answered, declined) for statistics; idempotent like actions. */

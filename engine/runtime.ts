@@ -23,7 +23,7 @@ import {
 import type { ScenarioRegistry } from "./registry.ts";
 import type { LoadedScenario } from "./scenario.ts";
 import type { ConversationRef, ConversationState, Effect, InboundEvent, VarValue } from "./types.ts";
-import { ConversationBusyError, errorSummary } from "./errors.ts";
+import { ActionError, ConversationBusyError, errorSummary } from "./errors.ts";
 import { cleanStartVariables } from "./start-variables.ts";
 import { cleanText, needsCleaning } from "./text.ts";
 
@@ -246,8 +246,8 @@ export class Runtime {
         result = interpret(next, state, this.handoverStart(ref, state, last.variables, event, n));
         continue;
       }
-      const ok = await this.runAction(last, state, event.at, key);
-      result = interpret(current, state, { kind: "action_result", blockId: last.blockId, ok, at: event.at });
+      const { ok, vars } = await this.runAction(last, state, event.at, key);
+      result = interpret(current, state, { kind: "action_result", blockId: last.blockId, ok, at: event.at, ...(vars ? { vars } : {}) });
     }
   }
 
@@ -297,19 +297,34 @@ export class Runtime {
     };
   }
 
-  private async runAction(effect: Extract<Effect, { type: "runAction" }>, state: ConversationState, at: number, key: string): Promise<boolean> {
+  private async runAction(
+    effect: Extract<Effect, { type: "runAction" }>,
+    state: ConversationState,
+    at: number,
+    key: string,
+  ): Promise<{ ok: boolean; vars?: Record<string, VarValue> }> {
     try {
       // Object.assign, not a spread: adding a key to a spread copy takes V8's slow path (~1 µs on Node 20).
-      await this.o.actions.run(effect.name, effect.config, Object.assign(this.context(state, at), { blockId: effect.blockId }));
-      return true;
+      const outcome = await this.o.actions.run(effect.name, effect.config, Object.assign(this.context(state, at), { blockId: effect.blockId }));
+      return { ok: true, ...this.savedVars(outcome?.vars, effect, key) };
     } catch (err) {
       // The dialogue goes on (on_error, else next): the user is never stuck on a failed side effect.
       this.log.error(
         { err: errorSummary(err, state.vars), conversation: key, scenario: state.scenarioId, block: effect.blockId, action: effect.name },
         "action failed",
       );
-      return false;
+      return { ok: false, ...this.savedVars(err instanceof ActionError ? err.vars : undefined, effect, key) };
     }
+  }
+
+  /** What an action asked to save, within the bounds of start variables (names, lengths, count); what does not fit is dropped and logged by name. */
+  private savedVars(raw: unknown, effect: Extract<Effect, { type: "runAction" }>, key: string): { vars?: Record<string, VarValue> } {
+    if (raw === undefined) return {};
+    const { variables, dropped } = cleanStartVariables(raw);
+    if (dropped.length > 0) {
+      this.log.warn({ conversation: key, block: effect.blockId, action: effect.name, dropped }, "action variables dropped: not a variable name, or a value that is not a string of at most 1000 characters or a finite number");
+    }
+    return { vars: variables };
   }
 
   private async track(effects: readonly Effect[], state: ConversationState | null, at: number): Promise<void> {

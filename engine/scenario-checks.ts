@@ -64,6 +64,7 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
     if ("save_to" in block && block.save_to !== undefined) saved.add(block.save_to);
     if (block.type === "set") for (const name of Object.keys(block.set)) saved.add(name);
   }
+  for (const block of Object.values(def.blocks)) if (block.type === "action") for (const v of actionSaves(block.action, block.config, options.actions)) saved.add(v);
 
   const target = (path: PathSeg[], id: string, where: string, from: string | null): boolean => {
     if (!idSet.has(id)) {
@@ -241,6 +242,22 @@ function showCycle(ids: string[]): string {
   return `${ids.slice(0, 3).map(q).join(" → ")} → … → ${ids.slice(-3).map(q).join(" → ")} (${ids.length - 1} blocks)`;
 }
 
+function validatorOf(spec: ActionSpec): ValidateFunction {
+  let validate = actionValidators.get(spec);
+  if (!validate) {
+    validate = ajv.compile(spec.configSchema);
+    actionValidators.set(spec, validate);
+  }
+  return validate;
+}
+
+/** The variables an action block saves (ActionSpec.savesVariables), when its config is valid. */
+function actionSaves(name: string, config: Record<string, unknown> | undefined, actions: readonly ActionSpec[] | undefined): string[] {
+  const spec = actions?.find((a) => a.name === name);
+  if (!spec?.savesVariables || !validatorOf(spec)(config ?? {})) return [];
+  return spec.savesVariables(config ?? {});
+}
+
 function checkAction(base: PathSeg[], id: string, name: string, config: Record<string, unknown> | undefined, actions: readonly ActionSpec[] | undefined, report: Report): void {
   if (!actions) return;
   const spec = actions.find((a) => a.name === name);
@@ -249,12 +266,12 @@ function checkAction(base: PathSeg[], id: string, name: string, config: Record<s
     report([...base, "action"], `block "${id}": unknown action ${quote(name)}${suggest(name, known)}; known actions: ${known.join(", ") || "none"}`);
     return;
   }
-  let validate = actionValidators.get(spec);
-  if (!validate) {
-    validate = ajv.compile(spec.configSchema);
-    actionValidators.set(spec, validate);
+  const validate = validatorOf(spec);
+  if (validate(config ?? {})) {
+    // Beyond the schema: what only the action can judge (an allowlisted host), at the key at fault.
+    for (const p of spec.checkConfig?.(config ?? {}) ?? []) report([...base, "config", ...p.path], `block "${id}" (${name}): ${p.message}`);
+    return;
   }
-  if (validate(config ?? {})) return;
   if (config === undefined) {
     // No config at all: the action line is what needs one; show a config to start from.
     const schema = spec.configSchema as { required?: unknown; properties?: Record<string, { enum?: unknown }> };

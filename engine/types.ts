@@ -181,6 +181,8 @@ export interface ActionResultEvent {
   blockId: string;
   ok: boolean;
   at: number;
+  /** Variables the action saved (ActionOutcome.vars), set before `next` / `on_error` is followed. */
+  vars?: Readonly<Record<string, VarValue>>;
 }
 
 export function assertNever(x: never, what = "value"): never {

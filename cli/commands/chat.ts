@@ -12,7 +12,7 @@ import { EXIT_FAILED, EXIT_OK } from "../command.ts";
 import { println, type CliIo } from "../io.ts";
 import { LocalConversation } from "../local-conversation.ts";
 import { loadScenarioForCli } from "../load-scenario.ts";
-import { createScenarioKit } from "../scenario-kit.ts";
+import { createScenarioKit, loadCliActions } from "../scenario-kit.ts";
 import { SimClock } from "../sim-clock.ts";
 import { formatEntry, formatVariables } from "../transcript.ts";
 
@@ -47,7 +47,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const picked = scenarioArgs(positionals, values.locale, io, USAGE);
   if (typeof picked === "number") return picked;
   const { file } = picked;
-  const kit = createScenarioKit();
+  const actions = await loadCliActions(io);
+  if (!actions) return EXIT_FAILED;
+  const kit = createScenarioKit({ actions });
   const loaded = await loadScenarioForCli(file, io, kit);
   if (!loaded) return EXIT_FAILED;
   const { scenario, related } = loaded;

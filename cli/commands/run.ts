@@ -19,7 +19,7 @@ import { println, resolveArg, type CliIo } from "../io.ts";
 import { loadScenarioForCli } from "../load-scenario.ts";
 import { playDialogue, type DialogueResult, type TranscriptItem } from "../play-dialogue.ts";
 import { plural } from "../plural.ts";
-import { createScenarioKit } from "../scenario-kit.ts";
+import { createScenarioKit, loadCliActions } from "../scenario-kit.ts";
 import { formatEntry, formatVariables } from "../transcript.ts";
 
 export const summary = "Play scripted dialogues (DIALOGUES.json) against a scenario; print a transcript or JSON";
@@ -72,7 +72,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const { file } = picked;
   const dialoguesFile = values.dialogues;
   const dialoguesName = dialoguesFile === "-" ? "stdin" : dialoguesFile;
-  const kit = createScenarioKit();
+  const actions = await loadCliActions(io);
+  if (!actions) return EXIT_FAILED;
+  const kit = createScenarioKit({ actions });
   const loaded = await loadScenarioForCli(file, io, kit);
   if (!loaded) return EXIT_FAILED;
   const { scenario, related } = loaded;
@@ -95,13 +97,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const results: DialogueResult[] = [];
   const dataDir = values["data-dir"];
   if (dataDir === undefined) {
-    for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale, undefined, related));
+    for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale, undefined, related, actions));
   } else {
     const dir = resolveArg(io, dataDir);
     try {
       const written = await withEmbeddedQueue(dir, async (queue) => {
         const stats = { queue, runId: randomUUID().slice(0, 8), epoch: Date.now() };
-        for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale, stats, related));
+        for (const [i, dialogue] of script.dialogues.entries()) results.push(await playDialogue(scenario, dialogue, i + 1, values.locale, stats, related, actions));
         return results.reduce((n, r) => n + r.events.length, 0);
       });
       println(io.stderr, `recorded ${plural(written, "survey event")} in ${dataDir}`);

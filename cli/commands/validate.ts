@@ -19,7 +19,7 @@ import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, resolveArg, type CliIo } from "../io.ts";
 import { plural } from "../plural.ts";
-import { createScenarioKit } from "../scenario-kit.ts";
+import { createScenarioKit, loadCliActions } from "../scenario-kit.ts";
 
 export const summary = "Check scenario files (YAML, schema, graph, actions); print file:line:col problems";
 
@@ -46,7 +46,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return EXIT_USAGE;
   }
 
-  const kit = createScenarioKit();
+  const actions = await loadCliActions(io);
+  if (!actions) return EXIT_FAILED;
+  const kit = createScenarioKit({ actions });
   const reports: FileReport[] = [];
   const ids = new Map<string, string>();
   for (const file of await expandArgs(parsed.positionals, io)) reports.push(await checkFile(file, io, kit.loadOptions, ids));

@@ -23,11 +23,11 @@ class StringSink extends Writable {
   }
 }
 
-/** `botflow ...argv` run from the repository root (or `cwd`), with `stdin` piped in. */
-export async function runCli(argv: string[], options: { stdin?: string; cwd?: string } = {}): Promise<CliResult> {
+/** `botflow ...argv` run from the repository root (or `cwd`), with `stdin` piped in and `env` as its environment (default none). */
+export async function runCli(argv: string[], options: { stdin?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   const stdout = new StringSink();
   const stderr = new StringSink();
   const stdin = Readable.from(options.stdin === undefined ? [] : [options.stdin]);
-  const code = await main(argv, { stdout, stderr, stdin, env: {}, cwd: options.cwd ?? ROOT });
+  const code = await main(argv, { stdout, stderr, stdin, env: options.env ?? {}, cwd: options.cwd ?? ROOT });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
