@@ -29,7 +29,7 @@ export interface GraphNode {
   /** The block id; for a scenario handed over to, `scenario:<id>` (never a block id: `:` is not allowed in one). */
   id: string;
   shape: NodeShape;
-  /** The block id (or scenario id), its type, then short texts: its text, its buttons. Unescaped. */
+  /** The block id (or scenario id), its type (an action's with its name), then short texts: its text, its buttons. Unescaped. */
   lines: string[];
 }
 
@@ -80,7 +80,9 @@ export function scenarioGraph(scenario: LoadedScenario, options: GraphOptions = 
   const defaults = scenario.def.defaults;
 
   for (const [id, block] of Object.entries(scenario.def.blocks)) {
-    nodes.push({ id, shape: SHAPES[block.type] ?? "block", lines: [id, block.type, ...blockTexts(block, text)] });
+    // An action's type line names the action: the config summary below it then has the room.
+    const type = block.type === "action" ? `action ${block.action}` : block.type;
+    nodes.push({ id, shape: SHAPES[block.type] ?? "block", lines: [id, type, ...blockTexts(block, text)] });
     // Read as a record: the fields that lead somewhere are the same in every block type that has
     // them, including types this file does not know yet.
     const fields = block as Readonly<Record<string, unknown>>;
@@ -123,7 +125,7 @@ function blockTexts(block: ScenarioBlock, text: (t: Localized | number) => strin
     case "message_with_keyboard":
       return [text(block.text), short(block.buttons.map((b) => localizedLabel(b.label, text)).join(" · "))];
     case "action":
-      return [short([block.action, ...configSummary(block.config)].join(" "))];
+      return configSummary(block.config);
     case "set":
       return [short(Object.keys(block.set).join(", "))];
     case "goto_scenario": {
@@ -149,7 +151,7 @@ function configSummary(config: Readonly<Record<string, unknown>> | undefined): s
   for (const [key, value] of Object.entries(config ?? {})) {
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") out.push(`${key}: ${String(value)}`);
   }
-  return out.length > 0 ? [out.join(", ")] : [];
+  return out.length > 0 ? [short(out.join(", "))] : [];
 }
 
 /** Where `next` leads, each with its rule as a label; the rules after a default are never taken. */

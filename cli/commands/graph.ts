@@ -3,8 +3,8 @@
  * its blocks, `next` and its rules, and the skip, invalid, timeout, action-failure and
  * goto_scenario edges — so a reviewer sees the flow without reading YAML. Mermaid (the default)
  * goes into a ```mermaid block in Markdown; DOT goes to Graphviz (`| dot -Tsvg > flow.svg`).
- * The file is loaded as `botflow run` loads it, so a broken one prints the same
- * `file:line:col` problems to stderr.
+ * The file is loaded as `botflow run` loads it, with the same actions (BOTFLOW_ACTIONS,
+ * BOTFLOW_HTTP_ALLOW_HOSTS), so a broken one prints the same `file:line:col` problems to stderr.
  *
  * Exit codes: 0 printed, 1 the scenario has errors or cannot be read, 2 usage error.
  */
@@ -15,7 +15,7 @@ import { parseCommandArgs, printUsageError, scenarioArgs } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import type { CliIo } from "../io.ts";
 import { loadScenarioForCli } from "../load-scenario.ts";
-import { createScenarioKit } from "../scenario-kit.ts";
+import { createScenarioKit, loadCliActions } from "../scenario-kit.ts";
 
 export const summary = "Print a scenario as a diagram (Mermaid flowchart or Graphviz DOT)";
 
@@ -49,7 +49,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const picked = scenarioArgs(positionals, values.locale, io, USAGE);
   if (typeof picked === "number") return picked;
 
-  const loaded = await loadScenarioForCli(picked.file, io, createScenarioKit());
+  // The actions of the environment (custom modules, http__request's hosts), as validate and run
+  // load them: a scenario using them draws where it runs.
+  const actions = await loadCliActions(io);
+  if (!actions) return EXIT_FAILED;
+  const loaded = await loadScenarioForCli(picked.file, io, createScenarioKit({ actions }));
   if (!loaded) return EXIT_FAILED;
   const graph = scenarioGraph(loaded.scenario, picked.locale !== undefined ? { locale: picked.locale } : {});
   io.stdout.write(FORMATS[format](graph));

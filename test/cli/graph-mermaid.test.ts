@@ -13,8 +13,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scenarioGraph } from "../../engine/scenario-graph.ts";
 import { ARTIFACTS, launchBrowser } from "../app/browser.ts";
-import { loadTestScenario } from "../helpers/scenario.ts";
-import { goldenOf, GRAPHED } from "./graph-goldens.ts";
+import { goldenOf, GRAPHED, loadGraphed } from "./graph-goldens.ts";
 import { ROOT } from "./run-cli.ts";
 
 const MERMAID_JS = createRequire(import.meta.url).resolve("mermaid/dist/mermaid.min.js");
@@ -57,7 +56,7 @@ describe("Mermaid reads botflow graph's output", () => {
   for (const file of GRAPHED) {
     const golden = goldenOf(file, "mermaid");
     it(`${golden}: parses, and the drawing has the graph's nodes and edges, labelled as written`, async () => {
-      const graph = scenarioGraph(loadTestScenario(readFileSync(path.join(ROOT, file), "utf8"), file));
+      const graph = scenarioGraph(await loadGraphed(file));
       const drawing = await draw(readFileSync(path.join(ROOT, golden), "utf8"));
       // The word joiner keeps "\n" in a text from becoming a line break; it shows as nothing.
       const seen = (s: string): string => s.replace(/\u2060/g, "");

@@ -1,15 +1,15 @@
 /**
- * `botflow graph`: its output for every example scenario and for the graph fixtures
- * (test/cli/fixtures/graph/*.yaml) against golden files in test/cli/fixtures/graph/golden/, the
- * README's diagram against the command's output, and the command's exit codes. After an
- * intended change, rewrite the golden files and review the diff:
+ * `botflow graph`: its output for every bundled scenario (scenarios/), the examples' (examples/)
+ * and the graph fixtures (test/cli/fixtures/graph/*.yaml) against golden files in
+ * test/cli/fixtures/graph/golden/, the README's diagram against the command's output, and the
+ * command's exit codes. After an intended change, rewrite the golden files and review the diff:
  *
  *   UPDATE_GOLDEN=1 npx vitest run test/cli/graph.test.ts
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { goldenOf, GRAPHED } from "./graph-goldens.ts";
+import { GRAPH_ENV, goldenOf, GRAPHED } from "./graph-goldens.ts";
 import { ROOT, runCli } from "./run-cli.ts";
 
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
@@ -18,18 +18,21 @@ const PROBLEM_LINE = /^[^:]+:\d+:\d+: (error|warning): .+$/;
 describe("botflow graph golden files", () => {
   it("covers the example scenarios and a fixture with rules, skip, invalid, timeout, on_error and goto_scenario", () => {
     expect(GRAPHED).toEqual(expect.arrayContaining(["scenarios/csat.yaml", "scenarios/csat-branching.yaml", "scenarios/support.yaml", "test/cli/fixtures/graph/branches.yaml"]));
-    const names = GRAPHED.map((f) => path.basename(f));
-    expect(new Set(names).size, "a fixture named like an example scenario would share its golden file").toBe(names.length);
+    const goldens = GRAPHED.map((f) => goldenOf(f, "mermaid"));
+    expect(new Set(goldens).size, "a fixture named like a bundled scenario would share its golden file").toBe(goldens.length);
   });
 
   for (const file of GRAPHED) {
     for (const format of ["mermaid", "dot"] as const) {
       const golden = goldenOf(file, format);
       it(`${file} --format ${format} matches ${golden}`, async () => {
-        const r = await runCli(["graph", file, "--format", format]);
+        const r = await runCli(["graph", file, "--format", format], { env: { ...GRAPH_ENV } });
         expect(r.stderr).toBe("");
         expect(r.code).toBe(0);
-        if (UPDATE) writeFileSync(path.join(ROOT, golden), r.stdout);
+        if (UPDATE) {
+          mkdirSync(path.dirname(path.join(ROOT, golden)), { recursive: true });
+          writeFileSync(path.join(ROOT, golden), r.stdout);
+        }
         expect(existsSync(path.join(ROOT, golden)), `run UPDATE_GOLDEN=1 npx vitest run test/cli/graph.test.ts to create ${golden}, then review it`).toBe(true);
         expect(r.stdout).toBe(readFileSync(path.join(ROOT, golden), "utf8"));
       });

@@ -33,7 +33,7 @@ describe("scenarioGraph", () => {
       ["closed", "end"],
     ]);
     expect(graph.nodes[0]?.lines).toEqual(["ask_rating", "message_with_keyboard", "Please rate the quality of service from…", "1 · 2 · 3 · 4 · 5"]);
-    expect(graph.nodes[2]?.lines).toEqual(["save", "action", "statistic__set type: quality"]);
+    expect(graph.nodes[2]?.lines).toEqual(["save", "action statistic__set", "type: quality"]);
     // An end with no text shows what its author noted about it.
     expect(graph.nodes[5]?.lines).toEqual(["closed", "end", "No answer within a day; the survey is…"]);
     expect(graph.edges).toEqual([
