@@ -2,11 +2,21 @@
  * Telegram Updates → botflow's InboundEvents. Pure: no Bot API call, no state. A message
  * `/start` (or `/start <scenario-id>`, the deep-link payload) starts a dialogue, other text
  * answers it, an inline-button tap is a `choice` decoded from its callback_data.
+ *
+ * In a group or supergroup (group-chat.ts) each member's dialogue is its own conversation, and
+ * the bot takes only what is addressed to it, so chatter never reaches the runtime (which would
+ * answer it): `/start` and `/start@<this bot>` (not `/start@other_bot`), a reply to one of the
+ * bot's messages, a message mentioning `@<this bot>` (the mention left out of the answer), and a
+ * tap on a keyboard of the member's own question. A tap on another member's question gives no
+ * event (`isForeignTap`: the channel tells the tapper it is someone else's). Plain `/start`
+ * counts as addressed, as in grammY's own command matching: a privacy-mode bot receives it only
+ * when Telegram judges it meant for this bot. Private chats: every text, as before.
  */
-import type { Update } from "grammy/types";
+import type { Message, Update } from "grammy/types";
 import type { InboundEvent } from "../../engine/types.ts";
 import type { ParseResult } from "../port.ts";
 import { decodeCallbackData } from "./callback-data.ts";
+import { isGroupChat, memberConversation } from "./group-chat.ts";
 import { isScenarioId } from "../../engine/schema/scenario-schema.ts";
 
 export const TELEGRAM = "telegram";
@@ -23,6 +33,9 @@ export interface ParseOptions {
 
 const LOCALE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/;
 const START = /^\/start(?:@([A-Za-z0-9_]+))?(?:\s+(\S+))?\s*$/;
+/** A bot command at the start of a text, and the bot it names (`/help@other_bot`). */
+const COMMAND = /^\/[A-Za-z0-9_]+(?:@([A-Za-z0-9_]+))?(?:\s|$)/;
+const NONE: ParseResult = { ok: true, events: [] };
 
 /** Whether `body` looks like an Update (an object with a numeric update_id); the rest is read defensively. */
 export function isUpdate(body: unknown): body is Update {
@@ -83,11 +96,19 @@ export function parseUpdate(update: Update, options: ParseOptions = {}): ParseRe
     // A tap on an inline-mode message has no chat, and data this channel did not write answers nothing:
     // the channel answers the query as closed without asking the runtime.
     if (!chat || !target || !cb.from) return { ok: true, events: [] };
+    const userId = String(cb.from.id);
+    let conversationId = String(chat.id);
+    if (isGroupChat(chat)) {
+      // Only the member the question is for answers it. A keyboard naming no member was sent
+      // before groups had members' conversations: its dialogue is gone, so it is answered as closed.
+      if (target.member !== userId) return NONE;
+      conversationId = memberConversation(conversationId, userId);
+    }
     const event: InboundEvent = {
       channel: TELEGRAM,
       dedupeKey,
-      conversationId: String(chat.id),
-      userId: String(cb.from.id),
+      conversationId,
+      userId,
       kind: "choice",
       promptId: target.promptId,
       buttonIndex: target.buttonIndex,
@@ -97,6 +118,7 @@ export function parseUpdate(update: Update, options: ParseOptions = {}): ParseRe
 
   const msg = update.message;
   if (!msg || typeof msg.text !== "string" || !msg.chat) return { ok: true, events: [] };
+  if (isGroupChat(msg.chat)) return parseGroupMessage(msg as Message & { text: string }, dedupeKey, options);
   const conversationId = String(msg.chat.id);
   const userId = String(msg.from?.id ?? msg.chat.id);
   const start = START.exec(msg.text.trim());
@@ -106,9 +128,85 @@ export function parseUpdate(update: Update, options: ParseOptions = {}): ParseRe
     if (requested !== undefined) event.scenarioId = requested;
     return { ok: true, events: [withCommon(event, options.botId, msg.from?.language_code)] };
   }
-  // Another bot's /start in a group, or any other text: an answer to the question in progress.
+  // Any other text (in a private chat even `/start@other_bot`): an answer to the question in progress.
   const event: InboundEvent = { channel: TELEGRAM, dedupeKey, conversationId, userId, kind: "text", text: msg.text };
   return { ok: true, events: [withCommon(event, options.botId, msg.from?.language_code)] };
+}
+
+/**
+ * A group message's event, if it is addressed to this bot (see the file's comment); none for
+ * chatter, for a command naming another bot, and for a message with no sender (sent on behalf of
+ * a channel), whose dialogue would be nobody's.
+ */
+function parseGroupMessage(msg: Message & { text: string }, dedupeKey: string, options: ParseOptions): ParseResult {
+  if (!msg.from) return NONE;
+  const text = msg.text.trim();
+  const named = COMMAND.exec(text)?.[1];
+  if (named !== undefined && !isThisBot(named, options.username)) return NONE;
+  const userId = String(msg.from.id);
+  const conversationId = memberConversation(String(msg.chat.id), userId);
+  const start = START.exec(text);
+  if (start) {
+    const requested = start[2] !== undefined && isScenarioId(start[2]) ? start[2] : options.scenarioId;
+    const event: InboundEvent = { channel: TELEGRAM, dedupeKey, conversationId, userId, kind: "start" };
+    if (requested !== undefined) event.scenarioId = requested;
+    return { ok: true, events: [withCommon(event, options.botId, msg.from.language_code)] };
+  }
+  const mentions = mentionsOf(msg, options.username);
+  if (mentions.length === 0 && !repliesToThisBot(msg, options)) return NONE;
+  const event: InboundEvent = { channel: TELEGRAM, dedupeKey, conversationId, userId, kind: "text", text: withoutRanges(msg.text, mentions).trim() };
+  return { ok: true, events: [withCommon(event, options.botId, msg.from.language_code)] };
+}
+
+/** Whether a command's `@name` is this bot; before getMe told the username, any name is taken as it was. */
+function isThisBot(name: string, username: string | undefined): boolean {
+  return username === undefined || name.toLowerCase() === username.toLowerCase();
+}
+
+/** Whether the message replies to one of this bot's own messages (by the token's id, else the username). */
+function repliesToThisBot(msg: Message, options: ParseOptions): boolean {
+  // Read defensively: polling hands over Updates the webhook's updateProblem never checked.
+  const to: unknown = msg.reply_to_message?.from;
+  if (typeof to !== "object" || to === null || (to as { is_bot?: unknown }).is_bot !== true) return false;
+  const { id, username } = to as { id?: unknown; username?: unknown };
+  if (options.botId !== undefined) return typeof id === "number" && String(id) === options.botId;
+  return options.username !== undefined && typeof username === "string" && username.toLowerCase() === options.username.toLowerCase();
+}
+
+/** The `@<this bot>` mentions of a text, as [start, end) in UTF-16 units (entity offsets are). */
+function mentionsOf(msg: Message & { text: string }, username: string | undefined): [number, number][] {
+  if (username === undefined || !Array.isArray(msg.entities)) return [];
+  const want = `@${username.toLowerCase()}`;
+  const out: [number, number][] = [];
+  for (const e of msg.entities) {
+    if (typeof e !== "object" || e === null || e.type !== "mention" || !Number.isSafeInteger(e.offset) || !Number.isSafeInteger(e.length)) continue;
+    if (msg.text.slice(e.offset, e.offset + e.length).toLowerCase() === want) out.push([e.offset, e.offset + e.length]);
+  }
+  return out;
+}
+
+/** `text` without the given ranges (sorted, not overlapping: Telegram's entities are). */
+function withoutRanges(text: string, ranges: readonly [number, number][]): string {
+  if (ranges.length === 0) return text;
+  let out = "";
+  let at = 0;
+  for (const [start, end] of ranges) {
+    out += text.slice(at, start);
+    at = end;
+  }
+  return out + text.slice(at);
+}
+
+/**
+ * Whether `update` is a tap in a group on the keyboard of another member's question: it gives no
+ * event, and the channel answers it "This survey is for someone else" without asking the runtime,
+ * so nothing of either member's dialogue changes.
+ */
+export function isForeignTap(update: Update): boolean {
+  const cb = update.callback_query;
+  if (!cb || !isGroupChat(cb.message?.chat)) return false;
+  const member = decodeCallbackData(cb.data)?.member;
+  return member !== undefined && member !== String(cb.from.id);
 }
 
 /**

@@ -22,6 +22,7 @@ export const telegramModule = defineChannel<TelegramConfig>({
     if (config.mode !== "webhook") return { channel };
     return { channel, routes: (app, context) => telegramRoutes(app, { channel, secret: config.webhookSecret, logger: context.logger, webhook: context.webhook }) };
   },
-  // The open keyboards' message ids, `prompt:<chat>:<prompt>` (prompt-messages.ts).
-  forget: (storage, chatId) => storage.deleteMatching(`prompt:${chatId}:`),
+  // The open keyboards' message ids, `prompt:<conversation>:<prompt>` (prompt-messages.ts): a private chat's
+  // id, or a group member's `<chat>:<user>` (group-chat.ts), whose prefix no other conversation's key shares.
+  forget: (storage, conversationId) => storage.deleteMatching(`prompt:${conversationId}:`),
 });

@@ -12,23 +12,34 @@ import type { ProactiveRequest, ProactiveTarget } from "../port.ts";
 import { unwrap } from "./errors.ts";
 import { TELEGRAM } from "./inbound.ts";
 
-/** A Telegram chat id: an integer, negative for groups and channels (at most 52 bits). */
-const CHAT_ID = /^-?[1-9][0-9]{0,15}$/;
+/**
+ * A private chat's id (the user's: a positive integer), or a group member's conversation
+ * `<group id>:<user id>` (group-chat.ts; group ids are negative). At most 52 bits each.
+ */
+const RECIPIENT = /^(?:[1-9][0-9]{0,15}|-[1-9][0-9]{0,15}:[1-9][0-9]{0,15})$/;
+const GROUP_ID = /^-[1-9][0-9]{0,15}$/;
 
 /**
- * The conversation a trigger starts for chat `to`: the very ref a later answer from that chat
- * produces (parseUpdate: conversation = chat id, bot = the token's id; in a private chat the
- * user id is the chat id), so the answer finds the dialogue.
+ * The conversation a trigger starts for `to`: the very ref a later answer produces (parseUpdate:
+ * conversation = the private chat's id, or `<group>:<member>` in a group; bot = the token's id;
+ * user = the person answering), so the answer finds the dialogue. A group id alone names nobody:
+ * a survey there is one member's, so the trigger says whose.
  */
 export function resolveChat(request: ProactiveRequest, botId: string | undefined): ProactiveTarget {
   const to = request.to;
-  if (!CHAT_ID.test(to) || !Number.isSafeInteger(Number(to))) {
-    return { ok: false, status: 422, problem: "unknown_recipient", reason: "`to` is not a Telegram chat id (an integer, negative for a group)" };
+  const ids = to.split(":");
+  if (!RECIPIENT.test(to) || !ids.every((id) => Number.isSafeInteger(Number(id)))) {
+    const group = GROUP_ID.test(to);
+    const reason = group
+      ? "a survey in a group is one member's: `to` is <group chat id>:<member's user id>, e.g. -1001234567890:381234567"
+      : "`to` is not a Telegram recipient: a private chat id (a positive integer), or <group chat id>:<member's user id> for a group member";
+    return { ok: false, status: 422, problem: "unknown_recipient", reason };
   }
   if (request.options !== undefined && Object.keys(request.options).length > 0) {
     return { ok: false, status: 422, problem: "invalid_options", reason: "Telegram takes no channel options" };
   }
-  return { ok: true, ref: { channel: TELEGRAM, conversationId: to, userId: to, ...(botId !== undefined ? { botId } : {}) } };
+  const userId = ids[ids.length - 1] as string;
+  return { ok: true, ref: { channel: TELEGRAM, conversationId: to, userId, ...(botId !== undefined ? { botId } : {}) } };
 }
 
 /** What a refusal of a first message says of its recipient, or undefined when it says nothing of them. */

@@ -4,7 +4,8 @@
  *
  * Kept in ChannelStorage: in production that is Redis, so a keyboard sent by one web process is
  * closed when the typed answer reaches another, or the same one after a restart. One key per
- * prompt, `<chat>:<prompt>`, taken once (a prompt closes once). Were an entry lost (memory past
+ * prompt, `<conversation>:<prompt>` (the chat id, or a group member's `<chat>:<user>`: prompt ids
+ * are per conversation, so two members' `p1` in one group are two keys), taken once (a prompt closes once). Were an entry lost (memory past
  * its bound), a later tap on the keyboard is still only answered "This survey is closed" by the
  * runtime's stale-prompt check, so nothing can be answered twice.
  */
@@ -23,14 +24,14 @@ export class PromptMessages {
     private readonly ttlMs = DEFAULT_CHANNEL_TTL_MS,
   ) {}
 
-  async remember(chatId: string, entry: PromptMessage): Promise<void> {
+  async remember(conversationId: string, entry: PromptMessage): Promise<void> {
     // [message id, 1 when free text]: the smallest JSON, since one is kept per open keyboard.
-    await this.storage.set(`${chatId}:${entry.promptId}`, [entry.messageId, entry.freeText ? 1 : 0], this.ttlMs);
+    await this.storage.set(`${conversationId}:${entry.promptId}`, [entry.messageId, entry.freeText ? 1 : 0], this.ttlMs);
   }
 
-  /** The message of `promptId` in the chat, forgotten as it is returned (a prompt closes once). */
-  async take(chatId: string, promptId: string): Promise<PromptMessage | undefined> {
-    const v = await this.storage.take(`${chatId}:${promptId}`);
+  /** The message of `promptId` in the conversation, forgotten as it is returned (a prompt closes once). */
+  async take(conversationId: string, promptId: string): Promise<PromptMessage | undefined> {
+    const v = await this.storage.take(`${conversationId}:${promptId}`);
     if (!Array.isArray(v) || typeof v[0] !== "number") return undefined;
     return { promptId, messageId: v[0], freeText: v[1] === 1 };
   }

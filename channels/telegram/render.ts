@@ -19,13 +19,17 @@ export function telegramText(text: string): string {
   return `${text.slice(0, cut)}…`;
 }
 
-/** The inline keyboard of a prompt, row by row as the scenario lays it out; undefined for no buttons. */
-export function inlineKeyboard(message: OutMessage): InlineKeyboardMarkup | undefined {
+/**
+ * The inline keyboard of a prompt, row by row as the scenario lays it out; undefined for no
+ * buttons. In a group, `member` is the user the question is for: their id goes into every
+ * button's callback_data, so a tap by anyone else is recognised (callback-data.ts).
+ */
+export function inlineKeyboard(message: OutMessage, member?: string): InlineKeyboardMarkup | undefined {
   const promptId = message.promptId;
   if (promptId === undefined || !message.buttons || message.buttons.length === 0) return undefined;
   const rows = message.rows && message.rows.length > 0 ? message.rows : [message.buttons];
   return {
-    inline_keyboard: rows.map((row) => row.map((b) => ({ text: b.label, callback_data: encodeCallbackData(promptId, b.index) }))),
+    inline_keyboard: rows.map((row) => row.map((b) => ({ text: b.label, callback_data: encodeCallbackData(promptId, b.index, member) }))),
   };
 }
 

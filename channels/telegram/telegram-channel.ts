@@ -29,7 +29,8 @@ import type { Channel, EventHandler, ParseResult, ProactiveCapability, VisibleEf
 import { isProactiveStart } from "../port.ts";
 import { decodeCallbackData } from "./callback-data.ts";
 import { isPermanent, statusOf, unwrap } from "./errors.ts";
-import { parseUpdate, TELEGRAM, type ParseOptions } from "./inbound.ts";
+import { isGroupChat, parseConversation } from "./group-chat.ts";
+import { isForeignTap, parseUpdate, TELEGRAM, type ParseOptions } from "./inbound.ts";
 import { PromptMessages } from "./prompt-messages.ts";
 import { proactiveSendError, resolveChat } from "./proactive.ts";
 import type { ChannelStorage } from "../storage/channel-storage.ts";
@@ -51,7 +52,10 @@ export const TELEGRAM_LIMITS: ChannelLimits = { channel: TELEGRAM, maxLabelLengt
 
 /** What a tap on a keyboard whose question is over is answered. */
 export const CLOSED_NOTICE = "This survey is closed";
+/** What a tap in a group on another member's question is answered; it changes nothing. */
+export const FOREIGN_NOTICE = "This survey is for someone else";
 const UNKNOWN_BUTTON_NOTICE = "This button is not part of the question";
+/** Private chats only: in a group the bot never speaks unless addressed, and a reply with no survey open is left unanswered. */
 const IDLE_HINT = "Send /start to begin.";
 
 export interface TelegramOptions {
@@ -82,10 +86,13 @@ export interface TelegramOptions {
 
 /** Telegram's limit in one chat: about 1 message a second. */
 const TELEGRAM_CHAT_MESSAGES_PER_SECOND = 1;
+/** And in a group: 20 messages a minute, whichever members' surveys they belong to. */
+const TELEGRAM_GROUP_MESSAGES_PER_SECOND = 20 / 60;
 
 /** The tap being handled, so `deliver` answers its query first and edits the message it came from. */
 interface Turn {
-  chatId: string;
+  /** The conversation the tap's event is for (group-chat.ts: a group member's is `<chat>:<user>`). */
+  conversationId: string;
   queryId: string;
   promptId: string | undefined;
   messageId: number | undefined;
@@ -105,6 +112,8 @@ export class TelegramChannel implements Channel<Update> {
   private readonly prompts: PromptMessages;
   // The tap behind each event (by identity), for `deliver`: answer its query, edit its message.
   private readonly turns = new WeakMap<InboundEvent, Turn>();
+  // In a group, the member's message behind each event (by identity): the reply quotes it, so the chat sees whose survey it is.
+  private readonly replyTargets = new WeakMap<InboundEvent, number>();
   /** Updates being processed, so close() can wait for them (the webhook route counts its calls here too). */
   readonly inflight = new InFlight();
   private readonly parseOptions: ParseOptions;
@@ -170,15 +179,17 @@ export class TelegramChannel implements Channel<Update> {
     return parseUpdate(input, this.parseOptions);
   }
 
-  /** `to` is a chat id; the ref is the one that chat's answers produce (see proactive.ts). */
+  /** `to` is a private chat's id or a group member's `<group>:<user>`; the ref is the one their answers produce (see proactive.ts). */
   readonly proactive: ProactiveCapability = {
     resolve: async (request) => resolveChat(request, this.parseOptions.botId),
   };
 
-  /** The bot's bucket and the chat's (Telegram's limits, or TELEGRAM_MESSAGES_PER_SECOND for the bot's). */
+  /** The bot's bucket and the chat's, which a group's members share (Telegram's limits, or TELEGRAM_MESSAGES_PER_SECOND for the bot's). */
   pacing(ref: ConversationRef): readonly RateLimitKey[] {
     const bot = `${TELEGRAM}:${this.parseOptions.botId ?? "bot"}`;
-    return [perSecondBucket(bot, this.messagesPerSecond), perSecondBucket(`${bot}:${ref.conversationId}`, TELEGRAM_CHAT_MESSAGES_PER_SECOND)];
+    const { chatId, member } = parseConversation(ref.conversationId);
+    const perChat = member === undefined ? TELEGRAM_CHAT_MESSAGES_PER_SECOND : TELEGRAM_GROUP_MESSAGES_PER_SECOND;
+    return [perSecondBucket(bot, this.messagesPerSecond), perSecondBucket(`${bot}:${chatId}`, perChat)];
   }
 
   /**
@@ -202,17 +213,24 @@ export class TelegramChannel implements Channel<Update> {
     const events = parsed.ok ? parsed.events : [];
     const cb = ctx.callbackQuery;
     if (!cb) {
-      for (const event of events) await this.withAttempts(handler, event);
+      const msg = ctx.message;
+      const replyTo = msg && isGroupChat(msg.chat) ? msg.message_id : undefined;
+      for (const event of events) {
+        if (replyTo !== undefined) this.replyTargets.set(event, replyTo);
+        await this.withAttempts(handler, event);
+      }
       return;
     }
     const turn: Turn = {
-      chatId: String(cb.message?.chat.id ?? ""),
+      conversationId: events[0]?.conversationId ?? "",
       queryId: cb.id,
       promptId: decodeCallbackData(cb.data)?.promptId,
       messageId: cb.message?.message_id,
       labels: labelsOf(cb.message?.reply_markup),
       answered: false,
     };
+    // Another member's question: said so, and the runtime never sees the tap (parseUpdate gave no event).
+    if (isForeignTap(ctx.update)) return this.answer(turn, FOREIGN_NOTICE);
     for (const e of events) this.turns.set(e, turn);
     let processed = 0;
     for (const event of events) if ((await this.withAttempts(handler, event)).status === "processed") processed++;
@@ -234,9 +252,11 @@ export class TelegramChannel implements Channel<Update> {
   }
 
   async deliver(ref: ConversationRef, effects: readonly VisibleEffect[], cause?: InboundEvent): Promise<void> {
-    const chatId = ref.conversationId;
+    const conversationId = ref.conversationId;
     const current = cause ? this.turns.get(cause) : undefined;
-    const turn = current && current.chatId === chatId ? current : undefined;
+    const turn = current && current.conversationId === conversationId ? current : undefined;
+    // Only the turn's first message quotes the member's; the rest follow it.
+    let replyTo = cause ? this.replyTargets.get(cause) : undefined;
     // A trigger's first message: failures go back to the trigger (recipient, retry_after), never swallowed.
     const proactive = isProactiveStart(cause);
     // The client shows a spinner on the tapped button until the query is answered: answer first.
@@ -244,26 +264,36 @@ export class TelegramChannel implements Channel<Update> {
     for (const e of effects) {
       switch (e.type) {
         case "send":
-          await this.send(chatId, e.message, proactive);
+          await this.send(conversationId, e.message, proactive, replyTo);
+          replyTo = undefined;
           break;
         case "close":
-          await this.closeKeyboard(chatId, e.promptId, e.answer?.label, turn);
+          await this.closeKeyboard(conversationId, e.promptId, e.answer?.label, turn);
           break;
         case "ignored":
-          if (!turn && e.reason === "no_dialogue" && e.promptId === undefined) await this.send(chatId, { text: IDLE_HINT });
+          // A private chat with no survey learns how to begin; a group member's addressed message with none open
+          // (a reply to the bot's old question or thanks, often meant for the others) is left unanswered.
+          if (!turn && e.reason === "no_dialogue" && e.promptId === undefined && parseConversation(conversationId).member === undefined) {
+            await this.send(conversationId, { text: IDLE_HINT });
+          }
           break;
       }
     }
   }
 
-  private async send(chatId: string, message: { text: string } & Parameters<typeof inlineKeyboard>[0], proactive = false): Promise<void> {
-    const keyboard = inlineKeyboard(message);
+  /** Sends `message` to the conversation's chat; `replyTo` quotes that message (a group member's), and is sent without it if it is gone. */
+  private async send(conversationId: string, message: { text: string } & Parameters<typeof inlineKeyboard>[0], proactive = false, replyTo?: number): Promise<void> {
+    const { chatId, member } = parseConversation(conversationId);
+    const keyboard = inlineKeyboard(message, member);
     const api = proactive ? this.proactiveApi : this.bot.api;
+    const other: Parameters<Api["sendMessage"]>[2] = {};
+    if (keyboard) other.reply_markup = keyboard;
+    if (replyTo !== undefined) other.reply_parameters = { message_id: replyTo, allow_sending_without_reply: true };
     try {
       // Plain text, no parse_mode: nothing in a scenario's text can break the message.
-      const sent = await api.sendMessage(toChatId(chatId), telegramText(message.text), keyboard ? { reply_markup: keyboard } : {});
+      const sent = await api.sendMessage(toChatId(chatId), telegramText(message.text), other);
       if (keyboard && message.promptId !== undefined) {
-        await this.prompts.remember(chatId, { promptId: message.promptId, messageId: sent.message_id, freeText: message.expectsText === true });
+        await this.prompts.remember(conversationId, { promptId: message.promptId, messageId: sent.message_id, freeText: message.expectsText === true });
       }
     } catch (err) {
       if (proactive) throw proactiveSendError(err);
@@ -273,8 +303,9 @@ export class TelegramChannel implements Channel<Update> {
     }
   }
 
-  private async closeKeyboard(chatId: string, promptId: string, answerLabel: string | undefined, turn: Turn | undefined): Promise<void> {
-    const stored = await this.prompts.take(chatId, promptId);
+  private async closeKeyboard(conversationId: string, promptId: string, answerLabel: string | undefined, turn: Turn | undefined): Promise<void> {
+    const { chatId } = parseConversation(conversationId);
+    const stored = await this.prompts.take(conversationId, promptId);
     const fromTap = turn && turn.promptId === promptId && turn.messageId !== undefined ? turn : undefined;
     const messageId = fromTap?.messageId ?? stored?.messageId;
     if (messageId === undefined) return;

@@ -32,7 +32,7 @@ describe("parseUpdate", () => {
     expect(parseUpdate(fixture("message-sticker"))).toEqual({ ok: true, events: [] });
   });
 
-  it("reads /start payloads and group commands, and keeps the chat as the conversation", () => {
+  it("reads /start payloads and group commands; in a group the conversation is the member's (telegram-groups.test.ts)", () => {
     const withText = (text: string, chatId = -1001234567890) =>
       fixture("message-start", (u) => {
         if (!u.message) throw new Error("fixture");
@@ -40,10 +40,10 @@ describe("parseUpdate", () => {
         u.message.chat = { id: chatId, type: "supergroup", title: "Support" };
       });
     const o = { username: "botflow_test_bot", scenarioId: "csat" };
-    expect(parseUpdate(withText("/start csat_emoji"), o)).toMatchObject({ events: [{ kind: "start", scenarioId: "csat_emoji", conversationId: "-1001234567890", userId: "381234567" }] });
+    expect(parseUpdate(withText("/start csat_emoji"), o)).toMatchObject({ events: [{ kind: "start", scenarioId: "csat_emoji", conversationId: "-1001234567890:381234567", userId: "381234567" }] });
     expect(parseUpdate(withText("/start"), o)).toMatchObject({ events: [{ kind: "start", scenarioId: "csat" }] });
     expect(parseUpdate(withText("/start@botflow_test_bot"), o)).toMatchObject({ events: [{ kind: "start" }] });
-    expect(parseUpdate(withText("/start@another_bot"), o)).toMatchObject({ events: [{ kind: "text", text: "/start@another_bot" }] });
+    expect(parseUpdate(withText("/start@another_bot"), o)).toEqual({ ok: true, events: [] });
     expect(parseUpdate(withText("/start ../../etc"), o)).toMatchObject({ events: [{ kind: "start", scenarioId: "csat" }] });
     const noLang = fixture("message-text", (u) => delete u.message?.from?.language_code);
     expect((parseUpdate(noLang) as { events: object[] }).events[0]).not.toHaveProperty("locale");

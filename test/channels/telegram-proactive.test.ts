@@ -48,7 +48,7 @@ async function failure(p: Promise<unknown>): Promise<ChannelError> {
 }
 
 describe("Telegram proactive.resolve", () => {
-  it("takes a private or group chat id, and its ref is the conversation a later answer from that chat lands in", async () => {
+  it("takes a private chat id or a group member's <group>:<user>, and its ref is the conversation a later answer lands in", async () => {
     const { ch } = await open();
     const chat = newChat();
     const target = await ch.proactive.resolve({ to: String(chat) });
@@ -57,12 +57,17 @@ describe("Telegram proactive.resolve", () => {
     if (!answer.ok || !target.ok) throw new Error("unexpected");
     const [event] = answer.events;
     expect(conversationKey(event as InboundEvent)).toBe(conversationKey(target.ref));
-    expect(await ch.proactive.resolve({ to: "-1001234567890" })).toMatchObject({ ok: true, ref: { conversationId: "-1001234567890" } });
+    expect(await ch.proactive.resolve({ to: "-1001234567890:381234567" })).toEqual({
+      ok: true,
+      ref: { channel: "telegram", conversationId: "-1001234567890:381234567", userId: "381234567", botId: "7012345678" },
+    });
+    // A group alone names nobody to answer.
+    expect(await ch.proactive.resolve({ to: "-1001234567890" })).toMatchObject({ ok: false, status: 422, problem: "unknown_recipient", reason: expect.stringMatching(/one member's/) });
   });
 
   it("refuses what is not a chat id with a 422 and a reason, and options it cannot use", async () => {
     const { ch } = await open();
-    for (const to of ["", "@botflow_user", "12.5", "0", "-0", "1e9", "99999999999999999999", "381 234 567", " 381234567"]) {
+    for (const to of ["", "@botflow_user", "12.5", "0", "-0", "1e9", "99999999999999999999", "381 234 567", " 381234567", "381234567:42", "-100123:", "-100123:-42", "-100123:42:7"]) {
       const t = await ch.proactive.resolve({ to });
       expect(t).toMatchObject({ ok: false, status: 422, problem: "unknown_recipient" });
     }
