@@ -8,6 +8,7 @@
 import { isQuestion, type KeyboardBlock, type NextSpec, type ScenarioBlock, type SetBlock, type WaitBlock } from "./schema/scenario-schema.ts";
 import { durationMs, type LoadedScenario } from "./scenario.ts";
 import { evaluateSet } from "./set-block.ts";
+import { startsOnMessage } from "./start-on.ts";
 import { dimensionValues } from "./survey-dimensions.ts";
 import { localize, normalizeAnswer, substitute } from "./text.ts";
 import {
@@ -58,7 +59,7 @@ export function step(scenario: LoadedScenario, state: ConversationState | null, 
   if (event.kind === "start") return { state: startDialogue(scenario, state, event, effects), effects };
 
   if (!state || state.ended) {
-    if (event.kind === "text" && event.startIfIdle) {
+    if (event.kind === "text" && event.startIfIdle && startsOnMessage(scenario.def.start_on, event)) {
       return { state: startDialogue(scenario, state, event, effects), effects };
     }
     effects.push({ type: "ignored", reason: "no_dialogue", promptId: event.promptId });

@@ -28,6 +28,11 @@ export interface InboundEvent {
   locale?: string;
   /** When a `text` arrives with no dialogue in progress, start the scenario instead of ignoring it. */
   startIfIdle?: boolean;
+  /**
+   * With `startIfIdle`: the message was not typed text (an image, a location, a contact card,
+   * another template's button), so only a scenario with `start_on: any` starts on it (engine/start-on.ts).
+   */
+  nonText?: boolean;
   /** Event time in epoch ms; the runtime fills it from its Clock when missing. */
   at?: number;
   /**

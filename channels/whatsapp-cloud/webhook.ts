@@ -61,7 +61,10 @@ const RE_ENGAGEMENT = 131047;
 
 /**
  * The events of one webhook body. Statuses (sent, delivered, read) and other fields carry no
- * user input and yield no event. A typed message may start the scenario (`startIfIdle`).
+ * user input and yield no event. A message from someone with no dialogue in progress may start
+ * the scenario (`startIfIdle`); whether it does is the scenario's `start_on` (engine/start-on.ts),
+ * so every message that is not typed text (an image, a location, a contact card, another
+ * template's quick reply) is marked `nonText`: it starts only a scenario with `start_on: any`.
  */
 export function parseWebhook(body: unknown, o: ParseWebhookOptions): WebhookParse {
   if (!isObject(body) || body.object !== "whatsapp_business_account" || !Array.isArray(body.entry)) {
@@ -121,11 +124,12 @@ function toEvent(m: unknown, scenario: { scenarioId?: string }): InboundEvent | 
     // A template's quick-reply button: botflow gave it the payload of the question's button (template.ts).
     const ref = typeof m.button.payload === "string" ? parseReplyId(m.button.payload) : undefined;
     if (ref) return { ...base, kind: "choice", promptId: ref.promptId, buttonIndex: ref.buttonIndex };
-    // Another template's button: its text answers like a typed one.
-    if (typeof m.button.text === "string") return { ...base, kind: "text", text: m.button.text, startIfIdle: true, ...scenario };
+    // Another template's button (a marketing message's "Yes, interested"): its text answers like a typed
+    // one, but a tap on someone else's template is no request for a survey unless the scenario says any message is.
+    if (typeof m.button.text === "string") return { ...base, kind: "text", text: m.button.text, startIfIdle: true, nonText: true, ...scenario };
   }
-  // Media, locations, contacts: no answer to a question, but a first message still opens the survey.
-  return { ...base, kind: "text", text: "", startIfIdle: true, ...scenario };
+  // Media, locations, contacts: no answer to a question; a first one starts only a `start_on: any` scenario.
+  return { ...base, kind: "text", text: "", startIfIdle: true, nonText: true, ...scenario };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -308,6 +308,12 @@ export const ScenarioSchema = Type.Object(
         description: "When the scenario changes under a conversation in progress: finish on the old version (default) or restart.",
       }),
     ),
+    start_on: Type.Optional(
+      Type.Union([Type.Literal("any"), Type.Literal("text"), Type.Literal("never")], {
+        description:
+          "Which message, from someone with no dialogue in progress, starts this scenario where writing to the bot starts one (WhatsApp, Teams): text = typed text only (default); any = an image, location, contact card or another template's button too; never = none, for trigger-only scenarios (the trigger API, a start command and goto_scenario still start it).",
+      }),
+    ),
     defaults: Type.Optional(
       Type.Object(
         {

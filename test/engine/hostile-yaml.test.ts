@@ -127,7 +127,7 @@ describe("hostile YAML", () => {
     expectOne("id: &k t\n*k : x\n", "2:1", /keys must be plain scalars/);
     // `1:` is the string key "1": no YAML error, and the schema names it.
     const { problems } = load(VALID.replace("start: ask\n", "start: ask\n1: x\n"));
-    expect(problems.map(at)).toEqual(['3:1 error: scenario: unknown key "1"; allowed keys: id, name, version, locale, start, on_update, defaults, survey_rules, dimensions, blocks']);
+    expect(problems.map(at)).toEqual(['3:1 error: scenario: unknown key "1"; allowed keys: id, name, version, locale, start, on_update, start_on, defaults, survey_rules, dimensions, blocks']);
   });
 
   it("refuses YAML tags, standard or custom, at the tag", () => {
@@ -168,7 +168,7 @@ describe("hostile YAML", () => {
     for (let i = 0; i < 5000; i++) text += `extra_${i}: 1\n`;
     const { problems } = load(text);
     expect(problems).toHaveLength(101);
-    expect(at(problems[0])).toBe('12:1 error: scenario: unknown key "extra_0"; allowed keys: id, name, version, locale, start, on_update, defaults, survey_rules, dimensions, blocks');
+    expect(at(problems[0])).toBe('12:1 error: scenario: unknown key "extra_0"; allowed keys: id, name, version, locale, start, on_update, start_on, defaults, survey_rules, dimensions, blocks');
     expect(at(problems[100])).toBe("112:1 error: 4900 more problems from here on (4900 errors) are not listed; fix the ones above first");
   });
 
