@@ -16,6 +16,8 @@ export interface SubmitData {
   promptId: string;
   index: number;
   value: VarValue;
+  /** In a channel thread or group chat: the member (`from.id`) whose survey this is; a tap by anyone else changes nothing. */
+  for?: string;
 }
 
 export interface SubmitAction {
@@ -39,15 +41,19 @@ function card(body: CardElement[]): AdaptiveCard {
   return { type: "AdaptiveCard", $schema: "http://adaptivecards.io/schemas/adaptive-card.json", version: CARD_VERSION, body };
 }
 
-/** The question card: its text, then the scenario's button rows, each cut to rows of MAX_ACTIONS_PER_ROW. */
-export function questionCard(message: OutMessage & { promptId: string }): AdaptiveCard {
+/** The question card: its text, then the scenario's button rows, each cut to rows of MAX_ACTIONS_PER_ROW; `owner` in a shared conversation. */
+export function questionCard(message: OutMessage & { promptId: string }, owner?: string): AdaptiveCard {
   const buttons = message.buttons ?? [];
   const rows: OutButton[][] = message.rows && message.rows.length > 0 ? message.rows : [buttons];
   const body: CardElement[] = [{ type: "TextBlock", text: message.text, wrap: true }];
   for (const row of rows) {
     for (let i = 0; i < row.length; i += MAX_ACTIONS_PER_ROW) {
       const actions = row.slice(i, i + MAX_ACTIONS_PER_ROW).map(
-        (b): SubmitAction => ({ type: "Action.Submit", title: b.label, data: { botflow: 1, promptId: message.promptId, index: b.index, value: b.value } }),
+        (b): SubmitAction => ({
+          type: "Action.Submit",
+          title: b.label,
+          data: { botflow: 1, promptId: message.promptId, index: b.index, value: b.value, ...(owner !== undefined ? { for: owner } : {}) },
+        }),
       );
       if (actions.length > 0) body.push({ type: "ActionSet", actions });
     }

@@ -1,18 +1,33 @@
 /**
  * Reads a Bot Framework Activity (as Teams or the Emulator posts it to /api/messages) into
- * normalised events: a card submit becomes a `choice`, typed text a `text` that starts the
+ * normalised events: a card submit (Action.Submit's message, or Action.Execute's
+ * `adaptiveCard/action` invoke) becomes a `choice`, typed text a `text` that starts the
  * scenario when no dialogue is in progress, and the bot being added to a conversation a
  * `start` when the channel is configured to greet.
+ *
+ * In a channel thread or a group chat (a *shared* conversation) every member who mentions the
+ * bot has a survey of their own: the engine's conversation is the Teams conversation and the
+ * member (`<conversation.id>|<from.id>`, {@link conversationIdOf}), so nobody's message or tap
+ * can answer someone else's survey; the question cards carry their owner (`for`) so a tap by
+ * another member is told so instead of being taken as a stale answer.
  */
 import type { InboundEvent } from "../../engine/types.ts";
 import type { ParseResult } from "../port.ts";
 
 export const TEAMS = "teams";
 
+/** The invoke Teams sends for an Adaptive Card's Action.Execute (Universal Actions). */
+export const ADAPTIVE_CARD_ACTION = "adaptiveCard/action";
+
+/** Between the Teams conversation id and the member in a shared conversation's id; in neither of them. */
+export const MEMBER_SEPARATOR = "|";
+
 /** The fields of an Activity the channel reads; everything else is ignored. */
 export interface TeamsActivity {
   type?: string;
   id?: string;
+  /** An invoke's name (`adaptiveCard/action`, `composeExtension/query`, …). */
+  name?: string;
   text?: string;
   value?: unknown;
   locale?: string;
@@ -98,11 +113,48 @@ export interface ParseOptions {
  */
 const MAX_TEXT = 65_536;
 
+/**
+ * Whether several people share the conversation: a channel (its threads) or a group chat.
+ * A personal chat, and the Emulator's conversations, are not shared.
+ */
+export function isSharedConversation(a: Pick<TeamsActivity, "conversation">): boolean {
+  const type = a.conversation?.conversationType;
+  return type === "channel" || type === "groupChat";
+}
+
+/**
+ * The engine's conversation for an activity: the Teams conversation id, or in a shared one the
+ * Teams conversation and the member, so each member who mentions the bot has a survey of their own.
+ */
+export function conversationIdOf(a: Pick<TeamsActivity, "conversation" | "from">): string {
+  const id = a.conversation?.id ?? "";
+  return isSharedConversation(a) ? `${id}${MEMBER_SEPARATOR}${a.from?.id ?? ""}` : id;
+}
+
+/** Who a shared conversation's survey belongs to (the member part of its id); undefined in a personal chat. */
+export function ownerOf(conversationId: string): string | undefined {
+  const i = conversationId.lastIndexOf(MEMBER_SEPARATOR);
+  return i >= 0 ? conversationId.slice(i + 1) : undefined;
+}
+
+/** The data of a card action: `value` of an Action.Submit message, `value.action.data` of an Action.Execute invoke. */
+export function cardActionData(a: TeamsActivity): unknown {
+  if (a.type === "message") return a.value ?? undefined;
+  if (a.type === "invoke" && a.name === ADAPTIVE_CARD_ACTION && isObject(a.value) && isObject(a.value.action)) return a.value.action.data;
+  return undefined;
+}
+
+/** A tap on a botflow question card that belongs to another member (its `for`): answered with a notice, no event. */
+export function isOtherMembersCard(a: TeamsActivity): boolean {
+  const data = cardActionData(a);
+  return isObject(data) && data.botflow === 1 && typeof data.for === "string" && data.for !== a.from?.id;
+}
+
 export function parseActivity(a: TeamsActivity, o: ParseOptions): ParseResult {
-  const conversationId = a.conversation?.id;
   const userId = a.from?.id;
-  if (typeof conversationId !== "string" || conversationId === "") return { ok: false, reason: "the activity has no conversation.id" };
+  if (typeof a.conversation?.id !== "string" || a.conversation.id === "") return { ok: false, reason: "the activity has no conversation.id" };
   if (typeof userId !== "string" || userId === "") return { ok: false, reason: "the activity has no from.id" };
+  const conversationId = conversationIdOf(a);
   if (typeof a.id !== "string" || a.id === "") return { ok: false, reason: "the activity has no id, so its redelivery could not be recognised" };
   const base: Pick<InboundEvent, "channel" | "conversationId" | "userId" | "dedupeKey" | "botId" | "locale"> = {
     channel: TEAMS,
@@ -114,15 +166,18 @@ export function parseActivity(a: TeamsActivity, o: ParseOptions): ParseResult {
   };
   const scenario = o.scenarioId !== undefined ? { scenarioId: o.scenarioId } : {};
 
+  const data = cardActionData(a);
+  if (data !== undefined && data !== null) {
+    const submit = readSubmit(data);
+    if (submit === "foreign" || isOtherMembersCard(a)) return { ok: true, events: [] };
+    if (submit === "malformed") return { ok: false, reason: "the card submit carries botflow data without a valid promptId and index" };
+    return { ok: true, events: [{ ...base, kind: "choice", promptId: submit.promptId, buttonIndex: submit.index }] };
+  }
   if (a.type === "message") {
-    if (a.value !== undefined && a.value !== null) {
-      const submit = readSubmit(a.value);
-      if (submit === "foreign") return { ok: true, events: [] };
-      if (submit === "malformed") return { ok: false, reason: "the card submit carries botflow data without a valid promptId and index" };
-      return { ok: true, events: [{ ...base, kind: "choice", promptId: submit.promptId, buttonIndex: submit.index }] };
-    }
     const text = stripMentions(typeof a.text === "string" ? a.text : "").slice(0, MAX_TEXT);
-    if (text === "") return { ok: true, events: [] };
+    // In a shared conversation the bot hears only messages that mention it: a bare mention is
+    // the member asking for the survey. Elsewhere an empty text (an attachment alone) says nothing.
+    if (text === "" && !isSharedConversation(a)) return { ok: true, events: [] };
     return { ok: true, events: [{ ...base, kind: "text", text, startIfIdle: true, ...scenario }] };
   }
   if (a.type === "conversationUpdate" && o.startOnInstall) {

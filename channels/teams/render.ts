@@ -13,6 +13,8 @@ export type TeamsOp =
   | { kind: "notice"; text: string };
 
 export const STALE_NOTICE = "This survey is closed";
+/** A tap on another member's question card in a channel thread or group chat. */
+export const OTHER_MEMBER_NOTICE = "This survey is for the person who asked for it; mention me to get your own.";
 export const UNKNOWN_BUTTON_NOTICE = "That button is not part of the question.";
 
 /** The card's closing line per reason; a reprompt just takes the buttons away (the new question follows). */
@@ -28,12 +30,12 @@ const CLOSED_STATUS: Record<CloseReason, string | undefined> = {
 /** Longest answer echoed on a closed card: a long comment stays in the chat, not on the card. */
 const MAX_ECHO = 80;
 
-/** What Teams should do for `effects`, in order. */
-export function planEffects(effects: readonly VisibleEffect[]): TeamsOp[] {
+/** What Teams should do for `effects`, in order; `owner`: the member a shared conversation's survey belongs to. */
+export function planEffects(effects: readonly VisibleEffect[], o: { owner?: string } = {}): TeamsOp[] {
   return renderWith<TeamsOp>(effects, {
     send: ({ message: m }) =>
       m.promptId !== undefined && m.buttons && m.buttons.length > 0
-        ? [{ kind: "send", text: m.text, card: questionCard({ ...m, promptId: m.promptId }), promptId: m.promptId }]
+        ? [{ kind: "send", text: m.text, card: questionCard({ ...m, promptId: m.promptId }, o.owner), promptId: m.promptId }]
         : [{ kind: "send", text: m.text }],
     close: (e) => {
       const label = e.answer?.label;

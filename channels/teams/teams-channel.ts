@@ -8,6 +8,14 @@
  * for a timeout fired by the sweeper, through `continueConversationAsync` on the stored
  * conversation reference. Question cards are Adaptive Cards updated in place once answered.
  *
+ * Invokes (invoke-response.ts): every `invoke` is answered 200 with an invoke response, never
+ * botbuilder's 501. An `adaptiveCard/action` on a botflow card is an answer like a submit; its
+ * response carries the closed card (instead of an update call) or the notice.
+ *
+ * Channel threads and group chats: each member who mentions the bot has a survey of their own
+ * (parse-activity.ts `conversationIdOf`); the question cards name their owner, and a tap by
+ * another member is told so and changes nothing.
+ *
  * Proactive (the trigger API): `to` is a Teams conversation id whose reference is stored (every
  * activity stores it: a message, or the conversationUpdate / installationUpdate of installing
  * the bot); the first message goes through `continueConversationAsync`, like a timeout's, and a
@@ -19,6 +27,7 @@
  * 500 and Teams redelivers the activity (deduplicated on its id by the runtime).
  */
 import {
+  ActivityTypes,
   CardFactory,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
@@ -36,8 +45,19 @@ import { ADAPTIVE_CARD_CONTENT_TYPE, closedCard } from "./adaptive-card.ts";
 import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
 import type { ChannelStorage } from "../storage/channel-storage.ts";
 import { TeamsConversations, type StoredReference } from "./conversation-store.ts";
-import { TEAMS, parseActivity, serviceUrlProblem, type TeamsActivity } from "./parse-activity.ts";
-import { planEffects, type TeamsOp } from "./render.ts";
+import {
+  ADAPTIVE_CARD_ACTION,
+  TEAMS,
+  cardActionData,
+  conversationIdOf,
+  isOtherMembersCard,
+  isSharedConversation,
+  parseActivity,
+  serviceUrlProblem,
+  type TeamsActivity,
+} from "./parse-activity.ts";
+import { invokeResponse, type InvokeReply } from "./invoke-response.ts";
+import { OTHER_MEMBER_NOTICE, planEffects, type TeamsOp } from "./render.ts";
 import { InFlight } from "../in-flight.ts";
 import type { WebhookOutcome } from "../webhook-route.ts";
 
@@ -81,6 +101,8 @@ interface Turn {
   conversationId: string;
   context: TurnContext;
   activity: TeamsActivity;
+  /** An `adaptiveCard/action` invoke: the closed card and notices go into its response instead of the chat. */
+  invoke?: InvokeReply;
 }
 
 /**
@@ -171,23 +193,37 @@ export class TeamsChannel implements Channel<TeamsActivity> {
     await this.adapter.process({ method: req.method, headers: req.headers, ...(body ? { body } : {}) }, res, async (context) => {
       const activity = context.activity as TeamsActivity;
       const parsed = this.parseInbound(activity);
-      if (!parsed.ok) {
-        refused = parsed.reason;
-        return;
-      }
       // Authenticated: the token vouched for this serviceUrl; still, botflow can only answer on https.
       const target = this.authenticated ? serviceUrlProblem(activity.serviceUrl, false) : undefined;
       if (target !== undefined) {
         refused = target;
         return;
       }
+      const invoke = activity.type === "invoke";
+      if (!parsed.ok) {
+        // An invoke is a request the Teams client waits on: an unreadable one still gets its 200
+        // (a "not handled" message), or the user sees an error; the reason is logged, as a drop is.
+        if (!invoke) {
+          refused = parsed.reason;
+          return;
+        }
+        this.log.warn({ channel: TEAMS, reason: parsed.reason }, "a Teams invoke botflow cannot read was answered 200 without processing");
+      }
+      const events = parsed.ok ? parsed.events : [];
+      const reply: InvokeReply | undefined = invoke && activity.name === ADAPTIVE_CARD_ACTION ? {} : undefined;
       try {
-        const conversationId = activity.conversation?.id as string;
+        const conversationId = conversationIdOf(activity);
         await this.store.saveReference(conversationId, referenceOf(context.activity));
-        for (const event of parsed.events) {
-          this.turns.set(event, { conversationId, context, activity });
+        if (isOtherMembersCard(activity)) {
+          if (reply) reply.text = OTHER_MEMBER_NOTICE;
+          else await this.call("send", () => context.sendActivity({ type: "message", text: OTHER_MEMBER_NOTICE }));
+        }
+        for (const event of events) {
+          this.turns.set(event, { conversationId, context, activity, ...(reply ? { invoke: reply } : {}) });
           await handle(event);
         }
+        // The adapter writes this as the HTTP response (status and body) instead of its 501.
+        if (invoke) await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: invokeResponse(activity.name, reply, events.length > 0) });
       } catch (err) {
         failed = { err };
       }
@@ -211,11 +247,10 @@ export class TeamsChannel implements Channel<TeamsActivity> {
   };
 
   async deliver(ref: ConversationRef, effects: readonly VisibleEffect[], cause?: InboundEvent): Promise<void> {
-    const ops = planEffects(effects);
-    if (ops.length === 0) return;
+    if (planEffects(effects).length === 0) return;
     const turn = cause ? this.turns.get(cause) : undefined;
     if (turn && turn.conversationId === ref.conversationId) {
-      await this.perform(turn.context, ref.conversationId, ops, turn.activity);
+      await this.perform(turn.context, ref.conversationId, planEffects(effects, ownerIn(turn.activity)), turn);
       return;
     }
     const proactive = isProactiveStart(cause);
@@ -228,6 +263,8 @@ export class TeamsChannel implements Channel<TeamsActivity> {
       this.log.warn({ channel: TEAMS, conversation: ref.conversationId }, "no Teams conversation reference is known (none stored, or it expired); the messages were dropped");
       return;
     }
+    // The survey's owner in a channel thread or group chat: the member the reference was stored for.
+    const ops = planEffects(effects, isSharedConversation(reference) ? { owner: reference.user.id } : {});
     try {
       await this.adapter.continueConversationAsync(this.appId, reference as Partial<ConversationReference>, (context) =>
         this.perform(context, ref.conversationId, ops, undefined),
@@ -243,7 +280,7 @@ export class TeamsChannel implements Channel<TeamsActivity> {
     }
   }
 
-  private async perform(context: TurnContext, conversationId: string, ops: readonly TeamsOp[], inbound: TeamsActivity | undefined): Promise<void> {
+  private async perform(context: TurnContext, conversationId: string, ops: readonly TeamsOp[], turn: Turn | undefined): Promise<void> {
     for (const op of ops) {
       switch (op.kind) {
         case "send": {
@@ -255,10 +292,12 @@ export class TeamsChannel implements Channel<TeamsActivity> {
           break;
         }
         case "close":
-          await this.closeCard(context, conversationId, op, inbound);
+          await this.closeCard(context, conversationId, op, turn);
           break;
         case "notice":
-          await this.call("send", () => context.sendActivity({ type: "message", text: op.text }));
+          // Answering an invoke: the notice is its response, seen by the one who tapped.
+          if (turn?.invoke) turn.invoke.text = op.text;
+          else await this.call("send", () => context.sendActivity({ type: "message", text: op.text }));
           break;
       }
     }
@@ -268,14 +307,21 @@ export class TeamsChannel implements Channel<TeamsActivity> {
    * Updates the prompt's card in place. The card's activity is the one remembered when it was
    * sent, or, when a submit from it is being answered, the one the submit replies to. A card
    * that cannot be updated only stays tappable (a later tap is answered as stale), so the
-   * failure is logged rather than thrown: the answer itself is already taken.
+   * failure is logged rather than thrown: the answer itself is already taken. The card an
+   * `adaptiveCard/action` invoke came from is not updated: the closed card is the invoke's
+   * response, which Teams puts in its place.
    */
-  private async closeCard(context: TurnContext, conversationId: string, op: Extract<TeamsOp, { kind: "close" }>, inbound: TeamsActivity | undefined): Promise<void> {
+  private async closeCard(context: TurnContext, conversationId: string, op: Extract<TeamsOp, { kind: "close" }>, turn: Turn | undefined): Promise<void> {
+    const inbound = turn?.activity;
     const known = await this.store.promptCard(conversationId, op.promptId);
-    const submitted = inbound?.replyToId !== undefined && isSubmitFor(inbound.value, op.promptId) ? inbound.replyToId : undefined;
+    const submitted = inbound?.replyToId !== undefined && isSubmitFor(inbound !== undefined ? cardActionData(inbound) : undefined, op.promptId) ? inbound.replyToId : undefined;
     const activityId = known?.activityId ?? submitted;
     if (activityId === undefined) return; // a plain-text prompt, or a card this process never saw
     const card = closedCard(known?.text, op.status);
+    if (turn?.invoke && inbound?.replyToId === activityId) {
+      turn.invoke.card = card;
+      return;
+    }
     try {
       await context.updateActivity({ type: "message", id: activityId, attachments: [{ ...CardFactory.adaptiveCard(card), contentType: ADAPTIVE_CARD_CONTENT_TYPE }] });
     } catch (err) {
@@ -333,6 +379,11 @@ function recipientError(err: unknown): unknown {
   const recipient = err.status === 403 ? "blocked" : err.status === 404 ? "unknown_recipient" : undefined;
   if (recipient === undefined) return err;
   return new ChannelError(TEAMS, err.operation, `the Bot Framework connector refused a first message to this conversation (${err.status})`, { ...(err.status !== undefined ? { status: err.status } : {}), retryable: false, recipient, cause: err });
+}
+
+/** The owner option of planEffects for a turn's activity: its author in a shared conversation. */
+function ownerIn(activity: TeamsActivity): { owner?: string } {
+  return isSharedConversation(activity) && typeof activity.from?.id === "string" ? { owner: activity.from.id } : {};
 }
 
 function isSubmitFor(value: unknown, promptId: string): boolean {
