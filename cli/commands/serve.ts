@@ -19,7 +19,9 @@ Runs the web process. Options override the environment:
   --scenario ID     BOTFLOW_SCENARIO, what a new conversation starts (default csat)
 With REDIS_URL and DATABASE_URL set it runs in production mode. Logs are JSON on stdout;
 the URLs to open and start-up errors go to stderr. SIGTERM/SIGINT shut down gracefully,
-SIGHUP reloads the scenarios. Exit 0 after a clean shutdown, 1 when it cannot start or stop.`;
+SIGHUP reloads the scenarios. An unhandled promise rejection is logged and serving goes on; an
+uncaught exception is logged, then the same shutdown, exit 1. Exit 0 after a clean shutdown,
+1 when it cannot start or stop.`;
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(

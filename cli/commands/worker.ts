@@ -63,8 +63,9 @@ in PostgreSQL at DATABASE_URL (schema migrated on start). Start as many as you n
 With BOTFLOW_WEBHOOK_URL and BOTFLOW_WEBHOOK_SECRET the worker also queues and delivers the
 outgoing webhooks of the surveys it stores (botflow webhooks list-dead / replay for the dead letter).
 Logs are JSON lines on stdout (never comment text). SIGTERM/SIGINT finish the jobs in
-flight and exit 0; a second signal stops at once. Exit 1 when Redis or PostgreSQL cannot
-be reached at start. When PostgreSQL goes away later, the worker logs one warning, stops
+flight and exit 0; a second signal stops at once. An unhandled promise rejection is logged
+and the worker goes on; an uncaught exception is logged, the jobs in flight are finished, exit 1.
+Exit 1 when Redis or PostgreSQL cannot be reached at start. When PostgreSQL goes away later, the worker logs one warning, stops
 taking jobs, holds those in flight (no attempts used, nothing dead-lettered), probes it about
 once a second, and logs one line when it is back; then the backlog runs at full speed.`;
 
