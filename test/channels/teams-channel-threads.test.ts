@@ -7,6 +7,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
+import { MemoryChannelStorage } from "../../channels/storage/memory-channel-storage.ts";
+import { TeamsChannel } from "../../channels/teams/teams-channel.ts";
+import type { InboundEvent } from "../../engine/types.ts";
 import { openSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
 import { FakeConnector } from "./teams-fake-connector.ts";
 import { activity, cardOf, fixture, post, rowsOf, textsOf, type Json } from "./teams-harness.ts";
@@ -128,5 +131,30 @@ describe("Teams surveys in a channel thread", () => {
 
     const personal = await send(url, activity("message-personal", `a:test-${randomUUID()}`, connector.url));
     expect(actionsOf(cardOf(personal[0])).every((a) => !("for" in a.data))).toBe(true);
+  });
+
+  it("makes a trigger's (or a timeout's) card in a thread out to the member, through the stored reference", async () => {
+    const ch = new TeamsChannel({ credentials: {}, storage: new MemoryChannelStorage() });
+    const events: InboundEvent[] = [];
+    await ch.start(async (e) => (events.push(e), { status: "processed" as const }));
+    const thread = newThread();
+    expect((await ch.process({ method: "POST", headers: {}, body: mention(thread, MEGAN) })).status).toBe(200);
+    const to = `${thread}|${MEGAN.id}`;
+    expect(events[0]?.conversationId).toBe(to);
+    const target = await ch.proactive.resolve({ to });
+    if (!target.ok) throw new Error(target.reason);
+    expect(target.ref).toMatchObject({ conversationId: to, userId: MEGAN.id });
+    const before = connector.calls.length;
+    await ch.deliver(target.ref, [{ type: "send", message: { text: "Rate us", promptId: "p9", buttons: [{ label: "5", value: 5, index: 0 }] } }], {
+      ...target.ref,
+      kind: "start",
+      dedupeKey: "trigger:t1",
+      proactive: { triggerId: "t1" },
+    });
+    const [call] = connector.calls.slice(before);
+    // Posted to the thread itself, the card made out to Megan.
+    expect(call?.conversationId).toBe(thread);
+    expect(actionsOf(cardOf(call)).map((a) => a.data)).toEqual([{ botflow: 1, promptId: "p9", index: 0, value: 5, for: MEGAN.id }]);
+    await ch.close();
   });
 });
