@@ -98,6 +98,9 @@ export class Runtime {
     try {
       const processed = this.process(ref, key, begun.state, event);
       const { state, effects } = processed instanceof Promise ? await processed : processed;
+      // A step's warnings (a set block that could not compute a value) name the block and the
+      // variable, never the value: the integrator's log is where a scenario mistake shows.
+      for (const e of effects) if (e.type === "warning") this.log.warn({ conversation: key, scenario: state?.scenarioId, block: e.blockId }, e.message);
       await this.o.delivery.deliver(ref, effects, input);
       await this.o.store.commit(key, token, state, event.dedupeKey, this.commitOptions);
       return { status: "processed", effects, state };
