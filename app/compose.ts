@@ -225,6 +225,7 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
             filterOptions: () => ({
               scenarios: scenarios.list().map((s) => ({ id: s.id, name: s.def.name ?? "" })).sort((a, b) => a.id.localeCompare(b.id)),
               channels: channels.map((c) => c.name),
+              dimensions: [...new Set(scenarios.list().flatMap((s) => (s.dimensions ?? []).filter((d) => d.group).map((d) => d.name)))].sort(),
             }),
           }),
         (app) => dashboardRoutes(app, { auth }),

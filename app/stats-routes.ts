@@ -8,7 +8,7 @@
  *       &group_by=<name>    the figures of each value of one dimension instead (&limit groups)
  *   GET /api/stats/dialogues?…&surveysOnly&trigger&limit&cursor   one page of the dialogue list
  *   GET /api/stats/export.csv?…&surveysOnly&trigger               the whole list as CSV, streamed
- *   GET /api/stats/options                                        scenarios and channels to filter by
+ *   GET /api/stats/options                                        scenarios, channels and groupable dimensions
  *
  * `from`/`to` are days (YYYY-MM-DD, `to` included) or ISO timestamps, as in `botflow stats`.
  * `trigger` is a trigger API call's id (1–200 of A-Z a-z 0-9 _ . @ + -; `+` sent as %2B): only
@@ -33,7 +33,8 @@ export interface StatsRoutesOptions {
   auth: Auth;
   logger: Logger;
   /** What the dashboard offers as filters. */
-  filterOptions(): { scenarios: { id: string; name: string }[]; channels: string[] };
+  /** `dimensions`: the rolled-up survey dimensions the loaded scenarios declare (what figures group by). */
+  filterOptions(): { scenarios: { id: string; name: string }[]; channels: string[]; dimensions: string[] };
 }
 
 const EXPORT_PAGE = 1000;

@@ -422,6 +422,14 @@
       const options = await getJson("/api/stats/options");
       for (const s of options.scenarios) form.elements.scenario.append(el("option", { value: s.id }, s.name ? s.name + " (" + s.id + ")" : s.id));
       for (const c of options.channels) form.elements.channel.append(el("option", { value: c }, c));
+      // Dimensions the loaded scenarios declare beyond agent, team and tags become Group by choices too.
+      for (const name of options.dimensions || []) {
+        if (GROUPS[name]) continue;
+        GROUPS[name] = [name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, " "), name];
+        $("group-by").append(el("option", { value: name }, GROUPS[name][0]));
+      }
+      const asked = new URLSearchParams(location.search).get("group");
+      if (!state.group && asked && GROUPS[asked]) state.group = asked;
     } catch { /* filters stay "All" */ }
     fillForm();
     renderChips();

@@ -133,10 +133,12 @@ describe("statistics API", () => {
 
   it("offers the loaded scenarios and enabled channels as filters", async () => {
     t = await startTestApp({}, { surveyStore: store });
-    const options = (await t.app.server.inject({ url: "/api/stats/options" })).json() as { scenarios: { id: string; name: string }[]; channels: string[] };
+    const options = (await t.app.server.inject({ url: "/api/stats/options" })).json() as { scenarios: { id: string; name: string }[]; channels: string[]; dimensions: string[] };
     expect(options.scenarios.map((s) => s.id)).toEqual(["csat", "csat_branching", "csat_emoji", "support"]);
     expect(options.scenarios[0]).toEqual({ id: "csat", name: "Customer satisfaction survey" });
     expect(options.channels).toEqual(["webchat"]);
+    // The bundled csat declares agent, team, tags and ticket; ticket is not rolled up, so not offered to group by.
+    expect(options.dimensions).toEqual(["agent", "tags", "team"]);
   });
 
   it("answers 400 for a forged cursor", async () => {
