@@ -5,48 +5,27 @@
  * what the bot sends. Every invoke is answered 200 with an invoke response, never 501.
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { PgliteSurveyStore } from "../../stats/store/pglite-survey-store.ts";
-import { openSharedStore, startTestApp, storedDialogue, type TestApp } from "../app/app-harness.ts";
-import { FakeConnector } from "./teams-fake-connector.ts";
+import { describe, expect, it } from "vitest";
+import { storedDialogue } from "../app/app-harness.ts";
+import { useTeamsApp } from "./teams-app.ts";
 import { activity, cardOf, newConversationId, post, rowsOf, textsOf, type CardJson, type Json } from "./teams-harness.ts";
 
 const RATING_TEXT = "Please rate the quality of service from 1 (very dissatisfied) to 5 (very satisfied).";
 const COMMENT_TEXT = "Thank you! Would you like to add a comment to your rating?";
 
-let store: PgliteSurveyStore;
-let connector: FakeConnector;
-beforeAll(async () => {
-  store = await openSharedStore();
-  connector = await FakeConnector.start();
-});
-afterAll(async () => {
-  await connector?.close();
-  await store?.close();
-});
-
-let t: TestApp | undefined;
-afterEach(async () => {
-  await t?.dispose();
-  t = undefined;
-  connector.calls.length = 0;
-});
-
-async function start(): Promise<string> {
-  t = await startTestApp({ BOTFLOW_TEAMS_EMULATOR: "true", BOTFLOW_SWEEP_INTERVAL: "1h" }, { surveyStore: store });
-  return (await t.app.listen()).url;
-}
+const teams = useTeamsApp();
+const start = () => teams.start();
 
 /** Posts an invoke; returns its HTTP answer (parsed) and the connector calls it caused. */
 async function invoke(url: string, body: Json) {
-  const before = connector.calls.length;
+  const before = teams.connector.calls.length;
   const res = await post(url, body);
-  return { status: res.status, body: res.text === "" ? undefined : (JSON.parse(res.text) as Json), calls: connector.calls.slice(before) };
+  return { status: res.status, body: res.text === "" ? undefined : (JSON.parse(res.text) as Json), calls: teams.connector.calls.slice(before) };
 }
 
 /** An Action.Execute on the card `replyToId`, carrying `data`. */
 function execute(conversationId: string, replyToId: string, data: Json): Json {
-  const a = activity("invoke-adaptive-card-action", conversationId, connector.url, { id: `f:${randomUUID()}`, replyToId });
+  const a = activity("invoke-adaptive-card-action", conversationId, teams.connector.url, { id: `f:${randomUUID()}`, replyToId });
   return { ...a, value: { ...(a.value as Json), action: { ...((a.value as Json).action as Json), data } } };
 }
 
@@ -54,9 +33,9 @@ describe("Teams invokes", () => {
   it("answers an adaptiveCard/action on a question card with the closed card as its response, and goes on with the survey", async () => {
     const url = await start();
     const conv = newConversationId();
-    const hello = await post(url, activity("message-personal", conv, connector.url));
+    const hello = await post(url, activity("message-personal", conv, teams.connector.url));
     expect(hello.status).toBe(200);
-    const ratingCardId = connector.calls[0]?.answeredId as string;
+    const ratingCardId = teams.connector.calls[0]?.answeredId as string;
 
     const tap = await invoke(url, execute(conv, ratingCardId, { botflow: 1, promptId: "p1", index: 3, value: 4 }));
     expect(tap.status).toBe(200);
@@ -74,9 +53,9 @@ describe("Teams invokes", () => {
     expect(again).toMatchObject({ status: 200, body: { statusCode: 200, type: "application/vnd.microsoft.activity.message", value: "This survey is closed" }, calls: [] });
 
     // The survey carries on with a typed comment and is stored with the invoked rating.
-    const comment = await post(url, activity("message-personal", conv, connector.url, { text: "via Action.Execute" }));
+    const comment = await post(url, activity("message-personal", conv, teams.connector.url, { text: "via Action.Execute" }));
     expect(comment.status).toBe(200);
-    expect(await storedDialogue(store, conv)).toMatchObject({ channel: "teams", score: 4, comment: "via Action.Execute" });
+    expect(await storedDialogue(teams.store, conv)).toMatchObject({ channel: "teams", score: 4, comment: "via Action.Execute" });
   });
 
   it("answers an adaptiveCard/action on someone else's card with a short message, and changes nothing", async () => {
@@ -87,13 +66,13 @@ describe("Teams invokes", () => {
     // A botflow card's data botflow cannot read (a broken index) is answered the same way, never 400 or 501.
     const broken = await invoke(url, execute(conv, "1764234765001", { botflow: 1, promptId: "p1", index: -3 }));
     expect(broken).toMatchObject({ status: 200, body: { value: "This bot does not handle that action." }, calls: [] });
-    expect((t as TestApp).logs.join("\n")).toContain("a Teams invoke botflow cannot read was answered 200");
+    expect(teams.logs.join("\n")).toContain("a Teams invoke botflow cannot read was answered 200");
   });
 
   it("answers every other invoke 200 with an empty body", async () => {
     const url = await start();
     const conv = newConversationId();
-    const base = activity("invoke-adaptive-card-action", conv, connector.url);
+    const base = activity("invoke-adaptive-card-action", conv, teams.connector.url);
     for (const [name, value] of [
       ["composeExtension/query", { commandId: "search", parameters: [{ name: "query", value: "csat" }] }],
       ["task/fetch", { data: { type: "task/fetch" } }],
