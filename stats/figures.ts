@@ -12,15 +12,21 @@
  *   `rated` of them have a rating, `commented` a non-empty comment.
  * - `average`: mean of the recorded ratings of completed surveys (null when none, or when
  *   the period mixes scales: then see `scales` for one average per scale).
+ * - `csat`: the CSAT score, the industry-standard headline (Zendesk, Chatwoot, most helpdesks):
+ *   the share of satisfied ratings, 4–5 on a 1–5 scale (the "top-two-box"). On another keyboard
+ *   scale min–max a rating is satisfied in the top quarter of its range, ≥ min + ¾ · (max − min):
+ *   👍 = 100 on a 0/100 or 0/50/100 keyboard, 6–7 on 1–7, 8–10 on 0–10. Each rating is judged on
+ *   its own scale, so the score is defined when a period mixes scales; ratings whose scale is not
+ *   known yet are left out (`notes` says so). Null without such ratings.
  * - `cdsat`: share of ratings 1–2 among ratings on a 1–5 scale (fraction 0–1).
  * - `nps`: ((ratings 4–5) − (ratings 1–2)) / ratings, on a 1–5 scale (fraction −1–1).
  *   Both are null when the period has no rating on a 1–5 scale; `notes` says why.
  * - `distribution`: recorded value → number of completed surveys rated with it.
  * - `responseRate` = answered / offered; `surveyPercentage` = surveys / dialogues
  *   (fractions; null when the divisor is 0).
- * - `averageInterval`, `cdsatInterval`: 95 % confidence intervals, so three answers are not
- *   read as a verdict: the average's is mean ± 1.96 · s / √n (s the sample standard deviation;
- *   null below 2 ratings), CDSAT's the Wilson score interval (null without 1–5 ratings).
+ * - `averageInterval`, `csatInterval`, `cdsatInterval`: 95 % confidence intervals, so three answers
+ *   are not read as a verdict: the average's is mean ± 1.96 · s / √n (s the sample standard
+ *   deviation; null below 2 ratings), the CSAT score's and CDSAT's the Wilson score interval.
  * - `trend`: the same counters per day, per ISO week (starting Monday) or per month, whichever
  *   keeps the points few (`trendGranularity`: days up to 92 days, weeks up to 735, then
  *   months; at most 121 points as periods are at most ten years). The first and last week or
@@ -69,6 +75,7 @@ export interface TrendPoint extends Counters {
   /** The day, the Monday that starts the week, or the first of the month, "YYYY-MM-DD". */
   date: string;
   average: number | null;
+  csat: number | null;
   cdsat: number | null;
   nps: number | null;
   responseRate: number | null;
@@ -82,6 +89,9 @@ export interface Figures extends Counters {
   filter: StatsFilter;
   average: number | null;
   averageInterval: Interval | null;
+  /** The CSAT score: share of satisfied ratings (4–5 on 1–5; see the top of this file). */
+  csat: number | null;
+  csatInterval: Interval | null;
   cdsat: number | null;
   cdsatInterval: Interval | null;
   nps: number | null;
@@ -111,6 +121,7 @@ export interface PeriodComparison {
   rated: number;
   declined: number;
   average: number | null;
+  csat: number | null;
   cdsat: number | null;
   nps: number | null;
   responseRate: number | null;
@@ -120,6 +131,7 @@ export interface PeriodComparison {
     surveys: number;
     declined: number;
     average: number | null;
+    csat: number | null;
     cdsat: number | null;
     nps: number | null;
     responseRate: number | null;
@@ -138,6 +150,7 @@ export function comparePeriods(current: Figures, previous: Figures): PeriodCompa
     rated: previous.rated,
     declined: previous.declined,
     average: previous.average,
+    csat: previous.csat,
     cdsat: previous.cdsat,
     nps: previous.nps,
     responseRate: previous.responseRate,
@@ -147,6 +160,7 @@ export function comparePeriods(current: Figures, previous: Figures): PeriodCompa
       surveys: current.surveys - previous.surveys,
       declined: current.declined - previous.declined,
       average: delta(current.average, previous.average),
+      csat: delta(current.csat, previous.csat),
       cdsat: delta(current.cdsat, previous.cdsat),
       nps: delta(current.nps, previous.nps),
       responseRate: delta(current.responseRate, previous.responseRate),
@@ -157,9 +171,35 @@ export function comparePeriods(current: Figures, previous: Figures): PeriodCompa
 
 export const FIVE_POINT_SCALE = "1-5";
 
+/** Lowest satisfied rating of each scale key seen ("min-max" → min + ¾ · (max − min)); null for no usable scale. */
+const satisfiedFrom = new Map<string, number | null>();
+
+/**
+ * The lowest rating that counts as satisfied on a scale ("1-5" → 4, "0-100" → 75, "0-10" → 7.5),
+ * or null when the scale is unknown ("") or not a range (min ≥ max).
+ */
+export function satisfiedThreshold(scale: string): number | null {
+  let t = satisfiedFrom.get(scale);
+  if (t !== undefined) return t;
+  const m = /^(-?\d+(?:\.\d+)?)-(-?\d+(?:\.\d+)?)$/.exec(scale);
+  const [min, max] = m ? [Number(m[1]), Number(m[2])] : [Number.NaN, Number.NaN];
+  t = min < max ? min + 0.75 * (max - min) : null;
+  // Bounded: scale keys come from keyboards, a handful per deployment.
+  if (satisfiedFrom.size < 1000) satisfiedFrom.set(scale, t);
+  return t;
+}
+
+/** Whether a rating on `scale` is satisfied; null when its scale cannot say. */
+function isSatisfied(scale: string, score: number): boolean | null {
+  const t = satisfiedThreshold(scale);
+  return t === null ? null : score >= t;
+}
+
 interface Summary extends Counters {
   average: number | null;
   averageInterval: Interval | null;
+  csat: number | null;
+  csatInterval: Interval | null;
   cdsat: number | null;
   cdsatInterval: Interval | null;
   /** Ratings on the 1–5 scale (CDSAT's and NPS's base). */
@@ -213,6 +253,20 @@ function summarise(rows: readonly FiguresRow[]): Summary {
     average = scales.reduce((sum, s) => sum + (s.average ?? 0) * s.rated, 0) / c.rated;
   }
   if (unknown) notes.push(`${unknown.rated} rating(s) have no known scale yet (their "offered" event has not been stored)`);
+  // The CSAT score: every rating judged on its own scale.
+  let judged = 0;
+  let satisfied = 0;
+  for (const [scale, sc] of byScale) {
+    for (const [v, n] of sc.distribution) {
+      const ok = isSatisfied(scale, v);
+      if (ok === null) continue;
+      judged += n;
+      if (ok) satisfied += n;
+    }
+  }
+  const csat = judged === 0 ? null : satisfied / judged;
+  const csatInterval = judged === 0 ? null : wilsonInterval(satisfied, judged);
+  if (judged > 0 && judged < c.rated) notes.push(`the CSAT score uses the ${judged} rating(s) on a known scale; ${c.rated - judged} are left out`);
   const five = byScale.get(FIVE_POINT_SCALE);
   let cdsat: number | null = null;
   let cdsatInterval: Interval | null = null;
@@ -231,10 +285,10 @@ function summarise(rows: readonly FiguresRow[]): Summary {
   } else if (c.rated > 0) {
     notes.push(`CDSAT and NPS apply to the 1-5 scale only; the ratings here are on ${known.map((s) => s.scale).join(", ") || "an unknown scale"}`);
   } else {
-    notes.push("no ratings: average, CDSAT and NPS are null");
+    notes.push("no ratings: average, CSAT score, CDSAT and NPS are null");
   }
   const averageInterval = average === null ? null : meanInterval(distribution, c.rated, average);
-  return { ...c, average, averageInterval, cdsat, cdsatInterval, fivePoint: five?.rated ?? 0, nps, scales, distribution: toRecord(distribution), notes };
+  return { ...c, average, averageInterval, csat, csatInterval, cdsat, cdsatInterval, fivePoint: five?.rated ?? 0, nps, scales, distribution: toRecord(distribution), notes };
 }
 
 /** mean ± z · s / √n from a value → count distribution (s with n − 1); null below 2 values. */
@@ -258,7 +312,7 @@ function toRecord(m: Map<number, number>): Record<string, number> {
  */
 function point(date: string, rows: readonly FiguresRow[]): TrendPoint {
   let dialogues = 0, offered = 0, answered = 0, declined = 0, surveys = 0, commented = 0;
-  let rated = 0, sum = 0, five = 0, low = 0, high = 0;
+  let rated = 0, sum = 0, five = 0, low = 0, high = 0, judged = 0, satisfied = 0;
   let known: string | null = null;
   let mixed = false;
   for (const r of rows) {
@@ -274,6 +328,11 @@ function point(date: string, rows: readonly FiguresRow[]): TrendPoint {
     if (r.scale !== "") {
       if (known === null) known = r.scale;
       else if (known !== r.scale) mixed = true;
+    }
+    const ok = isSatisfied(r.scale, r.score);
+    if (ok !== null) {
+      judged += r.surveys;
+      if (ok) satisfied += r.surveys;
     }
     if (r.scale === FIVE_POINT_SCALE) {
       five += r.surveys;
@@ -291,6 +350,7 @@ function point(date: string, rows: readonly FiguresRow[]): TrendPoint {
     rated,
     commented,
     average: mixed || rated === 0 ? null : sum / rated,
+    csat: judged === 0 ? null : satisfied / judged,
     cdsat: five === 0 ? null : low / five,
     nps: five === 0 ? null : (high - low) / five,
     responseRate: ratio(answered, offered),
@@ -348,6 +408,8 @@ export function computeFigures(rows: readonly FiguresRow[], meta: FiguresMeta): 
     surveys: s.surveys,
     average: s.average,
     averageInterval: s.averageInterval,
+    csat: s.csat,
+    csatInterval: s.csatInterval,
     cdsat: s.cdsat,
     cdsatInterval: s.cdsatInterval,
     distribution: s.distribution,
@@ -374,6 +436,8 @@ export interface GroupFigures extends Counters {
   value: string;
   average: number | null;
   averageInterval: Interval | null;
+  csat: number | null;
+  csatInterval: Interval | null;
   cdsat: number | null;
   cdsatInterval: Interval | null;
   nps: number | null;
@@ -427,6 +491,8 @@ export function computeGroups(rows: readonly GroupRow[], limit: number): { group
       commented: s.commented,
       average: s.average,
       averageInterval: s.averageInterval,
+      csat: s.csat,
+      csatInterval: s.csatInterval,
       cdsat: s.cdsat,
       cdsatInterval: s.cdsatInterval,
       nps: s.nps,

@@ -175,6 +175,7 @@ export interface Expected {
   rated: number;
   commented: number;
   average: number | null;
+  csat: number | null;
   cdsat: number | null;
   nps: number | null;
   responseRate: number | null;
@@ -193,6 +194,9 @@ export function expectedFigures(ps: readonly PlannedSurvey[]): Expected {
   const five = rated.filter((p) => p.scale === "1-5");
   const low = five.filter((p) => p.ratedScore! <= 2).length;
   const high = five.filter((p) => p.ratedScore! >= 4).length;
+  // The CSAT score, written out for the data set's two scales: 4–5 of 1–5, 👍 (100) of 0/100.
+  const judged = rated.filter((p) => p.scale === "1-5" || p.scale === "0-100");
+  const satisfied = judged.filter((p) => (p.scale === "1-5" ? p.ratedScore! >= 4 : p.ratedScore === 100)).length;
   const offered = count((p) => p.offered);
   const dialogues = ps.length;
   const surveys = count((p) => p.completed);
@@ -206,6 +210,7 @@ export function expectedFigures(ps: readonly PlannedSurvey[]): Expected {
     rated: rated.length,
     commented: count((p) => p.commented),
     average: rated.length === 0 || knownScales.length > 1 ? null : rated.reduce((s, p) => s + p.ratedScore!, 0) / rated.length,
+    csat: judged.length === 0 ? null : satisfied / judged.length,
     cdsat: five.length === 0 ? null : low / five.length,
     nps: five.length === 0 ? null : (high - low) / five.length,
     responseRate: offered === 0 ? null : answered / offered,

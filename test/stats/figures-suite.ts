@@ -23,7 +23,7 @@ function days(from: string, to: string): string[] {
 }
 
 function pickExpected(f: Figures): Partial<Expected> {
-  const keys = ["dialogues", "offered", "answered", "declined", "surveys", "rated", "commented", "average", "cdsat", "nps", "responseRate", "surveyPercentage", "distribution", "scale"] as const;
+  const keys = ["dialogues", "offered", "answered", "declined", "surveys", "rated", "commented", "average", "csat", "cdsat", "nps", "responseRate", "surveyPercentage", "distribution", "scale"] as const;
   const out: Record<string, unknown> = {};
   for (const k of keys) if (k in f) out[k] = (f as unknown as Record<string, unknown>)[k];
   return out as Partial<Expected>;
@@ -66,16 +66,19 @@ function expectedIntervals(ps: readonly PlannedSurvey[]) {
     const sd = Math.sqrt(rated.reduce((a, v) => a + (v - mean) ** 2, 0) / (rated.length - 1));
     average = { low: mean - (z * sd) / Math.sqrt(rated.length), high: mean + (z * sd) / Math.sqrt(rated.length) };
   }
-  const five = ps.filter((p) => p.ratedScore !== null && p.scale === "1-5");
-  let cdsat: { low: number; high: number } | null = null;
-  if (five.length > 0) {
-    const n = five.length;
-    const phat = five.filter((p) => p.ratedScore! <= 2).length / n;
+  const wilson = (k: number, n: number) => {
+    if (n === 0) return null;
+    const phat = k / n;
     const centre = (phat + (z * z) / (2 * n)) / (1 + (z * z) / n);
     const half = (z / (1 + (z * z) / n)) * Math.sqrt((phat * (1 - phat)) / n + (z * z) / (4 * n * n));
-    cdsat = { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
-  }
-  return { averageInterval: average, cdsatInterval: cdsat };
+    return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  };
+  const five = ps.filter((p) => p.ratedScore !== null && p.scale === "1-5");
+  const cdsat = wilson(five.filter((p) => p.ratedScore! <= 2).length, five.length);
+  // The CSAT score's: 4–5 of 1–5 and 👍 (100) of 0/100, each rating on its own scale.
+  const judged = ps.filter((p) => p.ratedScore !== null && (p.scale === "1-5" || p.scale === "0-100"));
+  const csat = wilson(judged.filter((p) => (p.scale === "1-5" ? p.ratedScore! >= 4 : p.ratedScore === 100)).length, judged.length);
+  return { averageInterval: average, csatInterval: csat, cdsatInterval: cdsat };
 }
 
 export function describeFiguresSuite(backend: StoreBackend): void {
@@ -126,7 +129,7 @@ export function describeFiguresSuite(backend: StoreBackend): void {
         expect(inPeriod.length).toBeGreaterThan(20);
         expect(f.source).toBe(c.source);
         expect(rounded(pickExpected(f))).toEqual(rounded(expectedFigures(inPeriod)));
-        expect(rounded({ averageInterval: f.averageInterval, cdsatInterval: f.cdsatInterval })).toEqual(rounded(expectedIntervals(inPeriod)));
+        expect(rounded({ averageInterval: f.averageInterval, csatInterval: f.csatInterval, cdsatInterval: f.cdsatInterval })).toEqual(rounded(expectedIntervals(inPeriod)));
         // Further metrics, each by its scale's formula; the metrics' trend per day too.
         const metricKeys = ["name", "scale", "responses", "average", "distribution", "score", "promoters", "passives", "detractors", "agree"];
         const pickMetric = (m: object) => Object.fromEntries(Object.entries(m).filter(([k]) => metricKeys.includes(k)));
@@ -173,8 +176,8 @@ export function describeFiguresSuite(backend: StoreBackend): void {
           expect(rounded(pickExpected(f))).toEqual(rounded(expectedFigures(inPeriod)));
           for (const w of f.trend.points) {
             const exp = expectedFigures(inPeriod.filter((p) => l.bucketOf(localDay(p.startedAt, c.tz)) === w.date));
-            expect(rounded({ surveys: w.surveys, dialogues: w.dialogues, average: w.average, cdsat: w.cdsat, nps: w.nps, declined: w.declined })).toEqual(
-              rounded({ surveys: exp.surveys, dialogues: exp.dialogues, average: exp.average, cdsat: exp.cdsat, nps: exp.nps, declined: exp.declined }),
+            expect(rounded({ surveys: w.surveys, dialogues: w.dialogues, average: w.average, csat: w.csat, cdsat: w.cdsat, nps: w.nps, declined: w.declined })).toEqual(
+              rounded({ surveys: exp.surveys, dialogues: exp.dialogues, average: exp.average, csat: exp.csat, cdsat: exp.cdsat, nps: exp.nps, declined: exp.declined }),
             );
           }
           const naive = await store.figures({ from: l.from, to: l.to, timeZone: c.tz, ...c.filter, source: "surveys" });
@@ -203,7 +206,7 @@ export function describeFiguresSuite(backend: StoreBackend): void {
           return { value, ...expectedFigures(ps), ...expectedIntervals(ps) };
         });
         expected.sort((a, b) => b.surveys - a.surveys || b.dialogues - a.dialogues || (a.value < b.value ? -1 : 1));
-        const pick = (x: Record<string, unknown>) => ({ value: x.value, ...pickExpected(x as unknown as Figures), averageInterval: x.averageInterval, cdsatInterval: x.cdsatInterval });
+        const pick = (x: Record<string, unknown>) => ({ value: x.value, ...pickExpected(x as unknown as Figures), averageInterval: x.averageInterval, csatInterval: x.csatInterval, cdsatInterval: x.cdsatInterval });
         expect(rounded(got.groups.map((x) => pick(x as unknown as Record<string, unknown>)))).toEqual(rounded(expected.map((x) => pick(x as unknown as Record<string, unknown>))));
         expect(got.truncated).toBe(0);
         // The survey rows agree with the rollups; a limit keeps the largest groups.
@@ -238,6 +241,7 @@ export function describeFiguresSuite(backend: StoreBackend): void {
             rated: before.rated,
             declined: before.declined,
             average: before.average,
+            csat: before.csat,
             cdsat: before.cdsat,
             nps: before.nps,
             responseRate: before.responseRate,
@@ -247,6 +251,7 @@ export function describeFiguresSuite(backend: StoreBackend): void {
               surveys: now.surveys - before.surveys,
               declined: now.declined - before.declined,
               average: d(now.average, before.average),
+              csat: d(now.csat, before.csat),
               cdsat: d(now.cdsat, before.cdsat),
               nps: d(now.nps, before.nps),
               responseRate: d(now.responseRate, before.responseRate),
@@ -314,6 +319,34 @@ export function describeFiguresSuite(backend: StoreBackend): void {
       expect(all.scales.map((s) => s.scale)).toEqual(["", "0-100", "1-5"]);
     });
 
+    it("gives the CSAT score as the share of 4–5 on 1–5 and of 👍 on a 0/100 keyboard, each rating on its own scale when they mix", async () => {
+      const five = await store.figures({ from: "2026-03-01", to: "2026-04-01", scenarioId: "csat" });
+      // Ratings whose scale is not known yet (no offered event stored) are left out.
+      const scale = five.scales.find((x) => x.scale === "1-5")!;
+      const d = scale.distribution;
+      const n = scale.rated;
+      expect(five.scale).toBe("1-5");
+      expect(five.csat).toBeCloseTo(((d["4"] ?? 0) + (d["5"] ?? 0)) / n, 12);
+      // The headline beside the average: 4–5 share, 1–2 share and their difference (NPS-style) agree.
+      expect(five.csat! - five.cdsat!).toBeCloseTo(five.nps!, 12);
+      if (n < five.rated) expect(five.notes.join(" ")).toMatch(/the CSAT score uses the \d+ rating\(s\) on a known scale/);
+      expect(five.csatInterval!.low).toBeLessThan(five.csat!);
+      expect(five.csatInterval!.high).toBeGreaterThan(five.csat!);
+      const thumbs = await store.figures({ from: "2026-03-01", to: "2026-04-01", scenarioId: "thumbs" });
+      const thumbScale = thumbs.scales.find((x) => x.scale === "0-100")!;
+      expect(thumbs.csat).toBeCloseTo(thumbScale.distribution["100"]! / thumbScale.rated, 12);
+      const all = await store.figures({ from: "2026-03-01", to: "2026-04-01" });
+      expect(all.scale).toBe("mixed");
+      expect(all.average).toBeNull();
+      const known = all.scales.filter((x) => x.scale !== "");
+      const satisfied = known.reduce((a, x) => a + Object.entries(x.distribution).filter(([v]) => Number(v) >= (x.scale === "1-5" ? 4 : 75)).reduce((b, [, c]) => b + c, 0), 0);
+      const judged = known.reduce((a, x) => a + x.rated, 0);
+      expect(all.csat).toBeCloseTo(satisfied / judged, 12);
+      if (judged < all.rated) expect(all.notes.join(" ")).toMatch(/the CSAT score uses the \d+ rating\(s\) on a known scale/);
+      const empty = await store.figures({ from: "2027-01-01", to: "2027-01-03" });
+      expect([empty.csat, empty.csatInterval]).toEqual([null, null]);
+    });
+
     it("gives zeros and nulls for an empty period, and cuts a non-aligned period from the survey rows", async () => {
       const empty = await store.figures({ from: "2027-01-01", to: "2027-01-03", timeZone: "Europe/Kyiv" });
       expect(empty).toMatchObject({ dialogues: 0, surveys: 0, average: null, cdsat: null, nps: null, responseRate: null, surveyPercentage: null, distribution: {}, scale: null });
@@ -333,7 +366,7 @@ export function describeFiguresSuite(backend: StoreBackend): void {
         // 23:30 UTC on the 9th is the 10th in Kyiv.
         await store.apply(fullSurvey("one", 2, "too slow", { dialogueStartedAt: Date.UTC(2026, 2, 9, 23, 30) }));
         const utc = await store.figures({ from: "2026-03-09", to: "2026-03-11" });
-        expect(utc).toMatchObject({ dialogues: 1, surveys: 1, rated: 1, average: 2, cdsat: 1, nps: -1, responseRate: 1, surveyPercentage: 1, declined: 0, distribution: { "2": 1 }, scale: "1-5" });
+        expect(utc).toMatchObject({ dialogues: 1, surveys: 1, rated: 1, average: 2, csat: 0, cdsat: 1, nps: -1, responseRate: 1, surveyPercentage: 1, declined: 0, distribution: { "2": 1 }, scale: "1-5" });
         expect(utc.trend.points.map((d) => d.surveys)).toEqual([1, 0]);
         const kyiv = await store.figures({ from: "2026-03-09", to: "2026-03-11", timeZone: "Europe/Kyiv" });
         expect(kyiv.trend.points.map((d) => d.surveys)).toEqual([0, 1]);
