@@ -18,6 +18,7 @@ import {
   type ConversationState,
   type Effect,
   type InboundEvent,
+  type InterruptedDialogue,
   type OutButton,
   type OutMessage,
   type PendingPrompt,
@@ -132,6 +133,8 @@ function startDialogue(
   effects: Effect[],
 ): ConversationState {
   if (prev?.prompt && !prev.ended) effects.push({ type: "close", promptId: prev.prompt.id, reason: "restart" });
+  // The dialogue in progress ends here, interrupted: tracked with its own identity (the step's state is the next one's).
+  if (prev && !prev.ended) effects.push({ type: "track", event: { type: "dialogue_ended", reason: "restart", interrupted: interruptedDialogue(prev) } });
   // The start's variables seed the dialogue (the runtime has checked them: engine/start-variables.ts).
   // Nothing of an earlier dialogue's context carries over: each start says its own.
   const given = event.kind === "start" ? event.variables : undefined;
@@ -158,6 +161,16 @@ function startDialogue(
   };
   effects.push({ type: "track", event: { type: "dialogue_started" } });
   return run(scenario, s, scenario.def.start, effects, event.at);
+}
+
+/** The identity and variables of a dialogue a start interrupts (TrackEvent.interrupted); absent fields left out. */
+function interruptedDialogue(prev: ConversationState): InterruptedDialogue {
+  const d: InterruptedDialogue = { scenarioId: prev.scenarioId, scenarioVersion: prev.scenarioVersion, dialogue: prev.dialogue, startedAt: prev.startedAt, vars: prev.vars };
+  if (prev.startKey !== undefined) d.startKey = prev.startKey;
+  if (prev.context !== undefined) d.context = prev.context;
+  if (prev.triggerId !== undefined) d.triggerId = prev.triggerId;
+  if (prev.cleanedVars !== undefined) d.cleanedVars = prev.cleanedVars;
+  return d;
 }
 
 /** `vars` with `saved` set over them; own keys only, so a variable named "__proto__" stays a variable. */

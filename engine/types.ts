@@ -163,7 +163,17 @@ export interface TrackEvent {
    */
   dimensions?: Record<string, string | string[]>;
   rolledUp?: string[];
+  /**
+   * dialogue_ended with reason "restart": a start (a "Start over", /start, a trigger, the scenario
+   * changed under it) interrupted this dialogue before it ended. The step's own state is already the
+   * next dialogue's, so the interrupted one's identity and variables ride along, as they stood:
+   * statistics record the rating it was given (stats/survey-tracker.ts).
+   */
+  interrupted?: InterruptedDialogue;
 }
+
+/** What a tracker needs of a dialogue a start replaced (TrackEvent.interrupted). */
+export type InterruptedDialogue = Pick<ConversationState, "scenarioId" | "scenarioVersion" | "dialogue" | "startedAt" | "startKey" | "vars" | "context" | "triggerId" | "cleanedVars">;
 
 export type Effect =
   | { type: "send"; message: OutMessage }

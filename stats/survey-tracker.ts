@@ -3,7 +3,8 @@
  * `save_to` is quality_answer, a comment prompt one whose `save_to` is quality_comment.
  */
 import type { ActionContext, Tracker } from "../engine/ports.ts";
-import type { TrackEvent } from "../engine/types.ts";
+import { surveyId } from "../engine/runtime.ts";
+import type { InterruptedDialogue, TrackEvent } from "../engine/types.ts";
 import { QUALITY_ANSWER, QUALITY_COMMENT, toScore, type SurveyEvent, type SurveyQueue } from "./events.ts";
 
 /**
@@ -70,6 +71,35 @@ export function toSurveyEvent(event: TrackEvent, ctx: Omit<ActionContext, "block
     case "dialogue_ended":
       return undefined;
     default:
-      return undefined;
+      return event.interrupted ? interruptedSurvey(event.interrupted, ctx) : undefined;
   }
+}
+
+/**
+ * A dialogue a start interrupted (a "Start over" or /start between the rating and the comment, a
+ * new trigger, the scenario changed under it): the rating it was given is recorded as the survey,
+ * with the comment typed so far — what statistic__set {type: quality} would have recorded, had
+ * the scenario reached it. Otherwise the rating counts as answered in the response rate and is
+ * missing from the ratings, and the two figures disagree. Nothing without a rating (a comment
+ * alone is kept by its own "commented" event). When statistic__set did run, this is the same
+ * survey's "completed" again: one job id, the first one kept (stats/events.ts surveyJobId).
+ */
+function interruptedSurvey(d: InterruptedDialogue, ctx: Omit<ActionContext, "blockId">): SurveyEvent | undefined {
+  const score = toScore(d.vars[QUALITY_ANSWER]);
+  if (score === undefined) return undefined;
+  const dialogueCtx: Omit<ActionContext, "blockId"> = {
+    ...ctx,
+    scenarioId: d.scenarioId,
+    scenarioVersion: d.scenarioVersion,
+    surveyId: surveyId(ctx.ref, d),
+    dialogueStartedAt: d.startedAt,
+    vars: d.vars,
+    context: d.context,
+    triggerId: d.triggerId,
+  };
+  const raw = d.vars[QUALITY_COMMENT];
+  const comment = raw === undefined ? "" : String(raw);
+  const event: SurveyEvent = { ...surveyEventBase(dialogueCtx), kind: "completed", score, comment };
+  if (comment !== "" && d.cleanedVars?.includes(QUALITY_COMMENT)) event.commentSanitized = true;
+  return event;
 }

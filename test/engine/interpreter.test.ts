@@ -796,7 +796,9 @@ describe("end, restart and idle text", () => {
     c.text("xy"); // a re-prompt: p3
     const effects = c.start();
     expect(effects[0]).toEqual({ type: "close", promptId: "p3", reason: "restart" });
-    expect(tracks(effects)[0]).toEqual({ type: "dialogue_started" });
+    // The interrupted dialogue's end is tracked with its own identity and variables (statistics record its rating).
+    expect(tracks(effects)[0]).toMatchObject({ type: "dialogue_ended", reason: "restart", interrupted: { dialogue: 1, scenarioId: c.state?.scenarioId } });
+    expect(tracks(effects)[1]).toEqual({ type: "dialogue_started" });
     expect(keyboard(effects).promptId).toBe("p4"); // prompt ids never repeat within a conversation
     expect(c.state).toMatchObject({ dialogue: 2, vars: {}, prompt: { id: "p4", blockId: "rate", attempts: 0 }, startedAt: c.t });
   });

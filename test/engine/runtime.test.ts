@@ -308,7 +308,11 @@ describe("Runtime", () => {
       t.clock.advance(1000);
       const b = await t.runtime.handle(t.event("start"));
       const byDialogue = new Map<number, Set<string>>();
+      // The start ended the first dialogue, interrupted: that end names its dialogue itself (event.interrupted).
+      const interrupted = t.tracker.events.filter((e) => e.event.interrupted);
+      expect(interrupted.map((e) => e.event)).toMatchObject([{ type: "dialogue_ended", reason: "restart", interrupted: { dialogue: 1 } }]);
       for (const e of t.tracker.events) {
+        if (e.event.interrupted) continue;
         const d = e.event.type === "dialogue_started" ? byDialogue.size + 1 : byDialogue.size;
         if (!byDialogue.has(d)) byDialogue.set(d, new Set());
         byDialogue.get(d)?.add(e.ctx.surveyId);
@@ -318,6 +322,7 @@ describe("Runtime", () => {
       expect(first).not.toBe(second);
       if (!a.state?.ref || !b.state?.ref) throw new Error("no ref saved");
       expect(first).toBe(surveyId(a.state.ref, a.state));
+      expect(surveyId(a.state.ref, interrupted[0]!.event.interrupted!)).toBe(first);
       expect(second).toBe(surveyId(b.state.ref, b.state));
       expect(surveyId(a.state.ref, a.state)).toBe(surveyId({ ...a.state.ref }, { ...a.state }));
     });
