@@ -82,8 +82,10 @@ function approxMs(b: CheckedBound): number {
 
 const FIGURES_PARAMS = ["from", "to", "tz", "scenario", "channel", "bot", "compare", "group_by", "limit"] as const;
 const FILTER_PARAMS = ["from", "to", "tz", "scenario", "channel", "bot"] as const;
-const LIST_PARAMS = [...FILTER_PARAMS, "surveysOnly", "trigger", "limit", "cursor"] as const;
-const EXPORT_PARAMS = [...FILTER_PARAMS, "surveysOnly", "trigger"] as const;
+const LIST_PARAMS = [...FILTER_PARAMS, "surveysOnly", "trigger", "rating", "limit", "cursor"] as const;
+const EXPORT_PARAMS = [...FILTER_PARAMS, "surveysOnly", "trigger", "rating"] as const;
+/** A rating filter: one value ("3") or a range ("1-2", "4-5"; "-1-1" on a scale with negatives). */
+const RATING = /^(-?\d{1,6}(?:\.\d{1,6})?)(?:-(-?\d{1,6}(?:\.\d{1,6})?))?$/;
 /** A survey dimension filter: `dim.agent=olena` (any variable name after the dot). */
 const DIM_PARAM = /^dim\.([A-Za-z_][A-Za-z0-9_]{0,63})$/;
 /** Dimension filters one query may combine. */
@@ -227,9 +229,19 @@ function readSurveysOnly(get: (name: string) => string | undefined, prefix: stri
   throw new ParamError("surveysOnly", `${prefix}surveysOnly must be 1, true, 0 or false`);
 }
 
-/** The list's own filters: surveysOnly, and trigger (the one dialogue a trigger API call started). */
+/**
+ * The list's own filters: surveysOnly, trigger (the one dialogue a trigger API call started) and
+ * rating (the dialogues whose rating lies in a range: rating=1-2 the unhappy ones).
+ */
 function readListFilters(get: (name: string) => string | undefined, prefix: string, out: DialogueQuery): void {
   if (readSurveysOnly(get, prefix)) out.surveysOnly = true;
+  const rating = get("rating");
+  if (rating !== undefined) {
+    const m = RATING.exec(rating);
+    const [min, max] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [Number.NaN, Number.NaN];
+    if (!(min <= max)) throw new ParamError("rating", `${prefix}rating ${show(rating)} must be a rating or a range of ratings, lowest first: 1-2, 3 or 4-5`);
+    out.rating = { min, max };
+  }
   const trigger = get("trigger");
   if (trigger === undefined) return;
   if (!EVENT_ID.test(trigger)) throw new ParamError("trigger", `${prefix}trigger ${show(trigger)} must be a trigger id: 1–200 characters of A-Z a-z 0-9 _ . @ + -`);

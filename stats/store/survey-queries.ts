@@ -359,6 +359,10 @@ export async function queryDialogues(q: SqlQueryable, ctx: FiguresContext, query
   if (query.cursor !== undefined) {
     const [ms, id] = decodeCursor(query.cursor);
     params.push(new Date(ms).toISOString(), id);
+  if (query.rating !== undefined) {
+    params.push(query.rating.min, query.rating.max);
+    where += ` AND score >= $${params.length - 1}::float8 AND score <= $${params.length}::float8`;
+  }
     where += ` AND (dialogue_started_at, survey_id) < ($${params.length - 1}::timestamptz, $${params.length}::text)`;
   }
   params.push(limit + 1);

@@ -25,6 +25,8 @@ export interface DialogueQuery extends StatsFilter {
   surveysOnly?: boolean;
   /** Only the dialogue the trigger API call with this id started (`survey_trigger_idx`). */
   triggerId?: string;
+  /** Only dialogues whose CSAT column (the rating given) lies in [min, max]: `{min: 1, max: 2}` reads the unhappy ones. */
+  rating?: { min: number; max: number };
   /** Rows per page, 1–10,000; default 100. */
   limit?: number;
   /** `nextCursor` of the previous page. */

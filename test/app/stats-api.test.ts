@@ -48,7 +48,7 @@ describe("statistics API", () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers["cache-control"]).toBe("no-store");
     const f = res.json() as Record<string, unknown>;
-    expect(f).toMatchObject({ surveys: 3, rated: 3, commented: 2, average: 10 / 3, cdsat: 1 / 3, nps: (2 - 1) / 3, distribution: { "1": 1, "4": 1, "5": 1 }, scale: "1-5", responseRate: 1 });
+    expect(f).toMatchObject({ surveys: 3, rated: 3, commented: 2, average: 10 / 3, csat: 2 / 3, cdsat: 1 / 3, nps: (2 - 1) / 3, distribution: { "1": 1, "4": 1, "5": 1 }, scale: "1-5", responseRate: 1 });
     expect(f.trend).toEqual({ granularity: "day", points: [expect.objectContaining({ date: DAY, surveys: 3 })] });
     const other = await t.app.server.inject({ url: `/api/stats/figures?from=${DAY}&to=${DAY}&scenario=${scenario}&channel=telegram` });
     expect(other.json()).toMatchObject({ surveys: 0, average: null });
@@ -64,6 +64,24 @@ describe("statistics API", () => {
     ]);
     const second = (await t.app.server.inject({ url: `/api/stats/dialogues?scenario=${scenario}&limit=2&cursor=${first.nextCursor}` })).json() as { rows: { score: number }[]; nextCursor: null };
     expect(second).toEqual({ rows: [expect.objectContaining({ score: 4, comment: '=HYPERLINK("http://evil")' })], nextCursor: null });
+  });
+
+  it("lists and exports only the dialogues rated in a range with ?rating=1-2 (the unhappy ones), 4-5 or one value", async () => {
+    const scenario = await seeded();
+    t = await startTestApp({}, { surveyStore: store });
+    const scores = async (q: string) => ((await t!.app.server.inject({ url: `/api/stats/dialogues?scenario=${scenario}&${q}` })).json() as { rows: { score: number }[] }).rows.map((r) => r.score);
+    expect(await scores("rating=1-2")).toEqual([1]);
+    expect(await scores("rating=4-5")).toEqual([5, 4]);
+    expect(await scores("rating=4")).toEqual([4]);
+    expect(await scores("rating=2-3")).toEqual([]);
+    const csv = (await t.app.server.inject({ url: `/api/stats/export.csv?scenario=${scenario}&rating=1-2` })).body.split("\r\n").filter((l) => l !== "");
+    expect(csv).toHaveLength(2);
+    expect(csv[1]!.split(",")[12]).toBe("1");
+    for (const bad of ["5-4", "low", "1-2-3", "1..2"]) {
+      const res = await t.app.server.inject({ url: `/api/stats/dialogues?rating=${bad}` });
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json(), bad).toMatchObject({ parameter: "rating", message: expect.stringMatching(/^rating ".*" must be a rating or a range of ratings, lowest first: 1-2, 3 or 4-5$/) });
+    }
   });
 
   it("exports the list as CSV with formulas defused", async () => {
@@ -188,14 +206,14 @@ const BAD: [string, string, string | RegExp][] = [
   ["dialogues?surveysOnly=maybe", "surveysOnly", "surveysOnly must be 1, true, 0 or false"],
   ["dialogues?from=2020-02-31", "from", 'from "2020-02-31" is not a calendar day'],
   ["dialogues?from=2026-03-10&to=2026-03-01", "to", /is not after from/],
-  ["dialogues?sort=score", "sort", /^unknown parameter "sort": this endpoint takes from, to, tz, scenario, channel, bot, surveysOnly, trigger, limit, cursor and dim.<name> \(a survey dimension such as dim.agent\)$/],
+  ["dialogues?sort=score", "sort", /^unknown parameter "sort": this endpoint takes from, to, tz, scenario, channel, bot, surveysOnly, trigger, rating, limit, cursor and dim.<name> \(a survey dimension such as dim.agent\)$/],
   ["dialogues?trigger=a%20b", "trigger", 'trigger "a b" must be a trigger id: 1–200 characters of A-Z a-z 0-9 _ . @ + -'],
   ["dialogues?trigger=a+b", "trigger", /^trigger "a b" must be a trigger id/], // an unencoded + is a space
   ["dialogues?trigger=trg%2F1", "trigger", /^trigger "trg\/1" must be a trigger id/],
   [`dialogues?trigger=${"x".repeat(201)}`, "trigger", /^trigger "x{64}…" must be a trigger id: 1–200 characters/],
   ["dialogues?trigger=a&trigger=b", "trigger", "trigger must be given once"],
   ["export.csv?trigger=%3Cscript%3E", "trigger", /^trigger "<script>" must be a trigger id/],
-  ["export.csv?cursor=abc", "cursor", /^unknown parameter "cursor": this endpoint takes from, to, tz, scenario, channel, bot, surveysOnly, trigger and dim.<name> \(a survey dimension such as dim.agent\)$/],
+  ["export.csv?cursor=abc", "cursor", /^unknown parameter "cursor": this endpoint takes from, to, tz, scenario, channel, bot, surveysOnly, trigger, rating and dim.<name> \(a survey dimension such as dim.agent\)$/],
   ["export.csv?from=2020-02-31", "from", 'from "2020-02-31" is not a calendar day'],
   ["export.csv?limit=10", "limit", /^unknown parameter "limit"/],
   ["export.csv?tz=Moon/Base", "tz", /^tz "Moon\/Base" is not an IANA time zone/],
