@@ -5,11 +5,12 @@
  * goes on; an uncaught exception is logged, then the graceful shutdown and exit 1) and the exit code.
  */
 import { createServer } from "node:net";
-import { BotflowError } from "../engine/errors.ts";
+import { BotflowError, errorSummary } from "../engine/errors.ts";
 import { composeApp, type App } from "./compose.ts";
 import path from "node:path";
 import { readConfigFile } from "./config-file.ts";
 import { configFileName, loadConfig, type ConfigOverrides } from "./config.ts";
+import { recordServerUrl } from "./data-dir-lock.ts";
 import { createLogger } from "./logger.ts";
 import { installProcessErrorPolicy } from "./process-errors.ts";
 
@@ -102,6 +103,8 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
     endStart();
     return 1;
   }
+  // botflow stats / export on this folder read through this server from now on (cli/stats-source.ts).
+  if (app.config.mode === "embedded") await recordServerUrl(app.config.dataDir, urls.url).catch((err: unknown) => app.logger.warn({ err: errorSummary(err) }, "could not record the server's address in the data folder's lock"));
   o.stderr.write(
     `\nbotflow is running (${app.config.mode === "embedded" ? "embedded default" : "production"}; scenario ${app.config.scenarioId}).\n` +
       `  web chat:  ${urls.chatUrl}\n` +

@@ -20,7 +20,7 @@ import { BullmqSurveyQueue } from "../../stats/queue/bullmq-survey-queue.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, type CliIo } from "../io.ts";
-import { withStore } from "./stats.ts";
+import { withLockedStore } from "../stats-source.ts";
 
 export const summary = "Erase one person's comments and identifiers everywhere botflow keeps them (figures stay)";
 
@@ -64,7 +64,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     const statePrefix = io.env.BOTFLOW_STATE_PREFIX ?? "botflow:";
     const queue = redis ? new BullmqSurveyQueue({ connection: redis, settings: services.queue }) : undefined;
     try {
-      counts = await withStore(io, v, (store) =>
+      counts = await withLockedStore(io, v, "erase", (store) =>
         new UserErasure({
           sql: { db: store.sql, schema: store.schema },
           state: redis ? new RedisStateStore(redis, { keyPrefix: statePrefix }) : new MemoryStateStore(),

@@ -2,7 +2,8 @@
  * `botflow export`: streams the dialogue list (with its CSAT and client-comment columns) as
  * CSV or JSON lines. Pages of rows are read with keyset pagination and written with
  * backpressure, so memory stays flat however many dialogues there are. The CSV is the one
- * the HTTP export serves (app/dialogue-csv.ts).
+ * the HTTP export serves (app/dialogue-csv.ts). While a `botflow serve` holds the data folder,
+ * the pages come through its statistics API (cli/stats-source.ts).
  */
 import { once } from "node:events";
 import { open, rename, unlink } from "node:fs/promises";
@@ -12,7 +13,8 @@ import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, resolveArg, type CliIo } from "../io.ts";
 import { exportQuery } from "../../stats/query-params.ts";
-import { isQueryError, QUERY_OPTIONS, QUERY_USAGE, queryParams, UsageProblem, withStore } from "./stats.ts";
+import { withStatsSource } from "../stats-source.ts";
+import { isQueryError, QUERY_OPTIONS, QUERY_USAGE, queryParams, UsageProblem } from "./stats.ts";
 
 export const summary = "Export the dialogue list with CSAT and client comments as CSV or JSON lines";
 
@@ -20,13 +22,16 @@ const USAGE = `usage: botflow export --format csv|jsonl [--out FILE] [--surveys-
                       [--to DATE] [--scenario ID] [--channel NAME] [--bot ID] [--tz ZONE] [--data-dir DIR]
 
 Writes one row per dialogue started in the period, newest first, to FILE (default stdout).
+  --from DATE      first day (YYYY-MM-DD, or an ISO timestamp); default none: from the first dialogue
+  --to DATE        last day, included (YYYY-MM-DD; an ISO timestamp is an exclusive end); default
+                   none: up to the newest dialogue
 ${QUERY_USAGE}
   --format F       csv (RFC 4180; cells starting with = + - @ are prefixed with ' so
                    spreadsheets never run them) or jsonl (one JSON object per line)
   --out FILE       write here (through FILE.partial, renamed when complete)
   --surveys-only   only dialogues whose survey was completed
   --trigger ID     only the dialogue this trigger API call started (its id)
-Without --from/--to every dialogue is exported. Progress goes to stderr on a terminal.`;
+Progress goes to stderr on a terminal.`;
 
 const PAGE = 1000;
 
@@ -84,32 +89,35 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     printUsageError(io, USAGE, err.message);
     return EXIT_USAGE;
   }
+  // Checked here, so a mistake names the option (--from) whether the store or a server answers.
   const query = exportQuery({ ...params, surveysOnly: v["surveys-only"] === true ? "1" : undefined, trigger: v.trigger }, { prefix: "--" });
   if (!query.ok) {
     printUsageError(io, USAGE, query.message);
     return EXIT_USAGE;
   }
-  const listQuery = query.query;
+  const listParams = { ...params, surveysOnly: v["surveys-only"] === true ? "1" : undefined, trigger: v.trigger };
   const format = v.format;
   const target = v.out === undefined ? undefined : resolveArg(io, v.out);
   const partial = target === undefined ? undefined : `${target}.partial`;
   const progress = (io.stderr as { isTTY?: boolean }).isTTY === true;
   let count = 0;
   try {
-    await withStore(io, v, async (store) => {
+    await withStatsSource(io, v, { command: "export" }, async (source) => {
+      const next = (cursor?: string) => source.dialogues({ ...listParams, limit: String(source.pageSize), cursor });
+      // The first page is read before anything is written: a refused token or a down store leaves no half output.
+      let page = await next();
       const out = partial === undefined ? streamSink(io.stdout) : await fileSink(partial);
       try {
         if (format === "csv") await out.write(`${DIALOGUE_CSV_HEADER}\r\n`);
-        let cursor: string | undefined;
-        do {
-          const page = await store.listDialogues({ ...listQuery, limit: PAGE, ...(cursor ? { cursor } : {}) });
+        for (;;) {
           let chunk = "";
           for (const r of page.rows) chunk += format === "csv" ? `${dialogueCsvLine(r)}\r\n` : `${jsonLine(r)}\n`;
           if (chunk) await out.write(chunk);
           count += page.rows.length;
           if (progress) io.stderr.write(`\rexported ${count.toLocaleString("en-US")} dialogues`);
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor);
+          if (!page.nextCursor) break;
+          page = await next(page.nextCursor);
+        }
       } finally {
         await out.close();
       }

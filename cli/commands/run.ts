@@ -126,7 +126,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
 /** Opens the embedded store in `dir` (locked, as `botflow serve` does: PGlite allows one process) behind the in-process queue. */
 async function withEmbeddedQueue<T>(dir: string, fn: (queue: InProcessSurveyQueue) => Promise<T>): Promise<T> {
-  const unlock = await lockDataDir(dir);
+  const unlock = await lockDataDir(dir, { command: "run" });
   try {
     const store = await openSurveyStore({ dataDir: dir });
     const queue = new InProcessSurveyQueue(store);
