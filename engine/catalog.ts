@@ -2,6 +2,7 @@
  * What the loader needs to know about the world outside the engine, passed in by the
  * composition root so the engine imports no action and no channel.
  */
+import type { OutMessage } from "./types.ts";
 
 /** An action the scenario may name, with the JSON Schema of its `config`. */
 export interface ActionSpec {
@@ -23,7 +24,11 @@ export interface ActionConfigProblem {
   message: string;
 }
 
-/** A channel's rendering limits, checked at load time for every enabled channel. */
+/**
+ * A channel's rendering limits and what it makes of a question, declared once by each channel
+ * (its `limits`) and checked at load time: as errors for the enabled channels (the scenario does
+ * not load), as warnings for the others (it loads, but that channel would refuse it).
+ */
 export interface ChannelLimits {
   channel: string;
   /** Longest button label, in characters. */
@@ -32,6 +37,31 @@ export interface ChannelLimits {
   maxButtons: number;
   /** Longest message text, in characters. */
   maxTextLength: number;
+  /**
+   * How the channel shows a question (`botflow validate --channels`), and what it could not send
+   * beyond the limits above. Given the message the interpreter sends for the question, with
+   * `{{variables}}` not replaced. Pure and fast: it runs for every question at every load.
+   * Absent: the question is shown as buttons.
+   */
+  planQuestion?(message: QuestionMessage): QuestionPlan;
+}
+
+/** A question as the interpreter sends it (engine/types.ts `OutMessage`), with its prompt id. */
+export type QuestionMessage = OutMessage & { promptId: string };
+
+/** What one channel makes of one question. */
+export interface QuestionPlan {
+  /** In a few words: "inline keyboard, 5 buttons in 1 row", "list, 7 rows", "numbered prompt". */
+  form: string;
+  /** What the channel would refuse, beyond ChannelLimits, each at the part of the question at fault. */
+  problems?: QuestionPlanProblem[];
+}
+
+export interface QuestionPlanProblem {
+  /** The question's text, its keyboard as a whole, or the button at this index of `message.buttons`. */
+  at: "text" | "buttons" | number;
+  /** What is wrong and how to fix it, without the block or channel name (the loader adds them). */
+  message: string;
 }
 
 /** Variables whose values feed statistics and therefore must be numeric on keyboards. */

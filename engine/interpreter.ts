@@ -341,13 +341,29 @@ function cachedDurationMs(value: number | string): number {
 }
 
 /** The prompt's buttons in order: the keyboard's, then the skip button when there is one. */
-export function buttonsOf(scenario: LoadedScenario, block: KeyboardBlock | WaitBlock, locale: string): OutButton[] {
+export function buttonsOf(scenario: Pick<LoadedScenario, "locale">, block: KeyboardBlock | WaitBlock, locale: string): OutButton[] {
   const out: OutButton[] = [];
   if (block.type === "message_with_keyboard") {
     for (const b of block.buttons) out.push(keyboardButton(scenario, b, locale, out.length));
   }
   if (block.skip) out.push(skipButton(scenario, block.skip, locale, out.length));
   return out;
+}
+
+/**
+ * The message `offer` sends for a question in `locale`, with `{{variables}}` left as written and
+ * prompt id `promptId`: what the loader checks each channel's rendering against.
+ */
+export function previewQuestion(block: KeyboardBlock | WaitBlock, locale: string, defaultLocale: string, promptId: string): OutMessage & { promptId: string } {
+  const scenario = { locale: defaultLocale };
+  const buttons = buttonsOf(scenario, block, locale);
+  const message: OutMessage & { promptId: string } = { text: localize(block.text, locale, defaultLocale), promptId };
+  if (buttons.length > 0) {
+    message.buttons = buttons;
+    message.rows = layoutRows(buttons, block.type === "message_with_keyboard" ? block.columns : undefined);
+  }
+  if (block.type === "wait_for_response") message.expectsText = true;
+  return message;
 }
 
 /** `buttonsOf(...)[index]` without building the other buttons: a tap looks up one. */
@@ -358,12 +374,12 @@ function buttonAt(scenario: LoadedScenario, block: KeyboardBlock | WaitBlock, lo
   return index === count && block.skip ? skipButton(scenario, block.skip, locale, index) : undefined;
 }
 
-function keyboardButton(scenario: LoadedScenario, b: KeyboardBlock["buttons"][number], locale: string, index: number): OutButton {
+function keyboardButton(scenario: Pick<LoadedScenario, "locale">, b: KeyboardBlock["buttons"][number], locale: string, index: number): OutButton {
   const label = localize(b.label, locale, scenario.locale);
   return { label, value: b.value ?? (typeof b.label === "number" ? b.label : label), index };
 }
 
-function skipButton(scenario: LoadedScenario, skip: NonNullable<KeyboardBlock["skip"]>, locale: string, index: number): OutButton {
+function skipButton(scenario: Pick<LoadedScenario, "locale">, skip: NonNullable<KeyboardBlock["skip"]>, locale: string, index: number): OutButton {
   return { label: localize(skip.label, locale, scenario.locale), value: "", index, skip: true };
 }
 

@@ -11,6 +11,7 @@ import { quote, schemaProblems } from "./schema-problems.ts";
 import type { Handover } from "./scenario.ts";
 import { isQuestion, SET_OPERATIONS, type KeyboardBlock, type NextSpec, type Scenario, type ScenarioBlock, type SetBlock, type WaitBlock } from "./schema/scenario-schema.ts";
 import { NUMBER_TEXT } from "./set-block.ts";
+import { checkChannels, variants, type QuestionChannelPlans } from "./channel-checks.ts";
 import { closest, suggest } from "./suggest.ts";
 import { parseSurveyRules, type SurveyRules } from "./survey-rules.ts";
 import { localize } from "./text.ts";
@@ -21,7 +22,10 @@ export type Report = (path: PathSeg[], message: string, severity?: "error" | "wa
 
 export interface CheckOptions {
   actions?: readonly ActionSpec[];
+  /** The enabled channels: what they cannot send is an error. */
   channels?: readonly ChannelLimits[];
+  /** The channels that are not enabled: what they cannot send is a warning. */
+  otherChannels?: readonly ChannelLimits[];
 }
 
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false });
@@ -37,11 +41,41 @@ export interface Checked {
   surveyRules?: SurveyRules;
   /** The goto_scenario blocks (the loader adds where each stands). */
   handovers: Omit<Handover, "line" | "col">[];
+  /** What each channel makes of each question block (`botflow validate --channels`). */
+  channelPlans: QuestionChannelPlans[];
 }
 
-/** Runs every check on a schema-valid scenario. */
-export function checkScenario(def: Scenario, options: CheckOptions, report: Report): Checked {
-  const checked: Checked = { handovers: [] };
+/**
+ * A scenario as far as it matched the schema: every block and top-level key here is valid; an
+ * `id` or `start` that was not is absent, and the blocks that failed are in {@link Unchecked}.
+ */
+export type CheckableScenario = Omit<Scenario, "id" | "start"> & { id?: string; start?: string };
+
+/** What the schema refused, so the checks skip only what cannot be checked. */
+export interface Unchecked {
+  /** Every block id in the file's order, the refused ones too: they exist, so a `next` to one is no unknown target. */
+  ids: readonly string[];
+  /** Blocks that failed the schema and are not checked: whether one waits for the user, and the keys it has. */
+  blocks: ReadonlyMap<string, { waits: boolean; keys: ReadonlySet<string> }>;
+  /** The ways on that could be read under what the schema refused (a block's `next` beside a wrong `text`; `timeout.next` beside a wrong `timeout.after`). */
+  flow: readonly { blockId: string; path: PathSeg[]; next: NextSpec }[];
+  /** Blocks with a way on that could not be read: whatever they lead to may be reached. */
+  unreadableFlow: ReadonlySet<string>;
+  /** Some save_to, set or action config could not be read: a variable may be saved that the checks cannot see. */
+  uncertainSaves: boolean;
+}
+
+const ALL_CHECKED: Unchecked = { ids: [], blocks: new Map(), flow: [], unreadableFlow: new Set(), uncertainSaves: false };
+
+/**
+ * Runs every check on a scenario, or on what of it matched the schema (`unchecked` says what did
+ * not): a refused block is still a block that `next` may name, and its readable `next` still
+ * reaches others.
+ */
+export function checkScenario(def: CheckableScenario, options: CheckOptions, report: Report, unchecked: Unchecked = ALL_CHECKED): Checked {
+  const checked: Checked = { handovers: [], channelPlans: [] };
+  // A variable warning is only as good as the list of saved ones: when some could not be read, leave them out.
+  const warnUnsaved = !unchecked.uncertainSaves;
   if (def.survey_rules !== undefined) {
     // The schema checked the shapes; what it cannot (a real time zone, quiet hours of zero length) is checked by the one parser.
     const rules = parseSurveyRules(def.survey_rules, "survey_rules");
@@ -56,7 +90,7 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
       seen.add(name);
     });
   }
-  const ids = Object.keys(def.blocks);
+  const ids = unchecked.ids.length > 0 ? [...unchecked.ids] : Object.keys(def.blocks);
   const idSet = new Set(ids);
   const edges: Edges = new Map(ids.map((id) => [id, new Map()]));
   const saved = new Set<string>();
@@ -102,7 +136,7 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
       } else if (ops.length > 1) {
         report([...at, ops[1] as string], `${w}: a rule tests one operator, found ${ops.join(" and ")}; split it into one rule per operator (use in: [3, 4] for a set of values)`, "error", true);
       }
-      if (!saved.has(rule.var)) {
+      if (warnUnsaved && !saved.has(rule.var)) {
         report([...at, "var"], `${w}: no block saves variable ${quote(rule.var)}${suggest(rule.var, saved)}, so this rule never matches; name a save_to variable`, "warning");
       }
       ok = target([...at, "goto"], rule.goto, `${w}.goto`, edgeFrom) && ok;
@@ -110,7 +144,8 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
     return ok;
   };
 
-  target(["start"], def.start, "start", null);
+  if (def.start !== undefined) target(["start"], def.start, "start", null);
+  for (const f of unchecked.flow) walkNext(f.path, f.next, `block "${f.blockId}" ${f.path.slice(2).join(".")}`, f.blockId);
   for (const [id, block] of Object.entries(def.blocks)) {
     const base: PathSeg[] = ["blocks", id];
     const label = `block "${id}"`;
@@ -123,16 +158,17 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
       walkNext([...base, "invalid", "next"], block.invalid?.next, `${label} invalid.next`, id);
       walkNext([...base, "skip", "next"], block.skip?.next, `${label} skip.next`, id);
       walkNext([...base, "timeout", "next"], block.timeout?.next, `${label} timeout.next`, id);
-      checkButtons(def, base, id, block, options.channels ?? [], report);
+      checkButtons(def, base, id, block, report);
       checkDefault(def, base, id, block, report);
     }
     // Its next is walked above like any block's, so a loop of set blocks is a loop that never waits.
-    if (block.type === "set") checkSet(base, id, block, saved, report);
+    if (block.type === "set") checkSet(base, id, block, saved, warnUnsaved, report);
     if (block.type === "wait_for_response" && block.min_length !== undefined && block.max_length !== undefined && block.min_length > block.max_length) {
       report([...base, "min_length"], `${label}: min_length ${block.min_length} is greater than max_length ${block.max_length}; no answer could be accepted`);
     }
   }
-  checkTexts(def, options.channels ?? [], saved, report);
+  checkTexts(def, saved, warnUnsaved, report);
+  checked.channelPlans = checkChannels(def, { enabled: options.channels ?? [], others: options.otherChannels ?? [] }, report);
 
   // A waiting block without its own `invalid` / `timeout` follows the scenario's defaults.
   for (const key of ["invalid", "timeout"] as const) {
@@ -143,21 +179,26 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
         for (const t of targetsOf(next)) if (!edges.get(id)?.has(t)) edges.get(id)?.set(t, ["defaults", key, "next"]);
       }
     }
+    for (const [id, part] of unchecked.blocks) {
+      if (part.waits && !part.keys.has(key)) for (const t of targetsOf(next)) if (!edges.get(id)?.has(t)) edges.get(id)?.set(t, ["defaults", key, "next"]);
+    }
   }
 
-  if (idSet.has(def.start)) {
+  if (def.start !== undefined && idSet.has(def.start)) {
     const reached = new Set<string>([def.start]);
     const queue = [def.start];
     while (queue.length > 0) {
       const cur = queue.pop() as string;
       for (const n of edges.get(cur)?.keys() ?? []) if (!reached.has(n)) (reached.add(n), queue.push(n));
     }
-    for (const id of ids) {
+    // Past a block whose way on could not be read, anything may be reached: say nothing rather than something false.
+    const blind = [...unchecked.unreadableFlow].some((id) => reached.has(id));
+    for (const id of blind ? [] : ids) {
       if (!reached.has(id)) report(["blocks", id], `block "${id}" is never reached from start "${def.start}"; link it from another block's next, or remove it`, "warning", true);
     }
   }
   checkLoops(def, edges, report);
-  checked.handovers = checkSelfHandovers(def, edges, report);
+  checked.handovers = checkSelfHandovers(def, edges, (id) => unchecked.blocks.get(id)?.waits ?? isQuestion(def.blocks[id]), report);
   return checked;
 }
 
@@ -166,14 +207,14 @@ export function checkScenario(def: Scenario, options: CheckOptions, report: Repo
  * one that hands over to this very scenario that way would restart it forever: refuse it.
  * (Loops through other scenarios need them all: engine/handovers.ts checks those.)
  */
-function checkSelfHandovers(def: Scenario, edges: Edges, report: Report): Checked["handovers"] {
+function checkSelfHandovers(def: CheckableScenario, edges: Edges, waits: (id: string) => boolean, report: Report): Checked["handovers"] {
   const immediate = new Set<string>();
-  if (def.blocks[def.start] !== undefined) {
+  if (def.start !== undefined && edges.has(def.start)) {
     const queue = [def.start];
     immediate.add(def.start);
     while (queue.length > 0) {
       const cur = queue.pop() as string;
-      if (isQuestion(def.blocks[cur])) continue; // the user answers before anything after it
+      if (waits(cur)) continue; // the user answers before anything after it
       for (const n of edges.get(cur)?.keys() ?? []) if (!immediate.has(n)) (immediate.add(n), queue.push(n));
     }
   }
@@ -182,10 +223,10 @@ function checkSelfHandovers(def: Scenario, edges: Edges, report: Report): Checke
     if (block.type !== "goto_scenario") continue;
     const now = immediate.has(id);
     out.push({ blockId: id, target: block.scenario, immediate: now });
-    if (now && block.scenario === def.id) {
+    if (now && def.id !== undefined && block.scenario === def.id) {
       report(
         ["blocks", id, "scenario"],
-        `block "${id}": hands over to this scenario ("${def.id}") itself before anything waits for the user, so it would restart forever; put a message_with_keyboard or wait_for_response block on the way from start "${def.start}", or end the dialogue instead`,
+        `block "${id}": hands over to this scenario ("${def.id}") itself before anything waits for the user, so it would restart forever; put a message_with_keyboard or wait_for_response block on the way from start "${def.start ?? ""}", or end the dialogue instead`,
       );
     }
   }
@@ -198,7 +239,7 @@ function targetsOf(next: NextSpec): string[] {
 }
 
 /** A loop through message and action blocks only would run forever without the user: refuse it. */
-function checkLoops(def: Scenario, edges: Edges, report: Report): void {
+function checkLoops(def: CheckableScenario, edges: Edges, report: Report): void {
   const moving = (id: string): boolean => def.blocks[id] !== undefined && !isQuestion(def.blocks[id]);
   const color = new Map<string, "open" | "done">();
   const reported = new Set<string>();
@@ -292,9 +333,8 @@ function checkAction(base: PathSeg[], id: string, name: string, config: Record<s
   for (const p of schemaProblems(errors, [...base, "config"], `block "${id}" (${name})`, ["config"])) report(p.path, p.message, "error", p.key);
 }
 
-function checkButtons(def: Scenario, base: PathSeg[], id: string, block: KeyboardBlock | WaitBlock, channels: readonly ChannelLimits[], report: Report): void {
+function checkButtons(def: CheckableScenario, base: PathSeg[], id: string, block: KeyboardBlock | WaitBlock, report: Report): void {
   const locale = def.locale ?? "en";
-  const labels: { path: PathSeg[]; label: unknown }[] = [];
   if (block.type === "message_with_keyboard") {
     const values = new Map<string, number>();
     const seenLabels = new Map<string, number>();
@@ -315,26 +355,12 @@ function checkButtons(def: Scenario, base: PathSeg[], id: string, block: Keyboar
       const dupLabel = seenLabels.get(lk);
       if (dupLabel !== undefined) report([...base, "buttons", i, "label"], `block "${id}": button ${i + 1} has the same label as button ${dupLabel + 1}; a typed answer could not tell them apart`);
       else seenLabels.set(lk, i);
-      labels.push({ path: [...base, "buttons", i, "label"], label: b.label });
     });
-  }
-  if (block.skip) labels.push({ path: [...base, "skip", "label"], label: block.skip.label });
-  for (const limits of channels) {
-    if (labels.length > limits.maxButtons) {
-      const at: PathSeg[] = block.type === "message_with_keyboard" ? [...base, "buttons"] : [...base, "skip"];
-      report(at, `block "${id}": ${labels.length} buttons${block.skip ? " (with the skip button)" : ""}; ${limits.channel} shows at most ${limits.maxButtons}: remove some`, "error", true);
-    }
-    for (const { path, label } of labels) {
-      for (const [loc, text] of variants(label)) {
-        const n = [...text].length;
-        if (n > limits.maxLabelLength) report(path, `block "${id}": label ${quote(text)}${loc ? ` (${loc})` : ""} is ${n} characters; ${limits.channel} allows ${limits.maxLabelLength}: shorten it`);
-      }
-    }
   }
 }
 
 /** A set block: one known operation per value, numbers where `add` needs them, variables that exist. */
-function checkSet(base: PathSeg[], id: string, block: SetBlock, saved: Set<string>, report: Report): void {
+function checkSet(base: PathSeg[], id: string, block: SetBlock, saved: Set<string>, warnUnsaved: boolean, report: Report): void {
   for (const [name, value] of Object.entries(block.set)) {
     const at: PathSeg[] = [...base, "set", name];
     const where = `block "${id}" set.${name}`;
@@ -370,7 +396,7 @@ function checkSet(base: PathSeg[], id: string, block: SetBlock, saved: Set<strin
     for (const o of operands) {
       for (const m of o.text.matchAll(VARIABLE)) {
         const v = m[1] as string;
-        if (!saved.has(v)) report(o.path, `${where}: {{${v}}} names no saved variable${suggest(v, saved)} and will read as empty; use a save_to or set variable`, "warning");
+        if (warnUnsaved && !saved.has(v)) report(o.path, `${where}: {{${v}}} names no saved variable${suggest(v, saved)} and will read as empty; use a save_to or set variable`, "warning");
       }
     }
   }
@@ -380,7 +406,7 @@ function checkSet(base: PathSeg[], id: string, block: SetBlock, saved: Set<strin
  * `invalid.default`: what a keyboard records when the re-prompts run out must be one of its
  * buttons' values (statistics see only values a button could give); a number where it feeds them.
  */
-function checkDefault(def: Scenario, base: PathSeg[], id: string, block: KeyboardBlock | WaitBlock, report: Report): void {
+function checkDefault(def: CheckableScenario, base: PathSeg[], id: string, block: KeyboardBlock | WaitBlock, report: Report): void {
   const fallback = block.invalid?.default;
   if (fallback === undefined) return;
   const at: PathSeg[] = [...base, "invalid", "default"];
@@ -402,45 +428,33 @@ function checkDefault(def: Scenario, base: PathSeg[], id: string, block: Keyboar
   if (block.save_to === undefined) report(at, `${where}: the block has no save_to, so the default is recorded nowhere; add save_to or remove default`, "warning");
 }
 
-/** Every translatable text: default locale present, within channel limits, variables that exist. */
-function checkTexts(def: Scenario, channels: readonly ChannelLimits[], saved: Set<string>, report: Report): void {
+/** Every translatable text: default locale present, variables that exist (channel limits: channel-checks.ts). */
+function checkTexts(def: CheckableScenario, saved: Set<string>, warnUnsaved: boolean, report: Report): void {
   const locale = def.locale ?? "en";
-  const texts: { path: PathSeg[]; where: string; text: unknown; message: boolean }[] = [];
+  const texts: { path: PathSeg[]; where: string; text: unknown }[] = [];
   const invalidText = def.defaults?.invalid?.text;
-  if (invalidText !== undefined) texts.push({ path: ["defaults", "invalid", "text"], where: "defaults.invalid.text", text: invalidText, message: true });
+  if (invalidText !== undefined) texts.push({ path: ["defaults", "invalid", "text"], where: "defaults.invalid.text", text: invalidText });
   for (const [id, block] of Object.entries(def.blocks)) {
     const base: PathSeg[] = ["blocks", id];
     const where = `block "${id}"`;
-    if ("text" in block && block.text !== undefined) texts.push({ path: [...base, "text"], where, text: block.text, message: true });
+    if ("text" in block && block.text !== undefined) texts.push({ path: [...base, "text"], where, text: block.text });
     if (isQuestion(block)) {
-      if (block.invalid?.text !== undefined) texts.push({ path: [...base, "invalid", "text"], where: `${where} invalid.text`, text: block.invalid.text, message: true });
-      if (block.skip) texts.push({ path: [...base, "skip", "label"], where: `${where} skip.label`, text: block.skip.label, message: false });
+      if (block.invalid?.text !== undefined) texts.push({ path: [...base, "invalid", "text"], where: `${where} invalid.text`, text: block.invalid.text });
+      if (block.skip) texts.push({ path: [...base, "skip", "label"], where: `${where} skip.label`, text: block.skip.label });
     }
     if (block.type === "message_with_keyboard") {
-      block.buttons.forEach((b, i) => texts.push({ path: [...base, "buttons", i, "label"], where: `${where} buttons[${i}].label`, text: b.label, message: false }));
+      block.buttons.forEach((b, i) => texts.push({ path: [...base, "buttons", i, "label"], where: `${where} buttons[${i}].label`, text: b.label }));
     }
   }
-  for (const { path, where, text, message } of texts) {
+  for (const { path, where, text } of texts) {
     if (text !== null && typeof text === "object" && !Object.hasOwn(text, locale)) {
       report(path, `${where}: no translation for the default locale "${locale}" (has ${Object.keys(text).join(", ")}); add ${locale}: <text>, users of other languages see it`, "warning", true);
     }
     for (const [loc, t] of variants(text)) {
       for (const m of t.matchAll(VARIABLE)) {
         const name = m[1] as string;
-        if (!saved.has(name)) report(path, `${where}: {{${name}}}${loc ? ` (${loc})` : ""} names no saved variable${suggest(name, saved)} and will show as empty; use a save_to variable`, "warning");
-      }
-      if (!message) continue;
-      for (const limits of channels) {
-        const n = [...t].length;
-        if (n > limits.maxTextLength) report(path, `${where}: text${loc ? ` (${loc})` : ""} is ${n} characters; ${limits.channel} allows ${limits.maxTextLength}: shorten or split it`);
+        if (warnUnsaved && !saved.has(name)) report(path, `${where}: {{${name}}}${loc ? ` (${loc})` : ""} names no saved variable${suggest(name, saved)} and will show as empty; use a save_to variable`, "warning");
       }
     }
   }
-}
-
-function variants(text: unknown): [string | null, string][] {
-  if (typeof text === "string") return [[null, text]];
-  if (typeof text === "number") return [[null, String(text)]];
-  if (text !== null && typeof text === "object") return Object.entries(text as Record<string, string>);
-  return [];
 }

@@ -2,7 +2,8 @@
 import { defineChannel } from "../module.ts";
 import { teamsRoutes } from "./plugin.ts";
 import { parseTeamsConfig, TEAMS_VARIABLES, type TeamsConfig } from "./teams-config.ts";
-import { TEAMS, TEAMS_LIMITS, TeamsChannel } from "./teams-channel.ts";
+import { TEAMS_LIMITS } from "./capabilities.ts";
+import { TEAMS, TeamsChannel } from "./teams-channel.ts";
 
 export const teamsModule = defineChannel<TeamsConfig>({
   ...{ name: TEAMS, title: "Teams", variables: TEAMS_VARIABLES, limits: TEAMS_LIMITS },

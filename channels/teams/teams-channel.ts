@@ -35,7 +35,7 @@ import {
   type Activity,
   type ConversationReference,
 } from "botbuilder";
-import type { ChannelLimits } from "../../engine/catalog.ts";
+import { TEAMS_LIMITS } from "./capabilities.ts";
 import { ChannelError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
@@ -63,8 +63,7 @@ import type { WebhookOutcome } from "../webhook-route.ts";
 
 export { TEAMS } from "./parse-activity.ts";
 
-/** Teams cuts long button titles and a message above ~28 KB is refused. */
-export const TEAMS_LIMITS: ChannelLimits = { channel: TEAMS, maxLabelLength: 40, maxButtons: 20, maxTextLength: 25_000 };
+export { TEAMS_LIMITS } from "./capabilities.ts";
 
 /** How the bot is registered in Azure (the SDK's MicrosoftAppType). */
 export type TeamsAppType = "MultiTenant" | "SingleTenant" | "UserAssignedMSI";

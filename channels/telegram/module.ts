@@ -2,7 +2,8 @@
 import { defineChannel } from "../module.ts";
 import { telegramRoutes } from "./plugin.ts";
 import { parseTelegramConfig, TELEGRAM_VARIABLES, type TelegramConfig } from "./telegram-config.ts";
-import { TELEGRAM, TELEGRAM_LIMITS, TelegramChannel, type TelegramOptions } from "./telegram-channel.ts";
+import { TELEGRAM_LIMITS } from "./capabilities.ts";
+import { TELEGRAM, TelegramChannel, type TelegramOptions } from "./telegram-channel.ts";
 
 export const telegramModule = defineChannel<TelegramConfig>({
   ...{ name: TELEGRAM, title: "Telegram", variables: TELEGRAM_VARIABLES, limits: TELEGRAM_LIMITS },

@@ -21,7 +21,7 @@ import { autoRetry } from "@grammyjs/auto-retry";
 import { run, sequentialize, type RunnerHandle } from "@grammyjs/runner";
 import { Api, Bot, GrammyError, type Context } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
-import type { ChannelLimits } from "../../engine/catalog.ts";
+import { TELEGRAM_LIMITS } from "./capabilities.ts";
 import { ChannelError, ConfigError, errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
@@ -47,8 +47,7 @@ export { TELEGRAM } from "./inbound.ts";
 /** Longest retry_after a proactive first message waits out in its request; longer ones go back to the caller's pacing. */
 export const PROACTIVE_MAX_DELAY_SECONDS = 2;
 
-/** Inline keyboards take up to 100 buttons; labels longer than this are cut off on phones. */
-export const TELEGRAM_LIMITS: ChannelLimits = { channel: TELEGRAM, maxLabelLength: 64, maxButtons: 100, maxTextLength: 4096 };
+export { TELEGRAM_LIMITS } from "./capabilities.ts";
 
 /** What a tap on a keyboard whose question is over is answered. */
 export const CLOSED_NOTICE = "This survey is closed";

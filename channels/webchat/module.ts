@@ -7,7 +7,8 @@ import { defineChannel } from "../module.ts";
 import { StoredWebchatHistory, type WebchatHistory } from "./history.ts";
 import { webchatRoutes } from "./plugin.ts";
 import { RedisFrameAnnouncer } from "./redis-announcer.ts";
-import { WEBCHAT, WEBCHAT_LIMITS, WebchatChannel } from "./webchat-channel.ts";
+import { WEBCHAT, WEBCHAT_LIMITS } from "./capabilities.ts";
+import { WebchatChannel } from "./webchat-channel.ts";
 
 export const webchatModule = defineChannel<Record<string, never>>({
   ...{ name: WEBCHAT, title: "web chat", variables: {}, limits: WEBCHAT_LIMITS },

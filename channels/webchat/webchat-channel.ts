@@ -15,7 +15,7 @@
 import { DEFAULT_CHANNEL_TTL_MS, type ChannelStorage } from "../storage/channel-storage.ts";
 import { MemoryChannelStorage } from "../storage/memory-channel-storage.ts";
 import { randomBytes } from "node:crypto";
-import type { ChannelLimits } from "../../engine/catalog.ts";
+import { WEBCHAT, WEBCHAT_LIMITS } from "./capabilities.ts";
 import { errorSummary } from "../../engine/errors.ts";
 import { silentLogger, type Logger } from "../../engine/ports.ts";
 import type { ConversationRef, InboundEvent } from "../../engine/types.ts";
@@ -26,7 +26,7 @@ import { renderEffects } from "./render.ts";
 import { InFlight } from "../in-flight.ts";
 import { KeyedQueue } from "../keyed-queue.ts";
 
-export const WEBCHAT = "webchat";
+export { WEBCHAT, WEBCHAT_LIMITS } from "./capabilities.ts";
 
 /** Where a conversation's frames go: one per open socket. */
 export interface FrameSink {
@@ -58,9 +58,6 @@ export interface WebchatOptions {
 
 /** A conversation id as the server issues them (protocol.ts checks a hello's the same way). */
 const CONVERSATION_ID = /^[A-Za-z0-9_-]{24}$/;
-
-/** Buttons wrap on a page, so the limits only keep a keyboard usable on a phone. */
-export const WEBCHAT_LIMITS: ChannelLimits = { channel: WEBCHAT, maxLabelLength: 64, maxButtons: 24, maxTextLength: 4096 };
 
 export class WebchatChannel implements Channel<WebchatInbound> {
   readonly name = WEBCHAT;

@@ -3,7 +3,7 @@ import { defineChannel } from "../module.ts";
 import { parseWhatsappCloudConfig, WHATSAPP_CLOUD_VARIABLES, type WhatsappCloudConfig } from "./cloud-config.ts";
 import { WHATSAPP_CLOUD } from "./graph-client.ts";
 import { whatsappCloudRoutes } from "./plugin.ts";
-import { WHATSAPP_CLOUD_LIMITS } from "./render.ts";
+import { WHATSAPP_CLOUD_LIMITS } from "./capabilities.ts";
 import { WhatsappCloudChannel, type WhatsappCloudOptions } from "./whatsapp-cloud-channel.ts";
 
 export const whatsappCloudModule = defineChannel<WhatsappCloudConfig>({

@@ -2,12 +2,11 @@
  * Turns the runtime's user-visible effects into WhatsApp Cloud API message bodies.
  *
  * A question with at most 3 buttons whose titles fit 20 characters goes out as reply buttons;
- * any other (up to 10 options, titles up to 24 characters: the load-time limits) as an
+ * any other (up to 10 options, titles up to 24 characters: the load-time limits, capabilities.ts) as an
  * interactive list. Each button or row id carries the prompt id and the button index, so a
  * reply maps back to the question it answers. The Cloud API cannot edit a sent message, so
  * `close` effects send nothing: the user's own reply already shows what they chose.
  */
-import type { ChannelLimits } from "../../engine/catalog.ts";
 import type { OutButton } from "../../engine/types.ts";
 import { renderWith, type VisibleEffect } from "../port.ts";
 import { WHATSAPP_CLOUD, type GraphMessage } from "./graph-client.ts";
@@ -19,16 +18,10 @@ export const MAX_LIST_ROWS = 10;
 export const MAX_LIST_ROW_TITLE = 24;
 export const MAX_INTERACTIVE_BODY = 1024;
 
-/**
- * Checked when the scenario loads: the list is the widest form, so its limits are the channel's.
- * Texts are held to the interactive body's 1024 characters, since any text may be a question's.
- */
-export const WHATSAPP_CLOUD_LIMITS: ChannelLimits = {
-  channel: WHATSAPP_CLOUD,
-  maxLabelLength: MAX_LIST_ROW_TITLE,
-  maxButtons: MAX_LIST_ROWS,
-  maxTextLength: MAX_INTERACTIVE_BODY,
-};
+/** How a question's buttons go out: reply buttons when at most 3 fit 20 characters each, else a list. */
+export function questionForm(buttons: readonly Pick<OutButton, "label">[]): "button" | "list" {
+  return buttons.length <= MAX_REPLY_BUTTONS && buttons.every((b) => [...b.label].length <= MAX_REPLY_BUTTON_TITLE) ? "button" : "list";
+}
 
 /** The label on the button that opens a list (at most 20 characters). */
 const LIST_BUTTON = "Choose an answer";
@@ -70,7 +63,7 @@ function clip(s: string, max: number): string {
 }
 
 function interactive(to: string, body: string, promptId: string, buttons: readonly OutButton[]): GraphMessage {
-  const fitsButtons = buttons.length <= MAX_REPLY_BUTTONS && buttons.every((b) => [...b.label].length <= MAX_REPLY_BUTTON_TITLE);
+  const fitsButtons = questionForm(buttons) === "button";
   const action = fitsButtons
     ? { buttons: buttons.map((b) => ({ type: "reply", reply: { id: replyId(promptId, b.index), title: b.label } })) }
     : { button: LIST_BUTTON, sections: [{ rows: buttons.map((b) => ({ id: replyId(promptId, b.index), title: b.label })) }] };

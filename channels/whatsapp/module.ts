@@ -5,7 +5,8 @@
 import { defineChannel } from "../module.ts";
 import { whatsappWebRoutes } from "./plugin.ts";
 import { loadWhatsappWebClientFactory, qrForTerminal } from "./real-client.ts";
-import { WHATSAPP_WEB, WHATSAPP_WEB_LIMITS } from "./render.ts";
+import { WHATSAPP_WEB_LIMITS } from "./capabilities.ts";
+import { WHATSAPP_WEB } from "./render.ts";
 import { parseWhatsappWebConfig, WHATSAPP_WEB_VARIABLES, type WhatsappWebConfig } from "./web-config.ts";
 import { WhatsappWebChannel, type WhatsappWebOptions } from "./whatsapp-web-channel.ts";
 

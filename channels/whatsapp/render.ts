@@ -8,14 +8,11 @@
  * Nothing can be edited afterwards either: `close` sends nothing, and a stale or unknown answer
  * (a vote changed after the survey moved on) is dropped silently rather than puzzling the user.
  */
-import type { ChannelLimits } from "../../engine/catalog.ts";
 import type { OutButton } from "../../engine/types.ts";
 import { renderWith, type VisibleEffect } from "../port.ts";
 
 export const WHATSAPP_WEB = "whatsapp";
 
-/** WhatsApp polls take at most 12 options of up to 100 characters; texts up to 4096 are comfortable. */
-export const WHATSAPP_WEB_LIMITS: ChannelLimits = { channel: WHATSAPP_WEB, maxLabelLength: 100, maxButtons: 12, maxTextLength: 4096 };
 const MAX_POLL_NAME = 255;
 
 /** One thing to send: text, or a poll standing for a prompt's buttons. */

@@ -1,8 +1,12 @@
 /**
- * `botflow validate FILE|DIR...`: strict-loads each scenario (YAML, schema, graph, actions) and
- * checks that scenario ids are unique across the files given. Problems and the summary go to
- * stdout, one problem per line as `file:line:col: error|warning: message`, so editors and CI
- * can parse them; usage errors go to stderr.
+ * `botflow validate [--channel NAME]... [--channels] FILE|DIR...`: strict-loads each scenario
+ * (YAML, schema, graph, actions, every channel's limits) and checks that scenario ids are unique
+ * across the files given. Problems and the summary go to stdout, one problem per line as
+ * `file:line:col: error|warning: message`, so editors and CI can parse them; usage errors go to
+ * stderr. What a channel cannot send is an error for the channels named with `--channel` (the
+ * ones the scenario runs on) and a warning for the others; `--channels` also prints, per
+ * question block, what each channel will show. The channels' limits come from
+ * channels/capabilities.ts, so no channel SDK is loaded and no channel secret is needed.
  *
  * Exit codes: 0 every file is valid (warnings allowed), 1 some file is invalid or unreadable,
  * 2 usage error.
@@ -20,40 +24,67 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, resolveArg, type CliIo } from "../io.ts";
 import { plural } from "../plural.ts";
 import { createScenarioKit, loadCliActions } from "../scenario-kit.ts";
+import { CHANNEL_LIMITS } from "../../channels/capabilities.ts";
+import type { ChannelLimits } from "../../engine/catalog.ts";
+import type { LocatedChannelPlans } from "../../engine/loader.ts";
 
 export const summary = "Check scenario files (YAML, schema, graph, actions); print file:line:col problems";
 
-const USAGE = `usage: botflow validate FILE|DIR...
+const CHANNEL_NAMES = CHANNEL_LIMITS.map((c) => c.channel);
+
+const USAGE = `usage: botflow validate [--channel NAME]... [--channels] FILE|DIR...
 
 Checks each scenario file (a directory means its *.yaml and *.yml files) and that scenario
-ids are unique across them. Prints every problem on its own line to stdout as
+ids are unique across them: YAML, schema, graph, actions and every channel's limits, all in
+one pass. Prints every problem on its own line to stdout as
   file:line:col: error|warning: message
 then a summary line. Exit 0 when every file is valid (warnings allowed), 1 otherwise,
-2 on a usage error.`;
+2 on a usage error.
+
+  --channel NAME  a channel the scenarios run on (repeat, or NAME,NAME): what it cannot
+                  send is an error, as botflow serve refuses it; for the other channels it
+                  is a warning. Channels: ${CHANNEL_NAMES.join(", ")}
+  --channels      also print, per question block, what each channel will show (a keyboard,
+                  a list, a numbered prompt, a card) or why it would refuse it`;
 
 interface FileReport {
   file: string;
   problems: ScenarioProblem[];
   /** When it loaded without errors. */
   scenario?: LoadedScenario;
+  /** What each channel makes of each question block that could be read. */
+  channelPlans: LocatedChannelPlans[];
 }
 
 export async function run(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandArgs({ args, options: {}, allowPositionals: true }, io, USAGE);
+  const parsed = parseCommandArgs({ args, options: { channel: { type: "string", multiple: true }, channels: { type: "boolean" } }, allowPositionals: true }, io, USAGE);
   if (typeof parsed === "number") return parsed;
   if (parsed.positionals.length === 0) {
     printUsageError(io, USAGE, "no scenario files given");
     return EXIT_USAGE;
   }
+  const named = (parsed.values.channel ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  const unknown = named.find((n) => !CHANNEL_NAMES.includes(n));
+  if (unknown !== undefined) {
+    printUsageError(io, USAGE, `--channel: no channel "${unknown.slice(0, 40)}"; channels are ${CHANNEL_NAMES.join(", ")}`);
+    return EXIT_USAGE;
+  }
+  const enabled = new Set(named);
 
   const actions = await loadCliActions(io);
   if (!actions) return EXIT_FAILED;
   const kit = createScenarioKit({ actions });
+  const channels = channelOptions(enabled);
+  const options: LoadOptions = { ...kit.loadOptions, ...channels };
   const reports: FileReport[] = [];
   const ids = new Map<string, string>();
-  for (const file of await expandArgs(parsed.positionals, io)) reports.push(await checkFile(file, io, kit.loadOptions, ids));
-  await checkFileHandovers(reports, io, kit.loadOptions);
-  for (const report of reports) for (const p of report.problems) println(io.stdout, formatProblem(p));
+  for (const file of await expandArgs(parsed.positionals, io)) reports.push(await checkFile(file, io, options, ids));
+  // Scenarios beside a file are only looked up by id: the enabled channels' errors decide whether one loads.
+  await checkFileHandovers(reports, io, { ...kit.loadOptions, channels: channels.channels });
+  for (const report of reports) {
+    for (const p of report.problems) println(io.stdout, formatProblem(p));
+    if (parsed.values.channels) printChannelPlans(io, report);
+  }
 
   const invalid = reports.filter((r) => r.problems.some((p) => p.severity === "error")).length;
   const errors = reports.reduce((n, r) => n + r.problems.filter((p) => p.severity === "error").length, 0);
@@ -63,6 +94,34 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     `${plural(reports.length, "file")}: ${reports.length - invalid} valid, ${invalid} invalid (${plural(errors, "error")}, ${plural(warnings, "warning")})`,
   );
   return invalid === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/** The enabled channels' limits (errors) and the others' (warnings), in the channels' order. */
+function channelOptions(enabled: ReadonlySet<string>): { channels: ChannelLimits[]; otherChannels: ChannelLimits[] } {
+  return { channels: CHANNEL_LIMITS.filter((c) => enabled.has(c.channel)), otherChannels: CHANNEL_LIMITS.filter((c) => !enabled.has(c.channel)) };
+}
+
+/**
+ * The `--channels` table of one file: per question block, a line per channel in the order of
+ * channels/index.ts, what it will show or why it would refuse it; `*` marks an enabled channel.
+ */
+function printChannelPlans(io: CliIo, report: FileReport): void {
+  const enabled = report.channelPlans[0]?.channels.filter((c) => c.enabled).map((c) => c.channel) ?? [];
+  println(io.stdout, `${report.file}: what each channel shows${enabled.length > 0 ? ` (* enabled: ${enabled.join(", ")})` : " (no channel enabled: --channel NAME)"}`);
+  if (report.channelPlans.length === 0) {
+    println(io.stdout, report.problems.some((p) => p.severity === "error") ? "  no question block could be read" : "  no question blocks");
+    return;
+  }
+  const width = Math.max(...CHANNEL_NAMES.map((n) => n.length)) + 2;
+  for (const block of report.channelPlans) {
+    println(io.stdout, `  ${block.blockId} (${block.line}:${block.col})`);
+    // In the order of channels/index.ts, enabled or not.
+    const order = (c: { channel: string }): number => CHANNEL_NAMES.indexOf(c.channel);
+    for (const c of [...block.channels].sort((x, y) => order(x) - order(y))) {
+      const name = `${c.channel}${c.enabled ? " *" : ""}`.padEnd(width);
+      println(io.stdout, `    ${name}  ${c.refused !== undefined ? `refused: ${c.refused}` : c.form}`);
+    }
+  }
 }
 
 /** Files as the user named them; a directory stands for its scenario files, sorted. Duplicates once. */
@@ -92,13 +151,13 @@ async function checkFile(file: string, io: CliIo, options: LoadOptions, ids: Map
   const info = await stat(full).catch((err: NodeJS.ErrnoException) => err);
   if (info instanceof Error) {
     const why = info.code === "ENOENT" ? "no such file; check the path" : `cannot read it (${info.code ?? info.message})`;
-    return { file, problems: [{ ...where, message: why }] };
+    return { file, problems: [{ ...where, message: why }], channelPlans: [] };
   }
-  if (info.isDirectory()) return { file, problems: [{ ...where, message: "a directory with no scenario files (*.yaml, *.yml)" }] };
+  if (info.isDirectory()) return { file, problems: [{ ...where, message: "a directory with no scenario files (*.yaml, *.yml)" }], channelPlans: [] };
 
   // Bounded read: a huge file or a device (/dev/zero) is refused instead of exhausting memory.
   const read = await readScenarioFile(full);
-  if ("problem" in read) return { file, problems: [{ ...read.problem, file }] };
+  if ("problem" in read) return { file, problems: [{ ...read.problem, file }], channelPlans: [] };
   const text = read.text;
   const result = loadScenarioText(text, file, options);
   const problems = [...result.problems];
@@ -116,7 +175,7 @@ async function checkFile(file: string, io: CliIo, options: LoadOptions, ids: Map
       problems.sort((a, b) => a.line - b.line || a.col - b.col);
     }
   }
-  return { file, problems, ...(scenario && !problems.some((p) => p.severity === "error") ? { scenario } : {}) };
+  return { file, problems, channelPlans: result.channelPlans, ...(scenario && !problems.some((p) => p.severity === "error") ? { scenario } : {}) };
 }
 
 /**

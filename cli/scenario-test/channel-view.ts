@@ -20,8 +20,10 @@ import { TELEGRAM_LIMITS } from "../../channels/telegram/telegram-channel.ts";
 import { renderEffects as renderWebchat } from "../../channels/webchat/render.ts";
 import { WEBCHAT, WEBCHAT_LIMITS } from "../../channels/webchat/webchat-channel.ts";
 import { WHATSAPP_CLOUD } from "../../channels/whatsapp-cloud/graph-client.ts";
-import { parseReplyId, renderEffects as renderCloud, WHATSAPP_CLOUD_LIMITS } from "../../channels/whatsapp-cloud/render.ts";
-import { renderEffects as renderWeb, WHATSAPP_WEB, WHATSAPP_WEB_LIMITS } from "../../channels/whatsapp/render.ts";
+import { WHATSAPP_CLOUD_LIMITS } from "../../channels/whatsapp-cloud/capabilities.ts";
+import { parseReplyId, renderEffects as renderCloud } from "../../channels/whatsapp-cloud/render.ts";
+import { WHATSAPP_WEB_LIMITS } from "../../channels/whatsapp/capabilities.ts";
+import { renderEffects as renderWeb, WHATSAPP_WEB } from "../../channels/whatsapp/render.ts";
 
 /** The channels a case may name. */
 export const TEST_CHANNELS = [TELEGRAM, TEAMS, WHATSAPP_CLOUD, WHATSAPP_WEB, WEBCHAT] as const;
