@@ -10,7 +10,7 @@
  * freezes: one of AGENTS agents, its team (agent → team fixed: agent number mod TEAMS), a
  * ticket id of its own (not rolled up), and 0–3 distinct tags of TAGS (no `tags` key for 0).
  */
-import { dimDayBackfill } from "../stats/store/migrations.ts";
+import { dimDayFold } from "../stats/store/migrations.ts";
 import type pg from "pg";
 
 export const START_DAY = "2026-01-05";
@@ -83,9 +83,9 @@ export async function generateSurveys(admin: pg.Client, s: string, n: number, da
      FROM (SELECT *, ${RATED_COLUMNS} FROM ${s}.survey WHERE rolled_keys IS NOT NULL) AS x, unnest(x.rolled_keys) AS k
      GROUP BY 1, 2, hour, rscale, rated, rscore`,
   );
-  // survey_dim_day: the hourly dimension rows folded into UTC days, the rated values into `dist`
-  // (the statement migration 10 runs to fold existing rows, which is what apply maintains).
+  // survey_dim_day: the hourly dimension rows folded into UTC days, the rated values counted by
+  // rating slot (dimDayFold: the layout apply maintains, as the figures suite checks).
   await admin.query(`DELETE FROM ${s}.survey_dim_day`);
-  await admin.query(dimDayBackfill(s));
+  for (const sql of dimDayFold(s)) await admin.query(sql);
   for (const table of ["survey", "survey_rollup", "survey_dim_rollup", "survey_dim_day"]) await admin.query(`VACUUM ANALYZE ${s}.${table}`);
 }

@@ -31,6 +31,7 @@
 import { cleanSurveyEvent } from "../clean-survey-event.ts";
 import type { SurveyEvent } from "../events.ts";
 import type { SqlQueryable } from "./sql-client.ts";
+import type { RatingSlotTx } from "./rating-slots.ts";
 import { contributionOf, deriveSurvey, mergeEvents, type Contribution, type StoredEvents } from "./survey-state.ts";
 
 const HOUR_MS = 3_600_000;
@@ -135,7 +136,7 @@ function checkEvent(e: SurveyEvent): void {
 }
 
 /** Applies one batch inside the caller's transaction. */
-export async function applySurveyEvents(q: SqlQueryable, s: string, input: readonly SurveyEvent[]): Promise<void> {
+export async function applySurveyEvents(q: SqlQueryable, s: string, input: readonly SurveyEvent[], slots: RatingSlotTx): Promise<void> {
   if (input.length === 0) return;
   const bySurvey = new Map<string, SurveyEvent[]>();
   const metrics: SurveyEvent[] = [];
@@ -202,7 +203,7 @@ export async function applySurveyEvents(q: SqlQueryable, s: string, input: reado
   const dimChanged = [...dimSums.values()].filter((d) => d.counts.some((n) => n !== 0));
   if (dimChanged.length > 0) {
     await upsertDimRollups(q, s, dimChanged);
-    await upsertDimDays(q, s, dayDeltas(dimChanged));
+    await upsertDimDays(q, s, dayDeltas(dimChanged), slots);
   }
 }
 
@@ -278,16 +279,29 @@ function dayDeltas(hourly: readonly DimDelta[]): DayDelta[] {
   return [...days.values()].filter((d) => d.counts.some((n) => n !== 0) || Object.values(d.dist).some((n) => n !== 0));
 }
 
-async function upsertDimDays(q: SqlQueryable, s: string, deltas: DayDelta[]): Promise<void> {
+async function upsertDimDays(q: SqlQueryable, s: string, deltas: DayDelta[], slots: RatingSlotTx): Promise<void> {
   if (deltas.length === 0) return;
+  const keys = new Set<string>();
+  for (const d of deltas) for (const k in d.dist) keys.add(k);
+  const slotOf = await slots.slotsFor(q, s, [...keys]);
+  // Each row's counts by slot as an int8[] literal (unnest takes no ragged 2-D array).
+  const rated = deltas.map((d) => {
+    const counts: number[] = [];
+    for (const k in d.dist) {
+      const slot = slotOf.get(k)!;
+      while (counts.length < slot) counts.push(0);
+      counts[slot - 1]! += d.dist[k]!;
+    }
+    return `{${counts.join(",")}}`;
+  });
   await q.query(
-    `INSERT INTO ${s}.survey_dim_day AS r (dim, value, day, dialogues, offered, answered, declined, surveys, commented, dist)
-     SELECT u.dim, u.value, (to_timestamp(u.day_ms / 1000) AT TIME ZONE 'UTC')::date, u.dialogues, u.offered, u.answered, u.declined, u.surveys, u.commented, u.dist::jsonb
+    `INSERT INTO ${s}.survey_dim_day AS r (dim, value, day, dialogues, offered, answered, declined, surveys, commented, rated)
+     SELECT u.dim, u.value, (to_timestamp(u.day_ms / 1000) AT TIME ZONE 'UTC')::date, u.dialogues, u.offered, u.answered, u.declined, u.surveys, u.commented, u.rated::int8[]
      FROM unnest($1::text[], $2::text[], $3::float8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::text[])
-       AS u(dim, value, day_ms, dialogues, offered, answered, declined, surveys, commented, dist)
+       AS u(dim, value, day_ms, dialogues, offered, answered, declined, surveys, commented, rated)
      ORDER BY 1, 2, 3
-     ON CONFLICT (dim, value, day) DO UPDATE SET ${ADD_COUNTERS}, dist = ${s}.dist_add(r.dist, excluded.dist)`,
-    [deltas.map((d) => d.dim), deltas.map((d) => d.value), deltas.map((d) => d.day), ...counterColumns(deltas), deltas.map((d) => JSON.stringify(d.dist))],
+     ON CONFLICT (dim, value, day) DO UPDATE SET ${ADD_COUNTERS}, rated = ${s}.rating_slots_add(r.rated, excluded.rated)`,
+    [deltas.map((d) => d.dim), deltas.map((d) => d.value), deltas.map((d) => d.day), ...counterColumns(deltas), rated],
     PREPARED,
   );
 }

@@ -8,6 +8,7 @@ import type { Figures, FiguresQuery, GroupedFigures } from "../figures.ts";
 import type { GroupedFiguresQuery } from "../figures-query.ts";
 import { applySurveyEvents } from "./apply-survey-events.ts";
 import { runMigrations } from "./migrations.ts";
+import { RatingSlots } from "./rating-slots.ts";
 import { quoteSchema, type SqlClient } from "./sql-client.ts";
 import { queryDialogues, queryFigures, queryGroupedFigures } from "./survey-queries.ts";
 import type { DialoguePage, DialogueQuery, SurveyStore } from "./survey-store.ts";
@@ -31,6 +32,7 @@ export class SqlSurveyStore implements SurveyStore {
   private readonly quoted: string;
   private readonly clock: Clock;
   private readonly zones = new Map<string, string>();
+  private readonly slots = new RatingSlots();
 
   constructor(
     protected readonly db: SqlClient,
@@ -54,7 +56,9 @@ export class SqlSurveyStore implements SurveyStore {
     if (events.length === 0) return;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.db.transaction((q) => applySurveyEvents(q, this.quoted, events));
+        const slots = this.slots.begin();
+        await this.db.transaction((q) => applySurveyEvents(q, this.quoted, events, slots));
+        slots.commit();
         return;
       } catch (err) {
         const code = (err as { code?: unknown }).code;
@@ -85,6 +89,6 @@ export class SqlSurveyStore implements SurveyStore {
   }
 
   private context() {
-    return { schema: this.quoted, zones: this.zones, now: this.clock.now() };
+    return { schema: this.quoted, zones: this.zones, slots: this.slots, now: this.clock.now() };
   }
 }

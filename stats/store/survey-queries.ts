@@ -9,6 +9,7 @@ import { comparePeriods, computeFigures, computeGroups, trendBuckets, type Figur
 import { MAX_PERIOD_DAYS, StatsQueryError, trendGranularity, type GroupedFiguresQuery, type TrendGranularity } from "../figures-query.ts";
 import { checkBound } from "../query-params.ts";
 import type { SurveyContext, SurveyDimensions } from "../events.ts";
+import type { RatingSlots } from "./rating-slots.ts";
 import type { SqlQueryable } from "./sql-client.ts";
 import type { DialoguePage, DialogueQuery, DialogueRow, PeriodBound, StatsFilter } from "./survey-store.ts";
 
@@ -253,6 +254,8 @@ async function surveyRows(q: SqlQueryable, s: string, f: StatsFilter, tz: string
 export interface FiguresContext {
   schema: string;
   zones: Map<string, string>;
+  /** The store's rating slots (survey_dim_day.rated). */
+  slots: RatingSlots;
   now: number;
 }
 
@@ -356,13 +359,13 @@ export async function queryDialogues(q: SqlQueryable, ctx: FiguresContext, query
     params.push(query.triggerId);
     where += ` AND trigger_id = $${params.length}`;
   }
-  if (query.cursor !== undefined) {
-    const [ms, id] = decodeCursor(query.cursor);
-    params.push(new Date(ms).toISOString(), id);
   if (query.rating !== undefined) {
     params.push(query.rating.min, query.rating.max);
     where += ` AND score >= $${params.length - 1}::float8 AND score <= $${params.length}::float8`;
   }
+  if (query.cursor !== undefined) {
+    const [ms, id] = decodeCursor(query.cursor);
+    params.push(new Date(ms).toISOString(), id);
     where += ` AND (dialogue_started_at, survey_id) < ($${params.length - 1}::timestamptz, $${params.length}::text)`;
   }
   params.push(limit + 1);
@@ -428,13 +431,16 @@ export async function queryGroupedFigures(q: SqlQueryable, ctx: FiguresContext, 
   const limit = query.limit ?? 500;
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new StatsQueryError(`limit must be an integer from 1 to 10000, got ${limit}`, "limit");
   let useRollups = query.source !== "surveys" && Object.keys(filter).length === 0 && from % HOUR_MS === 0 && to % HOUR_MS === 0;
-  let rows = await readGroupRows(q, ctx.schema, useRollups, query.groupBy, filter, from, to);
+  let rows = await readGroupRows(q, ctx.schema, ctx.slots, useRollups, query.groupBy, filter, from, to);
   // A dimension that is not rolled up (a ticket id) has no rollup rows: its groups come from the surveys.
   if (useRollups && rows.length === 0) {
     useRollups = false;
-    rows = await readGroupRows(q, ctx.schema, false, query.groupBy, filter, from, to);
+    rows = await readGroupRows(q, ctx.schema, ctx.slots, false, query.groupBy, filter, from, to);
   }
-  const { groups, truncated } = computeGroups(rows.map(numericCounters), limit);
+  // One order whichever rows were read (rollups by slot, survey rows by hash), so the floats
+  // summed from them come out bit for bit the same.
+  const sorted = rows.map(numericCounters).sort(byGroupKey);
+  const { groups, truncated } = computeGroups(sorted, limit);
   return {
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
@@ -447,59 +453,89 @@ export async function queryGroupedFigures(q: SqlQueryable, ctx: FiguresContext, 
   };
 }
 
+function byGroupKey(a: GroupRow, b: GroupRow): number {
+  if (a.value !== b.value) return a.value < b.value ? -1 : 1;
+  if (a.scale !== b.scale) return a.scale < b.scale ? -1 : 1;
+  if (a.rated !== b.rated) return a.rated ? 1 : -1;
+  return a.score - b.score;
+}
+
 /**
  * A grouped query's rows over [from, to): from the rollups — survey_dim_day for the period's whole
  * UTC days, survey_dim_rollup's hours for the partial days at its edges — or the survey rows (one
  * per dimension item).
  */
-async function readGroupRows(q: SqlQueryable, schema: string, rollups: boolean, dim: string, filter: StatsFilter, from: number, to: number): Promise<GroupRow[]> {
+async function readGroupRows(q: SqlQueryable, schema: string, slots: RatingSlots, rollups: boolean, dim: string, filter: StatsFilter, from: number, to: number): Promise<GroupRow[]> {
   if (!rollups) return readHourlyGroupRows(q, schema, false, dim, filter, from, to);
   const firstDay = Math.ceil(from / DAY_MS) * DAY_MS;
   const lastDay = Math.floor(to / DAY_MS) * DAY_MS;
   if (firstDay >= lastDay) return readHourlyGroupRows(q, schema, true, dim, filter, from, to);
   const rows = await readHourlyGroupRows(q, schema, true, dim, filter, from, firstDay);
-  rows.push(...(await readDayGroupRows(q, schema, dim, firstDay, lastDay)));
+  rows.push(...(await readDayGroupRows(q, schema, slots, dim, firstDay, lastDay)));
   rows.push(...(await readHourlyGroupRows(q, schema, true, dim, filter, lastDay, to)));
   return rows;
 }
 
-interface DayGroupRow extends RollupCounters {
-  value: string;
-  dist: Record<string, number> | null;
+/**
+ * survey_dim_day's rows of [from, to) (whole UTC days) summed per value in SQL, as GroupRows: one
+ * row with the counters (its surveys the unrated ones) and one per rated value. The counts by
+ * rating slot sum column by column (sum(rated[1]), …) up to the slots this store knows; a row
+ * holding a slot allocated since (its `width` beyond them) makes it read the slots and sum again,
+ * in a statement of its own, so no rated survey is counted as unrated.
+ */
+async function readDayGroupRows(q: SqlQueryable, schema: string, slots: RatingSlots, dim: string, from: number, to: number): Promise<GroupRow[]> {
+  for (let attempt = 0; ; attempt++) {
+    const width = slots.width;
+    const rows = await inChunks(from, to, (range) => readDaySums(q, schema, width, dim, range));
+    const widest = Math.max(0, ...rows.map((r) => Number(r.width)));
+    const grouped = widest <= width ? dayGroupRows(rows, slots) : undefined;
+    if (grouped) return grouped;
+    if (attempt >= 2) throw new Error(`survey_dim_day counts rating slots that survey_rating_slot does not hold (up to ${widest}, ${slots.width} known): the statistics schema is inconsistent`);
+    await slots.refresh(q, schema);
+  }
 }
 
-/**
- * survey_dim_day's rows of [from, to) (whole UTC days) summed per value, as GroupRows: one row
- * with the counters (its surveys the unrated ones) and one per rated value of the distribution.
- */
-async function readDayGroupRows(q: SqlQueryable, schema: string, dim: string, from: number, to: number): Promise<GroupRow[]> {
-  const days = await inChunks(from, to, (range) =>
-    q.query<DayGroupRow>(
-      // One row per value and day, summed here: jsonb has no sum, and an aggregate calling
-      // dist_add per row costs more than sending the rows (about 90 k for 1,000 agents × 90 days).
-      `SELECT value, ${COUNTER_NAMES.map((c) => `${c}::float8 AS ${c}`).join(", ")}, dist FROM ${schema}.survey_dim_day
-       WHERE dim = $1 AND day >= ($2::timestamptz AT TIME ZONE 'UTC')::date AND day < ($3::timestamptz AT TIME ZONE 'UTC')::date`,
-      [dim, ...range],
-    ),
+interface DaySums extends RollupCounters {
+  value: string;
+  width: number;
+  /** Completed surveys by slot, index 0 = slot 1. */
+  rated: number[];
+}
+
+async function readDaySums(q: SqlQueryable, schema: string, width: number, dim: string, range: [string, string]): Promise<DaySums[]> {
+  const where = `dim = $1 AND day >= ($2::timestamptz AT TIME ZONE 'UTC')::date AND day < ($3::timestamptz AT TIME ZONE 'UTC')::date`;
+  const counters = COUNTER_NAMES.map((c) => `sum(${c})::float8 AS ${c}`).join(", ");
+  // One array column, however many slots: ARRAY[…] is not bound by a statement's column limit.
+  const sums = Array.from({ length: width }, (_, i) => `, sum(rated[${i + 1}])::float8`).join("");
+  const rows = await q.query<RollupCounters & { value: string; width: number | null; rated: number[] | null }>(
+    `SELECT value, ${counters}, max(cardinality(rated)) AS width, ARRAY[0::float8${sums}] AS rated
+     FROM ${schema}.survey_dim_day WHERE ${where} GROUP BY value`,
+    [dim, ...range],
   );
-  // Summed per value first: a value's rows become one counters row and one row per rated value.
-  const byValue = new Map<string, { counters: RollupCounters; dist: Map<string, number> }>();
-  for (const d of days) {
+  return rows.map((r) => ({ ...r, width: Number(r.width ?? 0), rated: (r.rated ?? []).slice(1).map(Number) }));
+}
+
+/** Per value (chunks summed), the counters row and one row per rated value; undefined when a counted slot is not known yet. */
+function dayGroupRows(rows: readonly DaySums[], slots: RatingSlots): GroupRow[] | undefined {
+  const byValue = new Map<string, { counters: RollupCounters; rated: number[] }>();
+  for (const d of rows) {
     let v = byValue.get(d.value);
-    if (!v) byValue.set(d.value, (v = { counters: { dialogues: 0, offered: 0, answered: 0, declined: 0, surveys: 0, commented: 0 }, dist: new Map() }));
+    if (!v) byValue.set(d.value, (v = { counters: { dialogues: 0, offered: 0, answered: 0, declined: 0, surveys: 0, commented: 0 }, rated: [] }));
     for (const c of COUNTER_NAMES) v.counters[c] += Number(d[c]);
-    for (const [key, n] of Object.entries(d.dist ?? {})) v.dist.set(key, (v.dist.get(key) ?? 0) + Number(n));
+    d.rated.forEach((n, i) => (v.rated[i] = (v.rated[i] ?? 0) + n));
   }
   const out: GroupRow[] = [];
-  for (const [value, { counters, dist }] of byValue) {
-    let rated = 0;
-    for (const [key, count] of dist) {
-      if (count === 0) continue;
-      const bar = key.lastIndexOf("|");
-      rated += count;
-      out.push({ value, scale: key.slice(0, bar), rated: true, score: Number(key.slice(bar + 1)), dialogues: 0, offered: 0, answered: 0, declined: 0, surveys: count, commented: 0 });
+  for (const [value, { counters, rated }] of byValue) {
+    let total = 0;
+    for (let i = 0; i < rated.length; i++) {
+      const count = rated[i];
+      if (!count) continue;
+      const r = slots.valueOf(i + 1);
+      if (!r) return undefined;
+      total += count;
+      out.push({ value, scale: r.scale, rated: true, score: r.score, dialogues: 0, offered: 0, answered: 0, declined: 0, surveys: count, commented: 0 });
     }
-    out.push({ value, scale: "", rated: false, score: 0, ...counters, surveys: counters.surveys - rated });
+    out.push({ value, scale: "", rated: false, score: 0, ...counters, surveys: counters.surveys - total });
   }
   return out;
 }

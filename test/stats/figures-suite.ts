@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Figures } from "../../stats/figures.ts";
 import type { StatsFilter } from "../../stats/figures-query.ts";
-import { dimDayBackfill } from "../../stats/store/migrations.ts";
+import { dimDayFold } from "../../stats/store/migrations.ts";
 import type { SqlSurveyStore } from "../../stats/store/sql-survey-store.ts";
 import { expectedFigures, expectedMetrics, generateSurveys, localDay, mondayOf, prng, type Expected, type PlannedSurvey } from "./figures-dataset.ts";
 import { shuffled } from "./store-contract.ts";
@@ -263,20 +263,28 @@ export function describeFiguresSuite(backend: StoreBackend): void {
       });
     }
 
-    it("migration 10 folds the hourly dimension rows into days exactly as apply maintains them", async () => {
+    it("the daily dimension rows apply maintains are the hourly ones folded into days, rated values by slot (dimDayFold, migration 11)", async () => {
       const query = { groupBy: "agent", from: "2026-03-01", to: "2026-04-01" };
       const maintained = await store.groupedFigures(query);
       const s = `"${store.schema}"`;
-      const before = await store.sql.query(`SELECT dim, value, day::text AS day, dialogues::float8 AS n, surveys::float8 AS surveys, dist FROM ${s}.survey_dim_day ORDER BY 1, 2, 3`);
+      const slots = await store.sql.query<{ slot: number; scale: string; score: number }>(`SELECT slot, scale, score FROM ${s}.survey_rating_slot ORDER BY slot`);
+      expect(slots.length).toBeGreaterThan(1);
+      // Each row's counts by rated value ("scale|score"), zeros left out: slot numbers are the store's own.
+      const named = new Map(slots.map((r) => [Number(r.slot), `${r.scale}|${Number(r.score)}`]));
+      const read = async () =>
+        (await store.sql.query<{ dim: string; value: string; day: string; n: number; surveys: number; rated: number[] }>(
+          `SELECT dim, value, day::text AS day, dialogues::float8 AS n, surveys::float8 AS surveys, rated FROM ${s}.survey_dim_day ORDER BY 1, 2, 3`,
+        ))
+          .map((r) => ({ ...r, rated: Object.fromEntries(r.rated.flatMap((c, i) => (Number(c) === 0 ? [] : [[named.get(i + 1), Number(c)]]))) }))
+          .filter((r) => Number(r.n) !== 0 || Number(r.surveys) !== 0);
+      const before = await read();
       expect(before.length).toBeGreaterThan(100);
+      expect(before.some((r) => Object.keys(r.rated).length > 1)).toBe(true);
       await store.sql.transaction(async (q) => {
         await q.query(`DELETE FROM ${s}.survey_dim_day`);
-        await q.query(dimDayBackfill(s));
+        for (const sql of dimDayFold(s)) await q.query(sql);
       });
-      // Zero-sum entries apply may leave behind are dropped by the fold: compare what counts.
-      const nonZero = (rows: Record<string, unknown>[]) => rows.filter((r) => Number(r.n) !== 0 || Number(r.surveys) !== 0);
-      const after = await store.sql.query(`SELECT dim, value, day::text AS day, dialogues::float8 AS n, surveys::float8 AS surveys, dist FROM ${s}.survey_dim_day ORDER BY 1, 2, 3`);
-      expect(nonZero(after)).toEqual(nonZero(before));
+      expect(await read()).toEqual(before);
       expect(await store.groupedFigures(query)).toEqual(maintained);
     });
 

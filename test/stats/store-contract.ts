@@ -278,6 +278,55 @@ export function describeSurveyStoreContract(backend: StoreBackend): void {
       }
     });
 
+    /** Surveys of three agents over three days on two scales (1–5 and 👍/👎 0–100), one rating changed. */
+    const agentSurveys = (): SurveyEvent[] => {
+      const out: SurveyEvent[] = [];
+      for (let i = 0; i < 24; i++) {
+        const o = { dialogueStartedAt: Date.UTC(2026, 2, 10 + (i % 3), 9 + (i % 5)), dimensions: { agent: `a-${i % 3}` }, rolledUp: ["agent"] };
+        if (i % 4 === 3) out.push(...fullSurvey(`t${i}`, i % 2 === 0 ? 100 : 0, undefined, { ...o }).map((e) => (e.kind === "offered" ? { ...e, scale: { min: 0, max: 100 } } : e)));
+        else out.push(...fullSurvey(`s${i}`, 1 + (i % 5), i % 2 ? "ok" : undefined, o));
+      }
+      out.push(surveyEvent("answered", "s1", { dialogueStartedAt: Date.UTC(2026, 2, 11, 10), at: Date.UTC(2026, 2, 11, 11), score: 5, dimensions: { agent: "a-1" }, rolledUp: ["agent"] }));
+      return out;
+    };
+    const THREE_DAYS = { groupBy: "agent", from: "2026-03-10", to: "2026-03-13" };
+
+    it("groups by a dimension from the daily rows (rated values by slot) exactly as from the survey rows, also when another store numbered a rated value", async () => {
+      await store.apply(agentSurveys());
+      const rolled = await store.groupedFigures(THREE_DAYS);
+      expect(rolled.source).toBe("rollups");
+      expect(rolled.groups.map((g) => g.value).sort()).toEqual(["a-0", "a-1", "a-2"]);
+      expect({ ...(await store.groupedFigures({ ...THREE_DAYS, source: "surveys" })), source: "rollups" }).toEqual(rolled);
+      // A second store (another worker) folds a rated value this one has never seen: its first
+      // grouped read finds a slot it does not know, reads the slots again and counts it.
+      const other = await peer();
+      await other.apply(fullSurvey("late", 3, undefined, { dialogueStartedAt: Date.UTC(2026, 2, 12, 8), dimensions: { agent: "a-0" }, rolledUp: ["agent"] }).map((e) => (e.kind === "offered" ? { ...e, scale: { min: 1, max: 3 } } : e)));
+      const after = await store.groupedFigures(THREE_DAYS);
+      expect({ ...(await other.groupedFigures({ ...THREE_DAYS, source: "surveys" })), source: "rollups" }).toEqual(after);
+      expect(after.groups.find((g) => g.value === "a-0")!.surveys).toBe(rolled.groups.find((g) => g.value === "a-0")!.surveys + 1);
+    });
+
+    it("upgrades a store of migration 10 (the daily distribution as jsonb) to the rating slots with the same grouped figures", async () => {
+      await store.apply(agentSurveys());
+      const expected = await store.groupedFigures(THREE_DAYS);
+      const s = `"${store.schema}"`;
+      // The schema as migration 10 left it: survey_dim_day rebuilt by its own fold, no slots.
+      await store.sql.transaction(async (q) => {
+        await q.query(`DROP TABLE ${s}.survey_dim_day`);
+        await q.query(`DROP TABLE ${s}.survey_rating_slot`);
+        await q.query(`DROP FUNCTION ${s}.rating_slots_dense(integer[], bigint[])`);
+        await q.query(`DROP FUNCTION ${s}.rating_slots_add(bigint[], bigint[])`);
+        await q.query(`DELETE FROM ${s}.survey_migration WHERE version >= 10`);
+      });
+      const upgraded = await peer();
+      const dist = await upgraded.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'survey_dim_day' AND column_name = 'dist'`, [store.schema]);
+      expect(dist[0]!.n).toBe(0);
+      expect(await upgraded.groupedFigures(THREE_DAYS)).toEqual(expected);
+      // The upgraded store keeps folding onto the converted rows.
+      await upgraded.apply(fullSurvey("after", 2, undefined, { dialogueStartedAt: Date.UTC(2026, 2, 11, 12), dimensions: { agent: "a-2" }, rolledUp: ["agent"] }));
+      expect({ ...(await upgraded.groupedFigures({ ...THREE_DAYS, source: "surveys" })), source: "rollups" }).toEqual(await upgraded.groupedFigures(THREE_DAYS));
+    });
+
     it("rejects an unknown time zone and an empty period with a clear error", async () => {
       await expect(store.figures({ ...DAY, timeZone: "Mars/Olympus" })).rejects.toThrow(/unknown time zone "Mars\/Olympus": use an IANA zone name/);
       await expect(store.figures({ from: "2026-03-11", to: "2026-03-10" })).rejects.toThrow(/empty period/);
