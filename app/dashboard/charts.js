@@ -106,12 +106,14 @@
     canvas.setAttribute("aria-label", per[0].toUpperCase() + per.slice(1) + " average, " + rated.length + " of " + points.length + " points rated, from " + first.average.toFixed(2) + " on " + first.date + " to " + last.average.toFixed(2) + " on " + last.date);
     const c = colours();
     const range = /^(-?\d+)-(-?\d+)$/.exec(f.scale || "");
+    // Few points (one day of data): a dot large enough to see, a bar no wider than a bar, room at the sides.
+    const few = points.length <= 3;
     draw(canvas, {
       data: {
         labels: points.map((p) => pointLabel(p.date, granularity)),
         datasets: [
-          { type: "line", label: "Average", data: points.map((p) => p.average), yAxisID: "y", borderColor: c.accent, backgroundColor: c.accent, borderWidth: 2.5, pointRadius: points.length > 40 ? 0 : 3, pointHoverRadius: 5, cubicInterpolationMode: "monotone", spanGaps: false, clip: 8, order: 1 },
-          { type: "bar", label: "Surveys", data: points.map((p) => p.surveys), yAxisID: "y1", backgroundColor: c.soft, borderRadius: 3, order: 2 },
+          { type: "line", label: "Average", data: points.map((p) => p.average), yAxisID: "y", borderColor: c.accent, backgroundColor: c.accent, borderWidth: 2.5, pointRadius: few ? 6 : points.length > 40 ? 0 : 3, pointHoverRadius: few ? 8 : 5, cubicInterpolationMode: "monotone", spanGaps: false, clip: 8, order: 1 },
+          { type: "bar", label: "Surveys", data: points.map((p) => p.surveys), yAxisID: "y1", backgroundColor: c.soft, borderRadius: 3, maxBarThickness: 48, order: 2 },
         ],
       },
       options: {
@@ -131,7 +133,7 @@
           },
         },
         scales: {
-          x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+          x: { grid: { display: false }, offset: true, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
           y: { position: "left", title: { display: true, text: "Average" }, ...(range ? { min: Number(range[1]), max: Number(range[2]) } : {}) },
           y1: { position: "right", beginAtZero: true, title: { display: true, text: "Surveys" }, ticks: { precision: 0 }, grid: { display: false } },
         },
@@ -139,5 +141,47 @@
     });
   }
 
-  window.botflowCharts = { distribution, trend };
+  /** Volume per point: the dialogues the statistics know of, and the completed surveys among them (bars side by side). */
+  function volume(box, f) {
+    const points = (f.trend && f.trend.points) || [];
+    const granularity = (f.trend && f.trend.granularity) || "day";
+    const per = { day: "day", week: "week", month: "month" }[granularity] || "day";
+    document.getElementById("volume-unit").textContent = "(dialogues and surveys per " + per + ")";
+    const total = points.reduce((n, p) => n + p.dialogues, 0);
+    const { canvas, rows } = frame(box, total > 0);
+    rows.replaceChildren();
+    if (total === 0) return;
+    for (const p of points) {
+      const tr = el("tr", { "data-date": p.date, "data-dialogues": p.dialogues, "data-surveys": p.surveys });
+      tr.append(el("td", {}, p.date), el("td", {}, String(p.dialogues)), el("td", {}, String(p.surveys)), el("td", {}, String(p.rated)));
+      rows.append(tr);
+    }
+    const busiest = points.reduce((a, p) => (p.dialogues > a.dialogues ? p : a), points[0]);
+    canvas.setAttribute("aria-label", "Dialogues and surveys per " + per + ": " + total + " dialogues and " + points.reduce((n, p) => n + p.surveys, 0) + " surveys over " + points.length + " point" + (points.length === 1 ? "" : "s") + ", the most on " + busiest.date + " (" + busiest.dialogues + " dialogues)");
+    const c = colours();
+    draw(canvas, {
+      type: "bar",
+      data: {
+        labels: points.map((p) => pointLabel(p.date, granularity)),
+        datasets: [
+          { label: "Dialogues", data: points.map((p) => p.dialogues), backgroundColor: c.soft, borderColor: c.accent, borderWidth: 1, borderRadius: 3, maxBarThickness: 40 },
+          { label: "Surveys", data: points.map((p) => p.surveys), backgroundColor: c.accent, borderRadius: 3, maxBarThickness: 40 },
+        ],
+      },
+      options: {
+        ...base,
+        interaction: { mode: "index", intersect: false },
+        plugins: {
+          legend: { display: true, position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: { callbacks: { title: (items) => points[items[0].dataIndex].date, footer: (items) => { const p = points[items[0].dataIndex]; return p.surveyPercentage === null ? "" : "Survey percentage " + (p.surveyPercentage * 100).toFixed(1) + " %"; } } },
+        },
+        scales: {
+          x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+          y: { beginAtZero: true, title: { display: true, text: "Count" }, ticks: { precision: 0 } },
+        },
+      },
+    });
+  }
+
+  window.botflowCharts = { distribution, trend, volume };
 })();

@@ -14,12 +14,16 @@
   const body = document.querySelector("#dialogues tbody");
   const groupBody = document.querySelector("#groups tbody");
   const GROUPS = { agent: ["Agent", "agents"], team: ["Team", "teams"], tags: ["Tag", "tags"] };
-  const SORTS = ["value", "surveys", "average", "cdsat", "responseRate"];
+  const SORTS = ["value", "surveys", "csat", "average", "cdsat", "responseRate"];
+  const RATINGS = ["1-2", "3", "4-5"];
+  const DIALOGUE_COLUMNS = ["Started", "Scenario", "Channel", "Agent", "Team", "Tags", "Ticket", "CSAT", "Client comment"];
   const DIM = /^dim\.([A-Za-z_][A-Za-z0-9_]{0,63})$/;
   const DAY_MS = 86400000;
 
   const day = (d) => d.toLocaleDateString("en-CA", { timeZone: tz }); // YYYY-MM-DD
   const pct = (x) => (x === null || x === undefined ? "–" : (x * 100).toFixed(1) + " %");
+  /** NPS-style as botflow stats prints it: points from −100 to +100, signed, one decimal ("+60.0", "-100.0"). */
+  const npsPoints = (x) => (x === null || x === undefined ? "–" : (x > 0 ? "+" : "") + (x * 100).toFixed(1));
   const label = (name) => (GROUPS[name] ? GROUPS[name][0] : name);
   let state = readState(location.search);
   let nextCursor = null;
@@ -44,8 +48,22 @@
   // ---- state <-> URL ------------------------------------------------------------------------
 
   function defaults() {
+    return preset("30d");
+  }
+
+  /** The period of a preset, ending today (the browser's zone): the last 7 or 30 days, or this month so far. */
+  function preset(name) {
     const now = new Date();
-    return { from: day(new Date(now.getTime() - 29 * DAY_MS)), to: day(now) };
+    const to = day(now);
+    if (name === "month") return { from: to.slice(0, 8) + "01", to };
+    return { from: day(new Date(now.getTime() - (name === "7d" ? 6 : 29) * DAY_MS)), to };
+  }
+
+  function markPreset() {
+    for (const b of form.querySelectorAll("[data-preset]")) {
+      const p = preset(b.dataset.preset);
+      b.setAttribute("aria-pressed", String(p.from === state.from && p.to === state.to));
+    }
   }
 
   function readState(search) {
@@ -70,6 +88,7 @@
       dims,
       ticket: p.get("ticket") || "",
       surveysOnly: p.get("surveys") !== "all",
+      rating: RATINGS.includes(p.get("rating")) ? p.get("rating") : "",
     };
   }
 
@@ -85,6 +104,7 @@
     for (const [k, v] of Object.entries(state.dims)) p.set("dim." + k, v);
     if (state.ticket) p.set("ticket", state.ticket);
     if (!state.surveysOnly) p.set("surveys", "all");
+    if (state.rating) p.set("rating", state.rating);
     const url = location.pathname + (String(p) ? "?" + p : "");
     if (url !== location.pathname + location.search) history[push ? "pushState" : "replaceState"](null, "", url);
   }
@@ -94,6 +114,8 @@
     $("group-by").value = state.group;
     $("ticket").value = state.ticket;
     $("surveys-only").checked = state.surveysOnly;
+    $("rating").value = state.rating;
+    markPreset();
   }
 
   /** The API query of the page's state: period, zone, filters and dimension filters. */
@@ -178,12 +200,13 @@
   const signed = (x, digits) => (x > 0 ? "+" : x < 0 ? "−" : "±") + Math.abs(x).toFixed(digits);
   /** How each card shows its value and its change; `better` is the sign of a good change. */
   const CARDS = {
+    csat: { show: pct, change: (d) => signed(d * 100, 1), unit: " pp", better: 1 },
     average: { show: (v) => v.toFixed(2), change: (d) => signed(d, 2), unit: "", better: 1 },
     cdsat: { show: pct, change: (d) => signed(d * 100, 1), unit: " pp", better: -1 },
     surveys: { show: String, change: (d) => signed(d, 0), unit: "", better: 1 },
     surveyPercentage: { show: pct, change: (d) => signed(d * 100, 1), unit: " pp", better: 1 },
     responseRate: { show: pct, change: (d) => signed(d * 100, 1), unit: " pp", better: 1 },
-    nps: { show: (v) => String(Math.round(v * 100)), change: (d) => signed(d * 100, 0), unit: " pts", better: 1 },
+    nps: { show: npsPoints, change: (d) => signed(d * 100, 1), unit: " pts", better: 1 },
   };
 
   function shortDay(iso) {
@@ -216,13 +239,13 @@
       delta.append(el("span", { class: "visually-hidden" }, flat ? "No change from the previous period (" + was + ")." : (change > 0 ? "Up " : "Down ") + text.slice(1) + c.unit + " from " + was + " in the previous period: " + trend + "."));
       delta.title = "Previous period: " + was;
     }
-    for (const [k, digits] of [["average", 2], ["cdsat", 1]]) {
+    for (const [k, digits] of [["csat", 1], ["average", 2], ["cdsat", 1]]) {
       const i = f[k + "Interval"];
       const box = document.querySelector('[data-interval="' + k + '"]');
-      box.textContent = !i ? "" : "95 % CI " + (k === "cdsat" ? (i.low * 100).toFixed(digits) + "–" + (i.high * 100).toFixed(digits) + " %" : i.low.toFixed(digits) + "–" + i.high.toFixed(digits));
+      box.textContent = !i ? "" : "95 % CI " + (k !== "average" ? (i.low * 100).toFixed(digits) + "–" + (i.high * 100).toFixed(digits) + " %" : i.low.toFixed(digits) + "–" + i.high.toFixed(digits));
     }
     const days = prev ? Math.round((Date.parse(prev.to) - Date.parse(prev.from)) / DAY_MS) : 0;
-    $("compare-note").textContent = prev ? "▲▼ compare with the previous " + days + " day" + (days === 1 ? "" : "s") + " (" + shortDay(prev.from) + " – " + shortDay(Date.parse(prev.to) - 1) + "); green is better, so a lower CDSAT is green." : "";
+    $("compare-note").textContent = prev ? "▲▼ compare with the previous " + days + " day" + (days === 1 ? "" : "s") + " (" + shortDay(prev.from) + " – " + shortDay(Date.parse(prev.to) - 1) + "); green is better, so a higher CSAT score and a lower CDSAT are green." : "";
     $("notes").textContent = f.dialogues === 0 ? "No dialogues in this period or filter." : f.notes.join(" · ");
   }
 
@@ -282,6 +305,7 @@
       tr.append(name);
       tr.append(el("td", { class: "num", "data-col": "surveys" }, String(g.surveys)));
       tr.append(el("td", { class: "num", "data-col": "rated" }, String(g.rated)));
+      tr.append(el("td", { class: "num", "data-col": "csat" }, withInterval(g.csat, g.csatInterval, (x) => (x * 100).toFixed(1)) + (g.csat === null ? "" : " %")));
       tr.append(el("td", { class: "num", "data-col": "average" }, withInterval(g.average, g.averageInterval, (x) => x.toFixed(2))));
       tr.append(el("td", { class: "num", "data-col": "cdsat" }, withInterval(g.cdsat, g.cdsatInterval, (x) => (x * 100).toFixed(1)) + (g.cdsat === null ? "" : " %")));
       tr.append(el("td", { class: "num", "data-col": "responseRate" }, pct(g.responseRate)));
@@ -339,8 +363,11 @@
 
   // ---- dialogue list --------------------------------------------------------------------------
 
-  function cell(text, cls) {
-    return el("td", cls ? { class: cls } : {}, text === null || text === undefined ? "" : String(text));
+  /** A list cell; `col` is its column's name, shown beside the value when the rows are stacked on a phone. */
+  function cell(text, cls, col) {
+    const attrs = cls ? { class: cls } : {};
+    if (col !== undefined) attrs["data-label"] = DIALOGUE_COLUMNS[col];
+    return el("td", attrs, text === null || text === undefined ? "" : String(text));
   }
 
   function appendRows(rows) {
@@ -348,23 +375,27 @@
       const d = r.dimensions || {};
       const tags = Array.isArray(d.tags) ? d.tags : d.tags ? [d.tags] : [];
       const tr = el("tr");
-      tr.append(cell(new Date(r.dialogueStartedAt).toLocaleString()));
-      tr.append(cell(r.scenarioId));
-      tr.append(cell(r.channel + (r.botId ? " / " + r.botId : "")));
-      tr.append(cell(d.agent, "dim-agent"));
-      tr.append(cell(d.team, "dim-team"));
-      const tagCell = el("td", { class: "dim-tags" });
-      for (const t of tags) tagCell.append(el("span", { class: "tag" }, String(t)));
+      tr.append(cell(new Date(r.dialogueStartedAt).toLocaleString(), "started", 0));
+      tr.append(cell(r.scenarioId, "scenario", 1));
+      tr.append(cell(r.channel + (r.botId ? " / " + r.botId : ""), "channel", 2));
+      tr.append(cell(d.agent, "dim-agent", 3));
+      tr.append(cell(d.team, "dim-team", 4));
+      const tagCell = el("td", { class: "dim-tags", "data-label": DIALOGUE_COLUMNS[5] });
+      if (tags.length > 0) {
+        const list = el("span", { class: "tags" });
+        for (const t of tags) list.append(el("span", { class: "tag" }, String(t)));
+        tagCell.append(list);
+      }
       tr.append(tagCell);
-      tr.append(cell(d.ticket, "dim-ticket"));
-      tr.append(el("td", { class: "csat" }, r.score === null ? (r.denied ? "declined" : "–") : String(r.score)));
-      tr.append(cell(r.comment || "", "comment"));
+      tr.append(cell(d.ticket, "dim-ticket", 6));
+      tr.append(cell(r.score === null ? (r.denied ? "declined" : "–") : String(r.score), "csat", 7));
+      tr.append(cell(r.comment || "", "comment", 8));
       body.append(tr);
     }
   }
 
   async function loadDialogues(reset, g) {
-    const q = apiQuery({ limit: "25", surveysOnly: state.surveysOnly ? "1" : "", "dim.ticket": state.ticket });
+    const q = apiQuery({ limit: "25", surveysOnly: state.surveysOnly ? "1" : "", rating: state.rating, "dim.ticket": state.ticket });
     if (!reset && nextCursor) q.set("cursor", nextCursor);
     const page = await getJson("/api/stats/dialogues?" + q);
     if (g !== undefined && g !== generation) return;
@@ -374,14 +405,17 @@
     $("more").hidden = !nextCursor;
     const empty = $("empty");
     empty.hidden = body.children.length > 0;
-    empty.textContent = state.ticket ? "No dialogue with ticket “" + state.ticket + "” in this period and filter." : "No dialogues in this period.";
+    empty.textContent = state.ticket
+      ? "No dialogue with ticket “" + state.ticket + "” in this period and filter."
+      : state.rating ? "No dialogue rated " + state.rating.replace("-", "–") + " in this period and filter." : "No dialogues in this period.";
   }
 
   // ---- refresh --------------------------------------------------------------------------------
 
   async function refresh(force) {
     const g = ++generation;
-    $("export").href = "/api/stats/export.csv?" + apiQuery({ surveysOnly: state.surveysOnly ? "1" : "", "dim.ticket": state.ticket });
+    $("export").href = "/api/stats/export.csv?" + apiQuery({ surveysOnly: state.surveysOnly ? "1" : "", rating: state.rating, "dim.ticket": state.ticket });
+    markPreset();
     try {
       const [figures, grouped] = await Promise.all([
         getJson("/api/stats/figures?" + apiQuery({ compare: "previous" })),
@@ -398,6 +432,7 @@
         if (window.botflowCharts) {
           window.botflowCharts.distribution($("distribution"), figures);
           window.botflowCharts.trend($("trend"), figures);
+          window.botflowCharts.volume($("volume"), figures);
         }
       }
       clearProblem();
@@ -469,6 +504,22 @@
       writeUrl(true);
       refresh(true);
     });
+    // The rating narrows the list and its export; the figures stay the period's.
+    $("rating").addEventListener("change", (ev) => {
+      state.rating = ev.target.value;
+      writeUrl(true);
+      refresh(true).then(() => $("problem").hidden && announce(state.rating ? body.children.length + " dialogue" + (body.children.length === 1 ? "" : "s") + " rated " + state.rating.replace("-", " to ") + " shown" : "Dialogues of every rating shown"));
+    });
+    for (const b of form.querySelectorAll("[data-preset]")) {
+      b.addEventListener("click", () => {
+        Object.assign(state, preset(b.dataset.preset));
+        form.elements.from.value = state.from;
+        form.elements.to.value = state.to;
+        writeUrl(true);
+        refresh(true);
+        schedule();
+      });
+    }
     $("more").addEventListener("click", () => loadDialogues(false).catch(showProblem));
     window.addEventListener("popstate", () => {
       state = readState(location.search);

@@ -14,6 +14,7 @@ import type { Figures, GroupedFigures } from "../../stats/figures.ts";
 import type { DialoguePage } from "../../stats/store/survey-store.ts";
 import { PERIOD, startDashboardApp, type DashboardApp } from "./dashboard-fixture.ts";
 import { ARTIFACTS, launchBrowser } from "./browser.ts";
+import { formatNps } from "../../cli/format-figures.ts";
 
 const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../docs");
 const VIEW = `from=${PERIOD.from}&to=${PERIOD.to}&scenario=csat`;
@@ -39,8 +40,8 @@ afterAll(async () => {
   await d?.dispose();
 });
 
-async function open(query: string, o: { loaded?: boolean } = {}): Promise<Page> {
-  const page = await context.newPage();
+async function open(query: string, o: { loaded?: boolean; in?: BrowserContext } = {}): Promise<Page> {
+  const page = await (o.in ?? context).newPage();
   page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => pageErrors.push(e.message));
   page.on("request", (r) => requests.push(r.url()));
@@ -72,6 +73,30 @@ async function cardsShow(page: Page, f: Figures): Promise<void> {
   await expect.poll(() => figure(page, "surveys")).toBe(String(f.surveys));
   expect(await figure(page, "average")).toBe(f.average === null ? "–" : fixed(f.average, 2));
   expect(await figure(page, "cdsat")).toBe(f.cdsat === null ? "–" : `${fixed(f.cdsat * 100, 1)} %`);
+  expect(await figure(page, "csat")).toBe(f.csat === null ? "–" : `${fixed(f.csat * 100, 1)} %`);
+  // NPS-style exactly as botflow stats prints it.
+  expect(await figure(page, "nps")).toBe(formatNps(f.nps));
+}
+
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The filter row's controls (presets, fields, actions) grouped into the lines they sit on. */
+async function filterLines(page: Page): Promise<{ row: Box; lines: Box[][] }> {
+  const row = (await page.locator("#filters").boundingBox())!;
+  const boxes = (await page.locator("#filters > *").evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y + e.ownerDocument.defaultView!.scrollY, width: r.width, height: r.height }; }))) as Box[];
+  const lines: Box[][] = [];
+  for (const b of boxes.sort((a, c) => a.y - c.y || a.x - c.x)) {
+    const line = lines.find((l) => Math.abs(l[0]!.y + l[0]!.height - (b.y + b.height)) < 4);
+    if (line) line.push(b);
+    else lines.push([b]);
+  }
+  for (const l of lines) l.sort((a, c) => a.x - c.x);
+  return { row: { ...row, y: row.y }, lines };
 }
 
 describe("the dashboard in Chromium, on surveys with agent, team, tags and ticket", () => {
@@ -323,6 +348,149 @@ describe("the dashboard in Chromium, on surveys with agent, team, tags and ticke
     await down.getByRole("button", { name: "Apply" }).click();
     await expect.poll(() => down.getByRole("alert").isHidden()).toBe(true);
     await down.close();
+  });
+
+  for (const [width, shot] of [[390, "dashboard-phone.png"], [1280, "dashboard.png"], [1920, "dashboard-wide.png"]] as const) {
+    it(`lays out at ${width} px: no horizontal overflow, the filter row in full lines, the cards, charts and dialogue list readable`, async () => {
+      const wide = await browser.newContext({ viewport: { width, height: 1000 }, locale: "en-US", timezoneId: "UTC", deviceScaleFactor: width === 390 ? 2 : 1 });
+      try {
+        const page = await open(VIEW, { in: wide });
+        const f = await d.api<Figures>(`/api/stats/figures?${API_VIEW}&compare=previous`);
+        await cardsShow(page, f);
+        await expect.poll(() => page.locator("#dialogues tbody tr").count()).toBe(25);
+        // Nothing wider than the window: no sideways scrolling of the page.
+        expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(width);
+        // The filter row: one or two lines at 1280 and 1920; every line full (its controls reach both edges, no hole at its end).
+        const { row, lines } = await filterLines(page);
+        if (width >= 1280) expect(lines.length, JSON.stringify(lines)).toBeLessThanOrEqual(2);
+        for (const line of lines) {
+          expect(line[0]!.x - row.x, JSON.stringify(line)).toBeLessThan(2);
+          const last = line[line.length - 1]!;
+          expect(row.x + row.width - (last.x + last.width), JSON.stringify(line)).toBeLessThan(2);
+          for (let i = 1; i < line.length; i++) expect(line[i]!.x - (line[i - 1]!.x + line[i - 1]!.width)).toBeLessThan(16);
+        }
+        // No button or link in it wraps its text: each is one line high, its text fits.
+        for (const b of await page.locator("#filters button, #filters a").all()) {
+          const m = (await b.evaluate((e) => ({ h: e.getBoundingClientRect().height, sw: e.scrollWidth, cw: e.clientWidth, text: e.textContent, }))) as { h: number; sw: number; cw: number; text: string };
+          expect(m.sw, m.text).toBeLessThanOrEqual(m.cw + 1);
+          expect(m.h, m.text).toBeLessThan(48);
+        }
+        // The dialogue list: no hidden sideways scroll; every row's cells inside the window.
+        const wrap = await page.locator("#dialogues").locator("xpath=..").evaluate((e) => ({ sw: e.scrollWidth, cw: e.clientWidth }));
+        expect(wrap.sw).toBeLessThanOrEqual(wrap.cw);
+        const first = page.locator("#dialogues tbody tr").first();
+        for (const td of await first.locator("td").all()) {
+          if (!(await td.isVisible())) continue;
+          const b = (await td.boundingBox())!;
+          expect(b.x).toBeGreaterThanOrEqual(0);
+          expect(b.x + b.width).toBeLessThanOrEqual(width);
+        }
+        const csatCell = first.locator("td.csat");
+        expect(await csatCell.isVisible()).toBe(true);
+        if (width === 390) {
+          // Stacked: each value under its column's name, the header row out of sight, one card per dialogue.
+          expect(await page.locator("#dialogues thead").evaluate((e) => e.getBoundingClientRect().height)).toBeLessThanOrEqual(1);
+          expect(await csatCell.evaluate((e) => e.ownerDocument.defaultView!.getComputedStyle(e, "::before").content)).toBe('"CSAT"');
+          expect(await first.locator("td.comment").evaluate((e) => e.ownerDocument.defaultView!.getComputedStyle(e, "::before").content)).toBe('"Client comment"');
+          const rows = await page.locator("#dialogues tbody tr").evaluateAll((els) => els.slice(0, 3).map((e) => e.getBoundingClientRect().width));
+          for (const w of rows) expect(w).toBeGreaterThan(width - 80);
+        } else {
+          expect(await page.locator("#dialogues thead").isVisible()).toBe(true);
+          // The columns side by side: the CSAT cell sits on the same line as the start time.
+          const started = (await first.locator("td.started").boundingBox())!;
+          expect(Math.abs((await csatCell.boundingBox())!.y - started.y)).toBeLessThan(2);
+        }
+        // Every chart has room: the cards, then the charts, none squeezed below a readable width.
+        for (const id of ["distribution-canvas", "volume-canvas", "trend-canvas"]) {
+          const b = (await page.locator(`#${id}`).boundingBox())!;
+          expect(b.width, id).toBeGreaterThan(Math.min(300, width - 80));
+          expect(b.x + b.width, id).toBeLessThanOrEqual(width);
+        }
+        await screenshot(page, shot);
+        await page.close();
+      } finally {
+        await wide.close();
+      }
+    });
+  }
+
+  it("shows the CSAT score card and column, a volume chart per day, and reads one day of data", async () => {
+    const page = await open(`${VIEW}&group=agent`);
+    const f = await d.api<Figures>(`/api/stats/figures?${API_VIEW}&compare=previous`);
+    await cardsShow(page, f);
+    expect(await page.locator('[data-interval="csat"]').textContent()).toBe(`95 % CI ${fixed(f.csatInterval!.low * 100, 1)}–${fixed(f.csatInterval!.high * 100, 1)} %`);
+    const g = await d.api<GroupedFigures>(`/api/stats/figures?${API_VIEW}&group_by=agent&limit=200`);
+    await expect.poll(() => groupRows(page).count()).toBe(g.groups.length);
+    for (const x of g.groups) {
+      const cell = page.locator(`#groups tbody tr[data-value="${x.value}"] td[data-col="csat"]`);
+      expect(await cell.textContent(), x.value).toBe(`${fixed(x.csat! * 100, 1)} (${fixed(x.csatInterval!.low * 100, 1)}–${fixed(x.csatInterval!.high * 100, 1)}) %`);
+    }
+    await page.locator('#groups th[data-sort="csat"] button').click();
+    const sorted = (await columnNumbers(page, "csat")) as number[];
+    expect(sorted).toEqual([...sorted].sort((a, b) => b - a));
+    // Volume: dialogues and surveys of every day, as the API has them.
+    expect(await page.evaluate(`Chart.getChart("volume-canvas").data.datasets.map((s) => s.data)`)).toEqual([f.trend.points.map((p) => p.dialogues), f.trend.points.map((p) => p.surveys)]);
+    expect(await page.locator("#volume-unit").textContent()).toBe("(dialogues and surveys per day)");
+    await page.close();
+
+    // One day: one point, drawn as a visible dot over a bar of ordinary width, in the middle of the chart.
+    const one = await open("from=2026-03-20&to=2026-03-20&scenario=csat");
+    const day = await d.api<Figures>("/api/stats/figures?from=2026-03-20&to=2026-03-20&scenario=csat&tz=UTC");
+    expect(day.trend.points).toHaveLength(1);
+    await expect.poll(() => one.evaluate(`Chart.getChart("trend-canvas").data.datasets[0].data`)).toEqual([day.trend.points[0]!.average]);
+    const geometry = (await one.evaluate(`(() => {
+      const c = Chart.getChart("trend-canvas");
+      const dot = c.getDatasetMeta(0).data[0];
+      const bar = c.getDatasetMeta(1).data[0];
+      const v = Chart.getChart("volume-canvas").getDatasetMeta(0).data[0];
+      return { radius: dot.options.radius, x: dot.x, y: dot.y, barWidth: bar.width, left: c.chartArea.left, right: c.chartArea.right, top: c.chartArea.top, bottom: c.chartArea.bottom, volumeBar: v.width, min: c.scales.y.min, max: c.scales.y.max };
+    })()`)) as { radius: number; x: number; y: number; barWidth: number; left: number; right: number; top: number; bottom: number; volumeBar: number; min: number; max: number };
+    expect(geometry.radius).toBeGreaterThanOrEqual(6);
+    expect(geometry.barWidth).toBeLessThanOrEqual(48);
+    expect(geometry.volumeBar).toBeLessThanOrEqual(40);
+    expect(Math.abs(geometry.x - (geometry.left + geometry.right) / 2)).toBeLessThan(4);
+    expect(geometry.y).toBeGreaterThan(geometry.top);
+    expect(geometry.y).toBeLessThan(geometry.bottom);
+    expect([geometry.min, geometry.max]).toEqual([1, 5]);
+    await one.screenshot({ path: path.join(ARTIFACTS, "dashboard-one-day.png"), fullPage: true });
+    await one.close();
+  });
+
+  it("sets the period with the presets (last 7 days, last 30 days, this month) and filters the list by rating", async () => {
+    const page = await open(VIEW);
+    const today = new Date().toISOString().slice(0, 10);
+    const back = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    for (const [name, from] of [["Last 7 days", back(6)], ["This month", `${today.slice(0, 8)}01`], ["Last 30 days", back(29)]] as const) {
+      const figures = page.waitForRequest((r) => r.url().includes("/api/stats/figures?") && r.url().includes(`from=${from}`));
+      await page.getByRole("button", { name }).click();
+      const q = new URL((await figures).url()).searchParams;
+      expect([q.get("from"), q.get("to")], name).toEqual([from, today]);
+      expect(await page.locator('input[name="from"]').inputValue()).toBe(from);
+      expect(await page.locator('input[name="to"]').inputValue()).toBe(today);
+      expect(await page.getByRole("button", { name }).getAttribute("aria-pressed")).toBe("true");
+      expect(await page.locator('[data-preset][aria-pressed="true"]').count()).toBe(1);
+    }
+    // The last 30 days is the default view: the URL says nothing of the period.
+    expect(new URL(page.url()).searchParams.has("from")).toBe(false);
+    await page.close();
+
+    const list = await open(VIEW);
+    const f = await d.api<Figures>(`/api/stats/figures?${API_VIEW}`);
+    await list.getByRole("combobox", { name: "Rating" }).selectOption("1-2");
+    const low = await d.api<DialoguePage>(`/api/stats/dialogues?${API_VIEW}&surveysOnly=1&rating=1-2&limit=25`);
+    expect(low.rows.length).toBe(25);
+    await expect.poll(() => list.locator("#dialogues tbody td.csat").allTextContents()).toEqual(low.rows.map((r) => String(r.score)));
+    expect(new Set(await list.locator("#dialogues tbody td.csat").allTextContents())).toEqual(new Set(["1", "2"]));
+    expect(new URL(list.url()).searchParams.get("rating")).toBe("1-2");
+    expect(new URL((await list.locator("#export").getAttribute("href"))!, d.url).searchParams.get("rating")).toBe("1-2");
+    // The figures stay the period's: the rating narrows the list only.
+    expect(await figure(list, "surveys")).toBe(String(f.surveys));
+    await list.reload();
+    await list.locator("body[data-loaded]").waitFor();
+    expect(await list.getByRole("combobox", { name: "Rating" }).inputValue()).toBe("1-2");
+    await list.getByRole("combobox", { name: "Rating" }).selectOption("4-5");
+    await expect.poll(async () => new Set(await list.locator("#dialogues tbody td.csat").allTextContents())).toEqual(new Set(["4", "5"]));
+    await list.close();
   });
 
   it("logs no comment, no id and no error to the console, and fetches nothing from another host", () => {
