@@ -14,6 +14,7 @@
 import type { ActionContext } from "../engine/ports.ts";
 import { ActionError } from "../engine/errors.ts";
 import { METRIC_NAME, METRIC_SCALES, QUALITY_ANSWER, QUALITY_COMMENT, toScore, type MetricScale, type SurveyQueue } from "../stats/events.ts";
+import { recordSurveyEvent } from "../stats/queue/survey-event-batch.ts";
 import { surveyEventBase } from "../stats/survey-tracker.ts";
 import type { ActionDefinition } from "./registry.ts";
 
@@ -56,7 +57,7 @@ export function statisticSetAction(queue: SurveyQueue): ActionDefinition {
       const rest = score !== undefined ? { kind: "completed" as const, score, comment: comment ?? "" } : { kind: "completed" as const, comment: comment ?? "" };
       const event = Object.assign(surveyEventBase(ctx), rest);
       if (ctx.cleanedVars?.includes(QUALITY_COMMENT) && comment) event.commentSanitized = true;
-      await queue.add(event);
+      await recordSurveyEvent(queue, event, ctx.batch);
     },
   };
 }
@@ -69,5 +70,5 @@ async function recordMetric(queue: SurveyQueue, c: MetricConfig, ctx: ActionCont
   if (value < scale.min || value > scale.max || (scale.integer && !Number.isInteger(value))) {
     throw new ActionError("statistic__set", `metric ${c.name}: ${variable} = ${value} is not on the ${c.scale} scale (whole numbers ${scale.min}–${scale.max}); give the question's buttons those values`, false);
   }
-  await queue.add(Object.assign(surveyEventBase(ctx), { kind: "metric" as const, metric: { name: c.name, scale: c.scale, value } }));
+  await recordSurveyEvent(queue, Object.assign(surveyEventBase(ctx), { kind: "metric" as const, metric: { name: c.name, scale: c.scale, value } }), ctx.batch);
 }

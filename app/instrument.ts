@@ -20,6 +20,19 @@ export function instrumentedQueue(current: () => SurveyQueue, metrics: AppMetric
         throw err;
       }
     },
+    async addBatch(events) {
+      const queue = current();
+      const started = performance.now();
+      try {
+        if (queue.addBatch) await queue.addBatch(events);
+        else for (const e of events) await queue.add(e);
+        const seconds = (performance.now() - started) / 1000;
+        for (const e of events) metrics.surveyQueueing.observe({ kind: e.kind }, seconds);
+      } catch (err) {
+        for (const e of events) metrics.surveyQueueFailures.inc({ kind: e.kind });
+        throw err;
+      }
+    },
     close: async () => {},
   };
 }

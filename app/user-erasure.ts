@@ -122,11 +122,37 @@ export class UserErasure {
   }
 }
 
-function isTheirs(data: unknown, user: UserRef): boolean {
-  const e = data as { channel?: unknown; conversationId?: unknown; event?: { channel?: unknown; conversationId?: unknown } } | null;
-  if (!e || typeof e !== "object") return false;
-  const event = e.event && typeof e.event === "object" ? e.event : e;
-  return event.channel === user.channel && event.conversationId === user.id;
+type EventRef = { channel?: unknown; conversationId?: unknown };
+
+/**
+ * The events a kept job holds, in either shape: one event, or a batch `{ events }` (the events of
+ * one or more updates, so possibly of several people); a dead-letter entry wraps either in `event`.
+ */
+function eventsOf(data: unknown): { events: EventRef[]; batch: boolean; dead: boolean } {
+  if (!data || typeof data !== "object") return { events: [], batch: false, dead: false };
+  const wrapped = (data as { event?: unknown }).event;
+  const dead = !!wrapped && typeof wrapped === "object";
+  const payload = (dead ? wrapped : data) as { events?: unknown };
+  if (Array.isArray(payload.events)) return { events: payload.events.filter((e): e is EventRef => !!e && typeof e === "object"), batch: true, dead };
+  return { events: [payload as EventRef], batch: false, dead };
+}
+
+function isTheirs(e: EventRef, user: UserRef): boolean {
+  return e.channel === user.channel && e.conversationId === user.id;
+}
+
+/**
+ * What to do with a kept job for `user`'s erasure: nothing, remove it, or (a batch still to be
+ * stored that also holds other people's events) keep it with theirs taken out.
+ */
+function erasureOf(data: unknown, user: UserRef, stored: boolean): { action: "keep" } | { action: "remove" } | { action: "update"; data: unknown } {
+  const { events, batch, dead } = eventsOf(data);
+  const theirs = events.filter((e) => isTheirs(e, user));
+  if (theirs.length === 0) return { action: "keep" };
+  // A completed job's events are in the store (erased there next): its copy can go whole.
+  if (stored || !batch || theirs.length === events.length) return { action: "remove" };
+  const others = { events: events.filter((e) => !isTheirs(e, user)) };
+  return { action: "update", data: dead ? { ...(data as object), event: others } : others };
 }
 
 /** Removes the kept jobs (completed, failed; the dead letter's) holding `user`'s events; counts the ones still to be stored. */
@@ -142,14 +168,22 @@ async function forgetJobs(queues: { jobs: Queue; dead: Queue }, user: UserRef): 
       // Removing shifts the list: page by what is left, not by a fixed offset.
       for (let start = 0; ; ) {
         const jobs = await queue.getJobs([state], start, start + PAGE - 1, true);
-        const theirs = jobs.filter((j) => j && isTheirs(j.data, user));
-        for (const j of theirs) await j.remove();
-        removed += theirs.length;
-        start += jobs.length - theirs.length;
+        let gone = 0;
+        for (const j of jobs) {
+          if (!j) continue;
+          const what = erasureOf(j.data, user, queue === queues.jobs && state === "completed");
+          if (what.action === "keep") continue;
+          if (what.action === "remove") {
+            await j.remove();
+            gone++;
+          } else await j.updateData(what.data);
+          removed++;
+        }
+        start += jobs.length - gone;
         if (jobs.length < PAGE) break;
       }
     }
   }
-  for (const j of await queues.jobs.getJobs(["wait", "delayed", "active", "prioritized"], 0, -1, true)) if (j && isTheirs(j.data, user)) waiting++;
+  for (const j of await queues.jobs.getJobs(["wait", "delayed", "active", "prioritized"], 0, -1, true)) if (j && eventsOf(j.data).events.some((e) => isTheirs(e, user))) waiting++;
   return { removed, waiting };
 }

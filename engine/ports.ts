@@ -80,6 +80,11 @@ export interface ActionContext {
   /** The trigger that started the dialogue (ConversationState.triggerId). */
   triggerId?: string;
   at: number;
+  /**
+   * The inbound update's batch (Tracker.open), when the tracker batches: what the update records
+   * for statistics goes into it and is queued once, before the update is delivered and saved.
+   */
+  batch?: TrackBatch;
 }
 
 /** What a finished action hands back: variables to save before the dialogue follows `next` (http__request's `save`). */
@@ -98,6 +103,19 @@ export interface ActionRunner {
 /** Receives what prompts became (offered, answered, declined) for statistics; idempotent like actions. */
 export interface Tracker {
   track(event: TrackEvent, ctx: Omit<ActionContext, "blockId">): Promise<void>;
+  /**
+   * A batch for one inbound update: the runtime passes it in every context of the update's
+   * steps (`ctx.batch`) and flushes it once the step is done, before delivery and the state's
+   * save, so the update's records are queued as one unit (one job, not one per event). A
+   * tracker without it queues each record in `track`.
+   */
+  open?(): TrackBatch;
+}
+
+/** What one inbound update recorded, gathered by the tracker and its actions (Tracker.open). */
+export interface TrackBatch {
+  /** Queues what was gathered (nothing to do when empty); resolves once it is durable. A rejection fails the update, which is then redelivered. */
+  flush(): Promise<void>;
 }
 
 /**

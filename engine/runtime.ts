@@ -18,6 +18,7 @@ import {
   type Delivery,
   type Logger,
   type StateStore,
+  type TrackBatch,
   type Tracker,
 } from "./ports.ts";
 import type { ScenarioRegistry } from "./registry.ts";
@@ -96,11 +97,16 @@ export class Runtime {
     if (begun.status === "duplicate") return { status: "duplicate", effects: [], state: null };
     const { token } = begun;
     try {
-      const processed = this.process(ref, key, begun.state, event);
+      // What the update records for statistics is gathered while it steps and queued as one unit.
+      const batch = this.o.tracker?.open?.();
+      const processed = this.process(ref, key, begun.state, event, batch);
       const { state, effects } = processed instanceof Promise ? await processed : processed;
       // A step's warnings (a set block that could not compute a value) name the block and the
       // variable, never the value: the integrator's log is where a scenario mistake shows.
       for (const e of effects) if (e.type === "warning") this.log.warn({ conversation: key, scenario: state?.scenarioId, block: e.blockId }, e.message);
+      // Durable before anything is sent or saved, as when each record was queued on its own: a
+      // failure gives the step up and the delivery comes again (the same records, the same job id).
+      if (batch) await batch.flush();
       await this.o.delivery.deliver(ref, effects, input);
       await this.o.store.commit(key, token, state, event.dedupeKey, this.commitOptions);
       return { status: "processed", effects, state };
@@ -194,6 +200,7 @@ export class Runtime {
     key: string,
     loaded: ConversationState | null,
     event: InboundEvent & { at: number },
+    batch?: TrackBatch,
   ): Processed | Promise<Processed> {
     const picked = this.pickScenario(loaded, event);
     const scenario = picked.scenario;
@@ -218,7 +225,7 @@ export class Runtime {
       // No async frame for this (common) case: it costs ~0.7 KB and a tick per event.
       return { state: result.state ? withRef(result.state, ref) : null, effects: result.effects };
     }
-    return this.runSteps(scenario, ref, key, result, event);
+    return this.runSteps(scenario, ref, key, result, event, batch);
   }
 
   /** Tracks each step's effects and runs the action a step ends on, feeding its result back in. */
@@ -228,17 +235,18 @@ export class Runtime {
     key: string,
     first: ReturnType<typeof interpret>,
     event: InboundEvent & { at: number },
+    batch: TrackBatch | undefined,
   ): Promise<Processed> {
     let result = first;
     let current = scenario;
     const effects: Effect[] = [];
     for (let n = 0; ; n++) {
       const state = result.state ? withRef(result.state, ref) : null;
-      if (this.o.tracker) await this.track(result.effects, state, event.at);
+      if (this.o.tracker) await this.track(result.effects, state, event.at, batch);
       for (const e of result.effects) effects.push(e);
       const last = result.effects[result.effects.length - 1];
       if (!state || (last?.type !== "runAction" && last?.type !== "handover")) return { state, effects };
-      if (n >= MAX_ACTIONS_PER_EVENT) return this.endRunaway(key, state, last.blockId, effects, event.at);
+      if (n >= MAX_ACTIONS_PER_EVENT) return this.endRunaway(key, state, last.blockId, effects, event.at, batch);
       if (last.type === "handover") {
         const next = this.o.scenarios.get(last.scenarioId);
         if (!next) {
@@ -249,7 +257,7 @@ export class Runtime {
         result = interpret(next, state, this.handoverStart(ref, state, last.variables, event, n));
         continue;
       }
-      const { ok, vars } = await this.runAction(last, state, event.at, key);
+      const { ok, vars } = await this.runAction(last, state, event.at, key, batch);
       result = interpret(current, state, { kind: "action_result", blockId: last.blockId, ok, at: event.at, ...(vars ? { vars } : {}) });
     }
   }
@@ -272,21 +280,21 @@ export class Runtime {
     return start;
   }
 
-  private async endRunaway(key: string, state: ConversationState, blockId: string, effects: Effect[], at: number) {
+  private async endRunaway(key: string, state: ConversationState, blockId: string, effects: Effect[], at: number, batch: TrackBatch | undefined) {
     this.log.error(
       { conversation: key, scenario: state.scenarioId, block: blockId },
       `more than ${MAX_ACTIONS_PER_EVENT} actions or scenario handovers ran for one event; the dialogue is ended. Put a waiting block between long chains of actions or goto_scenario blocks`,
     );
     const ended: ConversationState = { ...state, pendingAction: null, prompt: null, ended: true, updatedAt: at };
     const end: Effect[] = [{ type: "track", event: { type: "dialogue_ended" } }];
-    await this.track(end, ended, at);
+    await this.track(end, ended, at, batch);
     effects.push(...end);
     return { state: ended, effects };
   }
 
-  private context(state: ConversationState, at: number): Omit<ActionContext, "blockId"> {
+  private context(state: ConversationState, at: number, batch: TrackBatch | undefined): Omit<ActionContext, "blockId"> {
     const ref = state.ref as ConversationRef;
-    return {
+    const ctx: Omit<ActionContext, "blockId"> = {
       ref,
       scenarioId: state.scenarioId,
       scenarioVersion: state.scenarioVersion,
@@ -298,6 +306,8 @@ export class Runtime {
       triggerId: state.triggerId,
       at,
     };
+    if (batch) ctx.batch = batch;
+    return ctx;
   }
 
   private async runAction(
@@ -305,10 +315,11 @@ export class Runtime {
     state: ConversationState,
     at: number,
     key: string,
+    batch: TrackBatch | undefined,
   ): Promise<{ ok: boolean; vars?: Record<string, VarValue> }> {
     try {
       // Object.assign, not a spread: adding a key to a spread copy takes V8's slow path (~1 µs on Node 20).
-      const outcome = await this.o.actions.run(effect.name, effect.config, Object.assign(this.context(state, at), { blockId: effect.blockId }));
+      const outcome = await this.o.actions.run(effect.name, effect.config, Object.assign(this.context(state, at, batch), { blockId: effect.blockId }));
       return { ok: true, ...this.savedVars(outcome?.vars, effect, key) };
     } catch (err) {
       // The dialogue goes on (on_error, else next): the user is never stuck on a failed side effect.
@@ -330,9 +341,9 @@ export class Runtime {
     return { vars: variables };
   }
 
-  private async track(effects: readonly Effect[], state: ConversationState | null, at: number): Promise<void> {
+  private async track(effects: readonly Effect[], state: ConversationState | null, at: number, batch: TrackBatch | undefined): Promise<void> {
     if (!this.o.tracker || !state) return;
-    for (const e of effects) if (e.type === "track") await this.o.tracker.track(e.event, this.context(state, at));
+    for (const e of effects) if (e.type === "track") await this.o.tracker.track(e.event, this.context(state, at, batch));
   }
 }
 

@@ -3,6 +3,7 @@
  * the worker folds these into one record per survey (offered / accepted / denied /
  * completed flags, score, scale, comment) and the rollups behind the figures.
  */
+import { createHash } from "node:crypto";
 
 /**
  * The variables a dialogue was started with (a trigger's `agent`, `team`, `ticket`), recorded
@@ -99,11 +100,30 @@ export function surveyJobId(e: Pick<SurveyEvent, "surveyId" | "kind" | "metric">
 }
 
 /**
+ * The job id of a batch of events (the events of one inbound update, or of several updates
+ * group-committed together): the same events in the same order are the same job, so a
+ * redelivered update whose step produced them again adds nothing while the first job is kept.
+ */
+export function surveyBatchJobId(events: readonly Pick<SurveyEvent, "surveyId" | "kind" | "metric">[]): string {
+  const h = createHash("sha256");
+  for (const e of events) h.update(surveyJobId(e)).update("\n");
+  return `batch.${h.digest("base64url").slice(0, 22)}`;
+}
+
+/**
  * Where survey events go: BullMQ in production, an in-process queue in the embedded default.
  * `add` resolves once the event is durably queued (or, in process, stored).
  */
 export interface SurveyQueue {
   add(event: SurveyEvent): Promise<void>;
+  /**
+   * Queues the events of one inbound update as one unit (BullMQ: one job, or one shared with
+   * updates queued at the same moment; in process: one transaction with them), resolving once
+   * all are durable. Each event keeps its own idempotency, so a batch applied twice, or one whose
+   * events were partly applied already, counts each event once. A queue without it gets one
+   * `add` per event (test doubles).
+   */
+  addBatch?(events: readonly SurveyEvent[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,9 @@
 /**
- * A statistics worker: a BullMQ Worker on the survey queue that stores each job's event
- * through the shared batch writer. Any number of these run against one Redis and one
+ * A statistics worker: a BullMQ Worker on the survey queue that stores each job's events
+ * through the shared batch writer. A job is one event (every job before batches, and a batch of
+ * one) or `{ events }`, the events of one or more inbound updates (parseSurveyJob); a batch's
+ * events are written together and the job is done when all are stored. A malformed event of a
+ * batch does not hold the others back: they are stored, then the job goes to the dead letter. Any number of these run against one Redis and one
  * database; the store's per-event idempotency makes redelivery harmless, so a worker
  * killed between committing and acknowledging costs a repeat, never a double count.
  *
@@ -18,7 +21,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { silentLogger, systemClock, type Clock, type Logger } from "../engine/ports.ts";
-import { parseSurveyEvent } from "./queue/parse-survey-event.ts";
+import { MalformedSurveyEventError, parseSurveyJob, type SurveyJobPayload } from "./queue/parse-survey-event.ts";
 import { SurveyDeadLetters } from "./queue/survey-dead-letters.ts";
 import { DEFAULT_SURVEY_QUEUE, type SurveyQueueSettings } from "./queue/survey-queue-settings.ts";
 import type { RetryBackoff } from "./retry-backoff.ts";
@@ -130,20 +133,26 @@ export class SurveyWorker {
   }
 
   private async process(job: Job<unknown, void>, token: string | undefined): Promise<void> {
-    let event;
+    let payload: SurveyJobPayload;
     try {
-      event = parseSurveyEvent(job.data);
+      payload = parseSurveyJob(job.data);
     } catch (err) {
       await this.deadLetter(job, err, true);
       this.log.warn({ jobId: job.id, err: summary(err) }, "malformed survey event moved to the dead letter");
       throw new UnrecoverableError(summary(err).message);
     }
+    const { events } = payload;
+    const kind = events.length === 1 ? events[0]?.kind : "batch";
     try {
       for (let tries = 1; ; tries++) {
         await this.holdWhileDown(job, token);
         try {
-          await this.writer.write(event);
-          return;
+          // Each event settles on its own (the writer isolates one the database refuses); the job
+          // fails with the first failure, and a retry's repeats of the stored ones change nothing.
+          const settled = await Promise.allSettled(events.map((e) => this.writer.write(e)));
+          const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+          if (failed) throw failed.reason;
+          break;
         } catch (err) {
           if (!isTransient(err)) throw err;
           const unreachable = err instanceof ConnectBackoffError; // connection attempts are failing already
@@ -163,10 +172,18 @@ export class SurveyWorker {
       // Dead-letter before BullMQ records the failure: a crash in between retries the job, never loses it.
       if (final) await this.deadLetter(job, err, false);
       this.log.warn(
-        { jobId: job.id, kind: event.kind, attempt: job.attemptsMade + 1, attempts, err: summary(err) },
+        { jobId: job.id, kind, events: events.length, attempt: job.attemptsMade + 1, attempts, err: summary(err) },
         final ? "survey event failed its last attempt; moved to the dead letter" : "survey event could not be stored; it will be retried",
       );
       throw err;
+    }
+    if (payload.malformed.length > 0) {
+      // The others are stored: the job goes to the dead letter as it is (a replay repeats the
+      // stored events harmlessly) and fails without retries, for its malformed events can never succeed.
+      const err = new MalformedSurveyEventError(payload.malformed.map((m) => `event ${m.index}: ${m.problem}`).join("; "));
+      await this.deadLetter(job, err, true);
+      this.log.warn({ jobId: job.id, malformed: payload.malformed.length, stored: events.length, err: summary(err) }, "malformed survey events of a batch moved to the dead letter; the others are stored");
+      throw new UnrecoverableError(err.message);
     }
   }
 

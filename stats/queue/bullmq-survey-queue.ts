@@ -1,8 +1,16 @@
 /**
- * The production survey queue: a BullMQ producer on ioredis. Each event is one job whose
- * id is `surveyJobId(event)`, so an event queued twice while the first copy is waiting,
- * running or among the kept completed jobs is one job. Past that window the store's
- * per-event idempotency still counts it once.
+ * The production survey queue: a BullMQ producer on ioredis. The events of one inbound update
+ * (`addBatch`) are one job, `{ events: [...] }` with the id `surveyBatchJobId(events)`; updates
+ * whose batches arrive while a job is being added share the next one (a group commit, as the
+ * worker's writer does), each caller resolved only once that job is in Redis. A single event
+ * (`add`, or a batch of one) is a job of the shape every earlier version queued: the event itself,
+ * id `surveyJobId(event)`. A job queued twice while the first copy is waiting, running or among
+ * the kept completed jobs is one job; past that window, and for events that meet again in another
+ * batch, the store's per-event idempotency counts each event once.
+ *
+ * Every job costs a few dozen Redis commands between producer and worker (BullMQ's add, fetch
+ * and finish scripts), whatever it carries: that is why an update is one job, and why
+ * concurrent updates share one (bench/redis-commands.ts).
  *
  * @example
  * const queue = new BullmqSurveyQueue({ connection: new Redis(url), settings: { prefix: "botflow" } });
@@ -12,11 +20,12 @@ import { StoreUnavailableError } from "../../engine/errors.ts";
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { systemClock, type Clock } from "../../engine/ports.ts";
-import { surveyJobId, type SurveyEvent, type SurveyQueue } from "../events.ts";
+import { surveyBatchJobId, surveyJobId, type SurveyEvent, type SurveyQueue } from "../events.ts";
+import { GroupCommit, type Settled } from "../store/group-commit.ts";
 import { parseSurveyEvent } from "./parse-survey-event.ts";
 import { SurveyDeadLetters, type DeadSurveyJob } from "./survey-dead-letters.ts";
 import { JOB_LATENCY_SAMPLE, type SurveyJobLatency } from "./survey-job-latency.ts";
-import { DEFAULT_SURVEY_QUEUE, type SurveyQueueSettings } from "./survey-queue-settings.ts";
+import { DEFAULT_SURVEY_QUEUE, EVENTS_STREAM_MAX_LEN, type SurveyQueueSettings } from "./survey-queue-settings.ts";
 
 export interface BullmqSurveyQueueOptions {
   /** The caller owns it and closes it after `close()`. */
@@ -38,6 +47,9 @@ export interface SurveyQueueCounts {
 }
 
 const ADD_BULK_CHUNK = 1_000;
+
+/** Updates' batches one job carries at most: a job stays well under MAX_BATCH_EVENTS, and a retry repeats little. */
+const UPDATES_PER_JOB = 50;
 
 /**
  * One round trip for `jobLatency()`: the timestamp of the job next in line (BullMQ pushes new
@@ -67,14 +79,16 @@ export class BullmqSurveyQueue implements SurveyQueue {
   private readonly connection: Redis;
   private readonly clock: Clock;
   private readonly latencySample: number;
+  private readonly jobs: GroupCommit<readonly SurveyEvent[], void>;
 
   constructor(o: BullmqSurveyQueueOptions) {
     this.settings = { ...DEFAULT_SURVEY_QUEUE, ...o.settings };
     this.connection = o.connection;
     this.clock = o.clock ?? systemClock;
     this.latencySample = Math.max(0, Math.min(o.latencySample ?? JOB_LATENCY_SAMPLE, this.settings.keepCompleted));
-    this.queue = new Queue<unknown>(this.settings.name, { connection: o.connection, prefix: this.settings.prefix });
+    this.queue = new Queue<unknown>(this.settings.name, { connection: o.connection, prefix: this.settings.prefix, streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } } });
     this.dead = new SurveyDeadLetters(o.connection, this.settings);
+    this.jobs = new GroupCommit((batches) => this.addJob(batches), { maxBatch: UPDATES_PER_JOB, maxInFlight: 4 });
   }
 
   /**
@@ -92,7 +106,30 @@ export class BullmqSurveyQueue implements SurveyQueue {
     }
   }
 
-  /** Queues many events in few round trips (imports, benchmarks, tests). */
+  /**
+   * Queues one update's events as one job (shared with the updates queued meanwhile); resolves
+   * once Redis holds it. Rejects a malformed event (MalformedSurveyEventError) before anything is
+   * queued, and StoreUnavailableError when Redis did not take the job.
+   */
+  async addBatch(events: readonly SurveyEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const checked = events.map(parseSurveyEvent);
+    await this.jobs.submit(checked);
+  }
+
+  private async addJob(batches: readonly (readonly SurveyEvent[])[]): Promise<Settled<void>[]> {
+    const events = batches.length === 1 ? (batches[0] as readonly SurveyEvent[]) : batches.flat();
+    const only = events.length === 1 ? events[0] : undefined;
+    try {
+      if (only) await this.queue.add(only.kind, only, this.jobOptions(surveyJobId(only)));
+      else await this.queue.add("batch", { events }, this.jobOptions(surveyBatchJobId(events)));
+    } catch (err) {
+      throw new StoreUnavailableError("the survey queue (Redis)", { cause: err });
+    }
+    return batches.map(() => ({ ok: true, value: undefined }));
+  }
+
+  /** Queues many events in few round trips, one job each (imports, benchmarks, tests). */
   async addBulk(events: readonly SurveyEvent[]): Promise<void> {
     for (let i = 0; i < events.length; i += ADD_BULK_CHUNK) {
       const chunk = events.slice(i, i + ADD_BULK_CHUNK).map(parseSurveyEvent);
@@ -183,6 +220,7 @@ export class BullmqSurveyQueue implements SurveyQueue {
   }
 
   async close(): Promise<void> {
+    await this.jobs.drain();
     await Promise.all([this.queue.close(), this.dead.close()]);
   }
 

@@ -2,6 +2,10 @@
  * The embedded default survey queue (no Redis configured): the same batch writer and
  * store port as the BullMQ worker, run inside the web or CLI process.
  *
+ * Writes are group-committed (the batch writer): the events of every request in flight go
+ * into one PGlite transaction, and `addBatch` (one inbound update's events) waits for one
+ * commit, not one per event, so concurrent requests do not queue behind each other's commits.
+ *
  * Trade-off, chosen deliberately: `add` resolves only once the event is stored, not
  * once it sits in memory. The caller (a conversation step) waits one group-committed
  * transaction, a few milliseconds on PGlite, and in exchange a crash never loses an
@@ -89,6 +93,23 @@ export class InProcessSurveyQueue implements SurveyQueue {
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.addChecked(checked);
+  }
+
+  /**
+   * Resolves once every event of the batch is stored (submitted together, they share the
+   * transaction with each other and with whatever else is in flight); rejects before storing any
+   * when one is malformed, and when one exhausted its attempts (the others are stored).
+   */
+  async addBatch(events: readonly SurveyEvent[]): Promise<void> {
+    if (this.closed) throw new SurveyQueueClosedError();
+    const checked = events.map(parseSurveyEvent);
+    const settled = await Promise.allSettled(checked.map((e) => this.addChecked(e)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  private addChecked(checked: SurveyEvent): Promise<void> {
     const id = surveyJobId(checked);
     const running = this.inFlight.get(id);
     if (running) return running;

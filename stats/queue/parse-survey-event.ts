@@ -181,3 +181,34 @@ function describe(v: unknown): string {
   if (typeof v === "number") return String(v);
   return typeof v === "object" ? "an object" : typeof v;
 }
+
+/** Events one batch job may carry at most (a producer's group commit stays well below it). */
+export const MAX_BATCH_EVENTS = 1_000;
+
+/** What a job carries, read: the events that parse, and the problem of each that does not (by position). */
+export interface SurveyJobPayload {
+  events: SurveyEvent[];
+  malformed: { index: number; raw: unknown; problem: string }[];
+}
+
+/**
+ * Reads a job's payload in either shape a queue may hold: one event (every job before batches,
+ * and a batch of one) or `{ events: [...] }` (the events of one or more updates). A payload that
+ * is neither throws MalformedSurveyEventError; a batch with some malformed events reports them
+ * apart, so the others are still stored.
+ */
+export function parseSurveyJob(data: unknown): SurveyJobPayload {
+  const list = typeof data === "object" && data !== null && !Array.isArray(data) ? (data as { events?: unknown }).events : undefined;
+  if (list === undefined) return { events: [parseSurveyEvent(data)], malformed: [] };
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BATCH_EVENTS) throw new MalformedSurveyEventError(`events must be a list of 1–${MAX_BATCH_EVENTS} survey events`);
+  const out: SurveyJobPayload = { events: [], malformed: [] };
+  list.forEach((raw: unknown, index) => {
+    try {
+      out.events.push(parseSurveyEvent(raw));
+    } catch (err) {
+      if (!(err instanceof MalformedSurveyEventError)) throw err;
+      out.malformed.push({ index, raw, problem: err.problem });
+    }
+  });
+  return out;
+}

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { surveyJobId } from "../../stats/events.ts";
+import { surveyBatchJobId, surveyJobId, type SurveyEvent } from "../../stats/events.ts";
 import { BullmqSurveyQueue } from "../../stats/queue/bullmq-survey-queue.ts";
 import type { SurveyQueueSettings } from "../../stats/queue/survey-queue-settings.ts";
 import { SurveyWorker } from "../../stats/worker.ts";
@@ -154,6 +154,68 @@ describe("BullmqSurveyQueue and SurveyWorker on the real Redis", () => {
     const counts = await producer.counts();
     expect(counts.dead).toBe(0);
     await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(1), { timeout: 5_000, interval: 20 });
+  });
+
+  it("queues an update's events as one job of the batch shape, a batch of one as an event job, and batches added at once as one job", async () => {
+    const update = [testEvent(31, { kind: "dialogue_started" }), testEvent(31, { kind: "offered" }), testEvent(31, { kind: "answered", score: 4 })];
+    await producer.addBatch(update);
+    await producer.addBatch([testEvent(32)]);
+    const jobs = await producer.queue.getJobs(["wait"], 0, -1, true);
+    expect(jobs.map((j) => j.id).sort()).toEqual([surveyBatchJobId(update), "s32.completed"].sort());
+    const batch = jobs.find((j) => j.id === surveyBatchJobId(update));
+    expect(batch?.name).toBe("batch");
+    expect((batch?.data as { events: unknown[] }).events).toHaveLength(3);
+    expect(jobs.find((j) => j.id === "s32.completed")?.data).toMatchObject({ kind: "completed", surveyId: "s32" });
+    // Requests in flight together: their batches share one job.
+    await Promise.all([33, 34, 35, 36].map((n) => producer.addBatch([testEvent(n, { kind: "offered" }), testEvent(n)])));
+    expect((await producer.counts()).waiting).toBeLessThanOrEqual(4);
+    const w = startWorker();
+    await w.start();
+    await vi.waitFor(async () => expect(await base.count()).toBe(3 + 1 + 8), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(async () => expect((await producer.counts()).waiting + (await producer.counts()).active).toBe(0), { timeout: 10_000, interval: 20 });
+  });
+
+  it("redelivers one update's whole batch: the same job twice, then a job whose events were partly applied, each event stored once", async () => {
+    const update = [testEvent(41, { kind: "offered" }), testEvent(41, { kind: "answered", score: 2 }), testEvent(41, { kind: "commented", comment: "again" })];
+    const w = startWorker();
+    await w.start();
+    await producer.addBatch(update);
+    // The same batch while the job is kept: BullMQ takes it as the same job.
+    await producer.addBatch(update.map((e) => ({ ...e })));
+    await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(1), { timeout: 10_000, interval: 20 });
+    // Past the kept window (the completed copy gone), the same job runs a second time.
+    expect(await producer.queue.remove(surveyBatchJobId(update))).toBe(1);
+    await producer.addBatch(update);
+    await vi.waitFor(async () => expect((await producer.counts()).completed).toBe(1), { timeout: 10_000, interval: 20 });
+    for (const e of update) expect(store.timesGiven(surveyJobId(e))).toBe(2);
+    // Part of an update stored by an earlier single-event job, then the whole update as a batch.
+    const next = [testEvent(42, { kind: "offered" }), testEvent(42, { kind: "answered", score: 5 }), testEvent(42)];
+    await producer.add(next[0] as SurveyEvent);
+    await vi.waitFor(async () => expect(await base.jobIds()).toContain("s42.offered"), { timeout: 10_000, interval: 20 });
+    await producer.addBatch(next);
+    await vi.waitFor(async () => expect(await base.count()).toBe(6), { timeout: 10_000, interval: 20 });
+    expect(await base.jobIds()).toEqual(["s41.answered", "s41.commented", "s41.offered", "s42.answered", "s42.completed", "s42.offered"]);
+    expect(store.timesGiven("s42.offered")).toBe(2);
+  });
+
+  it("folds a job of the shape earlier versions queued (one event, its own id) beside batch jobs", async () => {
+    const old = testEvent(51);
+    await producer.queue.add(old.kind, old, { jobId: surveyJobId(old), attempts: 3 });
+    await producer.addBatch([testEvent(52, { kind: "offered" }), testEvent(52)]);
+    const w = startWorker();
+    await w.start();
+    await vi.waitFor(async () => expect(await base.jobIds()).toEqual(["s51.completed", "s52.completed", "s52.offered"]), { timeout: 10_000, interval: 20 });
+  });
+
+  it("stores a batch job's good events and sends the job to the dead letter when one of its events is malformed", async () => {
+    await producer.queue.add("batch", { events: [testEvent(61), { kind: "completed", surveyId: "bad id" }, testEvent(62)] }, { jobId: "batch.bad", attempts: 5, backoff: { type: "exponential", delay: 5 } });
+    const w = startWorker();
+    await w.start();
+    await vi.waitFor(async () => expect(await producer.counts()).toMatchObject({ dead: 1, failed: 1 }), { timeout: 10_000, interval: 20 });
+    expect(await base.jobIds()).toEqual(["s61.completed", "s62.completed"]);
+    const [dead] = await producer.deadLetters();
+    expect(dead).toMatchObject({ jobId: "batch.bad", attemptsMade: 1, unrecoverable: true });
+    expect(dead?.failedReason).toMatch(/event 1: surveyId/);
   });
 
   it("sends a malformed event straight to the dead letter as an UnrecoverableError, without retries", async () => {

@@ -181,6 +181,67 @@ for (const [name, make] of Object.entries(implementations)) {
       expect(page.rows[0]).toMatchObject({ surveyId: "s5", offered: true, accepted: true, completed: true, score: 4, scale: "1-5", comment: "in reverse" });
     });
 
+    it("stores a batch (one update's events) as one unit, and batches added at once beside each other", async () => {
+      const addBatch = h.queue.addBatch?.bind(h.queue);
+      if (!addBatch) throw new Error("both survey queues take batches");
+      await addBatch(surveyOf(20, 5, "batched"));
+      await Promise.all([addBatch(surveyOf(21, 2, "")), addBatch(surveyOf(22, 4, "")), addBatch([testEvent(23, { kind: "dialogue_started", score: undefined, comment: undefined, scale: undefined })])]);
+      await addBatch([]);
+      await h.settled();
+      const f = await h.store.figures(PERIOD);
+      expect({ dialogues: f.dialogues, answered: f.answered, surveys: f.surveys, commented: f.commented, distribution: f.distribution }).toEqual({
+        dialogues: 4,
+        answered: 3,
+        surveys: 3,
+        commented: 1,
+        distribution: { "2": 1, "4": 1, "5": 1 },
+      });
+    });
+
+    it("counts each event once when the same batch comes twice, and when part of a batch was stored already", async () => {
+      const addBatch = h.queue.addBatch?.bind(h.queue);
+      if (!addBatch) throw new Error("both survey queues take batches");
+      const events = surveyOf(24, 3, "twice");
+      await addBatch(events);
+      await h.settled();
+      // The same update redelivered: the same batch again, one after the other and twice at once.
+      await addBatch(events.map((e) => ({ ...e })));
+      await Promise.all([addBatch(events), addBatch(events)]);
+      // An update whose first events were stored (as single events, an earlier version's jobs) before it was redelivered whole.
+      const next = surveyOf(25, 1, "partly");
+      for (const e of next.slice(0, 2)) await h.queue.add(e);
+      await h.settled();
+      await addBatch(next);
+      // A batch sharing events with one stored already (two updates group-committed together, then one redelivered).
+      await addBatch([...next.slice(1, 3), ...surveyOf(26, 5, "")]);
+      await h.settled();
+      const f = await h.store.figures(PERIOD);
+      expect({ dialogues: f.dialogues, offered: f.offered, answered: f.answered, surveys: f.surveys, commented: f.commented, distribution: f.distribution }).toEqual({
+        dialogues: 3,
+        offered: 3,
+        answered: 3,
+        surveys: 3,
+        commented: 2,
+        distribution: { "1": 1, "3": 1, "5": 1 },
+      });
+      const page = await h.store.listDialogues({ ...PERIOD, limit: 10 });
+      expect(page.rows.map((r) => [r.surveyId, r.score, r.comment]).sort()).toEqual([
+        ["s24", 3, "twice"],
+        ["s25", 1, "partly"],
+        ["s26", 5, ""],
+      ]);
+    });
+
+    it("refuses a batch holding a malformed event at addBatch and stores none of it", async () => {
+      const addBatch = h.queue.addBatch?.bind(h.queue);
+      if (!addBatch) throw new Error("both survey queues take batches");
+      await expect(addBatch([testEvent(27), { ...testEvent(28), surveyId: "" }])).rejects.toBeInstanceOf(MalformedSurveyEventError);
+      await addBatch([testEvent(29)]);
+      await h.settled();
+      const page = await h.store.listDialogues({ ...PERIOD, limit: 10 });
+      expect(page.rows.map((r) => r.surveyId)).toEqual(["s29"]);
+    });
+
     it("refuses a malformed event at add and never stores it", async () => {
       const bad = { ...testEvent(6), surveyId: "" };
       await expect(h.queue.add(bad)).rejects.toBeInstanceOf(MalformedSurveyEventError);

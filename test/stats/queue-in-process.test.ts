@@ -30,6 +30,16 @@ beforeEach(async () => {
 });
 
 describe("InProcessSurveyQueue", () => {
+  it("writes an update's batch in one transaction, and the batches of concurrent requests together", async () => {
+    const q = new InProcessSurveyQueue(store, { sleep });
+    await q.addBatch([testEvent(1, { kind: "offered" }), testEvent(1, { kind: "answered", score: 3 }), testEvent(1)]);
+    expect(store.calls.map((c) => c.length)).toEqual([3]);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => q.addBatch([testEvent(i + 2, { kind: "offered" }), testEvent(i + 2)])));
+    expect(await base.count()).toBe(3 + 40);
+    // Twenty requests, each answered once its events committed, in a handful of transactions rather than twenty.
+    expect(store.calls.length - 1).toBeLessThanOrEqual(3);
+  });
+
   it("resolves add once the event is stored, and batches concurrent adds", async () => {
     const q = new InProcessSurveyQueue(store, { sleep });
     await q.add(testEvent(1));
