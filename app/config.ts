@@ -20,6 +20,9 @@ import { ACTION_VARIABLES, allowedSecretNames, readActionSettings, type ActionSe
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+/** `auto`: readable lines when stdout is a terminal, JSON lines otherwise (app/logger.ts). */
+export type LogFormat = "auto" | "json" | "pretty";
+const LOG_FORMATS: readonly LogFormat[] = ["auto", "json", "pretty"];
 
 export interface AppConfig {
   /** `production` with REDIS_URL and DATABASE_URL; otherwise the embedded default. */
@@ -38,6 +41,7 @@ export interface AppConfig {
   redisUrl?: string;
   databaseUrl?: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   /** NODE_ENV is `production`. */
   production: boolean;
   /** Reload a scenario file when it changes (development). */
@@ -99,7 +103,8 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_DATA_DIR: "folder of the embedded statistics store (default ./data)",
   BOTFLOW_SCENARIOS_DIR: "folder of scenario files to load (default the bundled scenarios/)",
   BOTFLOW_SCENARIO: "scenario id a new conversation starts (default csat)",
-  BOTFLOW_LOG_LEVEL: `log level: ${LOG_LEVELS.join(", ")} (default info)`,
+  BOTFLOW_LOG_LEVEL: `log level: ${LOG_LEVELS.join(", ")} (default info; each HTTP request is a debug line)`,
+  BOTFLOW_LOG_FORMAT: "log lines: auto (readable on a terminal, JSON otherwise), json or pretty (default auto)",
   BOTFLOW_WATCH: "reload scenario files when they change: true or false (default true unless NODE_ENV=production)",
   BOTFLOW_SWEEP_INTERVAL: "how often no-answer timeouts are checked, e.g. 5s (default 5s)",
   BOTFLOW_RETENTION_COMMENTS: "clear comment texts and user identifiers of surveys and triggers older than this, e.g. 180d; figures stay (default: keep)",
@@ -165,6 +170,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   const nodeEnv = get("NODE_ENV");
   const production = nodeEnv === "production";
   const logLevel = readLogLevel(get, problems);
+  const logFormat = readLogFormat(get, problems);
 
   const watchRaw = get("BOTFLOW_WATCH");
   let watchScenarios = !production;
@@ -212,6 +218,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     channelScenarios,
     ...setOnly({ redisUrl, databaseUrl, dbSchema, token }),
     logLevel,
+    logFormat,
     production,
     watchScenarios,
     sweepIntervalMs: parseDuration("BOTFLOW_SWEEP_INTERVAL", get("BOTFLOW_SWEEP_INTERVAL"), 5_000, problems),
@@ -265,6 +272,7 @@ export interface WorkerConfig {
   queue: { name: string; prefix: string };
   dbSchema?: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   /** The worker delivers the webhooks of the events it stores; absent when no URL is set. Holds the secret. */
   webhooks?: WebhookSettings;
 }
@@ -290,6 +298,7 @@ export function loadWorkerConfig(env: Env, overrides: WorkerOverrides = {}): Wor
   const queue = readQueueSettings((n) => (n === "BOTFLOW_QUEUE" ? (overrides.queue ?? get(n)) : n === "BOTFLOW_QUEUE_PREFIX" ? (overrides.prefix ?? get(n)) : get(n)), problems);
   const dbSchema = readDbSchema((n) => overrides.schema ?? get(n), problems);
   const logLevel = readLogLevel(get, problems);
+  const logFormat = readLogFormat(get, problems);
   const webhooks = readWebhookSettings(get, problems);
   if (problems.length > 0) throw new ConfigError(problems.join("\n"));
   return {
@@ -298,6 +307,7 @@ export function loadWorkerConfig(env: Env, overrides: WorkerOverrides = {}): Wor
     queue,
     ...(dbSchema !== undefined ? { dbSchema } : {}),
     logLevel,
+    logFormat,
     ...(webhooks ? { webhooks } : {}),
   };
 }
@@ -347,6 +357,13 @@ function readLogLevel(get: (name: string) => string | undefined, problems: strin
   const level = LOG_LEVELS.find((l) => l === raw);
   if (level === undefined) problems.push(`BOTFLOW_LOG_LEVEL "${raw}" is not a log level: use one of ${LOG_LEVELS.join(", ")}`);
   return level ?? "info";
+}
+
+function readLogFormat(get: (name: string) => string | undefined, problems: string[]): LogFormat {
+  const raw = (get("BOTFLOW_LOG_FORMAT") ?? "auto").toLowerCase();
+  const format = LOG_FORMATS.find((f) => f === raw);
+  if (format === undefined) problems.push(`BOTFLOW_LOG_FORMAT "${raw}" is not a log format: use one of ${LOG_FORMATS.join(", ")}`);
+  return format ?? "auto";
 }
 
 function readQueueSettings(get: (name: string) => string | undefined, problems: string[]): { name: string; prefix: string } {

@@ -11,7 +11,7 @@ import path from "node:path";
 import { readConfigFile } from "./config-file.ts";
 import { configFileName, loadConfig, type ConfigOverrides } from "./config.ts";
 import { recordServerUrl } from "./data-dir-lock.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger, logFormatFor } from "./logger.ts";
 import { installProcessErrorPolicy } from "./process-errors.ts";
 
 /**
@@ -67,7 +67,7 @@ export async function serveProcess(o: ServeOptions): Promise<number> {
       endStart();
       return 1;
     }
-    const logger = createLogger(config.logLevel, o.stdout);
+    const logger = createLogger(config.logLevel, o.stdout, { format: logFormatFor(config.logFormat, o.stdout) });
     uninstallErrors = installProcessErrorPolicy({
       source: o.host,
       logger,

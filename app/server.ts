@@ -20,6 +20,7 @@ export interface ServerOptions {
   maxWebSocketBytes?: number;
 }
 
+/** Probed every few seconds: their request lines only at trace. */
 const QUIET = new Set(["/healthz", "/readyz"]);
 
 /** Builds the fastify instance (not listening yet). */
@@ -29,8 +30,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const path = req.url.split("?")[0] ?? "";
     const entry = { method: req.method, path: loggedPath(path), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     o.onResponse?.({ method: req.method, route: req.routeOptions.url ?? "unmatched", status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
-    if (QUIET.has(path)) req.log.debug(entry, "request");
-    else req.log.info(entry, "request");
+    // One line per request is what a busy server cannot afford at info: debug, as the health probes'.
+    // Failures are logged where they happen (fastify's error handler, the routes), at warn or error.
+    if (QUIET.has(path)) req.log.trace(entry, "request");
+    else req.log.debug(entry, "request");
   });
   await app.register(websocket, { options: { maxPayload: o.maxWebSocketBytes ?? 384 * 1024 } });
 

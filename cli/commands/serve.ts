@@ -2,7 +2,6 @@
  * `botflow serve`: the web process (`npm start`). With no configuration it runs the embedded
  * default on 127.0.0.1:3000 and prints the URLs to open; see app/config.ts for the variables.
  */
-import { serveProcess } from "../../app/serve-process.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CliIo } from "../io.ts";
 
@@ -17,8 +16,9 @@ Runs the web process. Options override the environment:
   --data-dir DIR    BOTFLOW_DATA_DIR, the embedded statistics store (default ./data)
   --scenarios DIR   BOTFLOW_SCENARIOS_DIR (default the bundled scenarios/)
   --scenario ID     BOTFLOW_SCENARIO, what a new conversation starts (default csat)
-With REDIS_URL and DATABASE_URL set it runs in production mode. Logs are JSON on stdout;
-the URLs to open and start-up errors go to stderr. SIGTERM/SIGINT shut down gracefully,
+With REDIS_URL and DATABASE_URL set it runs in production mode. Logs go to stdout: readable
+lines on a terminal, else JSON lines (BOTFLOW_LOG_FORMAT=auto|json|pretty); each HTTP request is
+a debug line (BOTFLOW_LOG_LEVEL=debug). The URLs to open and start-up errors go to stderr. SIGTERM/SIGINT shut down gracefully,
 SIGHUP reloads the scenarios. An unhandled promise rejection is logged and serving goes on; an
 uncaught exception is logged, then the same shutdown, exit 1. Exit 0 after a clean shutdown,
 1 when it cannot start or stop.`;
@@ -42,6 +42,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   );
   if (typeof parsed === "number") return parsed;
   const v = parsed.values;
+  // Loaded only now: the web process's modules (fastify, the channels' SDKs) are what --help does not need.
+  const { serveProcess } = await import("../../app/serve-process.ts");
   return serveProcess({
     env: io.env,
     cwd: io.cwd,

@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
 import { openRedis } from "../../app/redis-client.ts";
 import { loadWorkerConfig, redactUrl, type WorkerConfig } from "../../app/config.ts";
 import { pingPostgres, pingRedis } from "../../app/connectivity.ts";
-import { createLogger, type AppLogger } from "../../app/logger.ts";
+import { createLogger, logFormatFor, type AppLogger } from "../../app/logger.ts";
 import { installProcessErrorPolicy } from "../../app/process-errors.ts";
 import { createWorkerMetrics, serveWorkerMetrics, type MetricsServer } from "../../app/worker-metrics.ts";
 import { durationMs } from "../../engine/scenario.ts";
@@ -37,6 +37,7 @@ export const WORKER_VARIABLES: Readonly<Record<string, string>> = {
   BOTFLOW_QUEUE_PREFIX: `Redis key prefix of the queue (default ${DEFAULT_SURVEY_QUEUE.prefix})`,
   BOTFLOW_DB_SCHEMA: "PostgreSQL schema of the statistics tables (default the store's)",
   BOTFLOW_LOG_LEVEL: "log level (default info)",
+  BOTFLOW_LOG_FORMAT: "log lines: auto (readable on a terminal, JSON otherwise), json or pretty (default auto)",
   ...WEBHOOK_VARIABLES,
 };
 
@@ -62,8 +63,8 @@ in PostgreSQL at DATABASE_URL (schema migrated on start). Start as many as you n
   --replay-dead          re-queue every dead-lettered job with fresh attempts and exit (needs only REDIS_URL)
 With BOTFLOW_WEBHOOK_URL and BOTFLOW_WEBHOOK_SECRET the worker also queues and delivers the
 outgoing webhooks of the surveys it stores (botflow webhooks list-dead / replay for the dead letter).
-Logs are JSON lines on stdout (never comment text). SIGTERM/SIGINT finish the jobs in
-flight and exit 0; a second signal stops at once. An unhandled promise rejection is logged
+Logs go to stdout: readable lines on a terminal, else JSON lines (BOTFLOW_LOG_FORMAT); never
+comment text. SIGTERM/SIGINT finish the jobs in flight and exit 0; a second signal stops at once. An unhandled promise rejection is logged
 and the worker goes on; an uncaught exception is logged, the jobs in flight are finished, exit 1.
 Exit 1 when Redis or PostgreSQL cannot be reached at start. When PostgreSQL goes away later, the worker logs one warning, stops
 taking jobs, holds those in flight (no attempts used, nothing dead-lettered), probes it about
@@ -144,7 +145,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return EXIT_FAILED;
   }
   const schema = config.dbSchema;
-  const log = createLogger(config.logLevel, io.stdout);
+  const log = createLogger(config.logLevel, io.stdout, { format: logFormatFor(config.logFormat, io.stdout) });
 
   try {
     await pingRedis(redisUrl);

@@ -117,11 +117,11 @@ describe("the web server (fastify.inject)", () => {
     }
   });
 
-  it("logs one JSON line per request with the path but not the query string", async () => {
+  it("logs one JSON line per request at debug with the path but not the query string", async () => {
     t = await startTestApp();
     await t.app.server.inject({ method: "GET", url: "/chat?token=s3cret" });
     const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "request" && l.path === "/chat");
-    expect(line).toMatchObject({ method: "GET", path: "/chat", status: 200, level: 30 });
+    expect(line).toMatchObject({ method: "GET", path: "/chat", status: 200, level: 20 });
     expect(t.logs.join("\n")).not.toContain("s3cret");
   });
 });

@@ -18,19 +18,20 @@ const message = (fn: () => unknown): string => {
 
 describe("worker and statistics settings", () => {
   it("reads the queue, schema and log level like serve, flags winning over the environment", () => {
-    expect(loadWorkerConfig({ REDIS_URL: "redis://127.0.0.1:6379", BOTFLOW_QUEUE: "surveys-eu", BOTFLOW_DB_SCHEMA: "stats_eu", BOTFLOW_LOG_LEVEL: "WARN" }, { prefix: "eu:" })).toEqual({
+    expect(loadWorkerConfig({ REDIS_URL: "redis://127.0.0.1:6379", BOTFLOW_QUEUE: "surveys-eu", BOTFLOW_DB_SCHEMA: "stats_eu", BOTFLOW_LOG_LEVEL: "WARN", BOTFLOW_LOG_FORMAT: "JSON" }, { prefix: "eu:" })).toEqual({
       redisUrl: "redis://127.0.0.1:6379",
       queue: { name: "surveys-eu", prefix: "eu:" },
       dbSchema: "stats_eu",
       logLevel: "warn",
+      logFormat: "json",
     });
   });
 
   it("refuses what serve refuses, with the same words, never quoting a password", () => {
-    const bad = { REDIS_URL: "http://:hunter2@127.0.0.1", DATABASE_URL: "postgres://u@h/db", BOTFLOW_QUEUE: "no spaces", BOTFLOW_DB_SCHEMA: "Bad-Schema", BOTFLOW_LOG_LEVEL: "loud" };
+    const bad = { REDIS_URL: "http://:hunter2@127.0.0.1", DATABASE_URL: "postgres://u@h/db", BOTFLOW_QUEUE: "no spaces", BOTFLOW_DB_SCHEMA: "Bad-Schema", BOTFLOW_LOG_LEVEL: "loud", BOTFLOW_LOG_FORMAT: "fancy" };
     const worker = message(() => loadWorkerConfig(bad));
     const serve = message(() => loadConfig(bad, { cwd: tmpdir() }));
-    for (const problem of ['BOTFLOW_QUEUE "no spaces" is not a queue name', 'BOTFLOW_DB_SCHEMA "Bad-Schema" is not a schema name', 'BOTFLOW_LOG_LEVEL "loud" is not a log level', "REDIS_URL http://:***@127.0.0.1"]) {
+    for (const problem of ['BOTFLOW_QUEUE "no spaces" is not a queue name', 'BOTFLOW_DB_SCHEMA "Bad-Schema" is not a schema name', 'BOTFLOW_LOG_LEVEL "loud" is not a log level', 'BOTFLOW_LOG_FORMAT "fancy" is not a log format: use one of auto, json, pretty', "REDIS_URL http://:***@127.0.0.1"]) {
       expect(worker).toContain(problem);
       expect(serve).toContain(problem);
     }

@@ -36,3 +36,33 @@ describe("README.md", () => {
     expect(pkg.scripts.start).toBe("node bin/botflow.js serve");
   });
 });
+
+describe("README.md's commands with the dialogues file", () => {
+  it("run verbatim from a checkout: every line naming --dialogues, then the stats of what they recorded", { timeout: 120_000 }, async () => {
+    const { mkdtemp, rm, symlink } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { runCli } = await import("../cli/run-cli.ts");
+    const lines = [...readme.matchAll(/^npx botflow (.+)$/gm)].map((m) => m[1] as string);
+    const withDialogues = lines.filter((l) => l.includes("--dialogues"));
+    expect(withDialogues.length).toBeGreaterThanOrEqual(2);
+    const stats = lines.filter((l) => l.startsWith("stats --data-dir ./data"));
+    expect(stats).toHaveLength(1);
+    // A working directory like a checkout's (scenarios/ in it), so ./data is the test's own.
+    const cwd = await mkdtemp(path.join(tmpdir(), "botflow-readme-"));
+    try {
+      await symlink(path.join(root, "scenarios"), path.join(cwd, "scenarios"));
+      for (const line of withDialogues) {
+        const r = await runCli(line.split(/\s+/), { cwd });
+        expect(r.code, `${line}\n${r.stderr}`).toBe(0);
+        expect(r.stderr, line).not.toMatch(/error|cannot|not found/i);
+      }
+      const r = await runCli(stats[0]!.split(/\s+/), { cwd });
+      expect(r.code).toBe(0);
+      const f = JSON.parse(r.stdout) as { surveys: number; dialogues: number };
+      expect(f.dialogues).toBe(5); // the five dialogues of scenarios/csat.dialogues.json
+      expect(f.surveys).toBeGreaterThanOrEqual(3);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
