@@ -3,6 +3,7 @@
  * PGlite in a temporary data folder and against PostgreSQL (DATABASE_URL, own schema), and
  * once as a real child process.
  */
+import { formatNps } from "../../cli/format-figures.ts";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -102,6 +103,9 @@ describe("botflow stats / export on the embedded store (PGlite in --data-dir)", 
     expect(r.stdout).toMatch(new RegExp(`^  surveys +${exp.surveys} +completed`, "m"));
     expect(r.stdout).toMatch(new RegExp(`^  average +${exp.average!.toFixed(2)} +on the 1-5 scale`, "m"));
     expect(r.stdout).toMatch(new RegExp(`^  CDSAT +${(exp.cdsat! * 100).toFixed(1)}%`, "m"));
+    expect(r.stdout).toMatch(new RegExp(`^  CSAT score +${(exp.csat! * 100).toFixed(1)}% +ratings 4–5 of all ratings`, "m"));
+    // NPS-style in signed points, one decimal: the dashboard card's text.
+    expect(r.stdout).toMatch(new RegExp(`^  NPS-style +${formatNps(exp.nps).replace("+", "\\+")} +points`, "m"));
     expect(r.stdout).toContain("trend per day");
   });
 
