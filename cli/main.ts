@@ -1,20 +1,19 @@
 /**
  * The `botflow` entry point: dispatches `botflow <command> [args]` to cli/commands/<command>.ts.
- * Commands are discovered on disk, so a new command is a new file in cli/commands/.
+ * Commands are discovered on disk, so a new command is a new file in cli/commands/. Only the
+ * command that runs is imported: the help page reads each summary from its file
+ * (cli/command-index.js), so start-up never pays for every command's dependencies.
  *
  * @example
  * process.exitCode = await main(process.argv.slice(2));
  */
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { commandNames as listCommands, COMMAND_NAME, COMMANDS_DIR, helpText, staticSummary, version } from "./command-index.js";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, isCommandModule, type CommandModule } from "./command.ts";
 import { println, processIo, type CliIo } from "./io.ts";
 
-const COMMANDS_DIR = fileURLToPath(new URL("./commands/", import.meta.url));
-const PACKAGE_JSON = new URL("../package.json", import.meta.url);
-const COMMAND_NAME = /^[a-z][a-z-]*$/;
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the process exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
@@ -69,33 +68,22 @@ async function loadCommand(name: string): Promise<CommandModule | undefined> {
 
 /** The commands present in cli/commands, sorted. */
 export async function commandNames(): Promise<string[]> {
-  const files = await readdir(COMMANDS_DIR);
-  return files
-    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
-    .map((f) => f.slice(0, -3))
-    .filter((n) => COMMAND_NAME.test(n))
-    .sort();
+  return listCommands();
 }
 
 async function printHelp(out: NodeJS.WritableStream): Promise<void> {
   const names = await commandNames();
-  const width = Math.max(...names.map((n) => n.length), 4);
-  println(out, "usage: botflow <command> [options]");
-  println(out);
-  println(out, "commands:");
+  const rows: [string, string][] = [];
   for (const name of names) {
-    // One broken command module must not take the whole help page (and the other commands' summaries) down.
-    const summary = await loadCommand(name).then(
-      (c) => c?.summary ?? "",
-      (err: unknown) => `(cannot load: ${err instanceof Error ? err.message.split("\n")[0] : String(err)})`,
-    );
-    println(out, `  ${name.padEnd(width)}  ${summary}`);
+    // A summary that is not a plain literal costs its module's import; a broken module must not
+    // take the whole help page (and the other commands' summaries) down.
+    const summary =
+      (await staticSummary(name)) ??
+      (await loadCommand(name).then(
+        (c) => c?.summary ?? "",
+        (err: unknown) => `(cannot load: ${err instanceof Error ? err.message.split("\n")[0] : String(err)})`,
+      ));
+    rows.push([name, summary]);
   }
-  println(out);
-  println(out, 'Run "botflow help <command>" or "botflow <command> --help" for its options; "botflow --version" for the version.');
-}
-
-async function version(): Promise<string> {
-  const pkg = JSON.parse(await readFile(PACKAGE_JSON, "utf8")) as { version?: unknown };
-  return typeof pkg.version === "string" ? pkg.version : "unknown";
+  out.write(helpText(rows));
 }

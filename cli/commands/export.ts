@@ -13,7 +13,6 @@ import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, resolveArg, type CliIo } from "../io.ts";
 import { exportQuery } from "../../stats/query-params.ts";
-import { withStatsSource } from "../stats-source.ts";
 import { isQueryError, QUERY_OPTIONS, QUERY_USAGE, queryParams, UsageProblem } from "./stats.ts";
 
 export const summary = "Export the dialogue list with CSAT and client comments as CSV or JSON lines";
@@ -102,7 +101,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const progress = (io.stderr as { isTTY?: boolean }).isTTY === true;
   let count = 0;
   try {
-    await withStatsSource(io, v, { command: "export" }, async (source) => {
+    await (await import("../stats-source.ts")).withStatsSource(io, v, { command: "export" }, async (source) => {
       const next = (cursor?: string) => source.dialogues({ ...listParams, limit: String(source.pageSize), cursor });
       // The first page is read before anything is written: a refused token or a down store leaves no half output.
       let page = await next();

@@ -11,7 +11,6 @@ import { figuresQuery } from "../../stats/query-params.ts";
 import { parseCommandArgs, printUsageError } from "../args.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../command.ts";
 import { println, type CliIo } from "../io.ts";
-import { withStatsSource } from "../stats-source.ts";
 
 export const summary = "Print the CSAT figures (surveys, average, CDSAT, NPS, response rate, trend) for a period";
 
@@ -130,7 +129,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const params = { ...queryParams(v), group_by: v["group-by"], limit: v.limit, compare: v.compare ? "previous" : undefined };
   let figures: Figures | GroupedFigures;
   try {
-    figures = await withStatsSource(io, v, { command: "stats" }, (source) => source.figures(params));
+    figures = await (await import("../stats-source.ts")).withStatsSource(io, v, { command: "stats" }, (source) => source.figures(params));
   } catch (err) {
     if (isQueryError(err)) {
       printUsageError(io, USAGE, err.message);
