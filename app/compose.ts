@@ -93,8 +93,11 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
   for (const w of config.warnings) logger.warn({}, w);
 
   const closers: (() => Promise<void>)[] = [];
+  // Each stage of a shutdown is waited for at most the shutdown timeout: one that hangs (a
+  // connection stuck reconnecting) is named in the log and the others still close.
+  const stage = (name: string, run: () => Promise<void>) => closeStage(logger, name, config.shutdownTimeoutMs, run);
   const closeAll = async () => {
-    for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, "error while closing"));
+    for (const c of closers.reverse()) await stage("a service", c);
   };
   try {
     // Scenarios are checked before any service opens: a typo in a scenario costs no connection.
@@ -290,9 +293,9 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
           watcher?.close();
           await sweeping?.catch(() => 0);
           // No first message starts once channels begin to drain; a trigger not sent yet waits in the outbox.
-          await triggerOutbox.close().catch((err: unknown) => logger.error({ err: errorSummary(err) }, "the trigger outbox did not close cleanly"));
+          await stage("the trigger outbox", () => triggerOutbox.close());
           // Every channel refuses new input and drains before the stores it writes to close.
-          for (const channel of channels) await closeChannel(channel).catch((err: unknown) => logger.error({ err: errorSummary(err), channel: channel.name }, "a channel did not close cleanly"));
+          for (const channel of channels) await stage(`the ${channel.name} channel`, () => closeChannel(channel));
           await closeAll();
           logger.info({}, "shut down cleanly");
         })();
@@ -303,6 +306,27 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
     await closeAll();
     throw err;
   }
+}
+
+/**
+ * Runs one stage of a shutdown, waiting at most `timeoutMs`: an error is logged, and a stage
+ * still running then is logged by name and left behind, so the rest of the shutdown goes on.
+ */
+async function closeStage(logger: AppLogger, name: string, timeoutMs: number, run: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), timeoutMs);
+    timer.unref();
+  });
+  const done = run().then(
+    () => "done" as const,
+    (err: unknown) => {
+      logger.error({ err: errorSummary(err) }, `${name} did not close cleanly`);
+      return "done" as const;
+    },
+  );
+  if ((await Promise.race([done, late])) === "late") logger.error({ timeoutMs }, `${name} did not close within the shutdown timeout; going on without it`);
+  clearTimeout(timer);
 }
 
 /** How far ahead scheduled triggers are handed to the outbox at start: all of them (a trigger is at most a year ahead). */

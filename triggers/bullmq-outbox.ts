@@ -47,6 +47,11 @@ export interface BullmqOutboxOptions {
   queue?: string;
   /** How logs and errors name the jobs (default the trigger outbox's). */
   wording?: OutboxWording;
+  /**
+   * How long `close()` waits for a worker's job in flight and its Redis commands before it
+   * disconnects the workers' connections (pending commands then fail and the close ends); 10 s.
+   */
+  closeTimeoutMs?: number;
 }
 
 interface JobData<P> {
@@ -156,7 +161,19 @@ export class BullmqOutbox<P = TriggerPayload> implements Outbox<P> {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.all(this.workers.map((w) => w.close()));
+      // A worker's close waits for its job and for commands queued while Redis reconnects; past
+      // the deadline its connections are cut, which fails those commands and ends the close.
+      const timeoutMs = this.o.closeTimeoutMs ?? 10_000;
+      const closed = Promise.all(this.workers.map((w) => w.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), timeoutMs)));
+      if ((await Promise.race([closed, late])) === "late") {
+        this.log.warn({ timeoutMs }, `${this.wording.noun} outbox workers did not close in time; disconnecting them (a job cut off runs again)`);
+        // A job's own send may still hang: it is not waited for (its lock lapses; it runs again).
+        for (const c of this.connections) c.disconnect();
+        closed.catch(() => undefined);
+      }
+      clearTimeout(timer);
       await Promise.all([...this.queues.values()].map((q) => q.close()));
       for (const c of this.connections) c.disconnect();
     })();
