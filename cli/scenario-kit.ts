@@ -41,7 +41,10 @@ export interface ScenarioKitOptions {
 export function createScenarioKit(options: ScenarioKitOptions = {}): ScenarioKit {
   const queue = new RecordingSurveyQueue(options.queue);
   const actions = createActionRegistry({ surveys: queue, ...options.actions });
-  return { actions, tracker: new SurveyTracker(queue), queue, loadOptions: { actions: actions.specs() } };
+  // No per-update batch (the tracker's open()): each event reaches the queue when it is recorded,
+  // so a transcript shows what an action queued beside it, in the order the dialogue made them.
+  const tracker = new SurveyTracker(queue);
+  return { actions, tracker: { track: (event, ctx) => tracker.track(event, ctx) }, queue, loadOptions: { actions: actions.specs() } };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ActionContext, Tracker } from "../engine/ports.ts";
 import { surveyId } from "../engine/runtime.ts";
 import type { InterruptedDialogue, TrackEvent } from "../engine/types.ts";
 import { QUALITY_ANSWER, QUALITY_COMMENT, toScore, type SurveyEvent, type SurveyQueue } from "./events.ts";
+import { recordSurveyEvent, SurveyEventBatch } from "./queue/survey-event-batch.ts";
 
 /**
  * The fields every survey event of the dialogue shares. Each event carries the start context and
@@ -37,9 +38,14 @@ function hasKeys(o: object): boolean {
 export class SurveyTracker implements Tracker {
   constructor(private readonly queue: SurveyQueue) {}
 
+  /** Each inbound update's events go to the queue together, once its step is done (engine/runtime.ts). */
+  open(): SurveyEventBatch {
+    return new SurveyEventBatch(this.queue);
+  }
+
   async track(event: TrackEvent, ctx: Omit<ActionContext, "blockId">): Promise<void> {
     const e = toSurveyEvent(event, ctx);
-    if (e) await this.queue.add(e);
+    if (e) await recordSurveyEvent(this.queue, e, ctx.batch);
   }
 }
 
@@ -69,9 +75,9 @@ export function toSurveyEvent(event: TrackEvent, ctx: Omit<ActionContext, "block
     case "prompt_declined":
       return event.saveTo === QUALITY_ANSWER ? { ...base, kind: "declined", reason: event.reason ?? "skipped" } : undefined;
     case "dialogue_ended":
-      return undefined;
-    default:
       return event.interrupted ? interruptedSurvey(event.interrupted, ctx) : undefined;
+    default:
+      return undefined;
   }
 }
 

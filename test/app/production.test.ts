@@ -125,9 +125,10 @@ describe("production mode (REDIS_URL + DATABASE_URL)", () => {
     const stateKeys = await redis.keys(`${env.BOTFLOW_STATE_PREFIX}*state:webchat::${conversationId}`);
     expect(stateKeys).toHaveLength(1);
     expect(await t.app.services.surveyStore.listDialogues({ limit: 10 })).toEqual({ rows: [], nextCursor: null });
-    // No worker yet: the five survey events of the dialogue wait in BullMQ, and /metrics says so.
+    // No worker yet: the five survey events of the dialogue wait in BullMQ, one job per update
+    // (start: dialogue_started + offered; the rating: answered; the comment: commented + completed), and /metrics says so.
     const metrics = parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples;
-    expect(sampleValue(metrics, "botflow_survey_queue_jobs", { state: "waiting" })).toBe(5);
+    expect(sampleValue(metrics, "botflow_survey_queue_jobs", { state: "waiting" })).toBe(3);
     expect(sampleValue(metrics, "botflow_survey_queue_jobs", { state: "dead" })).toBe(0);
     // ... the first of them has been waiting since the dialogue began, and none is stored yet.
     expect(sampleValue(metrics, "botflow_survey_queue_oldest_waiting_seconds")).toBeGreaterThan(0);
@@ -148,9 +149,9 @@ describe("production mode (REDIS_URL + DATABASE_URL)", () => {
     await expect
       .poll(() => storedDialogue(t.app.services.surveyStore, conversationId), { timeout: 15_000 })
       .toMatchObject({ channel: "webchat", score: 4, comment: "stored by a worker", completed: true });
-    // Drained: nothing waits, and the five jobs' queued-to-stored times are the sample.
+    // Drained: nothing waits, and the three jobs' queued-to-stored times are the sample.
     const scrape = async () => parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples;
-    await expect.poll(async () => sampleValue(await scrape(), "botflow_survey_job_latency_sample_size"), { timeout: 10_000 }).toBe(5);
+    await expect.poll(async () => sampleValue(await scrape(), "botflow_survey_job_latency_sample_size"), { timeout: 10_000 }).toBe(3);
     const drained = await scrape();
     expect(sampleValue(drained, "botflow_survey_queue_oldest_waiting_seconds")).toBe(0);
     const [, , p99] = expectOrderedQuantiles(drained);
