@@ -82,11 +82,8 @@ export interface TrendPoint extends Counters {
   surveyPercentage: number | null;
 }
 
-export interface Figures extends Counters {
-  from: string;
-  to: string;
-  timeZone: string;
-  filter: StatsFilter;
+/** The rating figures of a period, or of one group of it, with their 95 % intervals. */
+export interface RatingFigures extends Counters {
   average: number | null;
   averageInterval: Interval | null;
   /** The CSAT score: share of satisfied ratings (4–5 on 1–5; see the top of this file). */
@@ -100,6 +97,13 @@ export interface Figures extends Counters {
   distribution: Record<string, number>;
   /** The ratings' scale: "1-5", another "min-max", "mixed", or null when nothing was rated. */
   scale: string | null;
+}
+
+export interface Figures extends RatingFigures {
+  from: string;
+  to: string;
+  timeZone: string;
+  filter: StatsFilter;
   scales: ScaleFigures[];
   trend: { granularity: TrendGranularity; points: TrendPoint[] };
   /** Why a figure is null or what it leaves out. */
@@ -432,19 +436,8 @@ export function computeFigures(rows: readonly FiguresRow[], meta: FiguresMeta): 
 }
 
 /** The figures of one value of the dimension a query is grouped by; `surveys` is its sample size. */
-export interface GroupFigures extends Counters {
+export interface GroupFigures extends RatingFigures {
   value: string;
-  average: number | null;
-  averageInterval: Interval | null;
-  csat: number | null;
-  csatInterval: Interval | null;
-  cdsat: number | null;
-  cdsatInterval: Interval | null;
-  nps: number | null;
-  responseRate: number | null;
-  surveyPercentage: number | null;
-  distribution: Record<string, number>;
-  scale: string | null;
 }
 
 export interface GroupedFigures {
