@@ -439,7 +439,7 @@ export async function queryGroupedFigures(q: SqlQueryable, ctx: FiguresContext, 
   }
   // One order whichever rows were read (rollups by slot, survey rows by hash), so the floats
   // summed from them come out bit for bit the same.
-  const sorted = rows.map(numericCounters).sort(byGroupKey);
+  const sorted = rows.sort(byGroupKey);
   const { groups, truncated } = computeGroups(sorted, limit);
   return {
     from: new Date(from).toISOString(),
@@ -486,7 +486,9 @@ async function readGroupRows(q: SqlQueryable, schema: string, slots: RatingSlots
 async function readDayGroupRows(q: SqlQueryable, schema: string, slots: RatingSlots, dim: string, from: number, to: number): Promise<GroupRow[]> {
   for (let attempt = 0; ; attempt++) {
     const width = slots.width;
-    const rows = await inChunks(from, to, (range) => readDaySums(q, schema, width, dim, range));
+    // One statement for the whole period: its answer is a row per value however long the period
+    // is, and chunks would each walk the dimension's whole key range of the primary key.
+    const rows = await readDaySums(q, schema, width, dim, [new Date(from).toISOString(), new Date(to).toISOString()]);
     const widest = Math.max(0, ...rows.map((r) => Number(r.width)));
     const grouped = widest <= width ? dayGroupRows(rows, slots) : undefined;
     if (grouped) return grouped;
@@ -540,10 +542,10 @@ function dayGroupRows(rows: readonly DaySums[], slots: RatingSlots): GroupRow[] 
   return out;
 }
 
-/** A grouped query's rows over [from, to) from survey_dim_rollup's hours, or from the survey rows. */
-function readHourlyGroupRows(q: SqlQueryable, schema: string, rollups: boolean, dim: string, filter: StatsFilter, from: number, to: number): Promise<GroupRow[]> {
+/** A grouped query's rows over [from, to) from survey_dim_rollup's hours, or from the survey rows, as numbers. */
+async function readHourlyGroupRows(q: SqlQueryable, schema: string, rollups: boolean, dim: string, filter: StatsFilter, from: number, to: number): Promise<GroupRow[]> {
   const prefix = `${dim}=`;
-  return inChunks(from, to, (range) => {
+  const rows = await inChunks(from, to, (range) => {
     if (rollups) {
       return q.query<GroupRow>(
         `SELECT value, scale, rated, score, ${SUMS} FROM ${schema}.survey_dim_rollup
@@ -562,6 +564,7 @@ function readHourlyGroupRows(q: SqlQueryable, schema: string, rollups: boolean, 
       params,
     );
   });
+  return rows.map(numericCounters);
 }
 
 /** Further metrics' rows over [from, to): survey_metric_rollup, or survey_metric (joined to survey for dimensions). */
