@@ -17,7 +17,7 @@ import { isQueryError, QUERY_OPTIONS, QUERY_USAGE, queryParams, UsageProblem } f
 
 export const summary = "Export the dialogue list with CSAT and client comments as CSV or JSON lines";
 
-const USAGE = `usage: botflow export --format csv|jsonl [--out FILE] [--surveys-only] [--trigger ID] [--from DATE]
+const USAGE = `usage: botflow export --format csv|jsonl [--out FILE] [--surveys-only] [--rating R] [--trigger ID] [--from DATE]
                       [--to DATE] [--scenario ID] [--channel NAME] [--bot ID] [--tz ZONE] [--data-dir DIR]
 
 Writes one row per dialogue started in the period, newest first, to FILE (default stdout).
@@ -29,6 +29,7 @@ ${QUERY_USAGE}
                    spreadsheets never run them) or jsonl (one JSON object per line)
   --out FILE       write here (through FILE.partial, renamed when complete)
   --surveys-only   only dialogues whose survey was completed
+  --rating R       only dialogues rated R or within a range (1-2: the unhappy ones; 5)
   --trigger ID     only the dialogue this trigger API call started (its id)
 Progress goes to stderr on a terminal.`;
 
@@ -70,7 +71,7 @@ async function fileSink(file: string): Promise<Sink> {
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(
-    { args, options: { ...QUERY_OPTIONS, format: { type: "string" }, out: { type: "string" }, "surveys-only": { type: "boolean" }, trigger: { type: "string" } }, allowPositionals: false },
+    { args, options: { ...QUERY_OPTIONS, format: { type: "string" }, out: { type: "string" }, "surveys-only": { type: "boolean" }, rating: { type: "string" }, trigger: { type: "string" } }, allowPositionals: false },
     io,
     USAGE,
   );
@@ -89,12 +90,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return EXIT_USAGE;
   }
   // Checked here, so a mistake names the option (--from) whether the store or a server answers.
-  const query = exportQuery({ ...params, surveysOnly: v["surveys-only"] === true ? "1" : undefined, trigger: v.trigger }, { prefix: "--" });
+  const listParams = { ...params, surveysOnly: v["surveys-only"] === true ? "1" : undefined, rating: v.rating, trigger: v.trigger };
+  const query = exportQuery(listParams, { prefix: "--" });
   if (!query.ok) {
     printUsageError(io, USAGE, query.message);
     return EXIT_USAGE;
   }
-  const listParams = { ...params, surveysOnly: v["surveys-only"] === true ? "1" : undefined, trigger: v.trigger };
   const format = v.format;
   const target = v.out === undefined ? undefined : resolveArg(io, v.out);
   const partial = target === undefined ? undefined : `${target}.partial`;

@@ -242,6 +242,21 @@ describe("botflow stats / export on PostgreSQL (DATABASE_URL)", () => {
     ]);
   });
 
+  it("exports only the dialogues rated within --rating, and names the option when it is malformed", async () => {
+    const r = await cli(["export", "--format", "jsonl", "--rating", "1-2", "--scenario", "csat"], env);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as DialogueRow);
+    // The same as the whole export of the scenario with the rows rated 1 or 2 picked out here.
+    const all = (await cli(["export", "--format", "jsonl", "--scenario", "csat"], env)).stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as DialogueRow);
+    const expected = all.filter((row) => row.score !== null && row.score >= 1 && row.score <= 2);
+    expect(expected.length).toBeGreaterThan(5);
+    expect(expected.length).toBeLessThan(all.length / 2);
+    expect(rows).toEqual(expected);
+    const bad = await cli(["export", "--format", "csv", "--rating", "2-1"], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--rating");
+  });
+
   it("exports every dialogue in pages", async () => {
     const r = await cli(["export", "--format", "jsonl", "--surveys-only"], env);
     expect(r.code).toBe(0);
