@@ -14,6 +14,9 @@
  * - `survey_trigger`: the trigger API's record of each trigger (migration 5).
  * - `erased_at` on both (migration 7): when retention or a person's erasure cleared the row's
  *   personal data (stats/store/erase-surveys.ts, triggers/erase-triggers.ts).
+ * - `survey_dim_rollup` (hourly) and `survey_dim_day` (UTC days) per survey dimension value
+ *   (migrations 6 and 10): the figures grouped by agent, team or tag. `survey_dim_day.rated`
+ *   counts completed surveys by rating slot, numbered in `survey_rating_slot` (migration 11).
  */
 import type { SqlQueryable } from "./sql-client.ts";
 
