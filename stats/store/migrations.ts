@@ -314,9 +314,9 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT COALESCE(array_agg(COALESCE((SELECT sum(counts[i]) FROM generate_subscripts(slots, 1) AS i WHERE slots[i] = g), 0)::bigint ORDER BY g), '{}')
         FROM generate_series(1, COALESCE((SELECT max(x) FROM unnest(slots) AS x), 0)) AS g
       $$`,
+      // One expression without an aggregate, so the planner inlines it into the upsert.
       `CREATE FUNCTION ${s}.rating_slots_add(a bigint[], b bigint[]) RETURNS bigint[] LANGUAGE sql IMMUTABLE AS $$
-        SELECT COALESCE(array_agg(COALESCE(a[g], 0) + COALESCE(b[g], 0) ORDER BY g), '{}')
-        FROM generate_series(1, greatest(cardinality(a), cardinality(b))) AS g
+        SELECT ARRAY(SELECT COALESCE(a[g], 0) + COALESCE(b[g], 0) FROM generate_series(1, greatest(cardinality(a), cardinality(b))) AS g)
       $$`,
       `INSERT INTO ${s}.survey_rating_slot (scale, score)
        SELECT DISTINCT regexp_replace(key, '[|][^|]*$', ''), substring(key FROM '[^|]*$')::float8 FROM ${s}.survey_dim_day, jsonb_each(dist) ORDER BY 1, 2`,
