@@ -1,14 +1,15 @@
 /** Teams' entry in channels/index.ts: on with MICROSOFT_APP_ID (or the Emulator switch); POST /api/messages. */
 import { defineChannel } from "../module.ts";
-import { teamsRoutes } from "./plugin.ts";
 import { parseTeamsConfig, TEAMS_VARIABLES, type TeamsConfig } from "./teams-config.ts";
 import { TEAMS_LIMITS } from "./capabilities.ts";
-import { TEAMS, TeamsChannel } from "./teams-channel.ts";
+import { TEAMS } from "./parse-activity.ts";
 
 export const teamsModule = defineChannel<TeamsConfig>({
   ...{ name: TEAMS, title: "Teams", variables: TEAMS_VARIABLES, limits: TEAMS_LIMITS },
   parseConfig: (get, problems) => parseTeamsConfig(get, problems),
   async create(config, deps) {
+    // botbuilder loads here, so reading the configuration (validate, the CLI) loads no SDK.
+    const [{ TeamsChannel }, { teamsRoutes }] = await Promise.all([import("./teams-channel.ts"), import("./plugin.ts")]);
     const channel = new TeamsChannel({
       credentials: config,
       logger: deps.logger,

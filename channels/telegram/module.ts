@@ -1,15 +1,19 @@
-/** Telegram's entry in channels/index.ts: on with TELEGRAM_BOT_TOKEN; webhook routes unless polling. */
+/**
+ * Telegram's entry in channels/index.ts: on with TELEGRAM_BOT_TOKEN; webhook routes unless polling.
+ * grammY and the routes load in `create`, so reading the configuration (validate, the CLI) loads no SDK.
+ */
 import { defineChannel } from "../module.ts";
-import { telegramRoutes } from "./plugin.ts";
 import { parseTelegramConfig, TELEGRAM_VARIABLES, type TelegramConfig } from "./telegram-config.ts";
 import { TELEGRAM_LIMITS } from "./capabilities.ts";
-import { TELEGRAM, TelegramChannel, type TelegramOptions } from "./telegram-channel.ts";
+import { TELEGRAM } from "./inbound.ts";
+import type { TelegramOptions } from "./telegram-channel.ts";
 
 export const telegramModule = defineChannel<TelegramConfig>({
   ...{ name: TELEGRAM, title: "Telegram", variables: TELEGRAM_VARIABLES, limits: TELEGRAM_LIMITS },
   parseConfig: (get, problems) => parseTelegramConfig(get, problems),
   async create(config, deps) {
     const seams = (deps.seams ?? {}) as Partial<Pick<TelegramOptions, "sleep" | "pollingAttempts">>;
+    const [{ TelegramChannel }, { telegramRoutes }] = await Promise.all([import("./telegram-channel.ts"), import("./plugin.ts")]);
     const channel = new TelegramChannel({
       token: config.token,
       apiRoot: config.apiRoot,

@@ -4,17 +4,21 @@
  * processes over pub/sub. Seams: `{ wrapHistory }` (tests: a history that fails).
  */
 import { defineChannel } from "../module.ts";
-import { StoredWebchatHistory, type WebchatHistory } from "./history.ts";
-import { webchatRoutes } from "./plugin.ts";
-import { RedisFrameAnnouncer } from "./redis-announcer.ts";
+import type { WebchatHistory } from "./history.ts";
 import { WEBCHAT, WEBCHAT_LIMITS } from "./capabilities.ts";
-import { WebchatChannel } from "./webchat-channel.ts";
 
 export const webchatModule = defineChannel<Record<string, never>>({
   ...{ name: WEBCHAT, title: "web chat", variables: {}, limits: WEBCHAT_LIMITS },
   parseConfig: () => ({}),
   async create(_config, deps) {
     const seams = (deps.seams ?? {}) as { wrapHistory?: (history: WebchatHistory) => WebchatHistory };
+    // The socket server and its routes load here, so reading the configuration loads none of it.
+    const [{ StoredWebchatHistory }, { webchatRoutes }, { RedisFrameAnnouncer }, { WebchatChannel }] = await Promise.all([
+      import("./history.ts"),
+      import("./plugin.ts"),
+      import("./redis-announcer.ts"),
+      import("./webchat-channel.ts"),
+    ]);
     // ChannelStorage has no pub/sub: the live fan-out is the one use of the Redis connection here.
     const announcer = deps.redis ? new RedisFrameAnnouncer(deps.redis, { channel: `${deps.keyPrefix}appended` }) : undefined;
     const made = new StoredWebchatHistory(deps.storage.scope("history:"), announcer ? { announcer } : {});
