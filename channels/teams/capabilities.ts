@@ -6,6 +6,7 @@
 import type { ChannelLimits, QuestionMessage, QuestionPlan } from "../../engine/catalog.ts";
 import { MAX_ACTIONS_PER_ROW, questionCard } from "./adaptive-card.ts";
 import { TEAMS } from "./parse-activity.ts";
+import { count, orTyped, TYPED_ONLY } from "../question-plan.ts";
 
 /** Teams refuses a message above about 28 KB, the card and its text included. */
 export const MAX_TEAMS_MESSAGE_BYTES = 28_000;
@@ -26,12 +27,11 @@ export const TEAMS_LIMITS: ChannelLimits = {
 /** An Adaptive Card with the buttons in rows of at most MAX_ACTIONS_PER_ROW, its size within the message limit. */
 export function planTeamsQuestion(message: QuestionMessage): QuestionPlan {
   const buttons = message.buttons ?? [];
-  if (buttons.length === 0) return { form: "text; the answer is typed" };
+  if (buttons.length === 0) return TYPED_ONLY;
   const card = questionCard(message, LONG_MEMBER);
   const rows = card.body.filter((e) => e.type === "ActionSet").length;
   const bytes = Buffer.byteLength(JSON.stringify(card)) + ACTIVITY_OVERHEAD_BYTES;
-  const typed = message.expectsText ? ", or a typed answer" : "";
-  const form = `Adaptive Card, ${buttons.length} button${buttons.length === 1 ? "" : "s"} in ${rows} row${rows === 1 ? "" : "s"} of up to ${MAX_ACTIONS_PER_ROW}${typed}`;
+  const form = `Adaptive Card, ${count(buttons.length, "button")} in ${count(rows, "row")} of up to ${MAX_ACTIONS_PER_ROW}${orTyped(message)}`;
   if (bytes <= MAX_TEAMS_MESSAGE_BYTES) return { form };
   return { form, problems: [{ at: "text", message: `the question's card would be about ${Math.ceil(bytes / 1000)} KB; Teams refuses messages above ${MAX_TEAMS_MESSAGE_BYTES / 1000} KB: shorten the text or the labels` }] };
 }

@@ -7,6 +7,7 @@ import type { ChannelLimits, QuestionMessage, QuestionPlan } from "../../engine/
 import { MAX_CALLBACK_DATA_BYTES } from "./callback-data.ts";
 import { TELEGRAM } from "./inbound.ts";
 import { inlineKeyboard } from "./render.ts";
+import { count, orTyped, TYPED_ONLY } from "../question-plan.ts";
 
 /**
  * The longest ids a button's callback_data carries: a conversation's billionth prompt, and a
@@ -27,8 +28,8 @@ export const TELEGRAM_LIMITS: ChannelLimits = {
 /** An inline keyboard in the scenario's rows; each button's callback_data within 64 bytes even in a group. */
 export function planTelegramQuestion(message: QuestionMessage): QuestionPlan {
   const buttons = message.buttons ?? [];
-  if (buttons.length === 0) return { form: "text; the answer is typed" };
-  const typed = message.expectsText ? ", or a typed answer" : "";
+  if (buttons.length === 0) return TYPED_ONLY;
+  const typed = orTyped(message);
   let keyboard;
   try {
     keyboard = inlineKeyboard({ ...message, promptId: LONGEST_PROMPT_ID }, LONGEST_MEMBER);
@@ -39,8 +40,4 @@ export function planTelegramQuestion(message: QuestionMessage): QuestionPlan {
   const rows = keyboard?.inline_keyboard ?? [];
   const bytes = Math.max(0, ...rows.flat().map((b) => ("callback_data" in b && b.callback_data !== undefined ? Buffer.byteLength(b.callback_data) : 0)));
   return { form: `inline keyboard, ${count(buttons.length, "button")} in ${count(rows.length, "row")}${typed} (callback_data ≤ ${bytes} of ${MAX_CALLBACK_DATA_BYTES} bytes)` };
-}
-
-function count(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? "" : "s"}`;
 }

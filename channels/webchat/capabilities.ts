@@ -3,6 +3,7 @@
  * how the chat page shows a question (buttons in the scenario's rows). Pure, for `botflow validate`.
  */
 import type { ChannelLimits, QuestionMessage, QuestionPlan } from "../../engine/catalog.ts";
+import { count, orTyped, TYPED_ONLY } from "../question-plan.ts";
 
 export const WEBCHAT = "webchat";
 
@@ -18,7 +19,7 @@ export const WEBCHAT_LIMITS: ChannelLimits = {
 /** Buttons in the scenario's rows (render.ts sends them as they are; the page wraps a long row). */
 export function planWebchatQuestion(message: QuestionMessage): QuestionPlan {
   const buttons = message.buttons ?? [];
-  if (buttons.length === 0) return { form: "text; the answer is typed" };
+  if (buttons.length === 0) return TYPED_ONLY;
   const rows = message.rows?.length ?? 1;
-  return { form: `buttons, ${buttons.length} in ${rows} row${rows === 1 ? "" : "s"}${message.expectsText ? ", or a typed answer" : ""}` };
+  return { form: `buttons, ${buttons.length} in ${count(rows, "row")}${orTyped(message)}` };
 }

@@ -5,6 +5,7 @@
  */
 import type { ChannelLimits, QuestionMessage, QuestionPlan } from "../../engine/catalog.ts";
 import { WHATSAPP_CLOUD } from "./graph-client.ts";
+import { count, orTyped, TYPED_ONLY } from "../question-plan.ts";
 import { MAX_INTERACTIVE_BODY, MAX_LIST_ROW_TITLE, MAX_LIST_ROWS, MAX_REPLY_BUTTON_TITLE, MAX_REPLY_BUTTONS, questionForm } from "./render.ts";
 
 /**
@@ -22,9 +23,9 @@ export const WHATSAPP_CLOUD_LIMITS: ChannelLimits = {
 /** Reply buttons, or a list when there are more than 3 or a title is over 20 characters. */
 export function planWhatsappCloudQuestion(message: QuestionMessage): QuestionPlan {
   const buttons = message.buttons ?? [];
-  if (buttons.length === 0) return { form: "text; the answer is typed" };
-  const typed = message.expectsText ? ", or a typed answer" : "";
+  if (buttons.length === 0) return TYPED_ONLY;
+  const typed = orTyped(message);
   if (questionForm(buttons) === "button") return { form: `reply buttons, ${buttons.length}${typed}` };
   const why = buttons.length > MAX_REPLY_BUTTONS ? `more than ${MAX_REPLY_BUTTONS} buttons` : `a label over ${MAX_REPLY_BUTTON_TITLE} characters`;
-  return { form: `list, ${buttons.length} row${buttons.length === 1 ? "" : "s"} (${why})${typed}` };
+  return { form: `list, ${count(buttons.length, "row")} (${why})${typed}` };
 }
