@@ -10,7 +10,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { commandNames as listCommands, COMMAND_NAME, COMMANDS_DIR, helpText, staticSummary, version } from "./command-index.js";
+import { commandNames, COMMAND_NAME, COMMANDS_DIR, helpText, staticSummary, version } from "./command-index.js";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, isCommandModule, type CommandModule } from "./command.ts";
 import { println, processIo, type CliIo } from "./io.ts";
 
@@ -64,11 +64,6 @@ async function loadCommand(name: string): Promise<CommandModule | undefined> {
   const mod: unknown = await import(/* @vite-ignore */ pathToFileURL(file).href);
   if (!isCommandModule(mod)) throw new Error(`${file} must export "summary" (a string) and "run(args, io)"`);
   return mod;
-}
-
-/** The commands present in cli/commands, sorted. */
-export async function commandNames(): Promise<string[]> {
-  return listCommands();
 }
 
 async function printHelp(out: NodeJS.WritableStream): Promise<void> {
