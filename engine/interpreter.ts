@@ -307,13 +307,7 @@ function offer(
   const buttons = buttonsOf(scenario, block, s.locale);
   const timeout = block.timeout ?? scenario.def.defaults?.timeout;
   const text = reprompt?.text ?? render(scenario, s, block.text);
-  // Optional keys assigned rather than spread in (same keys, same order): this runs on every prompt.
-  const message: OutMessage = { text, promptId };
-  if (buttons.length > 0) {
-    message.buttons = buttons;
-    message.rows = layoutRows(buttons, block.type === "message_with_keyboard" ? block.columns : undefined);
-  }
-  if (block.type === "wait_for_response") message.expectsText = true;
+  const message = questionMessage(block, text, promptId, buttons);
   effects.push({ type: "send", message });
   if (!reprompt) {
     const event: TrackEvent = { type: "prompt_offered", blockId, saveTo: block.save_to, scale: block.type === "message_with_keyboard" ? scaleOf(buttons) : undefined };
@@ -355,9 +349,13 @@ export function buttonsOf(scenario: Pick<LoadedScenario, "locale">, block: Keybo
  * prompt id `promptId`: what the loader checks each channel's rendering against.
  */
 export function previewQuestion(block: KeyboardBlock | WaitBlock, locale: string, defaultLocale: string, promptId: string): OutMessage & { promptId: string } {
-  const scenario = { locale: defaultLocale };
-  const buttons = buttonsOf(scenario, block, locale);
-  const message: OutMessage & { promptId: string } = { text: localize(block.text, locale, defaultLocale), promptId };
+  return questionMessage(block, localize(block.text, locale, defaultLocale), promptId, buttonsOf({ locale: defaultLocale }, block, locale));
+}
+
+/** A question's message: its text, its buttons in rows, and whether it takes typed text. */
+function questionMessage(block: KeyboardBlock | WaitBlock, text: string, promptId: string, buttons: OutButton[]): OutMessage & { promptId: string } {
+  // Optional keys assigned rather than spread in (same keys, same order): this runs on every prompt.
+  const message: OutMessage & { promptId: string } = { text, promptId };
   if (buttons.length > 0) {
     message.buttons = buttons;
     message.rows = layoutRows(buttons, block.type === "message_with_keyboard" ? block.columns : undefined);
