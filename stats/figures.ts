@@ -178,6 +178,15 @@ export const FIVE_POINT_SCALE = "1-5";
 /** Lowest satisfied rating of each scale key seen ("min-max" → min + ¾ · (max − min)); null for no usable scale. */
 const satisfiedFrom = new Map<string, number | null>();
 
+/** A survey's scale key (`min-max`, stats/store/survey-state.ts; "" when unknown) as numbers; null when it is none. */
+export function parseScaleKey(key: string): { min: number; max: number } | null {
+  const m = /^(-?[0-9.e+]+)-(-?[0-9.e+]+)$/i.exec(key);
+  if (!m) return null;
+  const min = Number(m[1]);
+  const max = Number(m[2]);
+  return Number.isFinite(min) && Number.isFinite(max) && min <= max ? { min, max } : null;
+}
+
 /**
  * The lowest rating that counts as satisfied on a scale ("1-5" → 4, "0-100" → 75, "0-10" → 7.5),
  * or null when the scale is unknown ("") or not a range (min ≥ max).
@@ -185,9 +194,8 @@ const satisfiedFrom = new Map<string, number | null>();
 export function satisfiedThreshold(scale: string): number | null {
   let t = satisfiedFrom.get(scale);
   if (t !== undefined) return t;
-  const m = /^(-?\d+(?:\.\d+)?)-(-?\d+(?:\.\d+)?)$/.exec(scale);
-  const [min, max] = m ? [Number(m[1]), Number(m[2])] : [Number.NaN, Number.NaN];
-  t = min < max ? min + 0.75 * (max - min) : null;
+  const range = parseScaleKey(scale);
+  t = range && range.min < range.max ? range.min + 0.75 * (range.max - range.min) : null;
   // Bounded: scale keys come from keyboards, a handful per deployment.
   if (satisfiedFrom.size < 1000) satisfiedFrom.set(scale, t);
   return t;

@@ -6,6 +6,7 @@
  *
  * One query per committed batch that holds a completed, answered or declined event.
  */
+import { parseScaleKey } from "../stats/figures.ts";
 import type { SqlQueryable } from "../stats/store/sql-client.ts";
 import { quoteSchema } from "../stats/store/sql-client.ts";
 import type { SurveyOutcome } from "./webhook-event.ts";
@@ -41,7 +42,7 @@ export function sqlOutcomes(sql: SqlQueryable, schema: string): ReadOutcomes {
         denied: r.denied,
         deniedReason: r.denied_reason,
         score: r.score === null ? null : Number(r.score),
-        scale: parseScale(r.scale),
+        scale: parseScaleKey(r.scale),
         comment: r.comment,
         completedAt: r.completed_at === null ? null : Number(r.completed_at),
         declinedAt: r.declined_at === null ? null : Number(r.declined_at),
@@ -51,11 +52,3 @@ export function sqlOutcomes(sql: SqlQueryable, schema: string): ReadOutcomes {
   };
 }
 
-/** The store's scale key (`min-max`, stats/store/survey-state.ts; "" when unknown) as numbers. */
-export function parseScale(key: string): { min: number; max: number } | null {
-  const m = /^(-?[0-9.e+]+)-(-?[0-9.e+]+)$/i.exec(key);
-  if (!m) return null;
-  const min = Number(m[1]);
-  const max = Number(m[2]);
-  return Number.isFinite(min) && Number.isFinite(max) && min <= max ? { min, max } : null;
-}
