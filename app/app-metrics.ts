@@ -4,6 +4,7 @@
  * job latency (queue lag and queued-to-stored time), HTTP latency, whether each store answers.
  */
 import { latencyQuantile, type SurveyJobLatency } from "../stats/queue/survey-job-latency.ts";
+import { within } from "../engine/within.ts";
 import { LATENCY_BUCKETS, Metrics, type Counter, type Histogram } from "./metrics.ts";
 import type { ReadinessCheck } from "./readiness.ts";
 
@@ -117,11 +118,8 @@ export function createAppMetrics(sources: AppMetricsSources, o: AppMetricsOption
 }
 
 /** `p`, or a rejection naming `what` once `ms` have passed: a hung Redis must not hang the scrape. */
-function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  const r = await within(p, ms);
+  if (!r.ok) throw new Error(`${what} did not answer within ${ms} ms`);
+  return r.value;
 }

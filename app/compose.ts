@@ -11,6 +11,7 @@
  */
 import type { FSWatcher } from "node:fs";
 import { stat } from "node:fs/promises";
+import { within } from "../engine/within.ts";
 import type { FastifyInstance } from "fastify";
 import { createActionRegistry } from "../actions/index.ts";
 import { openActionSetup } from "./action-setup.ts";
@@ -313,20 +314,8 @@ export async function composeApp(config: AppConfig, options: ComposeOptions = {}
  * still running then is logged by name and left behind, so the rest of the shutdown goes on.
  */
 async function closeStage(logger: AppLogger, name: string, timeoutMs: number, run: () => Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), timeoutMs);
-    timer.unref();
-  });
-  const done = run().then(
-    () => "done" as const,
-    (err: unknown) => {
-      logger.error({ err: errorSummary(err) }, `${name} did not close cleanly`);
-      return "done" as const;
-    },
-  );
-  if ((await Promise.race([done, late])) === "late") logger.error({ timeoutMs }, `${name} did not close within the shutdown timeout; going on without it`);
-  clearTimeout(timer);
+  const done = run().catch((err: unknown) => logger.error({ err: errorSummary(err) }, `${name} did not close cleanly`));
+  if (!(await within(done, timeoutMs)).ok) logger.error({ timeoutMs }, `${name} did not close within the shutdown timeout; going on without it`);
 }
 
 /** How far ahead scheduled triggers are handed to the outbox at start: all of them (a trigger is at most a year ahead). */

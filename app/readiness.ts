@@ -2,6 +2,7 @@
  * Readiness: the dependencies a process needs to do its work (state store, queue, statistics
  * store), each checked with a time limit. `/readyz` reports them.
  */
+import { within } from "../engine/within.ts";
 
 /** One dependency; `check` rejects (or times out) when it is not usable. */
 export interface ReadinessCheck {
@@ -20,19 +21,11 @@ export interface ReadinessReport {
 export async function checkReadiness(checks: readonly ReadinessCheck[], timeoutMs = 2_000): Promise<ReadinessReport> {
   const results = await Promise.all(
     checks.map(async (c) => {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          c.check(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-          }),
-        ]);
+        if (!(await within(c.check(), timeoutMs)).ok) throw new Error(`no answer within ${timeoutMs} ms`);
         return { name: c.name, ok: true };
       } catch (err) {
         return { name: c.name, ok: false, error: err instanceof Error ? err.message : String(err) };
-      } finally {
-        clearTimeout(timer);
       }
     }),
   );

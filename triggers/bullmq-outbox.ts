@@ -13,6 +13,7 @@
 import { Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { errorSummary } from "../engine/errors.ts";
+import { within } from "../engine/within.ts";
 import { silentLogger, systemClock, type Clock, type Logger } from "../engine/ports.ts";
 import {
   afterFailure,
@@ -165,15 +166,12 @@ export class BullmqOutbox<P = TriggerPayload> implements Outbox<P> {
       // the deadline its connections are cut, which fails those commands and ends the close.
       const timeoutMs = this.o.closeTimeoutMs ?? 10_000;
       const closed = Promise.all(this.workers.map((w) => w.close()));
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), timeoutMs)));
-      if ((await Promise.race([closed, late])) === "late") {
+      if (!(await within(closed, timeoutMs)).ok) {
         this.log.warn({ timeoutMs }, `${this.wording.noun} outbox workers did not close in time; disconnecting them (a job cut off runs again)`);
         // A job's own send may still hang: it is not waited for (its lock lapses; it runs again).
         for (const c of this.connections) c.disconnect();
         closed.catch(() => undefined);
       }
-      clearTimeout(timer);
       await Promise.all([...this.queues.values()].map((q) => q.close()));
       for (const c of this.connections) c.disconnect();
     })();
